@@ -1,0 +1,3 @@
+from ledger_tools.cli import main
+
+raise SystemExit(main())

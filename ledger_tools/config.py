@@ -1,0 +1,123 @@
+"""The configuration: organs, departments and their 主管課, rule parameters, limits.
+
+One TOML file (``--config``); the bundled ``data/default_config.toml`` describes a sample
+prefecture and supplies every default.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+
+class ConfigError(Exception):
+    """The configuration file is missing or malformed."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Department(_Model):
+    name: str
+    lead_division: str = ""
+
+
+class Organ(_Model):
+    name: str
+    departments: tuple[Department, ...]
+
+
+class Rules(_Model):
+    operation_start: dt.date = dt.date(2025, 3, 1)
+    report_due_days: int = Field(7, ge=0)
+
+
+class Deadlines(_Model):
+    judgement_days: int = Field(14, ge=0)
+    sent_to_lead_days: int = Field(7, ge=0)
+    result_notified_days: int = Field(30, ge=0)
+    shared_with_general_affairs_days: int = Field(30, ge=0)
+
+
+class Publication(_Model):
+    date_precision: Literal["day", "month"] = "day"
+
+
+class ExclusionHints(_Model):
+    public_venue: tuple[str, ...] = ()
+    minuted_meeting: tuple[str, ...] = ()
+    official_document: tuple[str, ...] = ()
+
+
+class Limits(_Model):
+    """Container limits applied before any parser opens a file (zip-bomb defence)."""
+
+    max_file_bytes: int = 64 * 1024 * 1024
+    max_zip_entries: int = 2_000
+    max_uncompressed_bytes: int = 512 * 1024 * 1024
+    max_compression_ratio: float = 200.0
+
+
+class Config(_Model):
+    rules: Rules = Rules()
+    deadlines: Deadlines = Deadlines()
+    publication: Publication = Publication()
+    exclusion_hints: ExclusionHints = ExclusionHints()
+    limits: Limits = Limits()
+    organs: tuple[Organ, ...]
+
+    @model_validator(mode="after")
+    def _names_unique(self) -> "Config":
+        names = [o.name for o in self.organs]
+        if len(set(names)) != len(names) or not names:
+            raise ValueError("organs must be a non-empty list of distinct names")
+        return self
+
+    @cached_property
+    def organ_names(self) -> tuple[str, ...]:
+        return tuple(o.name for o in self.organs)
+
+    @cached_property
+    def departments_by_organ(self) -> dict[str, tuple[str, ...]]:
+        return {o.name: tuple(d.name for d in o.departments) for o in self.organs}
+
+    @cached_property
+    def all_departments(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(d for ds in self.departments_by_organ.values() for d in ds))
+
+    def lead_division(self, organ: str, department: str) -> str:
+        for o in self.organs:
+            if o.name == organ:
+                for d in o.departments:
+                    if d.name == department:
+                        return d.lead_division
+        return ""
+
+
+def default_config_text() -> str:
+    return resources.files("ledger_tools").joinpath("data/default_config.toml").read_text(encoding="utf-8")
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """Load ``path`` (TOML), or the bundled default when ``path`` is None."""
+    try:
+        if path is None:
+            data = tomllib.loads(default_config_text())
+        else:
+            with open(path, "rb") as f:
+                data = tomllib.load(f)
+        return Config.model_validate(data)
+    except FileNotFoundError as e:
+        raise ConfigError(f"設定ファイルが見つかりません: {path}") from e
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise ConfigError(f"設定ファイルの書式が正しくありません（{path}）: {e}") from e
+    except ValidationError as e:
+        problems = "; ".join(f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors())
+        raise ConfigError(f"設定ファイルの内容が正しくありません（{path}）: {problems}") from e

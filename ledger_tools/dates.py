@@ -1,0 +1,189 @@
+"""Dates as people type them: Excel dates and serials, ISO text and 和暦; fiscal years."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Era:
+    name: str
+    letter: str
+    start: dt.date
+    end: dt.date | None  # last day, inclusive
+
+    def year_of(self, day: dt.date) -> int:
+        return day.year - self.start.year + 1
+
+
+ERAS: tuple[Era, ...] = (
+    Era("令和", "R", dt.date(2019, 5, 1), None),
+    Era("平成", "H", dt.date(1989, 1, 8), dt.date(2019, 4, 30)),
+    Era("昭和", "S", dt.date(1926, 12, 25), dt.date(1989, 1, 7)),
+    Era("大正", "T", dt.date(1912, 7, 30), dt.date(1926, 12, 24)),
+)
+_ERA_BY_KEY = {key: era for era in ERAS for key in (era.name, era.letter)}
+
+
+class DateProblem(ValueError):
+    """A value that is not a valid date; ``code`` is a finding code, ``hint`` a correction."""
+
+    def __init__(self, code: str, detail: str, hint: str = ""):
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+        self.hint = hint
+
+
+def normalise_text(value: str) -> str:
+    """NFKC (full-width → half-width), trimmed, inner runs of white space folded to one."""
+    return " ".join(unicodedata.normalize("NFKC", value).split())
+
+
+_SEP = r"\s*(?:[./\-]|年|月)\s*"
+_ERA_DATE = re.compile(
+    r"(?P<era>令和|平成|昭和|大正|[RHST])\s*(?P<y>元|\d{1,2})" + _SEP + r"(?P<m>\d{1,2})" + _SEP + r"(?P<d>\d{1,2})\s*日?",
+    re.IGNORECASE,
+)
+_WESTERN_DATE = re.compile(
+    r"(?P<y>\d{4})" + _SEP + r"(?P<m>\d{1,2})" + _SEP + r"(?P<d>\d{1,2})\s*日?(?:[ T]0?0:00(?::00(?:\.0+)?)?)?"
+)
+_COMPACT_DATE = re.compile(r"(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})")
+_EXCEL_EPOCH = dt.date(1899, 12, 30)  # serial 1 = 1900-01-01 once Excel's 1900 leap-year bug is allowed for
+
+
+def to_wareki(day: dt.date, *, letter: bool = False) -> str:
+    """令和7年3月1日 (or R7.3.1 with ``letter``); 元年 for the first year of an era."""
+    era = era_of(day)
+    year = era.year_of(day)
+    if letter:
+        return f"{era.letter}{year}.{day.month}.{day.day}"
+    return f"{era.name}{'元' if year == 1 else year}年{day.month}月{day.day}日"
+
+
+def era_of(day: dt.date) -> Era:
+    for era in ERAS:
+        if day >= era.start:
+            return era
+    raise DateProblem("date_out_of_range", f"{day.isoformat()}は対応していない古い日付です")
+
+
+def from_excel_serial(serial: float) -> dt.date:
+    if not 1 <= serial < 2958466:
+        raise DateProblem("invalid_date", f"日付のシリアル値 {serial} は日付として読めません")
+    return _EXCEL_EPOCH + dt.timedelta(days=int(serial))
+
+
+def parse_date(value: object) -> dt.date:
+    """Read a date cell's value; raise ``DateProblem`` with a Japanese reason and hint."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, bool):
+        raise DateProblem("invalid_date", f"「{value}」は日付として読めません")
+    if isinstance(value, (int, float)):
+        return from_excel_serial(float(value))
+    text = normalise_text(str(value))
+    if m := _ERA_DATE.fullmatch(text):
+        return _era_date(m)
+    if m := (_WESTERN_DATE.fullmatch(text) or _COMPACT_DATE.fullmatch(text)):
+        return _calendar_date(int(m["y"]), int(m["m"]), int(m["d"]), text)
+    if re.fullmatch(r"\d+(?:\.\d+)?", text):
+        return from_excel_serial(float(text))
+    raise DateProblem("invalid_date", f"「{text}」は日付として読めません")
+
+
+def _calendar_date(year: int, month: int, day: int, text: str) -> dt.date:
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        raise DateProblem("impossible_date", f"「{text}」は存在しない日付です") from None
+
+
+def _era_date(m: re.Match) -> dt.date:
+    era = _ERA_BY_KEY[m["era"].upper() if len(m["era"]) == 1 else m["era"]]
+    era_year = 1 if m["y"] == "元" else int(m["y"])
+    text = m.group(0)
+    if era_year == 0:
+        raise DateProblem("impossible_date", f"「{text}」の年が0です（{era.name}は元年から）")
+    day = _calendar_date(era.start.year + era_year - 1, int(m["m"]), int(m["d"]), text)
+    if day < era.start or (era.end is not None and day > era.end):
+        try:
+            hint = to_wareki(day)
+        except DateProblem:
+            hint = day.isoformat()
+        raise DateProblem("era_out_of_range", f"「{text}」は{era.name}の期間外の日付です", hint=hint)
+    return day
+
+
+_TIME = re.compile(r"(?P<h>\d{1,2})\s*(?::|時)\s*(?P<m>\d{1,2})\s*分?(?::(?P<s>\d{1,2}))?")
+
+
+def parse_time(value: object) -> dt.time:
+    """Read a time: an Excel time, a fraction of a day, or text such as 14:30 / 14時30分."""
+    if isinstance(value, dt.datetime):
+        return value.time().replace(microsecond=0)
+    if isinstance(value, dt.time):
+        return value.replace(microsecond=0)
+    if isinstance(value, dt.timedelta):
+        value = value.total_seconds() / 86400
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < 1:
+        seconds = round(value * 86400)
+        return dt.time(seconds // 3600, seconds % 3600 // 60)
+    text = normalise_text(str(value))
+    if m := _TIME.fullmatch(text):
+        hour, minute = int(m["h"]), int(m["m"])
+        if hour < 24 and minute < 60:
+            return dt.time(hour, minute)
+    raise DateProblem("invalid_time", f"「{text}」は時刻として読めません（例: 14:30）")
+
+
+@dataclass(frozen=True, order=True)
+class FiscalYear:
+    """A fiscal year April–March, named by the calendar year it starts in (2025 = 令和7年度)."""
+
+    start_year: int
+
+    @property
+    def start(self) -> dt.date:
+        return dt.date(self.start_year, 4, 1)
+
+    @property
+    def end(self) -> dt.date:
+        return dt.date(self.start_year + 1, 3, 31)
+
+    def __contains__(self, day: dt.date) -> bool:
+        return self.start <= day <= self.end
+
+    @property
+    def label(self) -> str:
+        """令和7年度 (2025年度); the era is that of the year's start."""
+        era = era_of(self.start)
+        year = era.year_of(self.start)
+        return f"{era.name}{'元' if year == 1 else year}年度"
+
+    @property
+    def label_with_western(self) -> str:
+        return f"{self.label}（{self.start_year}年度）"
+
+    @classmethod
+    def of(cls, day: dt.date) -> "FiscalYear":
+        return cls(day.year if day.month >= 4 else day.year - 1)
+
+    @classmethod
+    def parse(cls, text: str) -> "FiscalYear":
+        """``2025``, ``R7``, ``令和7``, ``令和7年度``, ``2025年度`` → FiscalYear(2025)."""
+        t = normalise_text(text).removesuffix("年度")
+        if re.fullmatch(r"\d{4}", t):
+            return cls(int(t))
+        if m := re.fullmatch(r"(令和|平成|[RH])\s*(元|\d{1,2})", t, re.IGNORECASE):
+            era = _ERA_BY_KEY[m[1].upper() if len(m[1]) == 1 else m[1]]
+            return cls(era.start.year + (1 if m[2] == "元" else int(m[2])) - 1)
+        raise ValueError(f"年度「{text}」が読めません（例: 2025、R7、令和7）")
+
+    def __str__(self) -> str:
+        return str(self.start_year)

@@ -1,0 +1,289 @@
+"""The field catalogue of the 対応記録簿 v1: the one place that knows every field.
+
+Template, reader, validator, ledger columns, CSV headers and the documentation are all
+generated from ``FIELDS``. Adding a field is adding one ``Field`` entry here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Mapping
+
+TEMPLATE_VERSION = 1
+TEMPLATE_VERSION_NAME = "template_version"
+
+
+class FieldType(StrEnum):
+    TEXT = "text"
+    LONG_TEXT = "long_text"
+    CHOICE = "choice"
+    DATE = "date"
+    TIME = "time"
+
+
+@dataclass(frozen=True)
+class Section:
+    letter: str
+    title: str
+
+
+SECTIONS: tuple[Section, ...] = (
+    Section("A", "識別"),
+    Section("B", "受けた職員"),
+    Section("C", "働きかけの状況"),
+    Section("D", "除外事由の確認"),
+    Section("E", "職員の対応"),
+    Section("F", "所属長の判断"),
+    Section("G", "主管課の措置"),
+    Section("H", "公表用"),
+)
+
+# Choice values used by the rules; the catalogue below is their single source.
+APPLICABLE = "不当な働きかけに該当する"
+NOT_APPLICABLE = "該当しない"
+UNDECIDED = "判断中"
+EXCLUSION_APPLIES = "該当する"
+EXCLUSION_DOES_NOT_APPLY = "該当しない"
+TOLD = "伝えた"
+NOT_TOLD = "伝えていない"
+REEMPLOYED = "再就職者（県職員OB）"
+BUSINESS_OTHER = "その他"
+METHOD_DOCUMENT = "文書"
+MEASURES_NEEDED = "要"
+PROVIDED = "行った"
+SUSPECTED = "あり"
+
+
+class Need(StrEnum):
+    """Kinds of requirement; see ``Requirement.applies``."""
+
+    ALWAYS = "always"
+    DECIDED = "decided"  # "stage F": the 所属長 has judged 該当する or 該当しない
+    LATER_STAGE = "later_stage"  # a field of section F or G (other than this one) is filled
+    STAGE_G = "stage_g"  # any field of section G is filled
+    WHEN = "when"  # another field holds one of some values
+    PUBLICATION = "publication"  # 該当 and shared with 総務課: about to be published
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """One reason a field must be filled; ``severity`` is what its absence costs."""
+
+    need: Need
+    when_field: str | None = None
+    when_values: tuple[str, ...] = ()
+    severity: str = "error"
+    code: str | None = None  # the finding code when missing; default required_missing / recommended_missing
+
+    def applies(self, values: Mapping[str, object]) -> bool:
+        """Whether this requirement holds for a record's normalised ``values``."""
+        if self.need is Need.ALWAYS:
+            return True
+        if self.need is Need.DECIDED:
+            return values.get("supervisor_judgement") in (APPLICABLE, NOT_APPLICABLE)
+        if self.need is Need.LATER_STAGE:
+            return any(_filled(values.get(f.id)) for f in FIELDS if f.section in "FG" and f.id != "supervisor_judgement")
+        if self.need is Need.STAGE_G:
+            return any(_filled(values.get(f.id)) for f in FIELDS if f.section == "G")
+        if self.need is Need.PUBLICATION:
+            return (
+                values.get("supervisor_judgement") == APPLICABLE
+                and _filled(values.get("shared_with_general_affairs_date"))
+                and (self.when_field is None or values.get(self.when_field) in self.when_values)
+            )
+        return values.get(self.when_field) in self.when_values
+
+    def describe(self) -> str:
+        """The condition in Japanese, for the 記入要領 sheet and the docs."""
+        if self.need is Need.ALWAYS:
+            return "必須"
+        if self.need is Need.DECIDED:
+            return "所属長が判断したとき必須"
+        if self.need is Need.LATER_STAGE:
+            return "F・G欄を記入したとき必須"
+        if self.need is Need.STAGE_G:
+            return "G欄を記入したとき" + ("必須" if self.severity == "error" else "必要")
+        label = FIELD_BY_ID[self.when_field].label if self.when_field else ""
+        choices = "又は".join(f"「{v}」" for v in self.when_values)
+        condition = f"{label}が{choices}のとき" if self.when_field else ""
+        if self.need is Need.PUBLICATION:
+            return f"公表に必要（{condition}）" if condition else "公表に必要"
+        return condition + ("必須" if self.severity == "error" else "記入を推奨")
+
+
+def _filled(value: object) -> bool:
+    return value is not None and value != ""
+
+
+ALWAYS = (Requirement(Need.ALWAYS),)
+OPTIONAL: tuple[Requirement, ...] = ()
+
+
+def when(field_id: str, *values: str, severity: str = "error", code: str | None = None) -> Requirement:
+    return Requirement(Need.WHEN, field_id, tuple(values), severity, code)
+
+
+@dataclass(frozen=True)
+class Field:
+    """One input of the form. ``id`` is also the workbook's defined name for its cell."""
+
+    id: str
+    label: str
+    type: FieldType
+    section: str
+    required: tuple[Requirement, ...] = ALWAYS
+    public: bool = False
+    choices: tuple[str, ...] = ()
+    choices_from: str | None = None  # "organs" or "departments": taken from the configuration
+    max_length: int | None = None
+    hint: str = ""  # the input prompt shown in Excel
+
+    @property
+    def is_choice(self) -> bool:
+        return self.type is FieldType.CHOICE
+
+    @property
+    def is_date(self) -> bool:
+        return self.type is FieldType.DATE
+
+    @property
+    def always_required(self) -> bool:
+        return any(r.need is Need.ALWAYS for r in self.required)
+
+    def requirement_text(self) -> str:
+        return "、".join(r.describe() for r in self.required) or "任意"
+
+
+C, D, T, LT, TM = FieldType.CHOICE, FieldType.DATE, FieldType.TEXT, FieldType.LONG_TEXT, FieldType.TIME
+EXCLUSION = (EXCLUSION_APPLIES, EXCLUSION_DOES_NOT_APPLY)
+TOLD_CHOICES = (TOLD, NOT_TOLD)
+DATE_HINT = "例: 2025/3/1、令和7年3月1日、R7.3.1"
+
+FIELDS: tuple[Field, ...] = (
+    # A 識別
+    Field("record_id", "整理番号", T, "A", max_length=40, hint="半角英数字・ハイフン・アンダースコア（40文字以内）"),
+    Field("organ", "機関", C, "A", public=True, choices_from="organs"),
+    Field("department", "部局", C, "A", public=True, choices_from="departments", hint="機関を選んでから選択してください"),
+    Field("section", "所属", T, "A"),
+    # B 受けた職員
+    Field("staff_name", "職員氏名", T, "B"),
+    Field("staff_title", "職名", T, "B", OPTIONAL),
+    # C 働きかけの状況
+    Field("received_date", "働きかけを受けた日", D, "C", public=True, hint=DATE_HINT),
+    Field("received_time", "時刻", TM, "C", OPTIONAL, hint="例: 14:30"),
+    Field("place", "場所", T, "C"),
+    Field("method", "方法", C, "C", public=True, choices=("面談", "電話", "電子メール", METHOD_DOCUMENT, "その他")),
+    Field("requester_name", "相手方の氏名", T, "C"),
+    Field("requester_affiliation", "相手方の所属（会社・団体等）", T, "C", OPTIONAL),
+    Field("requester_category", "相手方の区分", C, "C", public=True, choices=("事業者", "団体", "議員", REEMPLOYED, "その他")),
+    Field("business_type", "事務の区分", C, "C", public=True, choices=("入札・契約", "許認可", "補助金等", BUSINESS_OTHER)),
+    Field("business_name", "関係する事務・事業名", T, "C"),
+    Field("request_content", "要求又は依頼の内容", LT, "C"),
+    # D 除外事由の確認
+    Field("excl_public_venue", "除外(1) 不特定多数の者が内容を知り得る場", C, "D", choices=EXCLUSION),
+    Field("excl_minuted_meeting", "除外(2) 議事録が作成される会議の場", C, "D", choices=EXCLUSION),
+    Field("excl_official_document", "除外(3) 県の機関あての文書", C, "D", choices=EXCLUSION),
+    # E 職員の対応
+    Field("told_cannot_comply", "応じられない旨の伝達", C, "E", public=True, choices=TOLD_CHOICES),
+    Field("told_will_be_recorded", "記録される旨の伝達", C, "E", public=True, choices=TOLD_CHOICES),
+    Field(
+        "not_told_reason", "伝えていない理由", T, "E",
+        (when("told_cannot_comply", NOT_TOLD), when("told_will_be_recorded", NOT_TOLD)),
+    ),
+    Field("requester_withdrew", "相手方の撤回", C, "E", public=True, choices=("撤回した", "撤回していない", "不明")),
+    Field("response_detail", "対応の内容", LT, "E", OPTIONAL),
+    Field("reported_date", "所属長への報告日", D, "E", hint=DATE_HINT),
+    # F 所属長の判断
+    Field(
+        "supervisor_judgement", "所属長の判断", C, "F", (Requirement(Need.LATER_STAGE),),
+        public=True, choices=(APPLICABLE, NOT_APPLICABLE, UNDECIDED),
+    ),
+    Field("judgement_date", "判断日", D, "F", (when("supervisor_judgement", APPLICABLE, NOT_APPLICABLE),), hint=DATE_HINT),
+    Field(
+        "personnel_info_provided", "人事課長への情報提供（退職管理）", C, "F", (Requirement(Need.DECIDED),),
+        choices=(PROVIDED, "行っていない"),
+    ),
+    Field("personnel_info_date", "情報提供日", D, "F", (when("personnel_info_provided", PROVIDED),), hint=DATE_HINT),
+    Field(
+        "art38_2_suspected", "地方公務員法第38条の2の規制対象の疑い", C, "F",
+        (Requirement(Need.DECIDED), when("requester_category", REEMPLOYED)), choices=(SUSPECTED, "なし"),
+    ),
+    Field(
+        "personnel_committee_notified_date", "人事委員会への届出日", D, "F",
+        (when("art38_2_suspected", SUSPECTED, severity="warning", code="art38_2_not_notified"),), hint=DATE_HINT,
+    ),
+    Field("sent_to_lead_date", "主管課長への送付日", D, "F", (when("supervisor_judgement", APPLICABLE),), hint=DATE_HINT),
+    Field("responsible_division", "主務課", T, "F", (when("supervisor_judgement", APPLICABLE),)),
+    Field(
+        "shared_with_responsible_date", "主務課長への共有日", D, "F",
+        (when("supervisor_judgement", APPLICABLE),), hint=DATE_HINT,
+    ),
+    # G 主管課の措置
+    Field("lead_division", "主管課", T, "G", (Requirement(Need.STAGE_G),)),
+    Field("measures_needed", "措置の要否", C, "G", (Requirement(Need.STAGE_G),), public=True, choices=(MEASURES_NEEDED, "不要")),
+    Field("measures_taken", "講じた措置の内容", LT, "G", (when("measures_needed", MEASURES_NEEDED),)),
+    Field("result_notified_date", "所属長への結果通知日", D, "G", (when("measures_needed", MEASURES_NEEDED),), hint=DATE_HINT),
+    # Needed for publication; a record may rest at stage 措置 before it is shared, so only a warning.
+    Field(
+        "shared_with_general_affairs_date", "総務課への共有日", D, "G",
+        (Requirement(Need.STAGE_G, severity="warning"),), hint=DATE_HINT,
+    ),
+    # H 公表用
+    Field(
+        "public_summary", "公表用の概要", LT, "H", (Requirement(Need.PUBLICATION, severity="warning"),),
+        public=True, max_length=200, hint="氏名・団体名・連絡先を書かないでください（200字以内）",
+    ),
+    Field(
+        "public_measures", "公表用の措置の概要", LT, "H",
+        (Requirement(Need.PUBLICATION, "measures_needed", (MEASURES_NEEDED,), severity="warning"),),
+        public=True, max_length=200, hint="氏名・団体名・連絡先を書かないでください（200字以内）",
+    ),
+)
+
+FIELD_BY_ID: dict[str, Field] = {f.id: f for f in FIELDS}
+FIELD_IDS: tuple[str, ...] = tuple(f.id for f in FIELDS)
+PUBLIC_FIELD_IDS: tuple[str, ...] = tuple(f.id for f in FIELDS if f.public)
+DATE_FIELD_IDS: tuple[str, ...] = tuple(f.id for f in FIELDS if f.is_date)
+
+
+def fields_of(section: str) -> tuple[Field, ...]:
+    return tuple(f for f in FIELDS if f.section == section)
+
+
+# The order in which the dates of a record must run (spec §6); each where present.
+DATE_CHAIN: tuple[str, ...] = (
+    "received_date",
+    "reported_date",
+    "judgement_date",
+    "sent_to_lead_date",
+    "result_notified_date",
+    "shared_with_general_affairs_date",
+)
+# Dates that may not precede another date: (later, earlier).
+DATE_NOT_BEFORE: tuple[tuple[str, str], ...] = (("shared_with_responsible_date", "judgement_date"),)
+
+# Stages (spec §3): the furthest a record has reached.
+STAGE_RECORDED = "記録"
+STAGE_JUDGED = "判断"
+STAGE_MEASURES = "措置"
+STAGE_SHARED = "共有済"
+STAGES: tuple[str, ...] = (STAGE_RECORDED, STAGE_JUDGED, STAGE_MEASURES, STAGE_SHARED)
+
+
+def stage_of(values: Mapping[str, object]) -> str:
+    """The furthest stage a record has reached."""
+    if _filled(values.get("shared_with_general_affairs_date")):
+        return STAGE_SHARED
+    if any(_filled(values.get(f.id)) for f in fields_of("G")):
+        return STAGE_MEASURES
+    if values.get("supervisor_judgement") in (APPLICABLE, NOT_APPLICABLE):
+        return STAGE_JUDGED
+    return STAGE_RECORDED
+
+
+EXCLUSION_FIELDS: dict[str, str] = {
+    "excl_public_venue": "public_venue",
+    "excl_minuted_meeting": "minuted_meeting",
+    "excl_official_document": "official_document",
+}
