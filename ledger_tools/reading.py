@@ -1,0 +1,346 @@
+"""Reading submitted workbooks safely and fast.
+
+Before any parser sees a file, its first bytes and its zip container are checked (encrypted,
+legacy .xls, truncated, zip bomb). Fields are then found by the workbook-scoped defined
+names of the template, resolved to their sheet and cell, and their values read with
+python-calamine (shared/inline strings without furigana, Japanese date formats as dates).
+Nothing here knows about rules: it returns raw values with the cell they came from.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import io
+import os
+import re
+import stat
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from xml.parsers import expat
+
+from ledger_tools.config import Limits
+from ledger_tools.fields import FIELD_IDS, TEMPLATE_VERSION_NAME
+
+SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xltx", ".xltm", ".ods"}
+ZIP_MAGIC = b"PK\x03\x04"
+CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # OLE compound file: legacy .xls or an encrypted xlsx
+ENCRYPTION_MARKER = "EncryptionInfo".encode("utf-16-le")
+
+
+
+class Unreadable(Exception):
+    """The file is not a readable v1 workbook; ``code`` is a finding code."""
+
+    def __init__(self, code: str, detail: str = ""):
+        super().__init__(f"{code}: {detail}")
+        self.code = code
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class RawCell:
+    """A field's value as stored, with its location. ``value`` is None when the cell is empty."""
+
+    value: object
+    cell: str  # "sheet!A1"
+    formula_without_value: bool = False
+
+
+@dataclass
+class RawWorkbook:
+    path: Path
+    sha256: str
+    cells: dict[str, RawCell]  # field id -> its cell
+    template_version: object
+    has_macros: bool = False
+
+
+@dataclass(frozen=True)
+class CellRef:
+    sheet: str
+    row: int  # 1-based
+    col: int  # 1-based
+
+    @property
+    def a1(self) -> str:
+        return f"{self.sheet}!{column_letter(self.col)}{self.row}"
+
+
+def column_letter(col: int) -> str:
+    letters = ""
+    while col:
+        col, rem = divmod(col - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def skip_reason(path: Path) -> str | None:
+    """The finding code of a file that is not a submission, or None for a candidate."""
+    name = path.name
+    if name.startswith("~$"):
+        return "skipped_lock_file"
+    if name.startswith(".") or name.lower().endswith((".tmp", ".temp", ".crdownload", ".part", "~")) or _is_hidden(path):
+        return "skipped_hidden_file"
+    if path.suffix.lower() not in SPREADSHEET_SUFFIXES:
+        return "skipped_not_spreadsheet"
+    return None
+
+
+def _is_hidden(path: Path) -> bool:
+    """Windows' hidden attribute; on other systems the dot prefix (checked above) is all."""
+    try:
+        attributes = getattr(os.stat(path), "st_file_attributes", 0)
+    except OSError:
+        return False
+    return bool(attributes & getattr(stat, "FILE_ATTRIBUTE_HIDDEN", 0))
+
+
+def iter_candidate_files(paths: Iterable[Path]) -> Iterator[Path]:
+    """Every file under ``paths`` (folders recursively), in a stable order; hidden folders skipped."""
+    for path in paths:
+        path = Path(path)
+        if path.is_dir():
+            for root, dirs, files in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in sorted(files):
+                    yield Path(root) / name
+        else:
+            yield path
+
+
+def read_workbook(path: Path, limits: Limits, data: bytes | None = None) -> RawWorkbook:
+    """Read one submission; raise ``Unreadable`` with a reason code for anything else."""
+    if data is None:
+        data = read_file_bytes(path, limits)
+    sha256 = hashlib.sha256(data).hexdigest()
+    archive = open_container(data, limits)
+    with archive:
+        names = set(archive.namelist())
+        sheet_paths, defined = _workbook_structure(archive, limits)
+        has_macros = "xl/vbaProject.bin" in names
+        refs = {name: _parse_ref(defined[name]) for name in (*FIELD_IDS, TEMPLATE_VERSION_NAME) if name in defined}
+        missing = [name for name in (TEMPLATE_VERSION_NAME, *FIELD_IDS) if refs.get(name) is None]
+        if missing:
+            shown = "、".join(missing[:3]) + (f" ほか{len(missing) - 3}個" if len(missing) > 3 else "")
+            raise Unreadable("unreadable_not_template", shown)
+        sheets_needed = {ref.sheet for ref in refs.values()}
+        unknown = sheets_needed - sheet_paths.keys()
+        if unknown:
+            raise Unreadable("unreadable_not_template", "、".join(sorted(unknown)))
+        formula_cells = {sheet: _formulas_without_value(archive, sheet_paths[sheet], limits) for sheet in sheets_needed}
+    grids = _read_grids(data, sheets_needed)
+    cells = {}
+    for name, ref in refs.items():
+        grid = grids[ref.sheet]
+        value = _value_at(grid, ref)
+        cells[name] = RawCell(value, ref.a1, (ref.row, ref.col) in formula_cells[ref.sheet])
+    version = cells.pop(TEMPLATE_VERSION_NAME).value
+    return RawWorkbook(Path(path), sha256, cells, version, has_macros)
+
+
+def read_file_bytes(path: Path, limits: Limits) -> bytes:
+    try:
+        size = os.stat(path).st_size
+        if size > limits.max_file_bytes:
+            raise Unreadable("unreadable_too_large", f"{size:,}バイト")
+        with open(path, "rb") as f:
+            return f.read()
+    except Unreadable:
+        raise
+    except OSError as e:
+        raise Unreadable("unreadable_io", e.strerror or type(e).__name__) from None
+
+
+def open_container(data: bytes, limits: Limits) -> zipfile.ZipFile:
+    """Check the first bytes and the zip directory before anything is decompressed."""
+    if data.startswith(CFB_MAGIC):
+        if ENCRYPTION_MARKER in data:
+            raise Unreadable("unreadable_encrypted")
+        raise Unreadable("unreadable_legacy_xls")
+    if not data:
+        raise Unreadable("unreadable_corrupt", "0バイトのファイル")
+    if not data.startswith(ZIP_MAGIC):
+        raise Unreadable("unreadable_not_xlsx")
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise Unreadable("unreadable_corrupt", "ファイルの末尾が欠けています") from None
+    infos = archive.infolist()
+    if len(infos) > limits.max_zip_entries:
+        raise Unreadable("unreadable_zip_bomb", f"{len(infos):,}個の部品")
+    total = sum(i.file_size for i in infos)
+    if total > limits.max_uncompressed_bytes:
+        raise Unreadable("unreadable_zip_bomb", f"展開後{total:,}バイト")
+    for info in infos:
+        if info.file_size > 1_000_000 and info.file_size > limits.max_compression_ratio * max(info.compress_size, 1):
+            raise Unreadable("unreadable_zip_bomb", f"圧縮率{info.file_size // max(info.compress_size, 1):,}倍")
+    if "xl/workbook.xml" not in archive.namelist():
+        raise Unreadable("unreadable_not_xlsx")
+    return archive
+
+
+def _read_part(archive: zipfile.ZipFile, name: str, limits: Limits) -> bytes:
+    try:
+        with archive.open(name) as f:
+            data = f.read(limits.max_uncompressed_bytes + 1)
+    except KeyError:
+        raise Unreadable("unreadable_not_xlsx", name) from None
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError) as e:
+        raise Unreadable("unreadable_corrupt", f"{name}: {e}") from None
+    if len(data) > limits.max_uncompressed_bytes:
+        raise Unreadable("unreadable_zip_bomb", name)
+    return data
+
+
+class _RefusedXml(Exception):
+    pass
+
+
+def _refuse(*_args) -> None:
+    raise _RefusedXml("DTD/ENTITY")
+
+
+def _collect(data: bytes, name: str, wanted: frozenset[str]) -> list[tuple[str, dict[str, str], str]]:
+    """The ``wanted`` elements of an XML part as (local name, attributes, text).
+
+    A streaming expat parse, without building a tree (the workbook part is read for every
+    file). Like defusedxml, it refuses any DTD, so entity bombs and external entities
+    cannot be expanded; xlsx parts never carry one.
+    """
+    parser = expat.ParserCreate(namespace_separator="}")
+    parser.StartDoctypeDeclHandler = _refuse
+    parser.EntityDeclHandler = _refuse
+    parser.ExternalEntityRefHandler = _refuse
+    found: list[tuple[str, dict[str, str], str]] = []
+    text: list[str] | None = None
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        nonlocal text
+        local = tag.rpartition("}")[2]
+        if local in wanted:
+            found.append((local, {k.rpartition("}")[2]: v for k, v in attrs.items()}, ""))
+            text = []
+
+    def end(tag: str) -> None:
+        nonlocal text
+        if text is not None:
+            local, attrs, _ = found[-1]
+            found[-1] = (local, attrs, "".join(text))
+            text = None
+
+    def chars(data: str) -> None:
+        if text is not None:
+            text.append(data)
+
+    parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler = start, end, chars
+    try:
+        parser.Parse(data, True)
+    except _RefusedXml:
+        raise Unreadable("unreadable_xml", f"{name}: DTD") from None
+    except expat.ExpatError as e:
+        raise Unreadable("unreadable_xml", f"{name}: {e}") from None
+    return found
+
+
+_WORKBOOK_ELEMENTS = frozenset({"sheet", "definedName"})
+_RELS_ELEMENTS = frozenset({"Relationship"})
+
+
+def _workbook_structure(archive: zipfile.ZipFile, limits: Limits) -> tuple[dict[str, str], dict[str, str]]:
+    """Sheet name → part path, and the workbook-scoped defined names (sheet-scoped ones skipped)."""
+    rels_name = "xl/_rels/workbook.xml.rels"
+    targets = {}
+    if rels_name in archive.NameToInfo:
+        for _, rel, _ in _collect(_read_part(archive, rels_name, limits), rels_name, _RELS_ELEMENTS):
+            target = rel.get("Target", "")
+            part = target.lstrip("/") if target.startswith("/") else "xl/" + target
+            targets[rel.get("Id")] = _normalise_part(part)
+    sheets, defined = {}, {}
+    for local, attrs, text in _collect(_read_part(archive, "xl/workbook.xml", limits), "xl/workbook.xml", _WORKBOOK_ELEMENTS):
+        if local == "sheet":
+            part = targets.get(attrs.get("id"))
+            if part:
+                sheets[attrs.get("name")] = part
+        elif "localSheetId" not in attrs and text:
+            defined[attrs.get("name")] = text
+    return sheets, defined
+
+
+def _normalise_part(part: str) -> str:
+    stack: list[str] = []
+    for piece in part.split("/"):
+        if piece == "..":
+            if stack:
+                stack.pop()
+        elif piece and piece != ".":
+            stack.append(piece)
+    return "/".join(stack)
+
+
+_REF = re.compile(r"^=?(?:'(?P<quoted>(?:[^']|'')+)'|(?P<plain>[^!'\s]+))!\$?(?P<col>[A-Za-z]{1,3})\$?(?P<row>\d+)(?::.*)?$")
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_ref(text: str) -> CellRef | None:
+    """``'対応記録簿'!$C$4`` (any quoting or $ style) → CellRef; None for other destinations."""
+    m = _REF.match(text.strip())
+    if not m:
+        return None
+    sheet = m["quoted"].replace("''", "'") if m["quoted"] is not None else m["plain"]
+    col = 0
+    for ch in m["col"].upper():
+        col = col * 26 + ord(ch) - 64
+    return CellRef(sheet, int(m["row"]), col)
+
+
+_CELL_WITH_FORMULA = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(?<!/)>(.*?)</(?:\w+:)?c>", re.S)
+_CELL_ADDRESS = re.compile(rb'\br="([A-Z]{1,3})(\d+)"')
+_HAS_VALUE = re.compile(rb"<(?:\w+:)?v>[^<]")
+# A cell formula (<f>, <f t="shared" …>), not the <formula1> of a validation; plain searches, fast.
+_FORMULA_MARKERS = (b"<f>", b"<f ", b"<f/>", b":f>", b":f ", b":f/>")
+
+
+def _formulas_without_value(archive: zipfile.ZipFile, part: str, limits: Limits) -> set[tuple[int, int]]:
+    """Cells holding a formula but no cached value (a workbook saved without recalculation)."""
+    xml = _read_part(archive, part, limits)
+    if not any(marker in xml for marker in _FORMULA_MARKERS):
+        return set()
+    missing = set()
+    for m in _CELL_WITH_FORMULA.finditer(xml):
+        body = m.group(2)
+        if (b"<f" in body or b":f" in body) and not _HAS_VALUE.search(body):
+            address = _CELL_ADDRESS.search(m.group(1))
+            if address:
+                col = 0
+                for ch in address.group(1).decode():
+                    col = col * 26 + ord(ch) - 64
+                missing.add((int(address.group(2)), col))
+    return missing
+
+
+def _read_grids(data: bytes, sheets: set[str]) -> dict[str, list[list[object]]]:
+    from python_calamine import CalamineError, CalamineWorkbook, PasswordError
+
+    try:
+        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        try:
+            return {name: book.get_sheet_by_name(name).to_python(skip_empty_area=False) for name in sheets}
+        finally:
+            book.close()
+    except PasswordError:
+        raise Unreadable("unreadable_encrypted") from None
+    except (CalamineError, ValueError, OSError) as e:
+        raise Unreadable("unreadable_corrupt", type(e).__name__) from None
+
+
+def _value_at(grid: list[list[object]], ref: CellRef) -> object:
+    if ref.row - 1 < len(grid):
+        row = grid[ref.row - 1]
+        if ref.col - 1 < len(row):
+            value = row[ref.col - 1]
+            return None if value == "" else value
+    return None

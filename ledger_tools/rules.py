@@ -1,0 +1,296 @@
+"""The rules of the form (spec §4–§6): raw cell values → a normalised record and its findings.
+
+This module knows one record at a time; comparisons across files live in ``validation``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from ledger_tools.config import Config
+from ledger_tools.dates import DateProblem, normalise_text, parse_date, parse_time
+from ledger_tools.fields import (
+    BUSINESS_OTHER,
+    DATE_CHAIN,
+    DATE_NOT_BEFORE,
+    EXCLUSION_APPLIES,
+    EXCLUSION_FIELDS,
+    FIELD_BY_ID,
+    FIELDS,
+    METHOD_DOCUMENT,
+    TEMPLATE_VERSION,
+    Field,
+    FieldType,
+    stage_of,
+)
+from ledger_tools.findings import FileReport, Finding, make_finding, status_for
+from ledger_tools.reading import RawCell
+
+RECORD_ID = re.compile(r"[A-Za-z0-9_-]{1,40}")
+EXCLUSION_LABELS_JA = {
+    "public_venue": "不特定多数の者が内容を知り得る場",
+    "minuted_meeting": "議事録が作成される会議の場",
+    "official_document": "県の機関あての文書",
+}
+# Where a hint that an exclusion applies is looked for (free text a person wrote).
+HINT_FIELDS = ("place", "requester_affiliation", "business_name", "request_content", "response_detail", "public_summary")
+PUBLIC_TEXT_FIELDS = tuple(f.id for f in FIELDS if f.public and f.type in (FieldType.TEXT, FieldType.LONG_TEXT))
+PRIVATE_IDENTITY_FIELDS = ("requester_name", "staff_name", "requester_affiliation", "section")
+
+_PERSONAL_PATTERNS: tuple[tuple[str, re.Pattern], ...] = (
+    ("メールアドレス", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")),
+    ("電話番号", re.compile(r"(?<![\d-])0\d{1,4}-\d{1,4}-\d{3,4}(?![\d-])|(?<!\d)0\d{9,10}(?!\d)")),
+    ("郵便番号", re.compile(r"〒\s?\d{3}-?\d{4}|(?<![\d-])\d{3}-\d{4}(?![\d-])")),
+    ("12桁の番号（個人番号の可能性）", re.compile(r"(?<!\d)\d{4}[ -]?\d{4}[ -]?\d{4}(?!\d)")),
+)
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    config: Config
+    as_of: dt.date
+
+
+def evaluate(path: str, raw: Mapping[str, RawCell], template_version: object, context: RuleContext) -> FileReport:
+    """Apply every single-record rule; return the file's report with its status."""
+    findings: list[Finding] = []
+    if _version_number(template_version) != TEMPLATE_VERSION:
+        raise VersionMismatch(str(template_version))
+    values: dict[str, Any] = {}
+    cells = {field_id: cell.cell for field_id, cell in raw.items()}
+    unusable: set[str] = set()  # filled, but unreadable: reported once, not again as missing
+    for spec in FIELDS:
+        cell = raw[spec.id]
+        if cell.formula_without_value:
+            findings.append(make_finding("formula_without_value", field=spec.id, cell=cell.cell))
+            unusable.add(spec.id)
+            continue
+        if cell.value is None:
+            continue
+        value, problem = _normalise(spec, cell.value, context.config, values)
+        if problem is not None:
+            findings.append(problem.at(spec.id, cell.cell))
+            unusable.add(spec.id)
+        elif value not in (None, ""):
+            values[spec.id] = value
+
+    findings += _missing_required(values, unusable, cells)
+    findings += _date_rules(values, cells, context)
+    exclusions = [reason for field_id, reason in EXCLUSION_FIELDS.items() if values.get(field_id) == EXCLUSION_APPLIES]
+    findings += _exclusion_findings(values, cells, exclusions, context.config)
+    if values.get("business_type") == BUSINESS_OTHER:
+        findings.append(make_finding("business_type_other", field="business_type", cell=cells["business_type"]))
+    findings += _personal_data(values, cells)
+
+    return FileReport(
+        path=path,
+        status=status_for(findings, exclusions, values.get("supervisor_judgement")),
+        record_id=values.get("record_id"),
+        stage=stage_of(values),
+        exclusions=exclusions,
+        findings=findings,
+        values=values,
+        cells=cells,
+    )
+
+
+class VersionMismatch(Exception):
+    """The workbook's template_version is not one this program reads."""
+
+
+def _version_number(value: object) -> object:
+    try:
+        return int(float(normalise_text(str(value))))
+    except (TypeError, ValueError):
+        return value
+
+
+@dataclass(frozen=True)
+class _Problem:
+    code: str
+    context: dict[str, Any]
+
+    def at(self, field_id: str, cell: str) -> Finding:
+        return make_finding(self.code, field=field_id, cell=cell, **self.context)
+
+
+def _as_text(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat()
+    return str(value)
+
+
+def normalise_long_text(value: str) -> str:
+    """NFKC and trimmed like other text, but line breaks kept."""
+    lines = [" ".join(line.split()) for line in unicodedata.normalize("NFKC", value).splitlines()]
+    return "\n".join(lines).strip()
+
+
+def _choice_key(text: str) -> str:
+    """What must match for a typed choice to be that choice: width and spaces do not count."""
+    return "".join(normalise_text(text).split())
+
+
+@functools.lru_cache(maxsize=256)
+def _choices_by_key(choices: tuple[str, ...]) -> dict[str, str]:
+    return {_choice_key(c): c for c in choices}
+
+
+def _normalise(spec: Field, value: object, config: Config, earlier: Mapping[str, Any]) -> tuple[Any, _Problem | None]:
+    """A cell value → its normalised form, or the problem that stops it being read.
+
+    ``earlier`` holds the fields already read (the organ, when reading the department).
+    """
+    if spec.type is FieldType.DATE:
+        try:
+            return parse_date(value), None
+        except DateProblem as e:
+            return None, _Problem(e.code, {"detail": e.detail, "hint": e.hint})
+    if spec.type is FieldType.TIME:
+        try:
+            return parse_time(value), None
+        except DateProblem as e:
+            return None, _Problem(e.code, {"detail": e.detail})
+    text = normalise_long_text(_as_text(value)) if spec.type is FieldType.LONG_TEXT else normalise_text(_as_text(value))
+    if spec.is_choice:
+        organ = earlier.get("organ")
+        choices = choices_for(spec, config, organ)
+        chosen = _choices_by_key(choices).get(_choice_key(text))
+        if chosen is not None:
+            return chosen, None
+        if spec.choices_from == "departments" and organ is not None:
+            return None, _Problem("department_not_in_organ", {"value": text, "organ": organ, "choices": "、".join(choices)})
+        return None, _Problem("invalid_choice", {"value": text, "choices": "、".join(choices)})
+    if spec.id == "record_id" and not RECORD_ID.fullmatch(text):
+        return None, _Problem("invalid_record_id", {"value": text})
+    if spec.max_length is not None and len(text) > spec.max_length:
+        return text, _Problem("too_long", {"length": len(text), "limit": spec.max_length})
+    return text, None
+
+
+def choices_for(spec: Field, config: Config, organ: str | None = None) -> tuple[str, ...]:
+    """The allowed values of a choice field; departments are those of ``organ`` when known."""
+    if spec.choices_from == "organs":
+        return config.organ_names
+    if spec.choices_from == "departments":
+        return config.departments_by_organ.get(organ, config.all_departments) if organ else config.all_departments
+    return spec.choices
+
+
+def _missing_required(values: Mapping[str, Any], unusable: set[str], cells: Mapping[str, str]) -> list[Finding]:
+    findings = []
+    for spec in FIELDS:
+        if spec.id in values or spec.id in unusable:
+            continue
+        reasons = [r for r in spec.required if r.applies(values)]
+        if not reasons:
+            continue
+        errors = [r for r in reasons if r.severity == "error"]
+        reason = errors[0] if errors else reasons[0]
+        code = reason.code or ("required_missing" if reason.severity == "error" else "recommended_missing")
+        findings.append(make_finding(code, field=spec.id, cell=cells[spec.id], condition=reason.describe()))
+    return findings
+
+
+def _date_rules(values: Mapping[str, Any], cells: Mapping[str, str], context: RuleContext) -> list[Finding]:
+    findings = []
+    present = [f for f in DATE_CHAIN if f in values]
+    pairs = list(zip(present, present[1:])) + [(earlier, later) for later, earlier in DATE_NOT_BEFORE]
+    for earlier, later in pairs:
+        if earlier in values and later in values and values[later] < values[earlier]:
+            findings.append(
+                make_finding(
+                    "date_order", field=later, cell=cells[later], value=values[later].isoformat(),
+                    other_label=FIELD_BY_ID[earlier].label, other_value=values[earlier].isoformat(),
+                )
+            )
+    for spec in FIELDS:
+        if spec.is_date and spec.id in values and values[spec.id] > context.as_of:
+            findings.append(
+                make_finding("date_in_future", field=spec.id, cell=cells[spec.id], value=values[spec.id].isoformat(), as_of=context.as_of.isoformat())
+            )
+    received, reported = values.get("received_date"), values.get("reported_date")
+    rules = context.config.rules
+    if received is not None and received < rules.operation_start:
+        findings.append(
+            make_finding("received_before_operation", field="received_date", cell=cells["received_date"], value=received.isoformat(), start=rules.operation_start.isoformat())
+        )
+    if received is not None and reported is not None and (reported - received).days > rules.report_due_days:
+        findings.append(
+            make_finding("report_late", field="reported_date", cell=cells["reported_date"], value=reported.isoformat(), days=(reported - received).days, limit=rules.report_due_days)
+        )
+    return findings
+
+
+def _exclusion_findings(values: Mapping[str, Any], cells: Mapping[str, str], exclusions: list[str], config: Config) -> list[Finding]:
+    """An exclusion that applies is noted; one that seems to apply but was not ticked is a warning."""
+    if exclusions:
+        reasons = "、".join(EXCLUSION_LABELS_JA[r] for r in exclusions)
+        first = next(f for f, r in EXCLUSION_FIELDS.items() if r == exclusions[0])
+        return [make_finding("exclusion_applies", field=first, cell=cells[first], reasons=reasons)]
+    findings = []
+    hints = config.exclusion_hints
+    for field_id, reason in EXCLUSION_FIELDS.items():
+        if reason == "official_document" and values.get("method") != METHOD_DOCUMENT:
+            continue
+        match = _first_keyword(values, getattr(hints, reason))
+        if match:
+            source, keyword = match
+            findings.append(
+                make_finding(
+                    "exclusion_suspected", field=field_id, cell=cells[field_id],
+                    label=FIELD_BY_ID[source].label, keyword=keyword, reason=EXCLUSION_LABELS_JA[reason],
+                )
+            )
+    return findings
+
+
+def _first_keyword(values: Mapping[str, Any], keywords: tuple[str, ...]) -> tuple[str, str] | None:
+    for field_id in HINT_FIELDS:
+        text = values.get(field_id)
+        if isinstance(text, str):
+            for keyword in keywords:
+                if normalise_text(keyword) in text:
+                    return field_id, keyword
+    return None
+
+
+def _personal_data(values: Mapping[str, Any], cells: Mapping[str, str]) -> list[Finding]:
+    """Names, affiliations and contact data written into the fields that will be published."""
+    findings = []
+    identities = _identity_strings(values)
+    for field_id in PUBLIC_TEXT_FIELDS:
+        text = values.get(field_id)
+        if not isinstance(text, str):
+            continue
+        compact = "".join(text.split())
+        for kind, needle in identities:
+            if needle in compact:
+                findings.append(make_finding("personal_data_in_public", field=field_id, cell=cells[field_id], kind=kind, found=needle))
+                break
+        for kind, pattern in _PERSONAL_PATTERNS:
+            if m := pattern.search(text):
+                findings.append(make_finding("personal_data_in_public", field=field_id, cell=cells[field_id], kind=kind, found=m.group(0)))
+    return findings
+
+
+def _identity_strings(values: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The names and affiliations of the form, whole and (for names) by family/given part."""
+    found = []
+    for field_id in PRIVATE_IDENTITY_FIELDS:
+        text = values.get(field_id)
+        if not isinstance(text, str):
+            continue
+        kind = FIELD_BY_ID[field_id].label
+        found.append((kind, "".join(text.split())))
+        if field_id.endswith("_name"):
+            found += [(kind, part) for part in text.split() if len(part) >= 2]
+    # Longest first, so that the finding names the most specific match (the company, not a surname in it).
+    return sorted(((kind, needle) for kind, needle in found if len(needle) >= 2), key=lambda item: -len(item[1]))
