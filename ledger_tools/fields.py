@@ -106,7 +106,7 @@ class Requirement:
             return "G欄を記入したとき" + ("必須" if self.severity == "error" else "必要")
         label = FIELD_BY_ID[self.when_field].label if self.when_field else ""
         choices = "又は".join(f"「{v}」" for v in self.when_values)
-        condition = f"{label}が{choices}のとき" if self.when_field else ""
+        condition = f"「{label}」が{choices}のとき" if self.when_field else ""
         if self.need is Need.PUBLICATION:
             return f"公表に必要（{condition}）" if condition else "公表に必要"
         return condition + ("必須" if self.severity == "error" else "記入を推奨")
@@ -152,7 +152,17 @@ class Field:
         return any(r.need is Need.ALWAYS for r in self.required)
 
     def requirement_text(self) -> str:
-        return "、".join(r.describe() for r in self.required) or "任意"
+        """The requirements in Japanese; conditions on the same values are joined with 又は."""
+        merged: list[str] = []
+        for r in self.required:
+            same = [o for o in self.required if o.need is Need.WHEN and r.need is Need.WHEN and (o.when_values, o.severity) == (r.when_values, r.severity)]
+            if len(same) > 1:
+                if r is same[0]:
+                    labels = "又は".join(f"「{FIELD_BY_ID[o.when_field].label}」" for o in same)
+                    merged.append(f"{labels}が" + "又は".join(f"「{v}」" for v in r.when_values) + "のとき必須")
+            else:
+                merged.append(r.describe())
+        return "、".join(merged) or "任意"
 
 
 C, D, T, LT, TM = FieldType.CHOICE, FieldType.DATE, FieldType.TEXT, FieldType.LONG_TEXT, FieldType.TIME

@@ -19,6 +19,9 @@ FIXED_TIMESTAMP = dt.datetime(2025, 3, 1, 0, 0, 0)
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 _MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
 
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
 # A cell starting with one of these is run as a formula by Excel or LibreOffice.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 
@@ -34,6 +37,7 @@ def atomic_output(path: Path, mode: str = "wb", **open_kwargs) -> Iterator[IO]:
             yield f
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp_name, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs are shared like any new file
         os.replace(tmp_name, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
