@@ -1,0 +1,61 @@
+"""Shared fixtures: filled workbooks are generated from the field catalogue and the template."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from ledger_tools.config import load_config
+from ledger_tools.rules import RuleContext
+from ledger_tools.samples import filled_workbook_bytes
+from ledger_tools.validation import validate_file
+
+AS_OF = dt.date(2026, 11, 25)
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+@pytest.fixture(scope="session")
+def config():
+    return load_config()
+
+
+@pytest.fixture
+def write_workbook(tmp_path):
+    """write_workbook(values, name="record.xlsx") → the path of a filled template."""
+
+    def write(values, name: str = "record.xlsx", folder: Path | None = None) -> Path:
+        path = (folder or tmp_path) / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(filled_workbook_bytes(values))
+        return path
+
+    return write
+
+
+@pytest.fixture
+def validate_values(write_workbook, config):
+    """validate_values(values) → the FileReport of a workbook filled with ``values``."""
+
+    def validate(values, as_of: dt.date = AS_OF):
+        return validate_file(write_workbook(values), RuleContext(config, as_of))
+
+    return validate
+
+
+def codes(report) -> list[tuple[str, str | None]]:
+    """(code, field) of every finding: compact and exact for assertions."""
+    return [(f.code, f.field) for f in report.findings]
+
+
+def require_program(name: str) -> str:
+    """The path of a real client program; skip without it locally, fail under CI=true."""
+    found = shutil.which(name)
+    if found:
+        return found
+    if IN_CI:
+        pytest.fail(f"{name} is required under CI=true (installed by .ci/run)")
+    pytest.skip(f"{name} is not installed")

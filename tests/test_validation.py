@@ -1,0 +1,70 @@
+"""Folders of submissions, and the checks across files (spec §4, §6)."""
+
+import datetime as dt
+
+from conftest import AS_OF
+from ledger_tools.findings import Status
+from ledger_tools.samples import complete_values, recorded_values
+from ledger_tools.validation import validate_paths
+
+
+def by_name(report):
+    return {path.rsplit("/", 1)[-1].rsplit("\\", 1)[-1]: f for f in report.files for path in [f.path]}
+
+
+def test_a_folder_is_read_recursively_and_every_file_is_listed(tmp_path, write_workbook, config):
+    write_workbook(recorded_values(record_id="A-1"), name="部/課/a.xlsx")
+    write_workbook(recorded_values(record_id="A-2", excl_public_venue="該当する"), name="部/b.xlsx")
+    (tmp_path / "部" / "~$a.xlsx").write_bytes(b"lock")
+    (tmp_path / "メモ.txt").write_text("memo", encoding="utf-8")
+    (tmp_path / "壊れた.xlsx").write_bytes(b"PK\x03\x04broken")
+    report = validate_paths([tmp_path], config, AS_OF)
+    statuses = {name: f.status for name, f in by_name(report).items()}
+    assert statuses == {
+        "a.xlsx": Status.OK, "b.xlsx": Status.EXCLUDED, "~$a.xlsx": Status.SKIPPED,
+        "メモ.txt": Status.SKIPPED, "壊れた.xlsx": Status.UNREADABLE,
+    }
+    assert report.summary() == {"skipped": 2, "unreadable": 1, "invalid": 0, "excluded": 1, "not_applicable": 0, "ok": 1}
+    assert report.has_failures
+
+
+def test_a_later_stage_of_the_same_record_supersedes_the_earlier(tmp_path, write_workbook, config):
+    write_workbook(recorded_values(), name="1_記録.xlsx")
+    write_workbook(complete_values(), name="2_共有済.xlsx")
+    files = by_name(validate_paths([tmp_path], config, AS_OF))
+    assert [f.code for f in files["1_記録.xlsx"].findings] == ["superseded"]
+    assert [f.code for f in files["2_共有済.xlsx"].findings] == ["supersedes"]
+    assert files["1_記録.xlsx"].status is Status.OK  # info never changes a status
+    assert "2_共有済.xlsx" in files["1_記録.xlsx"].findings[0].message
+
+
+def test_same_record_id_with_other_facts_is_a_conflict_on_both_files(tmp_path, write_workbook, config):
+    write_workbook(recorded_values(), name="a.xlsx")
+    write_workbook(recorded_values(received_date=dt.date(2025, 6, 9)), name="b.xlsx")
+    files = by_name(validate_paths([tmp_path], config, AS_OF))
+    for name in ("a.xlsx", "b.xlsx"):
+        assert files[name].status is Status.INVALID
+        assert [(f.code, f.field) for f in files[name].findings] == [("record_id_conflict", "record_id")]
+    assert "b.xlsx" in files["a.xlsx"].findings[0].message
+
+
+def test_two_versions_at_the_same_stage_that_differ_are_a_conflict(tmp_path, write_workbook, config):
+    write_workbook(recorded_values(), name="a.xlsx")
+    write_workbook(recorded_values(place="会議室B"), name="b.xlsx")
+    files = by_name(validate_paths([tmp_path], config, AS_OF))
+    assert files["a.xlsx"].status is files["b.xlsx"].status is Status.INVALID
+
+
+def test_a_copied_file_is_one_record_with_a_note(tmp_path, write_workbook, config):
+    write_workbook(recorded_values(), name="a.xlsx")
+    write_workbook(recorded_values(), name="a - コピー.xlsx")
+    files = by_name(validate_paths([tmp_path], config, AS_OF))
+    assert {f.status for f in files.values()} == {Status.OK}
+    assert sum(len(f.findings) for f in files.values()) == 1
+    assert [f.code for f in files["a.xlsx"].findings] == ["duplicate_file"]
+
+
+def test_the_flattened_report_lists_every_finding(tmp_path, write_workbook, config):
+    write_workbook(recorded_values(place=None), name="a.xlsx")
+    report = validate_paths([tmp_path], config, AS_OF)
+    assert [row[1:] for row in report.flatten()] == [["required_missing", "place", report.files[0].cells["place"]]]
