@@ -1,0 +1,121 @@
+"""The master ledger as data: one entry per current record version, as the aggregator left it.
+
+The aggregator writes it to ``DIR/ledger.json`` (deterministic: sorted, ISO dates, no time
+stamps but the run's reference date); the publisher and the monthly state read it back
+with ``load_ledger``. The Excel and CSV ledgers are renderings of this model.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ledger_tools.fields import FIELD_BY_ID, FIELD_IDS, FieldType
+from ledger_tools.findings import FileReport, Finding, Severity, Status
+from ledger_tools.outputs import write_text_atomic
+
+LEDGER_FILE = "ledger.json"
+LEDGER_FORMAT = 1
+
+
+class LedgerError(Exception):
+    """The ledger in DIR is missing or cannot be read."""
+
+
+@dataclass
+class LedgerEntry:
+    """One file version the ledger holds: its record, status and findings."""
+
+    path: str  # as found in the inbox (relative to it), or where it was last seen
+    sha256: str
+    status: Status
+    record_id: str | None
+    stage: str | None
+    exclusions: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    values: dict[str, Any] = field(default_factory=dict)  # normalised field values (dates as dt.date)
+    cells: dict[str, str] = field(default_factory=dict)
+    source_missing: bool = False  # the file is no longer in the inbox: kept from the archive
+
+    @classmethod
+    def from_report(cls, report: FileReport, path: str | None = None, source_missing: bool = False) -> "LedgerEntry":
+        return cls(
+            path=path or report.path, sha256=report.sha256 or "", status=report.status, record_id=report.record_id,
+            stage=report.stage, exclusions=list(report.exclusions), findings=list(report.findings),
+            values=dict(report.values), cells=dict(report.cells), source_missing=source_missing,
+        )
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity is Severity.ERROR]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path, "sha256": self.sha256, "status": str(self.status), "record_id": self.record_id,
+            "stage": self.stage, "exclusions": self.exclusions, "findings": [f.to_dict() for f in self.findings],
+            "values": {k: _encode(v) for k, v in sorted(self.values.items(), key=lambda kv: FIELD_IDS.index(kv[0]))},
+            "cells": self.cells, "source_missing": self.source_missing,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "LedgerEntry":
+        return cls(
+            path=data["path"], sha256=data["sha256"], status=Status(data["status"]), record_id=data["record_id"],
+            stage=data["stage"], exclusions=list(data["exclusions"]),
+            findings=[Finding(f["code"], Severity(f["severity"]), f["message"], f["field"], f["cell"]) for f in data["findings"]],
+            values={k: _decode(k, v) for k, v in data["values"].items()}, cells=dict(data["cells"]),
+            source_missing=bool(data["source_missing"]),
+        )
+
+
+@dataclass
+class Ledger:
+    """Every file version the last aggregation accepted as current, with the run's reference date."""
+
+    as_of: dt.date
+    entries: list[LedgerEntry] = field(default_factory=list)
+
+    def with_status(self, *statuses: Status) -> list[LedgerEntry]:
+        return [e for e in self.entries if e.status in statuses]
+
+    def to_json_text(self) -> str:
+        data = {"format": LEDGER_FORMAT, "as_of": self.as_of.isoformat(), "entries": [e.to_json() for e in self.entries]}
+        return json.dumps(data, ensure_ascii=False, indent=1, sort_keys=False) + "\n"
+
+    def save(self, directory: Path) -> Path:
+        path = Path(directory) / LEDGER_FILE
+        write_text_atomic(path, self.to_json_text())
+        return path
+
+
+def load_ledger(directory: Path) -> Ledger:
+    """Read ``DIR/ledger.json`` as written by the aggregator."""
+    path = Path(directory) / LEDGER_FILE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise LedgerError(f"台帳（{path}）がありません。先に aggregate を実行してください。") from None
+    except (OSError, ValueError) as e:
+        raise LedgerError(f"台帳（{path}）を読めません: {e}") from None
+    if data.get("format") != LEDGER_FORMAT:
+        raise LedgerError(f"台帳（{path}）の形式 {data.get('format')} に対応していません。aggregate を実行し直してください。")
+    return Ledger(dt.date.fromisoformat(data["as_of"]), [LedgerEntry.from_json(e) for e in data["entries"]])
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    return value
+
+
+def _decode(field_id: str, value: Any) -> Any:
+    spec = FIELD_BY_ID.get(field_id)
+    if spec is not None and isinstance(value, str):
+        if spec.type is FieldType.DATE:
+            return dt.date.fromisoformat(value)
+        if spec.type is FieldType.TIME:
+            return dt.time.fromisoformat(value)
+    return value

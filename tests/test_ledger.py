@@ -1,0 +1,24 @@
+import datetime as dt
+
+import pytest
+
+from conftest import AS_OF
+from ledger_tools.ledger import Ledger, LedgerEntry, LedgerError, load_ledger
+from ledger_tools.samples import complete_values
+
+
+def test_the_ledger_round_trips_with_real_dates(tmp_path, validate_values):
+    report = validate_values(complete_values(public_summary="03-1234-5678"))
+    ledger = Ledger(AS_OF, [LedgerEntry.from_report(report, path="課/R7-0001.xlsx", source_missing=True)])
+    ledger.save(tmp_path)
+    loaded = load_ledger(tmp_path)
+    assert loaded.as_of == AS_OF
+    entry = loaded.entries[0]
+    assert entry.values == report.values and isinstance(entry.values["received_date"], dt.date)
+    assert (entry.path, entry.status, entry.findings, entry.source_missing) == ("課/R7-0001.xlsx", report.status, report.findings, True)
+    assert (tmp_path / "ledger.json").read_text(encoding="utf-8") == ledger.to_json_text()
+
+
+def test_a_missing_ledger_says_to_aggregate_first(tmp_path):
+    with pytest.raises(LedgerError, match="aggregate"):
+        load_ledger(tmp_path)
