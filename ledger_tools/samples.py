@@ -14,7 +14,8 @@ from ledger_tools.config import Config, load_config
 from ledger_tools.fields import APPLICABLE, FIELD_IDS, NOT_APPLICABLE, UNDECIDED
 from ledger_tools.outputs import workbook_bytes, write_bytes_atomic
 
-SAMPLE_INBOX = Path(__file__).parent / "data" / "sample_inbox"
+# The bundled sample inbox of a clone (the README quick start runs the pipeline on it).
+SAMPLE_INBOX = Path(__file__).resolve().parent.parent / "samples" / "inbox"
 
 
 def complete_values(**overrides: object) -> dict[str, object]:
