@@ -151,6 +151,15 @@ class Field:
     def always_required(self) -> bool:
         return any(r.need is Need.ALWAYS for r in self.required)
 
+    def allowed_values(self, config, organ: str | None = None) -> tuple[str, ...]:
+        """The values a choice field accepts: the catalogue's, or the configuration's organs or
+        departments (those of ``organ`` when it is known)."""
+        if self.choices_from == "organs":
+            return config.organ_names
+        if self.choices_from == "departments":
+            return config.departments_by_organ.get(organ, config.all_departments) if organ else config.all_departments
+        return self.choices
+
     def requirement_text(self) -> str:
         """The requirements in Japanese; conditions on the same values are joined with 又は."""
         merged: list[str] = []

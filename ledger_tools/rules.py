@@ -161,7 +161,7 @@ def _normalise(spec: Field, value: object, config: Config, earlier: Mapping[str,
     text = normalise_long_text(_as_text(value)) if spec.type is FieldType.LONG_TEXT else normalise_text(_as_text(value))
     if spec.is_choice:
         organ = earlier.get("organ")
-        choices = choices_for(spec, config, organ)
+        choices = spec.allowed_values(config, organ)
         chosen = _choices_by_key(choices).get(_choice_key(text))
         if chosen is not None:
             return chosen, None
@@ -173,15 +173,6 @@ def _normalise(spec: Field, value: object, config: Config, earlier: Mapping[str,
     if spec.max_length is not None and len(text) > spec.max_length:
         return text, _Problem("too_long", {"length": len(text), "limit": spec.max_length})
     return text, None
-
-
-def choices_for(spec: Field, config: Config, organ: str | None = None) -> tuple[str, ...]:
-    """The allowed values of a choice field; departments are those of ``organ`` when known."""
-    if spec.choices_from == "organs":
-        return config.organ_names
-    if spec.choices_from == "departments":
-        return config.departments_by_organ.get(organ, config.all_departments) if organ else config.all_departments
-    return spec.choices
 
 
 def _missing_required(values: Mapping[str, Any], unusable: set[str], cells: Mapping[str, str]) -> list[Finding]:

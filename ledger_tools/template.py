@@ -12,8 +12,7 @@ Layout of the form sheet (see ``FORM_ROWS`` / ``field_cells``):
   required), column B the requirement text, columns C:E the merged input cell whose top-left
   cell (column C) is the workbook-scoped defined name equal to the field id.
 
-Regenerate the committed file with ``ledger-tools template --out workbook_templates/対応記録簿_v1.xlsx``
-or ``python -m ledger_tools.template``.
+Regenerate the committed file with ``ledger-tools template --out workbook_templates/対応記録簿_v1.xlsx``.
 """
 
 from __future__ import annotations
@@ -32,7 +31,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ledger_tools.config import Config, load_config
+from ledger_tools.config import Config
 from ledger_tools.fields import (
     APPLICABLE,
     FIELDS,
@@ -136,15 +135,6 @@ def _abs(cell: str) -> str:
 
 
 # --- choice lists ------------------------------------------------------------------------
-def choice_values(f: Field, config: Config) -> tuple[str, ...]:
-    """The values a choice field offers: from the catalogue or (organs, departments) the configuration."""
-    if f.choices_from == "organs":
-        return config.organ_names
-    if f.choices_from == "departments":
-        return config.all_departments
-    return f.choices
-
-
 def choice_list_name(f: Field) -> str:
     """The defined name of a choice field's list on the lists sheet, e.g. ``choices_method``."""
     return f"choices_{f.id}"
@@ -162,7 +152,7 @@ def _organ_field() -> Field | None:
 def _write_lists(wb: Workbook, ws: Worksheet, config: Config) -> None:
     """One column per choice field, then one column of departments per organ; each a defined name."""
     columns: list[tuple[str, str, Sequence[str]]] = [
-        (choice_list_name(f), f.label, choice_values(f, config)) for f in FIELDS if f.is_choice
+        (choice_list_name(f), f.label, f.allowed_values(config)) for f in FIELDS if f.is_choice
     ]
     columns += [
         (department_list_name(i), organ, config.departments_by_organ[organ])
@@ -492,7 +482,7 @@ def _choices_text(f: Field, config: Config) -> str:
     if f.choices_from == "departments":
         return "／".join(f"{organ}: {'、'.join(deps)}" for organ, deps in config.departments_by_organ.items())
     if f.is_choice:
-        return "、".join(choice_values(f, config))
+        return "、".join(f.allowed_values(config))
     text = f.hint
     if f.max_length and str(f.max_length) not in text:
         text = f"{text}（{f.max_length}文字以内）" if text else f"{f.max_length}文字以内"
@@ -579,20 +569,3 @@ def template_bytes(config: Config) -> bytes:
 def write_template(path: Path, config: Config) -> None:
     """Write the template to ``path`` atomically."""
     write_bytes_atomic(Path(path), template_bytes(config))
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m ledger_tools.template [--out PATH] [--config TOML]``."""
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="python -m ledger_tools.template", description="対応記録簿のひな形を生成します")
-    parser.add_argument("--out", type=Path, default=Path("workbook_templates") / TEMPLATE_FILENAME)
-    parser.add_argument("--config", type=Path, default=None)
-    args = parser.parse_args(argv)
-    write_template(args.out, load_config(args.config))
-    print(args.out)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -76,7 +76,7 @@ def test_committed_template_is_up_to_date(data):
     assert COMMITTED.exists(), f"missing {COMMITTED}; run: ledger-tools template --out workbook_templates/{COMMITTED.name}"
     assert COMMITTED.read_bytes() == data, (
         f"{COMMITTED.name} is stale; regenerate it with `ledger-tools template --out workbook_templates/{COMMITTED.name}` "
-        "(or `python -m ledger_tools.template`) and commit it"
+        "and commit it"
     )
 
 
