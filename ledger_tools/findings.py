@@ -57,6 +57,7 @@ CODES: dict[str, Code] = {
     # --- files that are not submissions (status skipped)
     "skipped_lock_file": Code(I, "Excelのロックファイル", "Excelが作業中に作る一時ファイル（~$…）なので読み飛ばしました。"),
     "skipped_hidden_file": Code(I, "隠し・一時ファイル", "隠しファイル又は一時ファイルなので読み飛ばしました。"),
+    "skipped_empty_list": Code(I, "記録のない一覧", "一覧形式の様式ですが、記入された行がないので読み飛ばしました。"),
     "skipped_not_spreadsheet": Code(I, "表計算ファイルではない", "Excelファイル（.xlsx / .xlsm）ではないので読み飛ばしました。"),
     # --- files that cannot be read (status unreadable)
     "unreadable_encrypted": Code(E, "パスワード付きファイル", "パスワードで保護（暗号化）されているため読めません。パスワードを解除して保存し直してから提出してください。"),
@@ -68,6 +69,7 @@ CODES: dict[str, Code] = {
     "unreadable_too_large": Code(E, "ファイルが大きすぎる", "ファイルが大きすぎます（{detail}）。1件ずつ様式に記入してください。"),
     "unreadable_io": Code(E, "ファイルを開けない", "ファイルを開けません（{detail}）。アクセス権やほかのプログラムでの使用状況を確認してください。"),
     "unreadable_not_template": Code(E, "様式ではない", "対応記録簿（v1）の様式ではありません（入力欄の名前 {detail} がありません）。配布された様式「対応記録簿_v1.xlsx」に記入してください。"),
+    "unreadable_list_columns": Code(E, "一覧の列がない", "一覧形式の列（項目ID {detail}）が見つかりません。非表示の1行目（項目ID）と列は削除しないでください。配布された一覧形式の様式に記入し直してください。"),
     "unreadable_template_version": Code(E, "様式の版が違う", "様式の版（template_version = {detail}）に対応していません。最新の様式（v1）に記入し直してください。"),
     "unreadable_unexpected": Code(E, "予期しないエラー", "読み取り中に予期しないエラーが起きました（{detail}）。このファイルを添えてシステム担当に連絡してください。"),
     "macro_not_run": Code(I, "マクロ付きファイル", "マクロ付きファイルです。マクロは実行せず、値だけを読みました。"),
@@ -142,14 +144,21 @@ class FileReport:
     values: dict[str, Any] = field(default_factory=dict, repr=False)  # normalised field values
     cells: dict[str, str] = field(default_factory=dict, repr=False)  # field id -> "sheet!A1"
     sha256: str | None = None
+    row: int | None = None  # the sheet row of a list-format record
 
     @property
     def errors(self) -> list[Finding]:
         return [f for f in self.findings if f.severity is Severity.ERROR]
 
+    @property
+    def location(self) -> str:
+        """The file, and the row for a list-format record: how messages point at a record."""
+        return self.path if self.row is None else f"{self.path} {self.row}行目"
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "path": self.path,
+            "row": self.row,
             "status": str(self.status),
             "record_id": self.record_id,
             "stage": self.stage,

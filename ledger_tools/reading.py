@@ -18,12 +18,14 @@ import stat
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, NamedTuple
 
 from xml.parsers import expat
 
 from ledger_tools.config import Limits
-from ledger_tools.fields import FIELD_IDS, TEMPLATE_VERSION_NAME
+from ledger_tools.fields import FIELD_BY_ID, FIELD_IDS, TEMPLATE_VERSION_NAME
+
+RECORD_LIST_NAME = "record_list"  # list-format workbooks: the defined name of the field-id row
 
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xltx", ".xltm", ".ods"}
 ZIP_MAGIC = b"PK\x03\x04"
@@ -41,8 +43,7 @@ class Unreadable(Exception):
         self.detail = detail
 
 
-@dataclass(frozen=True)
-class RawCell:
+class RawCell(NamedTuple):
     """A field's value as stored, with its location. ``value`` is None when the cell is empty."""
 
     value: object
@@ -50,13 +51,22 @@ class RawCell:
     formula_without_value: bool = False
 
 
+@dataclass(frozen=True)
+class RawRecord:
+    """The cells of one record: the whole form, or one row of a list-format workbook."""
+
+    row: int | None  # the sheet row of a list record; None for the form
+    cells: dict[str, RawCell]  # field id -> its cell
+
+
 @dataclass
 class RawWorkbook:
     path: Path
     sha256: str
-    cells: dict[str, RawCell]  # field id -> its cell
+    records: list[RawRecord]
     template_version: object
     has_macros: bool = False
+    is_list: bool = False
 
 
 @dataclass(frozen=True)
@@ -119,27 +129,65 @@ def read_workbook(path: Path, limits: Limits, data: bytes | None = None) -> RawW
     sha256 = hashlib.sha256(data).hexdigest()
     archive = open_container(data, limits)
     with archive:
-        names = set(archive.namelist())
         sheet_paths, defined = _workbook_structure(archive, limits)
-        has_macros = "xl/vbaProject.bin" in names
-        refs = {name: _parse_ref(defined[name]) for name in (*FIELD_IDS, TEMPLATE_VERSION_NAME) if name in defined}
-        missing = [name for name in (TEMPLATE_VERSION_NAME, *FIELD_IDS) if refs.get(name) is None]
+        has_macros = "xl/vbaProject.bin" in archive.NameToInfo
+        is_list = RECORD_LIST_NAME in defined
+        names = (TEMPLATE_VERSION_NAME, RECORD_LIST_NAME) if is_list else (TEMPLATE_VERSION_NAME, *FIELD_IDS)
+        refs = {name: _parse_ref(defined[name]) for name in names if name in defined}
+        missing = [name for name in names if refs.get(name) is None]
         if missing:
-            shown = "、".join(missing[:3]) + (f" ほか{len(missing) - 3}個" if len(missing) > 3 else "")
-            raise Unreadable("unreadable_not_template", shown)
+            raise Unreadable("unreadable_not_template", _shorten(missing))
         sheets_needed = {ref.sheet for ref in refs.values()}
         unknown = sheets_needed - sheet_paths.keys()
         if unknown:
             raise Unreadable("unreadable_not_template", "、".join(sorted(unknown)))
         formula_cells = {sheet: _formulas_without_value(archive, sheet_paths[sheet], limits) for sheet in sheets_needed}
     grids = _read_grids(data, sheets_needed)
-    cells = {}
-    for name, ref in refs.items():
-        grid = grids[ref.sheet]
-        value = _value_at(grid, ref)
-        cells[name] = RawCell(value, ref.a1, (ref.row, ref.col) in formula_cells[ref.sheet])
-    version = cells.pop(TEMPLATE_VERSION_NAME).value
-    return RawWorkbook(Path(path), sha256, cells, version, has_macros)
+    version_ref = refs.pop(TEMPLATE_VERSION_NAME)
+    version = _value_at(grids[version_ref.sheet], version_ref)
+    if is_list:
+        list_ref = refs[RECORD_LIST_NAME]
+        records = _list_records(grids[list_ref.sheet], list_ref, formula_cells[list_ref.sheet])
+    else:
+        cells = {
+            name: RawCell(_value_at(grids[ref.sheet], ref), ref.a1, (ref.row, ref.col) in formula_cells[ref.sheet])
+            for name, ref in refs.items()
+        }
+        records = [RawRecord(None, cells)]
+    return RawWorkbook(Path(path), sha256, records, version, has_macros, is_list)
+
+
+def _shorten(names: list[str]) -> str:
+    return "、".join(names[:3]) + (f" ほか{len(names) - 3}個" if len(names) > 3 else "")
+
+
+def _list_records(grid: list[list[object]], id_row: CellRef, formulas: set[tuple[int, int]]) -> list[RawRecord]:
+    """One record per non-empty row below the label row; columns found by the field-id row."""
+    ids = grid[id_row.row - 1] if id_row.row - 1 < len(grid) else []
+    columns: dict[str, int] = {}  # field id -> 0-based column
+    for index, value in enumerate(ids):
+        field_id = str(value).strip() if value is not None else ""
+        if field_id in FIELD_BY_ID and field_id not in columns:
+            columns[field_id] = index
+    missing = [f for f in FIELD_IDS if f not in columns]
+    if missing:
+        raise Unreadable("unreadable_list_columns", _shorten(missing))
+    prefixes = {f: f"{id_row.sheet}!{column_letter(c + 1)}" for f, c in columns.items()}
+    order = [(f, columns[f], prefixes[f]) for f in FIELD_IDS]
+    formula_rows = {r for r, _ in formulas}
+    records = []
+    for index in range(id_row.row + 1, len(grid)):  # the row after the ids holds the labels
+        values = grid[index]
+        if all(v == "" or v is None for v in values) and index + 1 not in formula_rows:
+            continue
+        row = index + 1
+        width = len(values)
+        cells = {}
+        for field_id, col, prefix in order:
+            value = values[col] if col < width else None
+            cells[field_id] = RawCell(None if value == "" else value, prefix + str(row), (row, col + 1) in formulas)
+        records.append(RawRecord(row, cells))
+    return records
 
 
 def read_file_bytes(path: Path, limits: Limits) -> bytes:

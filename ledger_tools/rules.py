@@ -56,11 +56,14 @@ class RuleContext:
     as_of: dt.date
 
 
-def evaluate(path: str, raw: Mapping[str, RawCell], template_version: object, context: RuleContext) -> FileReport:
-    """Apply every single-record rule; return the file's report with its status."""
-    findings: list[Finding] = []
+def check_version(template_version: object) -> None:
     if _version_number(template_version) != TEMPLATE_VERSION:
         raise VersionMismatch(str(template_version))
+
+
+def evaluate(path: str, raw: Mapping[str, RawCell], context: RuleContext, row: int | None = None) -> FileReport:
+    """Apply every single-record rule; return the record's report with its status."""
+    findings: list[Finding] = []
     values: dict[str, Any] = {}
     cells = {field_id: cell.cell for field_id, cell in raw.items()}
     unusable: set[str] = set()  # filled, but unreadable: reported once, not again as missing
@@ -89,6 +92,7 @@ def evaluate(path: str, raw: Mapping[str, RawCell], template_version: object, co
 
     return FileReport(
         path=path,
+        row=row,
         status=status_for(findings, exclusions, values.get("supervisor_judgement")),
         record_id=values.get("record_id"),
         stage=stage_of(values),

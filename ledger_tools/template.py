@@ -149,7 +149,7 @@ def _organ_field() -> Field | None:
     return next((f for f in FIELDS if f.choices_from == "organs"), None)
 
 
-def _write_lists(wb: Workbook, ws: Worksheet, config: Config) -> None:
+def write_choice_lists(wb: Workbook, ws: Worksheet, config: Config) -> None:
     """One column per choice field, then one column of departments per organ; each a defined name."""
     columns: list[tuple[str, str, Sequence[str]]] = [
         (choice_list_name(f), f.label, f.allowed_values(config)) for f in FIELDS if f.is_choice
@@ -164,13 +164,13 @@ def _write_lists(wb: Workbook, ws: Worksheet, config: Config) -> None:
         for row, value in enumerate(values, start=2):
             ws.cell(row=row, column=col, value=value)
         last = max(2, len(values) + 1)  # an empty list still names one (blank) cell
-        _define(wb, name, ws.title, f"{letter}2:{letter}{last}")
+        define_name(wb, name, ws.title, f"{letter}2:{letter}{last}")
         ws.column_dimensions[letter].width = 24
     ws.sheet_state = "hidden"
     ws.protection.sheet = True
 
 
-def _define(wb: Workbook, name: str, sheet: str, ref: str) -> None:
+def define_name(wb: Workbook, name: str, sheet: str, ref: str) -> None:
     wb.defined_names[name] = DefinedName(name, attr_text=f"{quote_sheetname(sheet)}!{_abs(ref)}")
 
 
@@ -262,7 +262,7 @@ def _height(lines: int, font_pt: float) -> float:
 
 
 # --- the form sheet ----------------------------------------------------------------------
-def _font(size: float = BODY_PT, **kwargs) -> Font:
+def font(size: float = BODY_PT, **kwargs) -> Font:
     return Font(name=FONT_NAME, size=size, charset=128, **kwargs)
 
 
@@ -275,13 +275,17 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _input_validation(f: Field, config: Config) -> DataValidation:
-    """The data validation of a field's input: dropdown, length limit or just the input prompt."""
+def input_validation(f: Field, config: Config, target: str | None = None, organ_ref: str | None = None) -> DataValidation:
+    """The data validation of a field's input: dropdown, length limit or just the input prompt.
+
+    ``target`` is the range it covers (default: the field's input on the form) and ``organ_ref``
+    the cell holding the organ that the department list depends on (default: the form's).
+    """
     requirement = f"（{f.requirement_text()}）"
     error = ""
     if f.choices_from == "departments" and (organ := _organ_field()):
         fallback = choice_list_name(f)
-        formula = (f'INDIRECT(IFERROR("departments_"&MATCH({_ref(organ.id)},{choice_list_name(organ)},0),'
+        formula = (f'INDIRECT(IFERROR("departments_"&MATCH({organ_ref or _ref(organ.id)},{choice_list_name(organ)},0),'
                    f'"{fallback}"))')
         dv = DataValidation(type="list", formula1=formula, allow_blank=True)
         error = f"「{organ.label}」に応じた「{f.label}」を一覧から選択してください。"
@@ -307,7 +311,7 @@ def _input_validation(f: Field, config: Config) -> DataValidation:
         dv.error = _clip(error, ERROR_MAX)
         dv.errorStyle = "stop"
         dv.showErrorMessage = True
-    dv.add(input_range(f.id))
+    dv.add(target or input_range(f.id))
     return dv
 
 
@@ -321,20 +325,20 @@ def _field_row_height(f: Field) -> float:
 def _write_field_row(ws: Worksheet, row: int, f: Field) -> None:
     label = ws[f"{LABEL_COL}{row}"]
     label.value = form_label(f)
-    label.font = _font(bold=f.always_required)
+    label.font = font(bold=f.always_required)
     label.fill = LABEL_FILL
     label.border = BOX
     label.alignment = Alignment(vertical="center", wrap_text=True)
 
     requirement = ws[f"{REQUIREMENT_COL}{row}"]
     requirement.value = f.requirement_text()
-    requirement.font = _font(SMALL_PT, color="595959")
+    requirement.font = font(SMALL_PT, color="595959")
     requirement.fill = LABEL_FILL
     requirement.border = BOX
     requirement.alignment = Alignment(vertical="center", wrap_text=True)
 
     cell = ws[f"{INPUT_COL}{row}"]
-    cell.font = _font()
+    cell.font = font()
     cell.border = BOX
     cell.protection = Protection(locked=False)
     cell.number_format = NUMBER_FORMATS.get(f.type, "General")
@@ -347,7 +351,7 @@ def _write_field_row(ws: Worksheet, row: int, f: Field) -> None:
 def _write_section_row(ws: Worksheet, row: int, section: Section) -> None:
     cell = ws[f"{LABEL_COL}{row}"]
     cell.value = f"{section.letter} {section.title}"
-    cell.font = _font(HEADER_PT, bold=True)
+    cell.font = font(HEADER_PT, bold=True)
     cell.fill = SECTION_FILL
     cell.border = BOX
     cell.alignment = Alignment(vertical="center")
@@ -368,20 +372,20 @@ def _write_form(wb: Workbook, ws: Worksheet, config: Config) -> None:
 
     title = ws[f"A{TITLE_ROW}"]
     title.value = FORM_TITLE
-    title.font = _font(TITLE_PT, bold=True)
+    title.font = font(TITLE_PT, bold=True)
     title.alignment = Alignment(vertical="center")
     ws.merge_cells(f"A{TITLE_ROW}:D{TITLE_ROW}")
     version = ws[VERSION_CELL]
     version.value = TEMPLATE_VERSION
     version.number_format = '"様式 v"0'
-    version.font = _font(SMALL_PT, color="595959")
+    version.font = font(SMALL_PT, color="595959")
     version.alignment = Alignment(horizontal="right", vertical="center")
-    _define(wb, TEMPLATE_VERSION_NAME, ws.title, VERSION_CELL)
+    define_name(wb, TEMPLATE_VERSION_NAME, ws.title, VERSION_CELL)
     ws.row_dimensions[TITLE_ROW].height = TITLE_ROW_HEIGHT
 
     note = ws[f"A{NOTE_ROW}"]
     note.value = FORM_NOTE
-    note.font = _font(SMALL_PT)
+    note.font = font(SMALL_PT)
     note.alignment = Alignment(vertical="center", wrap_text=True)
     ws.merge_cells(f"A{NOTE_ROW}:{INPUT_LAST_COL}{NOTE_ROW}")
     note_width = sum(_column_pixels(w) for w in COLUMN_WIDTHS.values())
@@ -392,8 +396,8 @@ def _write_form(wb: Workbook, ws: Worksheet, config: Config) -> None:
             _write_section_row(ws, form_row.row, form_row.section)
         else:
             _write_field_row(ws, form_row.row, form_row.field)
-            ws.add_data_validation(_input_validation(form_row.field, config))
-            _define(wb, form_row.field.id, ws.title, FIELD_CELLS[form_row.field.id])
+            ws.add_data_validation(input_validation(form_row.field, config))
+            define_name(wb, form_row.field.id, ws.title, FIELD_CELLS[form_row.field.id])
     _add_missing_highlights(ws)
 
     ws.protection.sheet = True
@@ -402,13 +406,13 @@ def _write_form(wb: Workbook, ws: Worksheet, config: Config) -> None:
     first = FIELD_CELLS[FIELDS[0].id]
     ws.sheet_view.selection[0].activeCell = first
     ws.sheet_view.selection[0].sqref = first
-    _setup_print(ws, PRINT_AREA, fit_height=1)
+    setup_print(ws, PRINT_AREA, fit_height=1)
     ws.print_title_rows = f"{TITLE_ROW}:{TITLE_ROW}"
     ws.oddFooter.center.text = f"{FORM_SHEET}（様式 v{TEMPLATE_VERSION}）"
     ws.oddFooter.center.size = 8
 
 
-def _setup_print(ws: Worksheet, area: str, fit_height: int) -> None:
+def setup_print(ws: Worksheet, area: str, fit_height: int) -> None:
     """A4 portrait, one page wide (and ``fit_height`` pages tall; 0 = as many as needed)."""
     ws.print_area = area
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
@@ -433,7 +437,10 @@ EXCLUSIONS = (
 )
 
 
-def guide_paragraphs(config: Config) -> list[tuple[str, str]]:
+FORM_LAYOUT_NOTE = f"「{FORM_SHEET}」シートの名前、行・列の構成は変えないでください（記入欄は名前で読み取ります）。"
+
+
+def guide_paragraphs(config: Config, layout_note: str = FORM_LAYOUT_NOTE) -> list[tuple[str, str]]:
     """The 記入要領 text as (kind, text) pairs; kind is "heading" or "text"."""
     exclusions = [f"（{i}）{text}" for i, text in enumerate(EXCLUSIONS, start=1)]
     organs = "、".join(config.organ_names)
@@ -473,7 +480,7 @@ def guide_paragraphs(config: Config) -> list[tuple[str, str]]:
         ("heading", "6 記号と色"),
         ("text", f"{REQUIRED_MARK} は必ず記入する項目です。記入欄が黄色のときは、未記入の必須項目です"
                  "（条件付きの項目は、条件を満たしたときに黄色になります）。水色は、公表等のため記入が必要な項目です。"),
-        ("text", f"「{FORM_SHEET}」シートの名前、行・列の構成は変えないでください（記入欄は名前で読み取ります）。"),
+        ("text", layout_note),
         ("heading", "7 項目一覧"),
     ]
 
@@ -498,7 +505,8 @@ def guide_table(config: Config) -> list[tuple[str, ...]]:
     ]
 
 
-def _write_guide(ws: Worksheet, config: Config) -> None:
+def write_guide(ws: Worksheet, config: Config, paragraphs: list[tuple[str, str]] | None = None) -> None:
+    """The 記入要領 sheet: ``paragraphs`` (default: the form's) then the table of every field."""
     last_col = get_column_letter(len(GUIDE_COLUMNS))
     widths = [w for _, w in GUIDE_COLUMNS]
     for col, width in enumerate(widths, start=1):
@@ -506,13 +514,13 @@ def _write_guide(ws: Worksheet, config: Config) -> None:
     full_width = sum(_column_pixels(w) for w in widths)
 
     ws["A1"].value = f"{FORM_SHEET} 記入要領（様式 v{TEMPLATE_VERSION}）"
-    ws["A1"].font = _font(TITLE_PT, bold=True)
+    ws["A1"].font = font(TITLE_PT, bold=True)
     ws.row_dimensions[1].height = 24
     row = 2
-    for kind, text in guide_paragraphs(config):
+    for kind, text in paragraphs or guide_paragraphs(config):
         cell = ws.cell(row=row, column=1, value=text)
         heading = kind == "heading"
-        cell.font = _font(HEADER_PT if heading else BODY_PT, bold=heading)
+        cell.font = font(HEADER_PT if heading else BODY_PT, bold=heading)
         cell.alignment = Alignment(vertical="center", wrap_text=True)
         ws.merge_cells(f"A{row}:{last_col}{row}")
         size = HEADER_PT if heading else BODY_PT
@@ -521,7 +529,7 @@ def _write_guide(ws: Worksheet, config: Config) -> None:
 
     for col, (header, _) in enumerate(GUIDE_COLUMNS, start=1):
         cell = ws.cell(row=row, column=col, value=header)
-        cell.font = _font(bold=True)
+        cell.font = font(bold=True)
         cell.fill = SECTION_FILL
         cell.border = BOX
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
@@ -531,7 +539,7 @@ def _write_guide(ws: Worksheet, config: Config) -> None:
         lines = 1
         for col, value in enumerate(values, start=1):
             cell = ws.cell(row=row, column=col, value=value)
-            cell.font = _font()
+            cell.font = font()
             cell.border = BOX
             cell.alignment = Alignment(vertical="center", wrap_text=True,
                                        horizontal="center" if col in (1, 4, 7) else None)
@@ -541,7 +549,7 @@ def _write_guide(ws: Worksheet, config: Config) -> None:
 
     ws.protection.sheet = True
     ws.sheet_view.showGridLines = False
-    _setup_print(ws, f"A1:{last_col}{row - 1}", fit_height=0)
+    setup_print(ws, f"A1:{last_col}{row - 1}", fit_height=0)
 
 
 # --- workbook ----------------------------------------------------------------------------
@@ -552,9 +560,9 @@ def build_template(config: Config) -> Workbook:
     form.title = FORM_SHEET
     guide = wb.create_sheet(GUIDE_SHEET)
     lists = wb.create_sheet(LISTS_SHEET)
-    _write_lists(wb, lists, config)
+    write_choice_lists(wb, lists, config)
     _write_form(wb, form, config)
-    _write_guide(guide, config)
+    write_guide(guide, config)
     wb.active = 0
     for ws in wb.worksheets:
         ws.sheet_view.tabSelected = ws is form

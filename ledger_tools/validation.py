@@ -11,37 +11,50 @@ from ledger_tools.config import Config
 from ledger_tools.fields import STAGES
 from ledger_tools.findings import FileReport, Status, ValidationReport, make_finding, status_for
 from ledger_tools.reading import Unreadable, iter_candidate_files, read_workbook, skip_reason
-from ledger_tools.rules import RuleContext, VersionMismatch, evaluate
+from ledger_tools.rules import RuleContext, VersionMismatch, check_version, evaluate
 
 # The facts that make two files the same record at different stages (spec §6).
 IDENTITY_FIELDS = ("received_date", "requester_name", "section")
 
 
-def validate_file(path: Path, context: RuleContext, data: bytes | None = None) -> FileReport:
-    """Validate one file; never raises for a bad file (it gets a status and a finding)."""
+def validate_records(path: Path, context: RuleContext, data: bytes | None = None) -> list[FileReport]:
+    """Validate one file: one report per record (a form has one; a list one per row).
+
+    Never raises for a bad file: it gets one report with a status and a finding. A bad row
+    of a list never hides the good rows of the same file.
+    """
     shown = str(path)
     if code := skip_reason(Path(path)):
-        return FileReport(shown, Status.SKIPPED, findings=[make_finding(code)])
+        return [FileReport(shown, Status.SKIPPED, findings=[make_finding(code)])]
     try:
         raw = read_workbook(Path(path), context.config.limits, data)
-        report = evaluate(shown, raw.cells, raw.template_version, context)
+        check_version(raw.template_version)
+        reports = [evaluate(shown, record.cells, context, row=record.row) for record in raw.records]
     except Unreadable as e:
-        return FileReport(shown, Status.UNREADABLE, findings=[make_finding(e.code, detail=e.detail)])
+        return [FileReport(shown, Status.UNREADABLE, findings=[make_finding(e.code, detail=e.detail)])]
     except VersionMismatch as e:
-        return FileReport(shown, Status.UNREADABLE, findings=[make_finding("unreadable_template_version", detail=str(e))])
+        return [FileReport(shown, Status.UNREADABLE, findings=[make_finding("unreadable_template_version", detail=str(e))])]
     except Exception as e:  # a bug must not cost the rest of the batch
         detail = f"{type(e).__name__}: {e}"
-        return FileReport(shown, Status.UNREADABLE, findings=[make_finding("unreadable_unexpected", detail=detail)])
-    report.sha256 = raw.sha256
-    if raw.has_macros:
-        report.findings.insert(0, make_finding("macro_not_run"))
-    return report
+        return [FileReport(shown, Status.UNREADABLE, findings=[make_finding("unreadable_unexpected", detail=detail)])]
+    if not reports:
+        return [FileReport(shown, Status.SKIPPED, sha256=raw.sha256, findings=[make_finding("skipped_empty_list")])]
+    for report in reports:
+        report.sha256 = raw.sha256
+        if raw.has_macros:
+            report.findings.insert(0, make_finding("macro_not_run"))
+    return reports
+
+
+def validate_file(path: Path, context: RuleContext, data: bytes | None = None) -> FileReport:
+    """Validate a single-record file (the form); see ``validate_records`` for lists."""
+    return validate_records(path, context, data)[0]
 
 
 def validate_paths(paths: Iterable[Path], config: Config, as_of: dt.date | None = None) -> ValidationReport:
     """Validate every file under ``paths`` (folders recursively) and compare them by record_id."""
     context = RuleContext(config, as_of or dt.date.today())
-    report = ValidationReport([validate_file(path, context) for path in iter_candidate_files(paths)])
+    report = ValidationReport([r for path in iter_candidate_files(paths) for r in validate_records(path, context)])
     cross_check(report.files)
     return report
 
@@ -62,14 +75,14 @@ def cross_check(reports: list[FileReport]) -> None:
 
 def _compare(record_id: str, a: FileReport, b: FileReport) -> None:
     if a.values == b.values:
-        b.findings.append(make_finding("duplicate_file", field="record_id", cell=b.cells.get("record_id"), record_id=record_id, other=a.path))
+        b.findings.append(make_finding("duplicate_file", field="record_id", cell=b.cells.get("record_id"), record_id=record_id, other=a.location))
         return
     same_record = all(a.values.get(f) == b.values.get(f) for f in IDENTITY_FIELDS)
     stage_a, stage_b = STAGES.index(a.stage), STAGES.index(b.stage)
     if same_record and stage_a != stage_b:
         earlier, later = (a, b) if stage_a < stage_b else (b, a)
-        earlier.findings.append(make_finding("superseded", field="record_id", cell=earlier.cells.get("record_id"), record_id=record_id, other=later.path))
-        later.findings.append(make_finding("supersedes", field="record_id", cell=later.cells.get("record_id"), record_id=record_id, other=earlier.path))
+        earlier.findings.append(make_finding("superseded", field="record_id", cell=earlier.cells.get("record_id"), record_id=record_id, other=later.location))
+        later.findings.append(make_finding("supersedes", field="record_id", cell=later.cells.get("record_id"), record_id=record_id, other=earlier.location))
         return
     for this, other in ((a, b), (b, a)):
-        this.findings.append(make_finding("record_id_conflict", field="record_id", cell=this.cells.get("record_id"), record_id=record_id, other=other.path))
+        this.findings.append(make_finding("record_id_conflict", field="record_id", cell=this.cells.get("record_id"), record_id=record_id, other=other.location))

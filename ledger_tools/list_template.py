@@ -1,0 +1,131 @@
+"""The list-format 対応記録簿: one row per record, the same fields as the form.
+
+Layout of the list sheet: row 1 (hidden) holds the field ids, row 2 the Japanese labels,
+records from row 3. The defined name ``record_list`` points at the field-id row, so the reader
+finds each field's column by its id even after a user reorders the columns.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable, Mapping
+
+from openpyxl import Workbook
+from openpyxl.formatting.rule import FormulaRule
+from openpyxl.styles import Alignment, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from ledger_tools.config import Config
+from ledger_tools.fields import FIELDS, TEMPLATE_VERSION, TEMPLATE_VERSION_NAME, FieldType
+from ledger_tools.outputs import set_text, workbook_bytes, write_bytes_atomic
+from ledger_tools.reading import RECORD_LIST_NAME
+from ledger_tools.template import (
+    GUIDE_SHEET,
+    LISTS_SHEET,
+    MISSING_FILL,
+    NUMBER_FORMATS,
+    SECTION_FILL,
+    define_name,
+    font,
+    form_label,
+    guide_paragraphs,
+    input_validation,
+    write_choice_lists,
+    write_guide,
+)
+
+LIST_SHEET = "対応記録簿一覧"
+LIST_TEMPLATE_FILENAME = f"対応記録簿_一覧_v{TEMPLATE_VERSION}.xlsx"
+ID_ROW, LABEL_ROW, FIRST_RECORD_ROW = 1, 2, 3
+LAST_VALIDATED_ROW = 1_048_576  # dropdowns and highlights cover whole columns
+COLUMN_WIDTHS = {FieldType.TEXT: 18, FieldType.LONG_TEXT: 36, FieldType.CHOICE: 16, FieldType.DATE: 12, FieldType.TIME: 8}
+SECTION_COLORS = {"A": "D9E1F2", "B": "E2EFDA", "C": "FFF2CC", "D": "FCE4D6", "E": "EDEDED", "F": "DDEBF7", "G": "E4DFEC", "H": "F8CBAD"}
+
+LIST_LAYOUT_NOTE = (
+    f"「{LIST_SHEET}」シートは1行に1件を記入します（3行目から）。列の順序は変えても構いませんが、"
+    "非表示の1行目（項目ID）と列そのものは削除しないでください。空の行は読み飛ばします。"
+)
+LIST_INTRO = [
+    ("heading", "一覧形式について"),
+    ("text", "一覧形式は、多数の記録をまとめて管理する主管課や、既存の記録簿（再就職者からの働きかけの記録など）を"
+             "移行するときに使います。1件ずつ記入するときは、通常の様式（対応記録簿_v1.xlsx）を使ってください。"),
+]
+
+
+def column_letters() -> dict[str, str]:
+    """Field id → its column in the list template (catalogue order, from A)."""
+    return {f.id: get_column_letter(i) for i, f in enumerate(FIELDS, start=1)}
+
+
+def _write_header(ws: Worksheet) -> None:
+    for col, f in enumerate(FIELDS, start=1):
+        letter = get_column_letter(col)
+        ws.cell(row=ID_ROW, column=col, value=f.id).font = font(8, color="595959")
+        label = ws.cell(row=LABEL_ROW, column=col, value=form_label(f))
+        label.font = font(bold=True)
+        label.fill = PatternFill("solid", start_color=SECTION_COLORS.get(f.section, "D9E1F2"), end_color=SECTION_COLORS.get(f.section, "D9E1F2"))
+        label.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
+        ws.column_dimensions[letter].width = COLUMN_WIDTHS[f.type]
+        ws.column_dimensions[letter].number_format = NUMBER_FORMATS.get(f.type, "General")
+    ws.row_dimensions[ID_ROW].hidden = True
+    ws.row_dimensions[LABEL_ROW].height = 42
+    last = get_column_letter(len(FIELDS))
+    ws.freeze_panes = f"B{FIRST_RECORD_ROW}"
+    ws.auto_filter.ref = f"A{LABEL_ROW}:{last}{LABEL_ROW}"
+
+
+def _add_validations(ws: Worksheet, config: Config) -> None:
+    letters = column_letters()
+    organ = next((f for f in FIELDS if f.choices_from == "organs"), None)
+    organ_ref = f"${letters[organ.id]}{FIRST_RECORD_ROW}" if organ else None
+    for f in FIELDS:
+        letter = letters[f.id]
+        target = f"{letter}{FIRST_RECORD_ROW}:{letter}{LAST_VALIDATED_ROW}"
+        ws.add_data_validation(input_validation(f, config, target, organ_ref))
+
+
+def _add_missing_highlights(ws: Worksheet) -> None:
+    """In a row that has been started, an always-required cell still empty is yellow."""
+    last = get_column_letter(len(FIELDS))
+    started = f"COUNTA($A{FIRST_RECORD_ROW}:${last}{FIRST_RECORD_ROW})>0"
+    for f in FIELDS:
+        if f.always_required:
+            letter = column_letters()[f.id]
+            formula = f"AND({started},LEN(TRIM({letter}{FIRST_RECORD_ROW}))=0)"
+            ws.conditional_formatting.add(f"{letter}{FIRST_RECORD_ROW}:{letter}{LAST_VALIDATED_ROW}", FormulaRule(formula=[formula], fill=MISSING_FILL))
+
+
+def build_list_template(config: Config, records: Iterable[Mapping[str, object]] = ()) -> Workbook:
+    """The list workbook (list sheet, 記入要領, hidden choice lists), optionally with ``records``."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = LIST_SHEET
+    guide = wb.create_sheet(GUIDE_SHEET)
+    lists = wb.create_sheet(LISTS_SHEET)
+    write_choice_lists(wb, lists, config)
+    version_row = lists.max_row + 2
+    lists.cell(row=version_row, column=1, value="template_version")
+    lists.cell(row=version_row, column=2, value=TEMPLATE_VERSION)
+    define_name(wb, TEMPLATE_VERSION_NAME, lists.title, f"B{version_row}")
+    _write_header(ws)
+    define_name(wb, RECORD_LIST_NAME, ws.title, f"A{ID_ROW}:{get_column_letter(len(FIELDS))}{ID_ROW}")
+    _add_validations(ws, config)
+    _add_missing_highlights(ws)
+    write_guide(guide, config, LIST_INTRO + guide_paragraphs(config, LIST_LAYOUT_NOTE))
+    for row, record in enumerate(records, start=FIRST_RECORD_ROW):
+        for col, f in enumerate(FIELDS, start=1):
+            if record.get(f.id) is not None:
+                cell = ws.cell(row=row, column=col)
+                set_text(cell, record[f.id])
+                cell.number_format = NUMBER_FORMATS.get(f.type, "General")
+    wb.active = 0
+    return wb
+
+
+def list_template_bytes(config: Config, records: Iterable[Mapping[str, object]] = ()) -> bytes:
+    return workbook_bytes(build_list_template(config, records))
+
+
+def write_list_template(path: Path, config: Config, records: Iterable[Mapping[str, object]] = ()) -> None:
+    write_bytes_atomic(Path(path), list_template_bytes(config, records))
