@@ -83,9 +83,9 @@ class Requirement:
         if self.need is Need.DECIDED:
             return values.get("supervisor_judgement") in (APPLICABLE, NOT_APPLICABLE)
         if self.need is Need.LATER_STAGE:
-            return any(_filled(values.get(f.id)) for f in FIELDS if f.section in "FG" and f.id != "supervisor_judgement")
+            return any(_filled(values.get(f)) for f in LATER_STAGE_FIELD_IDS)
         if self.need is Need.STAGE_G:
-            return any(_filled(values.get(f.id)) for f in FIELDS if f.section == "G")
+            return any(_filled(values.get(f)) for f in STAGE_G_FIELD_IDS)
         if self.need is Need.PUBLICATION:
             return (
                 values.get("supervisor_judgement") == APPLICABLE
@@ -264,6 +264,8 @@ FIELD_BY_ID: dict[str, Field] = {f.id: f for f in FIELDS}
 FIELD_IDS: tuple[str, ...] = tuple(f.id for f in FIELDS)
 PUBLIC_FIELD_IDS: tuple[str, ...] = tuple(f.id for f in FIELDS if f.public)
 DATE_FIELD_IDS: tuple[str, ...] = tuple(f.id for f in FIELDS if f.is_date)
+STAGE_G_FIELD_IDS: tuple[str, ...] = tuple(f.id for f in FIELDS if f.section == "G")
+LATER_STAGE_FIELD_IDS: tuple[str, ...] = tuple(f.id for f in FIELDS if f.section in "FG" and f.id != "supervisor_judgement")
 
 
 def fields_of(section: str) -> tuple[Field, ...]:
@@ -294,7 +296,7 @@ def stage_of(values: Mapping[str, object]) -> str:
     """The furthest stage a record has reached."""
     if _filled(values.get("shared_with_general_affairs_date")):
         return STAGE_SHARED
-    if any(_filled(values.get(f.id)) for f in fields_of("G")):
+    if any(_filled(values.get(f)) for f in STAGE_G_FIELD_IDS):
         return STAGE_MEASURES
     if values.get("supervisor_judgement") in (APPLICABLE, NOT_APPLICABLE):
         return STAGE_JUDGED

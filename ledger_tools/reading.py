@@ -175,17 +175,21 @@ def _list_records(grid: list[list[object]], id_row: CellRef, formulas: set[tuple
     prefixes = {f: f"{id_row.sheet}!{column_letter(c + 1)}" for f, c in columns.items()}
     order = [(f, columns[f], prefixes[f]) for f in FIELD_IDS]
     formula_rows = {r for r, _ in formulas}
+    new_cell = tuple.__new__  # RawCell(...) without the Python-level __new__: this loop runs rows × fields times
     records = []
     for index in range(id_row.row + 1, len(grid)):  # the row after the ids holds the labels
         values = grid[index]
-        if all(v == "" or v is None for v in values) and index + 1 not in formula_rows:
-            continue
         row = index + 1
+        if values.count("") + values.count(None) == len(values) and row not in formula_rows:
+            continue
         width = len(values)
+        suffix = str(row)
+        has_formula = row in formula_rows
         cells = {}
         for field_id, col, prefix in order:
             value = values[col] if col < width else None
-            cells[field_id] = RawCell(None if value == "" else value, prefix + str(row), (row, col + 1) in formulas)
+            formula = has_formula and (row, col + 1) in formulas
+            cells[field_id] = new_cell(RawCell, (None if value == "" else value, prefix + suffix, formula))
         records.append(RawRecord(row, cells))
     return records
 

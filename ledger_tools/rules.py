@@ -17,6 +17,7 @@ from ledger_tools.dates import DateProblem, normalise_text, parse_date, parse_ti
 from ledger_tools.fields import (
     BUSINESS_OTHER,
     DATE_CHAIN,
+    DATE_FIELD_IDS,
     DATE_NOT_BEFORE,
     EXCLUSION_APPLIES,
     EXCLUSION_FIELDS,
@@ -162,10 +163,13 @@ def _normalise(spec: Field, value: object, config: Config, earlier: Mapping[str,
             return parse_time(value), None
         except DateProblem as e:
             return None, _Problem(e.code, {"detail": e.detail})
-    text = normalise_long_text(_as_text(value)) if spec.type is FieldType.LONG_TEXT else normalise_text(_as_text(value))
+    text = value if type(value) is str else _as_text(value)
+    text = normalise_long_text(text) if spec.type is FieldType.LONG_TEXT else normalise_text(text)
     if spec.is_choice:
         organ = earlier.get("organ")
         choices = spec.allowed_values(config, organ)
+        if text in choices:  # the usual case: picked from the dropdown
+            return text, None
         chosen = _choices_by_key(choices).get(_choice_key(text))
         if chosen is not None:
             return chosen, None
@@ -206,10 +210,10 @@ def _date_rules(values: Mapping[str, Any], cells: Mapping[str, str], context: Ru
                     other_label=FIELD_BY_ID[earlier].label, other_value=values[earlier].isoformat(),
                 )
             )
-    for spec in FIELDS:
-        if spec.is_date and spec.id in values and values[spec.id] > context.as_of:
+    for field_id in DATE_FIELD_IDS:
+        if field_id in values and values[field_id] > context.as_of:
             findings.append(
-                make_finding("date_in_future", field=spec.id, cell=cells[spec.id], value=values[spec.id].isoformat(), as_of=context.as_of.isoformat())
+                make_finding("date_in_future", field=field_id, cell=cells[field_id], value=values[field_id].isoformat(), as_of=context.as_of.isoformat())
             )
     received, reported = values.get("received_date"), values.get("reported_date")
     rules = context.config.rules
@@ -248,13 +252,22 @@ def _exclusion_findings(values: Mapping[str, Any], cells: Mapping[str, str], exc
 
 
 def _first_keyword(values: Mapping[str, Any], keywords: tuple[str, ...]) -> tuple[str, str] | None:
+    """The first hint field whose text contains one of ``keywords``, and that keyword."""
+    pattern = _keyword_pattern(keywords)
+    if pattern is None:
+        return None
     for field_id in HINT_FIELDS:
         text = values.get(field_id)
-        if isinstance(text, str):
-            for keyword in keywords:
-                if normalise_text(keyword) in text:
-                    return field_id, keyword
+        if isinstance(text, str) and (m := pattern.search(text)):
+            return field_id, m.group(0)
     return None
+
+
+@functools.lru_cache(maxsize=64)
+def _keyword_pattern(keywords: tuple[str, ...]) -> re.Pattern | None:
+    """One pattern for a list of keywords (compared after the same normalisation as the text)."""
+    normalised = sorted({normalise_text(k) for k in keywords if k.strip()}, key=len, reverse=True)
+    return re.compile("|".join(map(re.escape, normalised))) if normalised else None
 
 
 def _personal_data(values: Mapping[str, Any], cells: Mapping[str, str]) -> list[Finding]:
