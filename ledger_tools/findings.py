@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 
 class Severity(StrEnum):
@@ -100,6 +100,8 @@ CODES: dict[str, Code] = {
     "superseded": Code(I, "後の段階の版あり", "整理番号「{record_id}」は後の段階の版（{other}）に引き継がれています。"),
     "supersedes": Code(I, "前の段階の版を置換", "整理番号「{record_id}」の前の段階の版（{other}）を置き換えます。"),
     "duplicate_file": Code(I, "同じ内容のファイル", "整理番号「{record_id}」と同じ内容のファイルがほかにもあります（{other}）。1件として扱います。"),
+    # --- across runs (the aggregator's archive)
+    "source_missing": Code(W, "原本なし", "原本がフォルダにありません（最後にあった場所: {path}）。保管庫（archive）の写しで台帳に残しています。誤って削除・移動したときは元の場所に戻してください。"),
 }
 
 @dataclass(frozen=True)
@@ -142,7 +144,7 @@ class FileReport:
     exclusions: list[str] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     values: dict[str, Any] = field(default_factory=dict, repr=False)  # normalised field values
-    cells: dict[str, str] = field(default_factory=dict, repr=False)  # field id -> "sheet!A1"
+    cells: Mapping[str, str] = field(default_factory=dict, repr=False)  # field id -> "sheet!A1"
     sha256: str | None = None
     row: int | None = None  # the sheet row of a list-format record
 

@@ -18,9 +18,9 @@ import stat
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator, NamedTuple
+from typing import Iterable, Iterator, Mapping
 
-from xml.parsers import expat
+from xml.etree import ElementTree
 
 from ledger_tools.config import Limits
 from ledger_tools.fields import FIELD_BY_ID, FIELD_IDS, TEMPLATE_VERSION_NAME
@@ -43,20 +43,33 @@ class Unreadable(Exception):
         self.detail = detail
 
 
-class RawCell(NamedTuple):
-    """A field's value as stored, with its location. ``value`` is None when the cell is empty."""
-
-    value: object
-    cell: str  # "sheet!A1"
-    formula_without_value: bool = False
-
-
 @dataclass(frozen=True)
 class RawRecord:
-    """The cells of one record: the whole form, or one row of a list-format workbook."""
+    """One record as stored: the whole form, or one row of a list-format workbook."""
 
     row: int | None  # the sheet row of a list record; None for the form
-    cells: dict[str, RawCell]  # field id -> its cell
+    values: dict[str, object]  # field id -> stored value, for the cells that are not empty
+    cells: Mapping[str, str]  # field id -> "sheet!A1", for every field
+    formulas: frozenset[str] = frozenset()  # fields holding a formula without a cached value
+
+
+class RowCells(Mapping[str, str]):
+    """The cells of one list row, made on demand ("sheet!C12"): a list may have many rows."""
+
+    __slots__ = ("_columns", "_row")
+
+    def __init__(self, columns: dict[str, str], row: int):
+        self._columns = columns  # field id -> "sheet!C", shared by every row
+        self._row = row
+
+    def __getitem__(self, field_id: str) -> str:
+        return f"{self._columns[field_id]}{self._row}"
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._columns)
+
+    def __len__(self) -> int:
+        return len(self._columns)
 
 
 @dataclass
@@ -149,11 +162,9 @@ def read_workbook(path: Path, limits: Limits, data: bytes | None = None) -> RawW
         list_ref = refs[RECORD_LIST_NAME]
         records = _list_records(grids[list_ref.sheet], list_ref, formula_cells[list_ref.sheet])
     else:
-        cells = {
-            name: RawCell(_value_at(grids[ref.sheet], ref), ref.a1, (ref.row, ref.col) in formula_cells[ref.sheet])
-            for name, ref in refs.items()
-        }
-        records = [RawRecord(None, cells)]
+        values = {name: value for name, ref in refs.items() if (value := _value_at(grids[ref.sheet], ref)) is not None}
+        formulas = frozenset(name for name, ref in refs.items() if (ref.row, ref.col) in formula_cells[ref.sheet])
+        records = [RawRecord(None, values, {name: ref.a1 for name, ref in refs.items()}, formulas)]
     return RawWorkbook(Path(path), sha256, records, version, has_macros, is_list)
 
 
@@ -172,25 +183,20 @@ def _list_records(grid: list[list[object]], id_row: CellRef, formulas: set[tuple
     missing = [f for f in FIELD_IDS if f not in columns]
     if missing:
         raise Unreadable("unreadable_list_columns", _shorten(missing))
-    prefixes = {f: f"{id_row.sheet}!{column_letter(c + 1)}" for f, c in columns.items()}
-    order = [(f, columns[f], prefixes[f]) for f in FIELD_IDS]
+    prefixes = {f: f"{id_row.sheet}!{column_letter(columns[f] + 1)}" for f in FIELD_IDS}
+    order = [(f, columns[f]) for f in FIELD_IDS]
     formula_rows = {r for r, _ in formulas}
-    new_cell = tuple.__new__  # RawCell(...) without the Python-level __new__: this loop runs rows × fields times
     records = []
     for index in range(id_row.row + 1, len(grid)):  # the row after the ids holds the labels
-        values = grid[index]
+        cells = grid[index]
         row = index + 1
-        if values.count("") + values.count(None) == len(values) and row not in formula_rows:
+        if cells.count("") + cells.count(None) == len(cells) and row not in formula_rows:
             continue
-        width = len(values)
-        suffix = str(row)
-        has_formula = row in formula_rows
-        cells = {}
-        for field_id, col, prefix in order:
-            value = values[col] if col < width else None
-            formula = has_formula and (row, col + 1) in formulas
-            cells[field_id] = new_cell(RawCell, (None if value == "" else value, prefix + suffix, formula))
-        records.append(RawRecord(row, cells))
+        if len(cells) < len(ids):
+            cells = cells + [""] * (len(ids) - len(cells))
+        values = {f: value for f, col in order if (value := cells[col]) != "" and value is not None}
+        with_formula = frozenset(f for f, col in order if (row, col + 1) in formulas) if row in formula_rows else frozenset()
+        records.append(RawRecord(row, values, RowCells(prefixes, row), with_formula))
     return records
 
 
@@ -248,58 +254,26 @@ def _read_part(archive: zipfile.ZipFile, name: str, limits: Limits) -> bytes:
     return data
 
 
-class _RefusedXml(Exception):
-    pass
+_NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_NS_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 
 
-def _refuse(*_args) -> None:
-    raise _RefusedXml("DTD/ENTITY")
+def _parse_xml(data: bytes, name: str) -> ElementTree.Element:
+    """Parse a small XML part with the C parser, refusing any DTD first.
 
-
-def _collect(data: bytes, name: str, wanted: frozenset[str]) -> list[tuple[str, dict[str, str], str]]:
-    """The ``wanted`` elements of an XML part as (local name, attributes, text).
-
-    A streaming expat parse, without building a tree (the workbook part is read for every
-    file). Like defusedxml, it refuses any DTD, so entity bombs and external entities
-    cannot be expanded; xlsx parts never carry one.
+    Without a DTD no entity can be declared, so entity bombs and external entities are
+    impossible (the guarantee defusedxml gives, at C speed; xlsx parts never carry a DTD).
+    UTF-16 parts are refused too, since the DTD check reads bytes.
     """
-    parser = expat.ParserCreate(namespace_separator="}")
-    parser.StartDoctypeDeclHandler = _refuse
-    parser.EntityDeclHandler = _refuse
-    parser.ExternalEntityRefHandler = _refuse
-    found: list[tuple[str, dict[str, str], str]] = []
-    text: list[str] | None = None
-
-    def start(tag: str, attrs: dict[str, str]) -> None:
-        nonlocal text
-        local = tag.rpartition("}")[2]
-        if local in wanted:
-            found.append((local, {k.rpartition("}")[2]: v for k, v in attrs.items()}, ""))
-            text = []
-
-    def end(tag: str) -> None:
-        nonlocal text
-        if text is not None:
-            local, attrs, _ = found[-1]
-            found[-1] = (local, attrs, "".join(text))
-            text = None
-
-    def chars(data: str) -> None:
-        if text is not None:
-            text.append(data)
-
-    parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler = start, end, chars
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+        raise Unreadable("unreadable_xml", f"{name}: DTD")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:200]:
+        raise Unreadable("unreadable_xml", f"{name}: UTF-16")
     try:
-        parser.Parse(data, True)
-    except _RefusedXml:
-        raise Unreadable("unreadable_xml", f"{name}: DTD") from None
-    except expat.ExpatError as e:
+        return ElementTree.fromstring(data)
+    except ElementTree.ParseError as e:
         raise Unreadable("unreadable_xml", f"{name}: {e}") from None
-    return found
-
-
-_WORKBOOK_ELEMENTS = frozenset({"sheet", "definedName"})
-_RELS_ELEMENTS = frozenset({"Relationship"})
 
 
 def _workbook_structure(archive: zipfile.ZipFile, limits: Limits) -> tuple[dict[str, str], dict[str, str]]:
@@ -307,18 +281,20 @@ def _workbook_structure(archive: zipfile.ZipFile, limits: Limits) -> tuple[dict[
     rels_name = "xl/_rels/workbook.xml.rels"
     targets = {}
     if rels_name in archive.NameToInfo:
-        for _, rel, _ in _collect(_read_part(archive, rels_name, limits), rels_name, _RELS_ELEMENTS):
+        for rel in _parse_xml(_read_part(archive, rels_name, limits), rels_name).iter(f"{_NS_PKG_REL}Relationship"):
             target = rel.get("Target", "")
             part = target.lstrip("/") if target.startswith("/") else "xl/" + target
             targets[rel.get("Id")] = _normalise_part(part)
-    sheets, defined = {}, {}
-    for local, attrs, text in _collect(_read_part(archive, "xl/workbook.xml", limits), "xl/workbook.xml", _WORKBOOK_ELEMENTS):
-        if local == "sheet":
-            part = targets.get(attrs.get("id"))
-            if part:
-                sheets[attrs.get("name")] = part
-        elif "localSheetId" not in attrs and text:
-            defined[attrs.get("name")] = text
+    workbook = _parse_xml(_read_part(archive, "xl/workbook.xml", limits), "xl/workbook.xml")
+    sheets = {}
+    for sheet in workbook.iter(f"{_NS_MAIN}sheet"):
+        part = targets.get(sheet.get(f"{_NS_REL}id"))
+        if part:
+            sheets[sheet.get("name")] = part
+    defined = {}
+    for name in workbook.iter(f"{_NS_MAIN}definedName"):
+        if name.get("localSheetId") is None and name.text:
+            defined[name.get("name")] = name.text
     return sheets, defined
 
 
@@ -352,14 +328,15 @@ def _parse_ref(text: str) -> CellRef | None:
 _CELL_WITH_FORMULA = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(?<!/)>(.*?)</(?:\w+:)?c>", re.S)
 _CELL_ADDRESS = re.compile(rb'\br="([A-Z]{1,3})(\d+)"')
 _HAS_VALUE = re.compile(rb"<(?:\w+:)?v>[^<]")
-# A cell formula (<f>, <f t="shared" …>), not the <formula1> of a validation; plain searches, fast.
-_FORMULA_MARKERS = (b"<f>", b"<f ", b"<f/>", b":f>", b":f ", b":f/>")
+_ANY_FORMULA = re.compile(rb"<(?:\w+:)?f[\s/>]")  # a cell formula, not the <formula1> of a validation
 
 
 def _formulas_without_value(archive: zipfile.ZipFile, part: str, limits: Limits) -> set[tuple[int, int]]:
     """Cells holding a formula but no cached value (a workbook saved without recalculation)."""
     xml = _read_part(archive, part, limits)
-    if not any(marker in xml for marker in _FORMULA_MARKERS):
+    start = xml.find(b"sheetData>")  # cell formulas live in sheetData; validations and highlights follow it
+    end = xml.find(b"sheetData>", start + 10) if start >= 0 else -1
+    if not _ANY_FORMULA.search(xml, 0, end if end > 0 else len(xml)):
         return set()
     missing = set()
     for m in _CELL_WITH_FORMULA.finditer(xml):

@@ -22,6 +22,7 @@ from ledger_tools.fields import (
     EXCLUSION_APPLIES,
     EXCLUSION_FIELDS,
     FIELD_BY_ID,
+    FIELD_IDS,
     FIELDS,
     METHOD_DOCUMENT,
     TEMPLATE_VERSION,
@@ -30,7 +31,7 @@ from ledger_tools.fields import (
     stage_of,
 )
 from ledger_tools.findings import FileReport, Finding, make_finding, status_for
-from ledger_tools.reading import RawCell
+from ledger_tools.reading import RawRecord
 
 RECORD_ID = re.compile(r"[A-Za-z0-9_-]{1,40}")
 EXCLUSION_LABELS_JA = {
@@ -62,23 +63,21 @@ def check_version(template_version: object) -> None:
         raise VersionMismatch(str(template_version))
 
 
-def evaluate(path: str, raw: Mapping[str, RawCell], context: RuleContext, row: int | None = None) -> FileReport:
+def evaluate(path: str, record: RawRecord, context: RuleContext) -> FileReport:
     """Apply every single-record rule; return the record's report with its status."""
     findings: list[Finding] = []
     values: dict[str, Any] = {}
-    cells = {field_id: cell.cell for field_id, cell in raw.items()}
-    unusable: set[str] = set()  # filled, but unreadable: reported once, not again as missing
+    cells = record.cells
+    unusable: set[str] = set(record.formulas)  # filled, but unreadable: reported once, not again as missing
+    for field_id in sorted(record.formulas, key=FIELD_IDS.index):
+        findings.append(make_finding("formula_without_value", field=field_id, cell=cells[field_id]))
+    stored = record.values
     for spec in FIELDS:
-        cell = raw[spec.id]
-        if cell.formula_without_value:
-            findings.append(make_finding("formula_without_value", field=spec.id, cell=cell.cell))
-            unusable.add(spec.id)
+        if spec.id not in stored or spec.id in unusable:
             continue
-        if cell.value is None:
-            continue
-        value, problem = _normalise(spec, cell.value, context.config, values)
+        value, problem = _normalise(spec, stored[spec.id], context.config, values)
         if problem is not None:
-            findings.append(problem.at(spec.id, cell.cell))
+            findings.append(problem.at(spec.id, cells[spec.id]))
             unusable.add(spec.id)
         elif value not in (None, ""):
             values[spec.id] = value
@@ -93,7 +92,7 @@ def evaluate(path: str, raw: Mapping[str, RawCell], context: RuleContext, row: i
 
     return FileReport(
         path=path,
-        row=row,
+        row=record.row,
         status=status_for(findings, exclusions, values.get("supervisor_judgement")),
         record_id=values.get("record_id"),
         stage=stage_of(values),

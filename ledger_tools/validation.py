@@ -29,7 +29,7 @@ def validate_records(path: Path, context: RuleContext, data: bytes | None = None
     try:
         raw = read_workbook(Path(path), context.config.limits, data)
         check_version(raw.template_version)
-        reports = [evaluate(shown, record.cells, context, row=record.row) for record in raw.records]
+        reports = [evaluate(shown, record, context) for record in raw.records]
     except Unreadable as e:
         return [FileReport(shown, Status.UNREADABLE, findings=[make_finding(e.code, detail=e.detail)])]
     except VersionMismatch as e:
@@ -66,7 +66,14 @@ def cross_check(reports: list[FileReport]) -> None:
         if report.record_id and report.status is not Status.UNREADABLE:
             by_id.setdefault(report.record_id, []).append(report)
     for record_id, group in by_id.items():
-        for a, b in combinations(group, 2):
+        distinct: list[FileReport] = []
+        for report in group:  # copies first: many copies of one file cost one comparison each
+            original = next((d for d in distinct if d.values == report.values), None)
+            if original is None:
+                distinct.append(report)
+            else:
+                report.findings.append(make_finding("duplicate_file", field="record_id", cell=report.cells.get("record_id"), record_id=record_id, other=original.location))
+        for a, b in combinations(distinct, 2):
             _compare(record_id, a, b)
     for report in reports:
         if report.values:
@@ -74,9 +81,7 @@ def cross_check(reports: list[FileReport]) -> None:
 
 
 def _compare(record_id: str, a: FileReport, b: FileReport) -> None:
-    if a.values == b.values:
-        b.findings.append(make_finding("duplicate_file", field="record_id", cell=b.cells.get("record_id"), record_id=record_id, other=a.location))
-        return
+    """Two different versions with one record_id: a later stage supersedes, otherwise a conflict."""
     same_record = all(a.values.get(f) == b.values.get(f) for f in IDENTITY_FIELDS)
     stage_a, stage_b = STAGES.index(a.stage), STAGES.index(b.stage)
     if same_record and stage_a != stage_b:

@@ -1,0 +1,121 @@
+"""How fast a large list-format workbook validates, against reading it with calamine and openpyxl.
+
+    python benchmarks/bench_list.py [--rows 50000] [--skip-openpyxl]
+
+Builds one list workbook of N rows (one real row written by the template, replicated in the
+sheet XML with distinct record ids), then in one run measures: ledger-tools validation of the
+whole file (every row a record), python-calamine reading the sheet alone, openpyxl's read-only
+mode iterating every cell, and the peak memory of the validation in a child process.
+Reports ratios; no assertion.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import io
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+AS_OF = dt.date(2026, 11, 25)
+
+
+def build_list(rows: int, path: Path) -> None:
+    from ledger_tools.config import load_config
+    from ledger_tools.list_template import list_template_bytes
+    from ledger_tools.samples import complete_values
+
+    template = list_template_bytes(load_config(), [complete_values(record_id="L-0000000")])
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(template)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            content = src.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                first = re.search(rb'<row r="3".*?</row>', content, re.S)
+                row = first.group(0)
+                copies = []
+                for i in range(rows):
+                    number = 3 + i
+                    copy = re.sub(rb'r="([A-Z]+)3"', lambda m: b'r="%s%d"' % (m.group(1), number), row)
+                    copies.append(copy.replace(b'<row r="3"', b'<row r="%d"' % number, 1).replace(b"L-0000000", b"L-%07d" % i))
+                content = content[: first.start()] + b"".join(copies) + content[first.end():]
+            dst.writestr(info, content)
+    path.write_bytes(out.getvalue())
+
+
+def timed(func):
+    start, cpu = time.perf_counter(), time.process_time()
+    result = func()
+    return time.perf_counter() - start, time.process_time() - cpu, result
+
+
+def validate(path: Path):
+    from ledger_tools.config import load_config
+    from ledger_tools.validation import validate_paths
+
+    return validate_paths([path], load_config(), AS_OF)
+
+
+def calamine_read(path: Path) -> int:
+    from python_calamine import CalamineWorkbook
+
+    return len(CalamineWorkbook.from_path(str(path)).get_sheet_by_name("対応記録簿一覧").to_python())
+
+
+def openpyxl_read_only(path: Path) -> int:
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    sheet = wb["対応記録簿一覧"]
+    sheet.reset_dimensions()  # the stored dimension may be stale; read every row there is
+    count = sum(1 for row in sheet.iter_rows(values_only=True) for _ in row)
+    wb.close()
+    return count
+
+
+def peak_memory_of_validation(path: Path) -> str:
+    """Peak RSS of a child process that validates the file (the parent's memory does not count)."""
+    code = (
+        "import resource, sys, datetime as dt; from pathlib import Path;"
+        "from ledger_tools.config import load_config; from ledger_tools.validation import validate_paths;"
+        f"validate_paths([Path({str(path)!r})], load_config(), dt.date({AS_OF.year}, {AS_OF.month}, {AS_OF.day}));"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    )
+    try:
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+        return f"{int(out.strip()) / 1024:.0f} MiB"
+    except (subprocess.CalledProcessError, ValueError, ImportError):
+        return "n/a (needs the resource module: not on Windows)"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=50_000)
+    parser.add_argument("--skip-openpyxl", action="store_true", help="skip the slow openpyxl read-only reference")
+    args = parser.parse_args()
+    print(f"# bench_list: {args.rows:,} rows; {platform.platform()}; {platform.python_version()}; cores={__import__('os').cpu_count()}")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "一覧.xlsx"
+        build_list(args.rows, path)
+        print(f"file: {path.stat().st_size / 1e6:.1f} MB")
+        wall, cpu, report = timed(lambda: validate(path))
+        statuses = report.summary()
+        assert statuses["ok"] == args.rows, statuses  # the replicated rows are all valid
+        rows = [("ledger-tools validate (all rules)", wall, cpu)]
+        rows.append(("python-calamine read only", *timed(lambda: calamine_read(path))[:2]))
+        if not args.skip_openpyxl:
+            rows.append(("openpyxl read-only, every cell", *timed(lambda: openpyxl_read_only(path))[:2]))
+        print(f"{'method':40} {'wall s':>8} {'cpu s':>8} {'µs/row':>8} {'vs validate':>12}")
+        for name, w, c in rows:
+            print(f"{name:40} {w:8.2f} {c:8.2f} {w / args.rows * 1e6:8.1f} {w / wall:11.2f}×")
+        print(f"peak memory of validation (child process): {peak_memory_of_validation(path)}")
+
+
+if __name__ == "__main__":
+    main()
