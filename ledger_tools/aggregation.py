@@ -1,0 +1,636 @@
+"""The aggregation run: the inbox read (with a cache), archived, checked across files and runs,
+and written out as the master ledger and the monthly state.
+
+    result = aggregate(Path("提出"), Path("集計"), load_config(), dt.date(2026, 11, 25))
+    print(result.summary_text())
+
+Under a lock on DIR, one run:
+
+1. lists INBOX; a file whose size and mtime are those of the last run keeps its hash, any
+   other is read (stat → bytes → stat) and hashed; a hash with a cached single-file report is
+   not parsed again, the rest is validated (on all cores for many files) and every readable
+   version is copied into ``DIR/archive/``; files that changed while read are tried once more;
+2. brings back from the archive each record that was in the last ledger but whose file has
+   left the inbox, unless a newer version of it is there (``source_missing``);
+3. runs ``validation.cross_check`` over all of them: a later stage supersedes, a copy is a
+   duplicate, other facts under one record id are a conflict on both;
+4. writes ``ledger.json``, ``台帳.xlsx``, ``台帳.csv`` and the monthly state atomically, skipping
+   any output whose inputs did not change, and commits the manifest (``archive.Manifest``).
+
+No output holds a wall-clock time: the same inbox, configuration and reference date give
+byte-identical files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import os
+import sqlite3
+from collections import Counter
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import cache
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from ledger_tools.archive import (
+    ARCHIVE_DIR,
+    MANIFEST_FILE,
+    HistoryEvent,
+    Manifest,
+    ManifestError,
+    ManifestRow,
+    RecordState,
+    SeenFile,
+    find_copy,
+    keep_copy,
+    reports_from_json,
+    reports_to_json,
+    sync_archive,
+)
+from ledger_tools.config import Config
+from ledger_tools.fields import STAGES
+from ledger_tools.findings import STATUS_LABELS_JA, FileReport, Status, make_finding
+from ledger_tools.intake import Examined, Progress, default_workers, examine, examine_all, inbox_files, pause, read_snapshot, relative_paths
+from ledger_tools.ledger import LEDGER_FILE, Ledger, LedgerEntry, LedgerError, load_ledger
+from ledger_tools.ledger_book import LEDGER_CSV, LEDGER_WORKBOOK, ledger_csv_bytes, ledger_workbook_bytes
+from ledger_tools.monthly import MonthlyState, month_of, monthly_html, monthly_state, monthly_workbook_bytes, parse_month
+from ledger_tools.outputs import atomic_output
+from ledger_tools.rules import RuleContext
+from ledger_tools.validation import cross_check, validate_records
+
+LOCK_FILE = ".lock"
+LOCK_WAIT_SECONDS = 10.0  # a second run on the same DIR waits this long, then refuses
+RETRY_DELAY_SECONDS = 2.0  # the pause before files that were being copied are read again (once per run)
+
+
+class AggregationError(Exception):
+    """The aggregation cannot run as asked."""
+
+
+class InboxNotFound(AggregationError):
+    """INBOX is not a folder."""
+
+
+class FoldersOverlap(AggregationError):
+    """DIR is INBOX or inside it (its archive would be read as submissions)."""
+
+
+class AggregationLocked(AggregationError):
+    """Another aggregation is writing to the same DIR."""
+
+
+class ArchiveUnwritable(AggregationError):
+    """A copy could not be written into DIR/archive (disk full, no permission)."""
+
+
+class OutputInUse(AggregationError):
+    """An output file could not be replaced (open in Excel, or no permission)."""
+
+
+class Disposition(StrEnum):
+    """What became of a record version in this run."""
+
+    LEDGER = "ledger"
+    MISSING = "missing"  # its file left the inbox: kept in the ledger from the archive
+    SUPERSEDED = "superseded"  # a later stage of the same record is current
+    DUPLICATE = "duplicate"  # the same content as another file: one record
+
+
+DISPOSITION_LABELS = {
+    Disposition.LEDGER: "台帳に登録",
+    Disposition.MISSING: "原本なし（保管庫の写しで台帳に残す）",
+    Disposition.SUPERSEDED: "後の段階の版に置換",
+    Disposition.DUPLICATE: "重複（1件として扱う）",
+}
+CURRENT = (Disposition.LEDGER, Disposition.MISSING)
+
+
+def monthly_file_names(month: str) -> tuple[str, str]:
+    return f"月次状況_{month}.xlsx", f"月次状況_{month}.html"
+
+
+@dataclass
+class AggregationResult:
+    """What one run did and wrote. ``ledger`` is read back from ``out_dir/ledger.json`` on first
+    use when the run changed nothing (an unchanged inbox is not even decoded)."""
+
+    out_dir: Path
+    as_of: dt.date
+    month: str
+    summary: dict[str, int]  # status → count: ledger entries, and skipped files
+    has_failures: bool  # an entry is invalid or unreadable
+    conflicts: int  # record ids held by files with other facts
+    overdue: int  # steps past their deadline (monthly state)
+    outputs: list[Path]
+    entries: int = 0  # ledger entries
+    files_read: int = 0  # inbox files examined (skipped ones not counted)
+    parsed: int = 0  # of them, parsed in this run (the others came from the cache)
+    superseded: int = 0
+    duplicates: int = 0
+    source_missing: int = 0
+    events: list[HistoryEvent] = field(default_factory=list)  # what changed since the last run
+    _ledger: Ledger | None = field(default=None, repr=False)
+
+    @property
+    def ledger(self) -> Ledger:
+        if self._ledger is None:
+            self._ledger = load_ledger(self.out_dir)
+        return self._ledger
+
+    def outcome(self) -> dict[str, Any]:
+        """The facts a later unchanged run reports again (kept in the manifest's runs table)."""
+        facts = {name: getattr(self, name) for name in _OUTCOME_FACTS}
+        facts["outputs"] = [path.name for path in self.outputs]
+        return facts
+
+    def summary_text(self) -> str:
+        """The short Japanese summary that the CLI prints."""
+        skipped = self.summary.get(Status.SKIPPED, 0)
+        statuses = "、".join(f"{STATUS_LABELS_JA[Status(s)]} {n:,}" for s, n in self.summary.items() if n and s != Status.SKIPPED)
+        lines = [
+            f"集計しました（基準日 {self.as_of.isoformat()}、月次 {self.month}）。",
+            f"ファイル: {self.files_read:,}件を確認（うち読み取り {self.parsed:,}件、前回の結果を利用 {self.files_read - self.parsed:,}件）"
+            + (f"、対象外ファイル {skipped:,}件" if skipped else ""),
+            f"台帳: {self.entries:,}件" + (f"（{statuses}）" if statuses else ""),
+        ]
+        if self.source_missing:
+            lines.append(f"  うち原本なし {self.source_missing:,}件（フォルダから消えたため保管庫の写しで残しています）")
+        lines.append(f"整理番号の競合: {self.conflicts:,}件、後の段階の版に置換: {self.superseded:,}件、重複ファイル: {self.duplicates:,}件")
+        lines.append(f"期限を過ぎている手続: {self.overdue:,}件")
+        lines.append(f"変更: {len(self.events):,}件（処理履歴に記録）" if self.events else "変更: なし")
+        lines.append(f"出力先: {self.out_dir}")
+        lines += [f"  {path.name}" for path in self.outputs]
+        if self.has_failures:
+            lines.append(f"要修正・読み取り不可の記録があります。{LEDGER_WORKBOOK} の「要修正・読取不可」シートを見て、提出元に修正を依頼してください。")
+        return "\n".join(lines) + "\n"
+
+
+_OUTCOME_FACTS = ("summary", "has_failures", "conflicts", "overdue", "entries", "superseded", "duplicates", "source_missing")
+
+
+def aggregate(
+    inbox: Path, out_dir: Path, config: Config, as_of: dt.date, month: str | None = None,
+    progress: bool | None = None, workers: int | None = None, *,
+    lock_wait: float = LOCK_WAIT_SECONDS, retry_delay: float = RETRY_DELAY_SECONDS,
+) -> AggregationResult:
+    """Aggregate INBOX into DIR (``out_dir``); see the module docstring.
+
+    ``month`` (YYYY-MM, default: the month of ``as_of``) selects the monthly state; ``progress``
+    None shows it when stderr is a terminal (plain lines otherwise); ``workers`` defaults to
+    the usable cores. Raises ``AggregationError`` subclasses for what the user must fix, and
+    ``monthly.InvalidMonth`` for a malformed month.
+    """
+    inbox, out_dir = Path(inbox), Path(out_dir)
+    month = month or month_of(as_of)
+    parse_month(month)
+    _check_folders(inbox, out_dir)
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(str(out_dir / LOCK_FILE))
+    try:
+        lock.acquire(timeout=lock_wait)
+    except Timeout:
+        raise AggregationLocked(
+            f"別の集計が同じ出力フォルダ（{out_dir}）で実行中です。終わってから実行し直してください"
+            f"（{lock_wait:g}秒待ちました）。"
+        ) from None
+    except OSError as e:
+        raise AggregationError(f"出力フォルダ（{out_dir}）に書き込めません: {e.strerror or e}") from None
+    try:
+        _remove_stale_temporaries(out_dir)
+        with Manifest(out_dir / MANIFEST_FILE) as manifest:
+            run = _Run(inbox, out_dir, config, as_of, month, manifest, progress, workers or default_workers(), retry_delay)
+            return run.execute()
+    except (ManifestError, sqlite3.DatabaseError) as e:
+        raise AggregationError(
+            f"処理記録（{out_dir / MANIFEST_FILE}）を読み書きできません: {e}。"
+            "ほかのプログラムで開いていれば閉じてください。壊れているときは別の名前に変えて実行し直すと、台帳（ledger.json）と保管庫から作り直します。"
+        ) from None
+    finally:
+        lock.release()
+
+
+def _check_folders(inbox: Path, out_dir: Path) -> None:
+    if not inbox.is_dir():
+        raise InboxNotFound(f"提出フォルダが見つかりません: {inbox}")
+    inbox_real, out_real = inbox.resolve(), out_dir.resolve()
+    if out_real == inbox_real or inbox_real in out_real.parents:
+        raise FoldersOverlap(f"出力フォルダ（{out_dir}）を提出フォルダ（{inbox}）の中に置かないでください。別のフォルダを指定してください。")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise AggregationError(f"出力フォルダを作れません（{out_dir}）: {e.strerror or e}") from None
+
+
+def _remove_stale_temporaries(out_dir: Path) -> None:
+    """Temporary files left by a run that was killed while writing (under the lock: none is in use)."""
+    for temporary in [*out_dir.glob(".*.tmp"), *out_dir.glob(f"{ARCHIVE_DIR}/*/.*.tmp")]:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+
+
+@cache
+def code_fingerprint() -> str:
+    """A hash of this package's code and templates: a new version never reuses old reports or outputs."""
+    root = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        if path.suffix in (".py", ".j2", ".css", ".toml") and "__pycache__" not in path.parts:
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def context_key(config: Config, as_of: dt.date) -> str:
+    """What a single-file report depends on besides the file: reference date, configuration, code."""
+    data = {"as_of": as_of.isoformat(), "config": config.model_dump(mode="json"), "code": code_fingerprint()}
+    return hashlib.sha256(json.dumps(data, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+
+
+class _Run:
+    """One aggregation, step by step (see the module docstring)."""
+
+    def __init__(self, inbox: Path, out_dir: Path, config: Config, as_of: dt.date, month: str, manifest: Manifest,
+                 progress: bool | None, workers: int, retry_delay: float):
+        self.inbox, self.out_dir, self.config, self.as_of, self.month = inbox, out_dir, config, as_of, month
+        self.manifest, self.progress, self.workers, self.retry_delay = manifest, progress, workers, retry_delay
+        self.context = RuleContext(config, as_of)
+        self.context_key = context_key(config, as_of)
+        self.archive_root = out_dir / ARCHIVE_DIR
+        self.copies_written = False  # copies put back into the archive (see _restore_copy)
+
+    def execute(self) -> AggregationResult:
+        run_id = self.manifest.begin_run(self.as_of, self.month, self.inbox, self.context_key)
+        candidates, skipped = inbox_files(self.inbox)
+        seen_before = self.manifest.seen_files()
+        examined = self._examine(candidates, seen_before)
+        unchanged = self._unchanged_result(examined, seen_before, len(skipped))
+        if unchanged is not None:
+            self.manifest.finish_run(run_id, unchanged.outcome())
+            return unchanged
+        reports, parsed = self._reports(candidates, examined, skipped)
+        if self.copies_written or any(f.archived for f in examined.values()):
+            sync_archive()  # before the manifest names the new copies
+        previous = self._previous_states()
+        revived = self._revive(previous, reports, {f.sha256 for f in examined.values() if f.sha256})
+        cross_check(reports + revived)
+        dispositions = self._dispose(reports, revived)
+        _note_copies(reports + revived, dispositions)
+        current = sorted((r for r in reports + revived if dispositions[id(r)] in CURRENT), key=lambda r: (r.path, r.row or 0, r.sha256 or ""))
+        ledger = Ledger(self.as_of, [LedgerEntry.from_report(r, source_missing=dispositions[id(r)] is Disposition.MISSING) for r in current])
+
+        states = [_state(r, dispositions[id(r)]) for r in reports + revived]
+        events = history_events(previous, states, self.as_of)
+        monthly = monthly_state(ledger, self.config, self.month)
+        written = self._write_outputs(ledger, states, self.manifest.history() + events, monthly)
+        counts = Counter(str(e.status) for e in ledger.entries)
+        counts[str(Status.SKIPPED)] = len(skipped)
+        result = AggregationResult(
+            out_dir=self.out_dir,
+            as_of=self.as_of,
+            month=self.month,
+            summary={str(s): counts.get(str(s), 0) for s in Status},
+            has_failures=any(e.status in (Status.INVALID, Status.UNREADABLE) for e in ledger.entries),
+            conflicts=len({e.record_id for e in ledger.entries if any(f.code == "record_id_conflict" for f in e.findings)}),
+            overdue=len(monthly.overdue),
+            outputs=[self.out_dir / name for name in written],
+            entries=len(ledger.entries),
+            files_read=len(candidates),
+            parsed=parsed,
+            superseded=sum(d is Disposition.SUPERSEDED for d in dispositions.values()),
+            duplicates=sum(d is Disposition.DUPLICATE for d in dispositions.values()),
+            source_missing=sum(e.source_missing for e in ledger.entries),
+            events=events,
+            _ledger=ledger,
+        )
+        seen = [SeenFile(f.path, f.size, f.mtime_ns, f.sha256) for f in examined.values() if f.stable]
+        self.manifest.commit_run(
+            run_id,
+            seen=None if sorted(seen_before.values(), key=_by_path) == sorted(seen, key=_by_path) else seen,
+            states=None if sorted(previous, key=_by_place) == sorted(states, key=_by_place) else states,
+            events=events,
+            accepted=[_manifest_row(r, examined[r.path]) for r in reports if r.values and _new_sighting(r, seen_before)],
+            outputs=written,
+            outcome=result.outcome(),
+        )
+        return result
+
+    def _unchanged_result(self, examined: dict[str, Examined], seen: dict[str, SeenFile], skipped: int) -> AggregationResult | None:
+        """The last run's result again when nothing it depends on changed: the same files (size,
+        mtime, hash), reference date, configuration, code and month, and its outputs untouched."""
+        last = self.manifest.last_outcome(self.context_key, self.month)
+        if last is None or len(examined) != len(seen):
+            return None
+        for found in examined.values():
+            before = seen.get(found.path)
+            if found.reports is not None or found.incomplete or before is None or (before.size, before.mtime_ns, before.sha256) != (found.size, found.mtime_ns, found.sha256):
+                return None
+        input_keys = set()
+        for name in last["outputs"]:
+            recorded = self.manifest.output_state(name)
+            if recorded is None or recorded[1] != _file_sha256(self.out_dir / name):
+                return None
+            input_keys.add(recorded[0])
+        if len(input_keys) != 1:
+            return None
+        facts = {name: last[name] for name in _OUTCOME_FACTS}
+        facts["summary"] = {**facts["summary"], str(Status.SKIPPED): skipped}
+        return AggregationResult(
+            out_dir=self.out_dir, as_of=self.as_of, month=self.month, outputs=[self.out_dir / n for n in last["outputs"]],
+            files_read=len(examined), **facts,
+        )
+
+    # -- 1. reading
+    def _examine(self, candidates: list[tuple[Path, str]], seen: dict[str, SeenFile]) -> dict[str, Examined]:
+        """Every candidate file, by its relative path: from the last run's hash, or read now."""
+        known = self.manifest.cached_shas(self.context_key)
+        examined: dict[str, Examined] = {}
+        to_read = []
+        for path, relative in candidates:
+            last = seen.get(relative)
+            if last is not None and last.sha256 in known and _unchanged(path, last):
+                examined[relative] = Examined(relative, last.size, last.mtime_ns, last.sha256)
+            else:
+                to_read.append((path, relative))
+        progress = Progress(len(candidates), "ファイルの確認", self.progress)
+        progress.advance(len(examined))
+        try:
+            for found in examine_all(to_read, self.context, self.archive_root, known, self.workers, progress):
+                examined[found.path] = found
+            again = [(path, relative) for path, relative in candidates if examined[relative].incomplete]
+            if again:  # a copy still running: one pause for all of them, then a last try
+                pause(self.retry_delay)
+                for path, relative in again:
+                    examined[relative] = examine(path, relative, self.context, self.archive_root, known, final=True)
+        except OSError as e:  # reading a file never raises: this is the archive
+            raise ArchiveUnwritable(f"保管庫（{self.archive_root}）に書き込めません: {e.strerror or e}。空き容量と権限を確認してください。") from None
+        except BrokenProcessPool:
+            raise AggregationError("並列に読むプロセスが異常終了しました（メモリ不足など）。--workers 1 を付けて実行し直してください。") from None
+        finally:
+            progress.close()
+        return examined
+
+    def _reports(self, candidates: list[tuple[Path, str]], examined: dict[str, Examined], skipped: list[FileReport]) -> tuple[list[FileReport], int]:
+        """The single-file reports of the inbox (cached or new), before any check across files."""
+        reports: list[FileReport] = []
+        new_cache: list[tuple[str, str]] = []
+        parsed = 0
+        cached = self.manifest.cached_texts((f.sha256 for f in examined.values() if f.reports is None), self.context_key)
+        for path, relative in candidates:
+            found = examined[relative]
+            file_reports = None
+            if found.reports is None:  # a known hash
+                text = cached.get(found.sha256)
+                file_reports = None if text is None else reports_from_json(text, relative)
+                if file_reports is None:  # the cache lost it meanwhile: parse after all
+                    found = examined[relative] = examine(path, relative, self.context, self.archive_root, frozenset(), final=True)
+                elif any(r.values for r in file_reports) and find_copy(self.archive_root, found.sha256) is None:
+                    self._restore_copy(path, found.sha256)
+            if file_reports is None:
+                parsed += 1
+                file_reports = relative_paths(found.reports or [], relative)
+                if found.stable:
+                    new_cache.append((found.sha256, reports_to_json(file_reports)))
+            for report in file_reports:
+                report.sha256 = found.sha256
+                (skipped if report.status is Status.SKIPPED else reports).append(report)
+        self.manifest.store_reports(new_cache, self.context_key)
+        return reports, parsed
+
+    def _restore_copy(self, path: Path, sha256: str) -> None:
+        """Put back an archived copy that was deleted from DIR/archive, if the inbox still has it."""
+        with contextlib.suppress(OSError):
+            snapshot = read_snapshot(path)
+            if snapshot is not None and hashlib.sha256(snapshot[0]).hexdigest() == sha256:
+                self.copies_written |= keep_copy(self.archive_root, sha256, path.suffix, snapshot[0])
+
+    # -- 2. records whose file left the inbox
+    def _previous_states(self) -> list[RecordState]:
+        """Where every record version stood after the last run; from ledger.json for a new manifest."""
+        states = self.manifest.record_states()
+        if states or self.manifest.finished_runs():
+            return states
+        try:
+            ledger = load_ledger(self.out_dir)  # a manifest lost or moved aside: the ledger still knows
+        except LedgerError:
+            return []
+        return [
+            RecordState(e.path, getattr(e, "row", None) or 0, e.sha256, e.record_id, e.status, e.stage,
+                        Disposition.MISSING if e.source_missing else Disposition.LEDGER)
+            for e in ledger.entries if e.sha256
+        ]
+
+    def _revive(self, previous: list[RecordState], reports: list[FileReport], inbox_hashes: set[str]) -> list[FileReport]:
+        """Reports, from the archive, of current records whose file is no longer in the inbox."""
+        by_record: dict[str, list[FileReport]] = {}
+        for report in reports:
+            if report.record_id and report.values:
+                by_record.setdefault(report.record_id, []).append(report)
+        revived = []
+        for state in previous:
+            if state.disposition not in CURRENT or not state.record_id or state.sha256 in inbox_hashes:
+                continue
+            if _replaced(state, by_record.get(state.record_id, [])):
+                continue
+            report = self._archived_report(state)
+            if report is not None:
+                report.findings.append(make_finding("source_missing", path=location_of(state)))
+                revived.append(report)
+        return sorted(revived, key=lambda r: (r.path, r.row or 0))
+
+    def _archived_report(self, state: RecordState) -> FileReport | None:
+        reports = self.manifest.cached_reports(state.sha256, self.context_key, state.path)
+        if reports is None:
+            copy = find_copy(self.archive_root, state.sha256)
+            if copy is None:
+                return None
+            reports = relative_paths(validate_records(copy, self.context), state.path)
+            self.manifest.store_reports([(state.sha256, reports_to_json(reports))], self.context_key)
+        for report in reports:
+            if (report.row or 0) == state.row:
+                report.sha256 = state.sha256
+                return report
+        return None
+
+    # -- 3. what became of each version
+    @staticmethod
+    def _dispose(reports: list[FileReport], revived: list[FileReport]) -> dict[int, Disposition]:
+        dispositions = {}
+        for report in reports + revived:
+            codes = {f.code for f in report.findings}
+            if "superseded" in codes:
+                dispositions[id(report)] = Disposition.SUPERSEDED
+            elif "duplicate_file" in codes:
+                dispositions[id(report)] = Disposition.DUPLICATE
+            else:
+                dispositions[id(report)] = Disposition.LEDGER
+        for report in revived:
+            if dispositions[id(report)] is Disposition.LEDGER:
+                dispositions[id(report)] = Disposition.MISSING
+        return dispositions
+
+    # -- 4. outputs
+    def _write_outputs(self, ledger: Ledger, states: list[RecordState], history: list[HistoryEvent], state: MonthlyState) -> dict[str, tuple[str, str]]:
+        """Render what changed and replace those files together; (input key, sha256) of every output.
+
+        The input key stands for everything an output is made from: each record version's place,
+        hash and fate (its report follows from the hash and the context), the history, the month.
+        """
+        versions = "\n".join(f"{s.path}\t{s.row}\t{s.sha256}\t{s.disposition}" for s in states)
+        history_text = json.dumps([[e.as_of.isoformat(), e.event, e.record_id, e.location, e.detail] for e in history], ensure_ascii=False)
+        input_key = hashlib.sha256("\0".join((self.context_key, self.month, versions, history_text)).encode()).hexdigest()
+        monthly_xlsx, monthly_page = monthly_file_names(self.month)
+        renderers: dict[str, Callable[[], bytes]] = {
+            LEDGER_FILE: lambda: ledger.to_json_text().encode("utf-8"),
+            LEDGER_WORKBOOK: lambda: ledger_workbook_bytes(ledger, history),
+            LEDGER_CSV: lambda: ledger_csv_bytes(ledger),
+            monthly_xlsx: lambda: monthly_workbook_bytes(state),
+            monthly_page: lambda: monthly_html(state).encode("utf-8"),
+        }
+        written: dict[str, tuple[str, str]] = {}
+        pending: dict[str, bytes] = {}
+        for name, render in renderers.items():
+            target = self.out_dir / name
+            existing = _file_sha256(target)
+            if self.manifest.output_state(name) == (input_key, existing):
+                written[name] = (input_key, existing)
+                continue
+            data = render()
+            digest = hashlib.sha256(data).hexdigest()
+            written[name] = (input_key, digest)
+            if digest != existing:
+                pending[name] = data
+        _replace_together({self.out_dir / name: data for name, data in pending.items()})
+        return written
+
+
+def _note_copies(reports: list[FileReport], dispositions: dict[int, Disposition]) -> None:
+    """The version kept in the ledger names its identical copies (cross_check notes only the copy)."""
+    kept: dict[str, list[FileReport]] = {}
+    for report in reports:
+        if report.record_id and dispositions[id(report)] in CURRENT:
+            kept.setdefault(report.record_id, []).append(report)
+    for copy in reports:
+        if dispositions[id(copy)] is Disposition.DUPLICATE:
+            original = next((r for r in kept.get(copy.record_id or "", []) if r.values == copy.values), None)
+            if original is not None:
+                original.findings.append(make_finding(
+                    "duplicate_file", field="record_id", cell=original.cells.get("record_id"), record_id=copy.record_id, other=copy.location,
+                ))
+
+
+def _replace_together(files: dict[Path, bytes]) -> None:
+    """Write every file to a temporary beside it first, then replace them one after the other."""
+    try:
+        with contextlib.ExitStack() as stack:
+            for path, data in files.items():
+                stack.enter_context(atomic_output(path)).write(data)
+    except PermissionError as e:
+        raise OutputInUse(
+            f"出力ファイルを置き換えられません（{e.filename or ''}）。Excel などで開いていれば閉じてから実行し直してください。"
+        ) from None
+    except OSError as e:
+        raise AggregationError(f"出力ファイルを書き込めません（{e.filename or ''}）: {e.strerror or e}。空き容量を確認してください。") from None
+
+
+def _file_sha256(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return ""
+
+
+def _new_sighting(report: FileReport, seen: dict[str, SeenFile]) -> bool:
+    """A version not seen at this place by the last run: a row for the manifest."""
+    last = seen.get(report.path)
+    return last is None or last.sha256 != report.sha256
+
+
+def _by_path(seen: SeenFile) -> tuple:
+    return (seen.path, seen.size, seen.mtime_ns, seen.sha256)
+
+
+def _by_place(state: RecordState) -> tuple:
+    return (state.path, state.row, state.record_id or "", state.sha256, str(state.status), state.stage or "", state.disposition)
+
+
+def _unchanged(path: Path, last: SeenFile) -> bool:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return False
+    return (stat.st_size, stat.st_mtime_ns) == (last.size, last.mtime_ns)
+
+
+def _replaced(state: RecordState, inbox_versions: Iterable[FileReport]) -> bool:
+    """An inbox version of the record replaces a missing one: re-saved at its place, or as far on."""
+    for report in inbox_versions:
+        if report.path == state.path:
+            return True
+        if state.stage in STAGES and report.stage in STAGES and STAGES.index(report.stage) >= STAGES.index(state.stage):
+            return True
+    return False
+
+
+def _state(report: FileReport, disposition: Disposition) -> RecordState:
+    return RecordState(report.path, report.row or 0, report.sha256 or "", report.record_id, report.status, report.stage, str(disposition))
+
+
+def _manifest_row(report: FileReport, found: Examined) -> ManifestRow:
+    return ManifestRow(report.sha256 or "", report.path, report.row or 0, found.size, found.mtime_ns, report.record_id, report.status, report.stage)
+
+
+def location_of(state: RecordState) -> str:
+    return state.path if not state.row else f"{state.path} {state.row}行目"
+
+
+# ---------------------------------------------------------------------------- history
+
+
+def history_events(previous: list[RecordState], current: list[RecordState], as_of: dt.date) -> list[HistoryEvent]:
+    """What changed between two runs, one event per record version, in the order of the paths.
+
+    A record version is known by its place and record id: a file overwritten with another
+    record is the old record gone (or kept from the archive) and a new one added.
+    """
+    before = {(s.path, s.row, s.record_id or ""): s for s in previous}
+    after = {(s.path, s.row, s.record_id or ""): s for s in current}
+    gone = {(s.sha256, s.row): s for key, s in before.items() if key not in after and s.sha256}
+    arrived = {(s.sha256, s.row) for key, s in after.items() if key not in before and s.sha256}
+    current_ids = {s.record_id for s in current if s.record_id}
+    events = []
+    for key in sorted(before.keys() | after.keys()):
+        old, new = before.get(key), after.get(key)
+        if old is None:
+            moved_from = gone.get((new.sha256, new.row))
+            if moved_from is not None:
+                events.append(_event(as_of, "移動", new, f"{location_of(moved_from)} から移動。{_describe(new)}"))
+            else:
+                events.append(_event(as_of, "追加", new, _describe(new)))
+        elif new is None:
+            if (old.sha256, old.row) in arrived:
+                continue  # reported as moved
+            detail = "フォルダからなくなりました"
+            if old.record_id in current_ids:
+                detail += "（同じ整理番号の新しい版があります）"
+            events.append(_event(as_of, "削除", old, detail))
+        elif old.sha256 != new.sha256:
+            events.append(_event(as_of, "変更", new, f"上書き保存されました。{_describe(new)}"))
+        elif (old.status, old.stage, old.disposition) != (new.status, new.stage, new.disposition):
+            name = "原本なし" if new.disposition == Disposition.MISSING else "原本の復帰" if old.disposition == Disposition.MISSING else "状態の変更"
+            events.append(_event(as_of, name, new, f"{_describe(old)} → {_describe(new)}"))
+    return events
+
+
+def _event(as_of: dt.date, name: str, state: RecordState, detail: str) -> HistoryEvent:
+    return HistoryEvent(as_of, name, state.record_id, location_of(state), detail)
+
+
+def _describe(state: RecordState) -> str:
+    status = STATUS_LABELS_JA[state.status] + (f"・{state.stage}" if state.stage and state.status is not Status.UNREADABLE else "")
+    return f"{DISPOSITION_LABELS[Disposition(state.disposition)]}（{status}）"
+

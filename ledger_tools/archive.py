@@ -1,0 +1,335 @@
+"""The archive of accepted file versions and the manifest that remembers every run.
+
+``DIR/archive/<2 hex>/<sha256>.<ext>`` holds one copy of every file version that was read as
+a record (valid or not), named by its SHA-256: copied once, never changed, so the ledger can be
+rebuilt even when a file has left the inbox. ``DIR/manifest.sqlite`` is the memory of the runs:
+
+- ``manifest``: every accepted version as first seen at a place (source path, size, mtime,
+  hash, record_id, status, stage, run id; the time is that of the run);
+- ``reports``: the single-file validation reports by hash (before the checks across files),
+  so that an unchanged file is never parsed again;
+- ``seen_files``: size and mtime of each inbox file at the last run, the shortcut to its hash;
+- ``record_state``: where every record version stood after the last run (in the ledger,
+  superseded, a duplicate, kept from the archive);
+- ``history``: the events that changed something, with the run's reference date;
+- ``runs`` (the only wall-clock times, and each run's outcome) and ``outputs`` (what each
+  output was made from).
+
+SQLite, because one run changes all of these together: a transaction makes a crash leave the
+previous state whole; lookups by hash and path are indexed; the history can be queried with
+any SQLite client; and it is one file in Python's standard library. Only one process writes,
+behind the lock on DIR (SQLite's own locking is not trusted on network shares).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import sqlite3
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+from ledger_tools.findings import FileReport, Status
+from ledger_tools.ledger import LedgerEntry
+from ledger_tools.outputs import write_bytes_atomic
+
+ARCHIVE_DIR = "archive"
+MANIFEST_FILE = "manifest.sqlite"
+SCHEMA_VERSION = 1
+ARCHIVED_SUFFIXES = (".xlsx", ".xlsm", ".xltx", ".xltm")  # the zip workbooks that can be read as records
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id INTEGER PRIMARY KEY AUTOINCREMENT, started_at TEXT NOT NULL, finished_at TEXT,
+    as_of TEXT NOT NULL, month TEXT NOT NULL, inbox TEXT NOT NULL, context_key TEXT NOT NULL, outcome TEXT);
+CREATE TABLE IF NOT EXISTS manifest (
+    sha256 TEXT NOT NULL, path TEXT NOT NULL, row INTEGER NOT NULL, size INTEGER, mtime_ns INTEGER, record_id TEXT,
+    status TEXT NOT NULL, stage TEXT, run_id INTEGER NOT NULL REFERENCES runs(run_id),
+    PRIMARY KEY (sha256, path, row));
+CREATE INDEX IF NOT EXISTS manifest_record ON manifest(record_id);
+CREATE TABLE IF NOT EXISTS reports (sha256 TEXT PRIMARY KEY, context_key TEXT NOT NULL, reports TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS seen_files (path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, sha256 TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS record_state (
+    path TEXT NOT NULL, row INTEGER NOT NULL, sha256 TEXT NOT NULL, record_id TEXT, status TEXT NOT NULL,
+    stage TEXT, disposition TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS history (
+    run_id INTEGER NOT NULL, seq INTEGER NOT NULL, as_of TEXT NOT NULL, event TEXT NOT NULL,
+    record_id TEXT, location TEXT NOT NULL, detail TEXT NOT NULL, PRIMARY KEY (run_id, seq));
+CREATE TABLE IF NOT EXISTS outputs (name TEXT PRIMARY KEY, input_key TEXT NOT NULL, sha256 TEXT NOT NULL);
+CREATE VIEW IF NOT EXISTS manifest_with_time AS
+    SELECT manifest.*, runs.started_at AS time FROM manifest JOIN runs USING (run_id);
+"""
+
+
+class ManifestError(Exception):
+    """The manifest in DIR cannot be opened or is of another version."""
+
+
+# ---------------------------------------------------------------------------- the archive
+
+
+def keep_copy(archive_root: Path, sha256: str, suffix: str, data: bytes) -> bool:
+    """Copy a file version into the archive once; False when it was already there.
+
+    Written to a temporary beside it and renamed, so a copy is never half there. Where the
+    system can flush everything at once, the copies of a run are made durable together by
+    ``sync_archive`` (one flush instead of one per file, which cost more than reading them).
+    """
+    target = archive_root / sha256[:2] / f"{sha256}{suffix.lower() or '.xlsx'}"
+    if target.exists():
+        return False
+    if not hasattr(os, "sync"):
+        write_bytes_atomic(target, data)
+        return True
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(temporary, 0o666 & ~_UMASK)
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    return True
+
+
+def sync_archive() -> None:
+    """Flush the copies written without a sync of their own, before the manifest names them."""
+    if hasattr(os, "sync"):
+        os.sync()
+
+
+def find_copy(archive_root: Path, sha256: str) -> Path | None:
+    """The archived copy of a version, whatever its extension; None when it was never kept."""
+    stem = os.path.join(archive_root, sha256[:2], sha256)
+    for suffix in ARCHIVED_SUFFIXES:
+        if os.path.isfile(stem + suffix):
+            return Path(stem + suffix)
+    return None
+
+
+# ---------------------------------------------------------------------------- cached reports
+
+
+def reports_to_json(reports: Iterable[FileReport]) -> str:
+    """Single-file reports as JSON, without their path (the cache is by content, not place)."""
+    items = []
+    for report in reports:
+        data = LedgerEntry.from_report(report, path="-").to_json()
+        data["row"] = report.row
+        items.append(data)
+    return json.dumps(items, ensure_ascii=False, separators=(",", ":"))
+
+
+def reports_from_json(text: str, path: str) -> list[FileReport]:
+    reports = []
+    for data in json.loads(text):
+        entry = LedgerEntry.from_json(data)
+        reports.append(FileReport(
+            path=path, status=entry.status, record_id=entry.record_id, stage=entry.stage, exclusions=entry.exclusions,
+            findings=entry.findings, values=entry.values, cells=entry.cells, sha256=entry.sha256 or None, row=data.get("row"),
+        ))
+    return reports
+
+
+# ---------------------------------------------------------------------------- the manifest
+
+
+@dataclass(frozen=True)
+class SeenFile:
+    """An inbox file as last read: the size and mtime that vouch for its hash."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class RecordState:
+    """Where one record version (a file, or a row of a list) stood after a run."""
+
+    path: str
+    row: int  # 0 for a form (one record per file)
+    sha256: str
+    record_id: str | None
+    status: Status
+    stage: str | None
+    disposition: str  # see aggregation.Disposition
+
+
+@dataclass(frozen=True)
+class HistoryEvent:
+    """One change the aggregation noticed: the 処理履歴 of the ledger workbook."""
+
+    as_of: dt.date
+    event: str
+    record_id: str | None
+    location: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class ManifestRow:
+    """An accepted file version at a place, for the ``manifest`` table."""
+
+    sha256: str
+    path: str
+    row: int  # 0 for a form
+    size: int | None
+    mtime_ns: int | None
+    record_id: str | None
+    status: Status
+    stage: str | None
+
+
+class Manifest:
+    """``DIR/manifest.sqlite``: open it, read the last run's state, commit a run in one transaction."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        try:
+            self.db = sqlite3.connect(self.path, isolation_level=None)  # transactions are explicit
+            self.db.executescript(_SCHEMA)
+            version = self.db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+            if version is None:
+                self.db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+            elif version[0] != str(SCHEMA_VERSION):
+                raise ManifestError(f"版 {version[0]} に対応していません")
+        except sqlite3.DatabaseError as e:
+            raise ManifestError(str(e)) from None
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> "Manifest":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- runs
+    def begin_run(self, as_of: dt.date, month: str, inbox: Path, context_key: str) -> int:
+        cursor = self.db.execute(
+            "INSERT INTO runs (started_at, as_of, month, inbox, context_key) VALUES (?, ?, ?, ?, ?)",
+            (_now(), as_of.isoformat(), month, str(inbox), context_key),
+        )
+        return int(cursor.lastrowid)
+
+    def last_outcome(self, context_key: str, month: str) -> dict[str, Any] | None:
+        """The outcome of the last finished run, if it had the same context and month."""
+        row = self.db.execute(
+            "SELECT context_key, month, outcome FROM runs WHERE finished_at IS NOT NULL ORDER BY run_id DESC LIMIT 1"
+        ).fetchone()
+        if row is None or (row[0], row[1]) != (context_key, month) or not row[2]:
+            return None
+        return json.loads(row[2])
+
+    def finished_runs(self) -> int:
+        return int(self.db.execute("SELECT COUNT(*) FROM runs WHERE finished_at IS NOT NULL").fetchone()[0])
+
+    def finish_run(self, run_id: int, outcome: dict[str, Any]) -> None:
+        """Close a run that changed nothing (``commit_run`` closes the others)."""
+        with _transaction(self.db):
+            self._finish(run_id, outcome)
+
+    def _finish(self, run_id: int, outcome: dict[str, Any]) -> None:
+        self.db.execute(
+            "UPDATE runs SET finished_at = ?, outcome = ? WHERE run_id = ?",
+            (_now(), json.dumps(outcome, ensure_ascii=False, sort_keys=True), run_id),
+        )
+
+    # -- the report cache
+    def cached_shas(self, context_key: str) -> frozenset[str]:
+        return frozenset(r[0] for r in self.db.execute("SELECT sha256 FROM reports WHERE context_key = ?", (context_key,)))
+
+    def cached_reports(self, sha256: str, context_key: str, path: str) -> list[FileReport] | None:
+        row = self.db.execute("SELECT reports FROM reports WHERE sha256 = ? AND context_key = ?", (sha256, context_key)).fetchone()
+        return reports_from_json(row[0], path) if row else None
+
+    def cached_texts(self, hashes: Iterable[str], context_key: str) -> dict[str, str]:
+        """The cached reports (JSON) of many hashes at once."""
+        wanted = sorted(set(hashes))
+        found: dict[str, str] = {}
+        for start in range(0, len(wanted), 500):
+            batch = wanted[start:start + 500]
+            query = f"SELECT sha256, reports FROM reports WHERE context_key = ? AND sha256 IN ({','.join('?' * len(batch))})"
+            found.update(self.db.execute(query, (context_key, *batch)))
+        return found
+
+    def store_reports(self, items: Iterable[tuple[str, str]], context_key: str) -> None:
+        """Cache (sha256, reports JSON) pairs; committed at once (a cache: safe to keep even if the run fails)."""
+        with _transaction(self.db):
+            self.db.executemany(
+                "INSERT OR REPLACE INTO reports (sha256, context_key, reports) VALUES (?, ?, ?)",
+                ((sha, context_key, text) for sha, text in items),
+            )
+
+    # -- the last run's state
+    def seen_files(self) -> dict[str, SeenFile]:
+        return {r[0]: SeenFile(*r) for r in self.db.execute("SELECT path, size, mtime_ns, sha256 FROM seen_files")}
+
+    def record_states(self) -> list[RecordState]:
+        rows = self.db.execute("SELECT path, row, sha256, record_id, status, stage, disposition FROM record_state ORDER BY path, row")
+        return [RecordState(p, row, sha, rid, Status(status), stage, disp) for p, row, sha, rid, status, stage, disp in rows]
+
+    def history(self) -> list[HistoryEvent]:
+        rows = self.db.execute("SELECT as_of, event, record_id, location, detail FROM history ORDER BY run_id, seq")
+        return [HistoryEvent(dt.date.fromisoformat(a), e, r, loc, d) for a, e, r, loc, d in rows]
+
+    def output_state(self, name: str) -> tuple[str, str] | None:
+        """(input key, sha256 of the bytes) of an output as last written."""
+        row = self.db.execute("SELECT input_key, sha256 FROM outputs WHERE name = ?", (name,)).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def commit_run(
+        self, run_id: int, *, seen: Iterable[SeenFile] | None, states: Iterable[RecordState] | None, events: list[HistoryEvent],
+        accepted: Iterable[ManifestRow], outputs: dict[str, tuple[str, str]], outcome: dict[str, Any],
+    ) -> None:
+        """Record the run's outcome, all or nothing; ``seen`` or ``states`` None: unchanged."""
+        with _transaction(self.db):
+            if seen is not None:
+                self.db.execute("DELETE FROM seen_files")
+                self.db.executemany("INSERT INTO seen_files VALUES (?, ?, ?, ?)", ((s.path, s.size, s.mtime_ns, s.sha256) for s in seen))
+            if states is not None:
+                self.db.execute("DELETE FROM record_state")
+                self.db.executemany(
+                    "INSERT INTO record_state VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    ((s.path, s.row, s.sha256, s.record_id, str(s.status), s.stage, s.disposition) for s in states),
+                )
+            self.db.executemany(
+                "INSERT INTO history VALUES (?, ?, ?, ?, ?, ?, ?)",
+                ((run_id, seq, e.as_of.isoformat(), e.event, e.record_id, e.location, e.detail) for seq, e in enumerate(events, start=1)),
+            )
+            self.db.executemany(
+                "INSERT OR IGNORE INTO manifest VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                ((m.sha256, m.path, m.row, m.size, m.mtime_ns, m.record_id, str(m.status), m.stage, run_id) for m in accepted),
+            )
+            self.db.executemany("INSERT OR REPLACE INTO outputs VALUES (?, ?, ?)", ((n, k, s) for n, (k, s) in outputs.items()))
+            self._finish(run_id, outcome)
+
+
+class _transaction:
+    """BEGIN … COMMIT, or ROLLBACK on any exception (the connection is in autocommit mode)."""
+
+    def __init__(self, db: sqlite3.Connection):
+        self.db = db
+
+    def __enter__(self) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type, *_exc: object) -> None:
+        self.db.execute("COMMIT" if exc_type is None else "ROLLBACK")
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds")
