@@ -1,0 +1,541 @@
+"""The yearly publication as 総務課 and the public meet it: counts, breakdowns, the list, the CSVs,
+the reconciliation of every 該当 record, and that nothing private is ever published."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import html
+import io
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import AS_OF
+from ledger_tools.cli import main
+from ledger_tools.config import default_config_text, load_config
+from ledger_tools.dates import FiscalYear
+from ledger_tools.fields import APPLICABLE, FIELD_BY_ID, FIELDS, NOT_APPLICABLE, PUBLIC_FIELD_IDS, UNDECIDED, stage_of
+from ledger_tools.findings import Status, make_finding
+from ledger_tools.ledger import Ledger, LedgerEntry
+from ledger_tools.publication import (
+    PAGE_FILE,
+    PUBLIC_COLUMNS,
+    PublicationError,
+    PublicationRefused,
+    build_publication,
+    publish_ledger,
+    render_files,
+)
+from ledger_tools.rules import RuleContext
+from ledger_tools.samples import complete_values, recorded_values
+from ledger_tools.validation import validate_file
+
+FY = FiscalYear(2025)
+LEDGER_DATE = dt.date(2026, 5, 1)
+RECORDS_HEADER = [
+    "通番", "働きかけを受けた日", "機関", "部局", "事務の区分", "相手方の区分", "方法", "概要",
+    "応じられない旨の伝達", "記録される旨の伝達", "相手方の撤回", "措置の要否", "措置の概要",
+]
+
+
+def entry(status: Status = Status.OK, *, values: dict | None = None, findings=(), exclusions=(), path: str | None = None, **overrides) -> LedgerEntry:
+    """A ledger entry as the aggregator leaves it, without building a workbook."""
+    values = values if values is not None else complete_values(**overrides)
+    record_id = values.get("record_id")
+    return LedgerEntry(
+        path=path or f"inbox/{record_id}.xlsx", sha256="", status=status, record_id=record_id, stage=stage_of(values),
+        exclusions=list(exclusions), findings=list(findings), values=values,
+    )
+
+
+def mixed_ledger() -> Ledger:
+    """Three 該当 (two organs), one 非該当, two undecided, one excluded, and two outside 令和7年度."""
+    return Ledger(LEDGER_DATE, [
+        entry(record_id="A"),
+        entry(
+            record_id="B", organ="教育委員会", department="教育庁", received_date=dt.date(2026, 1, 15), method="電子メール",
+            business_type="許認可", requester_category="再就職者（県職員OB）", reported_date=dt.date(2026, 1, 16),
+            judgement_date=dt.date(2026, 1, 19), sent_to_lead_date=dt.date(2026, 1, 20), shared_with_responsible_date=dt.date(2026, 1, 20),
+            measures_needed="不要", measures_taken=None, result_notified_date=None, public_measures=None,
+            shared_with_general_affairs_date=dt.date(2026, 2, 5),
+        ),
+        entry(record_id="C", department="健康福祉部", received_date=dt.date(2025, 6, 20), method="電話", business_type="補助金等", requester_category="団体"),
+        entry(Status.NOT_APPLICABLE, values=recorded_values(record_id="D", received_date=dt.date(2025, 11, 5), supervisor_judgement=NOT_APPLICABLE)),
+        entry(values=recorded_values(record_id="E", supervisor_judgement=UNDECIDED)),
+        entry(values=recorded_values(record_id="F", received_date=dt.date(2026, 3, 31))),
+        entry(Status.EXCLUDED, values=recorded_values(record_id="G", excl_public_venue="該当する"), exclusions=["public_venue"]),
+        entry(record_id="H", received_date=dt.date(2025, 3, 10)),  # 令和6年度 (the first month of operation)
+        entry(record_id="I", received_date=dt.date(2026, 4, 1)),  # 令和8年度
+    ])
+
+
+def page_text(page: bytes) -> str:
+    """The page's text as a reader sees it (tags removed)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", page.decode("utf-8")))
+
+
+def read_csv(data: bytes) -> list[list[str]]:
+    assert data.startswith(b"\xef\xbb\xbf")
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+
+
+@pytest.fixture
+def published(tmp_path, config):
+    """publish(ledger, **options) → (result, {file name: bytes}) for a ledger written to DIR."""
+
+    def publish(ledger: Ledger, fiscal_year: FiscalYear = FY, allow_pending: bool = False, cfg=None):
+        result = publish_ledger(ledger, tmp_path, cfg or config, fiscal_year, allow_pending)
+        return result, {p.name: p.read_bytes() for p in result.files}
+
+    return publish
+
+
+# --- counts and breakdowns ----------------------------------------------------------------------
+
+
+def test_counts_and_breakdowns_of_the_year(published):
+    result, files = published(mixed_ledger())
+    pub = result.publication
+    assert (pub.counts.recorded, pub.counts.applicable, pub.counts.not_applicable, pub.counts.undecided, pub.counts.published) == (6, 3, 1, 2, 3)
+    counts = {(row[1], row[2], row[3]): int(row[4]) for row in read_csv(files["counts_2025.csv"])[1:]}
+    assert counts[("件数", "記録された働きかけ（除外事由に当たるものを除く）", "")] == 6
+    assert counts[("件数", "不当な働きかけに該当すると判断したもの", "")] == 3
+    assert counts[("件数", "該当しないと判断したもの", "")] == 1
+    assert counts[("件数", "判断中のもの", "")] == 2
+    assert counts[("機関・部局", "知事部局", "")] == 2 and counts[("機関・部局", "知事部局", "県土整備部")] == 1
+    assert counts[("機関・部局", "知事部局", "健康福祉部")] == 1 and counts[("機関・部局", "知事部局", "総務部")] == 0
+    assert counts[("機関・部局", "教育委員会", "教育庁")] == 1 and counts[("機関・部局", "各種委員会", "監査委員")] == 0
+    assert {k[1]: v for k, v in counts.items() if k[0] == "事務の区分"} == {"入札・契約": 1, "許認可": 1, "補助金等": 1, "その他": 0}
+    assert {k[1]: v for k, v in counts.items() if k[0] == "方法"} == {"面談": 1, "電話": 1, "電子メール": 1, "文書": 0, "その他": 0}
+    assert {k[1]: v for k, v in counts.items() if k[0] == "相手方の区分"} == {"事業者": 1, "団体": 1, "議員": 0, "再就職者（県職員OB）": 1, "その他": 0}
+    months = [(k[1], v) for k, v in counts.items() if k[0] == "月"]
+    assert [m for m, _ in months] == [f"2025-{m:02d}" for m in range(4, 13)] + ["2026-01", "2026-02", "2026-03"]
+    assert dict(months)["2025-06"] == 2 and dict(months)["2026-01"] == 1 and sum(v for _, v in months) == 3
+
+
+def test_every_organ_of_the_configuration_is_shown_even_with_zero(published, config):
+    _, files = published(mixed_ledger())
+    page = files[PAGE_FILE].decode()
+    for organ in config.organ_names:
+        assert f"{organ}（" in page
+    assert "警察本部では、不当な働きかけに該当する記録はありません。" in page
+    rows = read_csv(files["counts_2025.csv"])
+    assert [r[2] for r in rows if r[1] == "機関・部局" and r[3] == ""] == list(config.organ_names)
+
+
+def test_a_year_without_any_applicable_record_says_so(published):
+    ledger = Ledger(LEDGER_DATE, [entry(Status.NOT_APPLICABLE, values=recorded_values(supervisor_judgement=NOT_APPLICABLE))])
+    result, files = published(ledger)
+    page = files[PAGE_FILE].decode()
+    assert "令和7年度（2025年度）に不当な働きかけに該当すると判断された記録はありませんでした。" in page
+    assert "<td class=\"num\">0件</td>" in page and "<td class=\"num\">1件</td>" in page
+    assert read_csv(files["records_2025.csv"]) == [RECORDS_HEADER]
+    counts = read_csv(files["counts_2025.csv"])[1:]
+    assert [int(r[4]) for r in counts if r[1] == "件数"] == [1, 0, 1, 0, 0]
+    assert len([r for r in counts if r[1] != "件数"]) > 30 and all(r[4] == "0" for r in counts if r[1] != "件数")
+
+
+def test_the_first_month_of_operation_belongs_to_reiwa_6(published):
+    result, files = published(mixed_ledger(), FiscalYear.parse("令和6"))
+    assert [r[1] for r in read_csv(files["records_2024.csv"])[1:]] == ["2025-03-10"]
+    assert [t.iso for t in result.publication.by_month] == ["2025-03"]  # the year began with the system
+    page = page_text(files[PAGE_FILE])
+    assert "令和6年度（2024年度）" in page and "令和7年3月1日から令和7年3月31日まで" in page
+
+
+def test_a_year_outside_the_ledger_is_refused(config):
+    with pytest.raises(PublicationError, match="まだ始まっていません"):
+        build_publication(Ledger(LEDGER_DATE, []), config, FiscalYear(2027))
+    with pytest.raises(PublicationError, match="運用開始"):
+        build_publication(Ledger(LEDGER_DATE, []), config, FiscalYear(2023))
+
+
+# --- the published list -------------------------------------------------------------------------
+
+
+def test_the_records_csv_has_exactly_the_public_columns(published):
+    _, files = published(mixed_ledger())
+    rows = read_csv(files["records_2025.csv"])
+    assert rows[0] == RECORDS_HEADER
+    assert {c.field_id for c in PUBLIC_COLUMNS} <= set(PUBLIC_FIELD_IDS)
+    assert rows[1:] == [
+        ["1", "2025-06-10", "知事部局", "県土整備部", "入札・契約", "事業者", "面談", complete_values()["public_summary"],
+         "伝えた", "伝えた", "撤回した", "要", complete_values()["public_measures"]],
+        ["2", "2025-06-20", "知事部局", "健康福祉部", "補助金等", "団体", "電話", complete_values()["public_summary"],
+         "伝えた", "伝えた", "撤回した", "要", complete_values()["public_measures"]],
+        ["3", "2026-01-15", "教育委員会", "教育庁", "許認可", "再就職者（県職員OB）", "電子メール", complete_values()["public_summary"],
+         "伝えた", "伝えた", "撤回した", "不要", ""],
+    ]
+
+
+def test_month_precision_publishes_no_day(tmp_path, capsys):
+    Ledger(LEDGER_DATE, [entry(record_id="A")]).save(tmp_path)
+    config = tmp_path / "month.toml"
+    config.write_text(default_config_text().replace('date_precision = "day"', 'date_precision = "month"'), encoding="utf-8")
+    assert main(["publish", str(tmp_path), "--fiscal-year", "R7", "--config", str(config)]) == 0
+    out = tmp_path / "publication" / "2025"
+    rows = read_csv((out / "records_2025.csv").read_bytes())
+    assert rows[0][1] == "働きかけを受けた月" and rows[1][1] == "2025-06"
+    page = (out / PAGE_FILE).read_text(encoding="utf-8")
+    assert '<time datetime="2025-06">令和7年6月</time>' in page
+    assert "2025-06-10" not in page and "6月10日" not in page
+
+
+def test_csv_files_are_bom_crlf_rfc4180_iso_and_formula_safe(published):
+    tricky = '=HYPERLINK("http://example.invalid","詳細"), 二行目\nあり'
+    ledger = Ledger(LEDGER_DATE, [entry(record_id="A", public_summary=tricky, public_measures="@SUM(1)"), entry(record_id="B", public_measures="-1+2")])
+    _, files = published(ledger)
+    data = files["records_2025.csv"]
+    assert data.startswith("\ufeff通番,".encode())
+    text = data.decode("utf-8-sig")
+    assert text.endswith("\r\n") and text.count("\r\n") == 3 and "\n" not in text.replace("\r\n", "").replace("二行目\nあり", "")
+    assert '"\'=HYPERLINK(""http://example.invalid"",""詳細""), 二行目\nあり"' in text  # quoted, quotes doubled, neutralised
+    rows = read_csv(data)
+    assert [r[7] for r in rows[1:]] == ["'" + tricky, complete_values()["public_summary"]]
+    assert [r[12] for r in rows[1:]] == ["'@SUM(1)", "'-1+2"]
+    assert rows[1][1] == "2025-06-10"
+    counts = files["counts_2025.csv"].decode("utf-8-sig")
+    assert counts.count("\r\n") == len(read_csv(files["counts_2025.csv"])) and "\n" not in counts.replace("\r\n", "")
+
+
+def test_the_page_escapes_what_people_typed(published):
+    ledger = Ledger(LEDGER_DATE, [entry(public_summary='<script>alert("x")</script> & <b>太字</b>')])
+    _, files = published(ledger)
+    page = files[PAGE_FILE].decode()
+    assert "<script" not in page and "<b>" not in page
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &lt;b&gt;太字&lt;/b&gt;" in page
+
+
+def test_templates_never_mark_data_safe():
+    from ledger_tools.publication import PAGE_TEMPLATE, STYLESHEET_SOURCE, template_environment
+
+    assert template_environment().autoescape is True
+
+    folder = Path(__file__).resolve().parent.parent / "ledger_tools" / "templates"
+    for template in (folder / PAGE_TEMPLATE, folder / STYLESHEET_SOURCE):
+        text = template.read_text(encoding="utf-8")
+        assert "|safe" not in text.replace(" ", "") and "autoescape false" not in text, template.name
+
+
+# --- reconciliation -----------------------------------------------------------------------------
+
+
+def held_back_ledger() -> Ledger:
+    """One publishable record and one held back for every reason."""
+    return Ledger(LEDGER_DATE, [
+        entry(record_id="OK1"),
+        entry(record_id="NS1", shared_with_general_affairs_date=None),
+        entry(record_id="NP1", public_summary=None),
+        entry(record_id="NM1", public_measures=None),
+        entry(Status.INVALID, record_id="ER1", public_summary="連絡先 03-1234-5678",
+              findings=[make_finding("personal_data_in_public", field="public_summary", kind="電話番号", found="03-1234-5678")]),
+        entry(Status.INVALID, record_id="CF1", findings=[make_finding("record_id_conflict", field="record_id", record_id="CF1", other="x.xlsx")]),
+        LedgerEntry(path="inbox/壊れた.xlsx", sha256="", status=Status.UNREADABLE, record_id=None, stage=None,
+                    findings=[make_finding("unreadable_corrupt", detail="zip")]),
+        entry(Status.INVALID, values=recorded_values(record_id="UD1", supervisor_judgement=UNDECIDED),
+              findings=[make_finding("required_missing", field="place")]),  # not 該当: counted, never held back
+    ])
+
+
+def test_publish_refuses_while_records_are_held_back_and_says_why(tmp_path, capsys):
+    held_back_ledger().save(tmp_path)
+    assert main(["publish", str(tmp_path), "--fiscal-year", "2025"]) == 1
+    err = capsys.readouterr().err
+    assert "公表を中止しました" in err and "公表できない記録が6件あります" in err
+    for reason in ("読み取り不可（年度・判断を確認できない） 1件", "整理番号の重複（内容の異なる別ファイルあり） 1件", "要修正のエラーあり 1件",
+                   "総務課への共有日が未記入 1件", "公表用の概要が未記入 1件", "措置が「要」なのに公表用の措置の概要が未記入 1件"):
+        assert reason in err
+    assert "--allow-pending" in err and "公表照合表_2025.csv" in err
+    assert not (tmp_path / "publication").exists()
+    rows = read_csv((tmp_path / "公表照合表_2025.csv").read_bytes())
+    assert rows[0] == ["整理番号", "ファイル", "状態", "機関", "部局", "働きかけを受けた日", "公表", "通番", "保留の理由", "理由コード"]
+    assert sorted((r[0], r[6], r[7], r[9]) for r in rows[1:]) == [
+        ("", "保留", "", "unreadable"), ("CF1", "保留", "", "conflict"), ("ER1", "保留", "", "error"),
+        ("NM1", "保留", "", "no_public_measures"), ("NP1", "保留", "", "no_public_summary"), ("NS1", "保留", "", "not_shared"),
+        ("OK1", "公表", "1", ""),
+    ]
+
+
+def test_allow_pending_publishes_and_states_what_is_held_back(tmp_path, capsys):
+    held_back_ledger().save(tmp_path)
+    assert main(["publish", str(tmp_path), "--fiscal-year", "令和7", "--allow-pending"]) == 0
+    out = capsys.readouterr().out
+    assert "公表を保留した記録: 6件" in out and "公表 1件" in out
+    assert f"ページ: {(tmp_path / 'publication' / '2025' / PAGE_FILE).resolve()}" in out
+    page = (tmp_path / "publication" / "2025" / PAGE_FILE).read_text(encoding="utf-8")
+    # 該当 counted: the ok ones and the two being corrected; one published, the rest stated as not yet published
+    assert "判断された記録は6件です。このページには、そのうち1件を掲載しています。" in page
+    assert "うち5件は、公表の準備" in page
+    assert len(read_csv((tmp_path / "publication" / "2025" / "records_2025.csv").read_bytes())) == 2
+
+
+def test_publishing_twice_gives_byte_identical_files(tmp_path, config):
+    ledger = mixed_ledger()
+    ledger.save(tmp_path)
+    first = publish_ledger(ledger, tmp_path, config, FY)
+    before = {p: p.read_bytes() for p in [*first.files, first.report]}
+    from ledger_tools.ledger import load_ledger
+
+    second = publish_ledger(load_ledger(tmp_path), tmp_path, config, FY)
+    assert {p: p.read_bytes() for p in [*second.files, second.report]} == before
+    assert sorted(p.name for p in first.files) == ["counts_2025.csv", "index.html", "records_2025.csv", "style.css"]
+    assert render_files(build_publication(ledger, config, FY)[0]) == {p.name: b for p, b in before.items() if p in first.files}
+
+
+@pytest.mark.parametrize("year", ["2025", "R7", "令和7", "令和7年度", "Ｒ７"])
+def test_the_fiscal_year_is_read_in_every_form(tmp_path, year, capsys):
+    Ledger(LEDGER_DATE, [entry()]).save(tmp_path)
+    assert main(["publish", str(tmp_path), "--fiscal-year", year]) == 0
+    assert (tmp_path / "publication" / "2025" / PAGE_FILE).exists()
+    assert "令和7年度（2025年度）" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("args", [
+    ["publish", "{dir}", "--fiscal-year", "来年"],
+    ["publish", "{dir}"],
+    ["publish", "{dir}/無い", "--fiscal-year", "R7"],
+    ["publish", "{dir}", "--fiscal-year", "2030"],
+])
+def test_publish_usage_errors_exit_with_2(tmp_path, args, capsys):
+    Ledger(LEDGER_DATE, [entry()]).save(tmp_path)
+    assert main([a.format(dir=tmp_path) for a in args]) == 2
+    assert capsys.readouterr().err
+
+
+def test_a_ledger_built_from_real_workbooks_publishes(tmp_path, write_workbook, config):
+    context = RuleContext(config, AS_OF)
+    paths = [write_workbook(complete_values(), name="R7-0001.xlsx"),
+             write_workbook(complete_values(record_id="R7-0002", public_summary=None), name="R7-0002.xlsx")]
+    ledger = Ledger(AS_OF, [LedgerEntry.from_report(validate_file(p, context), path=p.name) for p in paths])
+    with pytest.raises(PublicationRefused, match="公表用の概要が未記入 1件"):
+        publish_ledger(ledger, tmp_path / "out", config, FY)
+    result = publish_ledger(ledger, tmp_path / "out", config, FY, allow_pending=True)
+    rows = read_csv((result.directory / "records_2025.csv").read_bytes())
+    assert [r[:3] for r in rows[1:]] == [["1", "2025-06-10", "知事部局"]]
+
+
+# --- the page's structure -----------------------------------------------------------------------
+
+
+class PageStructure(HTMLParser):
+    """What an accessibility review checks by hand: lang, title, headings, tables, ids."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.lang = None
+        self.title = ""
+        self.h1 = 0
+        self.tags: list[str] = []
+        self.ids: list[str] = []
+        self.tables: list[dict] = []  # caption, th scopes, rows of cell texts
+        self.svg_attrs: list[dict] = []
+        self._open: list[str] = []
+        self._cell: list[str] | None = None
+        self._row: list[str] | None = None
+        self._in_title = self._in_caption = False
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        self.tags.append(tag)
+        if "id" in a:
+            self.ids.append(a["id"])
+        if tag == "html":
+            self.lang = a.get("lang")
+        elif tag == "title" and "svg" not in self._open:
+            self._in_title = True
+        elif tag == "h1":
+            self.h1 += 1
+        elif tag == "svg":
+            self.svg_attrs.append(a)
+        elif tag == "table":
+            self.tables.append({"caption": None, "first_child": None, "scopes": [], "rows": []})
+        elif tag == "caption":
+            self._in_caption = True
+            self.tables[-1]["caption"] = ""
+        elif tag == "tr":
+            self._row = []
+        elif tag in ("th", "td"):
+            self._cell = []
+            if tag == "th":
+                self.tables[-1]["scopes"].append(a.get("scope"))
+        if self.tables and self.tables[-1]["first_child"] is None and tag != "table":
+            self.tables[-1]["first_child"] = tag
+        if tag not in ("meta", "link", "line", "rect", "br"):
+            self._open.append(tag)
+
+    def handle_endtag(self, tag):
+        if tag in ("th", "td") and self._cell is not None:
+            self._row.append("".join(self._cell).strip())
+            self._cell = None
+        elif tag == "tr" and self._row is not None:
+            self.tables[-1]["rows"].append(self._row)
+            self._row = None
+        elif tag == "caption":
+            self._in_caption = False
+        elif tag == "title":
+            self._in_title = False
+        if tag in self._open:
+            while self._open.pop() != tag:
+                pass
+
+    def handle_data(self, data):
+        if self._in_title:
+            self.title += data
+        if self._in_caption:
+            self.tables[-1]["caption"] += data
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def page_structure(page: bytes) -> PageStructure:
+    parser = PageStructure()
+    parser.feed(page.decode("utf-8"))
+    return parser
+
+
+def test_the_page_structure_is_accessible(published):
+    _, files = published(mixed_ledger())
+    page = page_structure(files[PAGE_FILE])
+    assert page.lang == "ja"
+    assert page.title == "令和7年度（2025年度）不当な働きかけの記録の状況"
+    assert page.h1 == 1
+    assert "script" not in page.tags and "style" not in page.tags
+    assert len(page.ids) == len(set(page.ids))
+    assert page.tables
+    for table in page.tables:
+        assert table["first_child"] == "caption" and table["caption"].strip(), table
+        assert table["scopes"] and all(s in ("col", "row", "colgroup", "rowgroup") for s in table["scopes"]), table
+    assert len([t for t in page.tables if "の不当な働きかけの一覧" in t["caption"]]) == 2  # only organs with records
+    svg = page.svg_attrs[0]
+    assert svg["role"] == "img" and all(i in page.ids for i in svg["aria-labelledby"].split())
+
+
+def test_the_page_shows_the_same_numbers_as_the_counts_csv(published):
+    _, files = published(mixed_ledger())
+    tables = {t["caption"]: t["rows"][1:] for t in page_structure(files[PAGE_FILE]).tables}
+    csv_rows = read_csv(files["counts_2025.csv"])[1:]
+
+    def from_csv(kind):
+        return [int(r[4]) for r in csv_rows if r[1] == kind]
+
+    def from_page(caption):
+        return [int(row[-1].removesuffix("件")) for row in tables[caption] if row[0] != "合計"]
+
+    assert from_page("令和7年度の件数") == from_csv("件数")
+    assert from_page("事務の区分別の件数（令和7年度）") == from_csv("事務の区分")
+    assert from_page("相手方の区分別の件数（令和7年度）") == from_csv("相手方の区分")
+    assert from_page("方法別の件数（令和7年度）") == from_csv("方法")
+    assert from_page("月別の件数（令和7年度）") == from_csv("月")
+    assert [r[0] for r in tables["月別の件数（令和7年度）"][:2]] == ["令和7年4月", "令和7年5月"]
+    organ_rows = [r for r in tables["機関・部局別の件数（令和7年度）"] if r[0] != "合計"]
+    assert [int(r[-1].removesuffix("件")) for r in organ_rows] == from_csv("機関・部局")
+    # the chart's text alternative carries the same numbers
+    page = files[PAGE_FILE].decode()
+    assert "令和7年6月 2件、令和7年7月 0件" in page
+
+
+# --- never publish what is private --------------------------------------------------------------
+
+PRIVATE_FIELD_IDS = [f.id for f in FIELDS if not f.public]
+PLAUSIBLE = st.sampled_from([
+    "山田 太郎", "佐藤 花子", "鈴木一郎", "高橋建設株式会社", "社会福祉法人さくら会", "田中 五郎", "伊藤商事",
+    "渡辺 美咲", "道路建設課", "技術管理課", "県土整備部監理課", "090-1234-5678", "yamada@example.jp", "〒100-0001",
+])
+TOKEN = st.text(
+    alphabet=st.sampled_from("あいうえおかきくけこアイウエオ亜唖娃阿哀愛挨姶逢葵茜穐悪握渥旭葦芦鯵梓ABCXYZqxz019<>&\"',=+-@ \n"),
+    min_size=8, max_size=16,
+).filter(lambda t: t.strip() == t and len(set(t)) > 3)
+PRIVATE_VALUE = st.one_of(PLAUSIBLE, TOKEN)
+SAFE_SUMMARIES = ["入札に関し、予定価格を教えるよう求められた。", "補助金の審査を緩めるよう依頼された。", ""]
+
+
+@st.composite
+def planted_entry(draw, status: Status | None = None, judgement: str | None = None):
+    private = {field_id: draw(PRIVATE_VALUE) for field_id in PRIVATE_FIELD_IDS}
+    public = {
+        field_id: draw(st.sampled_from(FIELD_BY_ID[field_id].choices)) for field_id in PUBLIC_FIELD_IDS if FIELD_BY_ID[field_id].choices
+    }
+    public["organ"], public["department"] = draw(st.sampled_from([("知事部局", "総務部"), ("教育委員会", "教育庁"), ("各種委員会", "監査委員")]))
+    public["received_date"] = draw(st.dates(FY.start, FY.end) if judgement else st.dates(dt.date(2025, 3, 1), LEDGER_DATE))
+    public["public_summary"] = draw(st.sampled_from(SAFE_SUMMARIES[:2]))
+    public["public_measures"] = draw(st.sampled_from(SAFE_SUMMARIES[:2] if judgement else SAFE_SUMMARIES))
+    if judgement is not None:
+        public["supervisor_judgement"] = judgement
+    values = {**private, **public}
+    status = status or draw(st.sampled_from(list(Status)))
+    findings = [make_finding("duplicate_file", record_id=draw(PRIVATE_VALUE), other=draw(PRIVATE_VALUE))]
+    planted = [*private.values(), *(f.message for f in findings)]
+    path, record_id = draw(PRIVATE_VALUE), draw(PRIVATE_VALUE)
+    ledger_entry = LedgerEntry(path=path, sha256="", status=status, record_id=record_id, stage=None, findings=findings,
+                               values=values, cells={k: draw(PRIVATE_VALUE) for k in ("staff_name", "place")})
+    return ledger_entry, [*planted, path, record_id, *ledger_entry.cells.values()]
+
+
+def forms(value: str) -> set[str]:
+    """How a value would look once written into HTML or a CSV cell."""
+    return {value, html.escape(value), html.escape(value, quote=False), value.replace('"', '""')}
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(first=planted_entry(Status.OK, APPLICABLE), others=st.lists(planted_entry(), max_size=3))
+def test_no_private_value_ever_reaches_a_published_file(config, first, others):
+    """Random values in every private field (and the path, record id, cells, findings) of every
+    record, one of them surely published: none appears in the page, the stylesheet or a CSV."""
+    ledger = Ledger(LEDGER_DATE, [first[0], *(e for e, _ in others)])
+    publication, _ = build_publication(ledger, config, FY)
+    assert publication.counts.published >= 1
+    files = render_files(publication)
+    texts = {name: data.decode("utf-8-sig") for name, data in files.items()}
+    for planted in [first[1], *(p for _, p in others)]:
+        for value in planted:
+            for form in forms(value):
+                for name, text in texts.items():
+                    assert form not in text, (name, value)
+
+
+# --- the whole job ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sample_inbox(tmp_path_factory) -> Path:
+    from ledger_tools.samples import write_sample_inbox
+
+    inbox = tmp_path_factory.mktemp("samples") / "inbox"
+    write_sample_inbox(inbox)
+    return inbox
+
+
+def test_run_aggregates_and_publishes_the_sample_inbox(sample_inbox, tmp_path, capsys):
+    out = tmp_path / "output"
+    args = ["run", str(sample_inbox), "--fiscal-year", "R7", "--out", str(out), "--as-of", "2026-04-30"]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    page = out / "publication" / "2025" / PAGE_FILE
+    assert "台帳" in printed and f"ページ: {page.resolve()}" in printed and "公表 3件" in printed
+    assert (out / "ledger.json").exists() and (out / "公表照合表_2025.csv").exists()
+    assert sorted(p.name for p in page.parent.iterdir()) == ["counts_2025.csv", "index.html", "records_2025.csv", "style.css"]
+    assert [r[0] for r in read_csv((page.parent / "records_2025.csv").read_bytes())[1:]] == ["1", "2", "3"]
+    before = {p.name: p.read_bytes() for p in page.parent.iterdir()}
+    assert main(args) == 0
+    assert {p.name: p.read_bytes() for p in page.parent.iterdir()} == before
+
+
+def test_run_refuses_to_publish_a_year_with_an_invalid_applicable_record(sample_inbox, tmp_path, write_workbook, capsys):
+    import shutil
+
+    inbox = tmp_path / "inbox"
+    shutil.copytree(sample_inbox, inbox)
+    write_workbook(complete_values(record_id="R7-0010", place=None), name="R7-0010.xlsx", folder=inbox / "知事部局")
+    out = tmp_path / "output"
+    args = ["run", str(inbox), "--fiscal-year", "2025", "--out", str(out), "--as-of", "2026-04-30"]
+    assert main(args) == 1
+    assert "公表できない記録が1件あります（要修正のエラーあり 1件）" in capsys.readouterr().err
+    assert not (out / "publication").exists()
+    assert main([*args, "--allow-pending"]) == 1  # published, but a file still needs correcting
+    assert "公表を保留した記録: 1件" in capsys.readouterr().out
+    assert (out / "publication" / "2025" / PAGE_FILE).exists()

@@ -1,0 +1,116 @@
+"""The published page in a real browser and a real HTML checker: axe-core in Debian's Chromium finds
+no WCAG 2.x A/AA violation, the Nu HTML Checker finds no error, and a screenshot is taken.
+
+Needs node, chromium, java and ``npm install`` in tests/browser: skips locally without them,
+fails (never skips) under CI=true."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import IN_CI, require_program
+from ledger_tools.config import load_config
+from ledger_tools.dates import FiscalYear
+from ledger_tools.findings import Status
+from ledger_tools.ledger import Ledger, LedgerEntry
+from ledger_tools.publication import PAGE_FILE, STYLESHEET_FILE, publish_ledger
+from ledger_tools.samples import sample_records
+from test_publication import LEDGER_DATE, entry
+
+pytestmark = pytest.mark.real_client
+
+BROWSER_DIR = Path(__file__).resolve().parent / "browser"
+VNU_JAR = BROWSER_DIR / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+
+def require_node_modules() -> None:
+    for package in ("axe-core", "playwright-core", "vnu-jar"):
+        if not (BROWSER_DIR / "node_modules" / package).is_dir():
+            message = f"npm package {package} is missing: run `npm ci` in {BROWSER_DIR}"
+            if IN_CI:
+                pytest.fail(message)
+            pytest.skip(message)
+
+
+def sample_ledger() -> Ledger:
+    """The bundled sample records as the aggregator would leave them, plus one 該当 record held back."""
+    entries = []
+    for path, values in sample_records().items():
+        status = Status.OK
+        if values.get("excl_public_venue") == "該当する":
+            status = Status.EXCLUDED
+        elif values.get("supervisor_judgement") == "該当しない":
+            status = Status.NOT_APPLICABLE
+        entries.append(LedgerEntry(path=path, sha256="", status=status, record_id=str(values["record_id"]), stage=None, values=values))
+    entries.append(entry(record_id="R7-0009", shared_with_general_affairs_date=None))
+    return Ledger(LEDGER_DATE, entries)
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory) -> dict[str, Path]:
+    """A year with records (one held back, so the notice shows) and a year without any 該当."""
+    out = tmp_path_factory.mktemp("publication")
+    config = load_config()
+    full = publish_ledger(sample_ledger(), out, config, FiscalYear(2025), allow_pending=True)
+    empty = publish_ledger(Ledger(LEDGER_DATE, []), out, config, FiscalYear(2024))
+    return {"records": full.page, "empty": empty.page}
+
+
+def check_page(page: Path, *options: str) -> dict:
+    """Run tests/browser/check_page.mjs: axe-core's results as JSON."""
+    node = require_program("node")
+    require_program("chromium")
+    require_node_modules()
+    result = subprocess.run(
+        [node, str(BROWSER_DIR / "check_page.mjs"), str(page), *options],
+        capture_output=True, timeout=120, cwd=BROWSER_DIR,
+    )
+    assert result.returncode == 0, result.stderr.decode(errors="replace")
+    return json.loads(result.stdout)
+
+
+@pytest.fixture(scope="module")
+def axe_results(pages, tmp_path_factory) -> dict[str, dict]:
+    shots = tmp_path_factory.mktemp("screenshots")
+    return {
+        "records": check_page(pages["records"], "--screenshot", str(shots / "publication.png")),
+        "empty": check_page(pages["empty"]),
+        "print": check_page(pages["records"], "--media", "print"),
+    }
+
+
+@pytest.mark.parametrize("which", ["records", "empty", "print"])
+def test_axe_finds_no_wcag_violation(axe_results, which):
+    results = axe_results[which]
+    assert results["tags"] == WCAG_TAGS
+    assert results["passes"] > 10  # the rules really ran
+    assert results["violations"] == [], json.dumps(results["violations"], ensure_ascii=False, indent=1)
+
+
+def test_a_screenshot_of_the_page_is_taken(axe_results):
+    shot = Path(axe_results["records"]["screenshot"])
+    data = shot.read_bytes()
+    assert data.startswith(b"\x89PNG\r\n\x1a\n")
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    assert width == 1280 and height > 2000  # the whole page, not only the first screen
+    print(f"screenshot: {shot}")
+
+
+def test_the_nu_html_checker_finds_no_error(pages):
+    java = require_program("java")
+    require_node_modules()
+    files = [pages["records"], pages["empty"], pages["records"].parent / STYLESHEET_FILE]
+    result = subprocess.run(
+        [java, "-jar", str(VNU_JAR), "--format", "json", "--also-check-css", "--stdout", *map(str, files)],
+        capture_output=True, timeout=180,
+    )
+    messages = json.loads(result.stdout)["messages"]
+    errors = [m for m in messages if m.get("type") == "error" or m.get("subType") == "fatal"]
+    assert errors == [], json.dumps(errors, ensure_ascii=False, indent=1)
+    assert result.returncode == 0
+    assert all(p.name in (PAGE_FILE, STYLESHEET_FILE) for p in files)
