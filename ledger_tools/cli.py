@@ -75,6 +75,93 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_PROBLEMS if report.has_failures else EXIT_OK
 
 
+def cmd_aggregate(args: argparse.Namespace) -> int:
+    """Aggregate the inbox into DIR: the master ledger, the monthly state, the archive.
+
+    Writes DIR/台帳.xlsx, DIR/台帳.csv, DIR/ledger.json and DIR/月次状況_YYYY-MM.xlsx / .html, keeps
+    every accepted file version in DIR/archive/ and the history in DIR/manifest.sqlite. Files
+    that left the inbox stay in the ledger (原本なし). A run on a DIR that another run is writing
+    waits --wait seconds, then stops with exit code 2.
+    Example: ledger-tools aggregate 提出フォルダ --out 集計 --month 2026-11
+    """
+    from ledger_tools.aggregation import AggregationError, aggregate
+    from ledger_tools.monthly import InvalidMonth
+
+    if not args.inbox.is_dir():
+        raise UsageError(f"提出フォルダが見つかりません: {args.inbox}")
+    config = _load_config(args.config)
+    options = {"lock_wait": args.wait} if args.wait is not None else {}
+    try:
+        result = aggregate(args.inbox, args.out, config, args.as_of or dt.date.today(), args.month, workers=args.workers, **options)
+    except (AggregationError, InvalidMonth) as e:
+        raise UsageError(str(e)) from None
+    print(result.summary_text(), end="")
+    return EXIT_PROBLEMS if result.has_failures else EXIT_OK
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    """Publish a fiscal year from the ledger that aggregate left in DIR.
+
+    Writes the page, its stylesheet and the two CSV files to DIR/publication/<FY>/ (what goes on
+    the website) and the internal reconciliation report DIR/公表照合表_<FY>.csv. Refuses
+    (exit 1) while a 該当 record of the year is held back, unless --allow-pending is given.
+    Example: ledger-tools publish 集計 --fiscal-year R7
+    """
+    from ledger_tools.dates import FiscalYear
+    from ledger_tools.ledger import LedgerError
+    from ledger_tools.publication import PublicationError, PublicationRefused, publish
+
+    try:
+        fiscal_year = FiscalYear.parse(args.fiscal_year)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    config = _load_config(args.config)
+    try:
+        result = publish(args.dir, config, fiscal_year, allow_pending=args.allow_pending)
+    except PublicationRefused as e:
+        print(f"ledger-tools: {e}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    except (PublicationError, LedgerError) as e:
+        raise UsageError(str(e)) from None
+    print(result.summary_text(), end="")
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Aggregate the inbox into DIR, then publish the fiscal year: the yearly job in one go.
+
+    Exit code 1 when a file is invalid or unreadable (the page is still written when no 該当
+    record of the year is held back) or when publishing was refused.
+    Example: ledger-tools run samples/inbox --fiscal-year R7 --out output
+    """
+    from ledger_tools.aggregation import AggregationError, aggregate
+    from ledger_tools.dates import FiscalYear
+    from ledger_tools.publication import PublicationError, PublicationRefused, check_fiscal_year, publish_ledger
+
+    try:
+        fiscal_year = FiscalYear.parse(args.fiscal_year)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    config = _load_config(args.config)
+    as_of = args.as_of or dt.date.today()
+    try:
+        check_fiscal_year(fiscal_year, config, as_of)
+        aggregated = aggregate(args.inbox, args.out, config, as_of)
+    except (PublicationError, AggregationError) as e:
+        raise UsageError(str(e)) from None
+    print(aggregated.summary_text().rstrip("\n"))
+    print()
+    try:
+        result = publish_ledger(aggregated.ledger, args.out, config, fiscal_year, allow_pending=args.allow_pending)
+    except PublicationRefused as e:
+        print(f"ledger-tools: {e}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    except PublicationError as e:
+        raise UsageError(str(e)) from None
+    print(result.summary_text(), end="")
+    return EXIT_PROBLEMS if aggregated.has_failures else EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ledger-tools",
@@ -98,6 +185,28 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--format", choices=("text", "json"), default="text", help="出力の形式（既定: text）")
     validate.add_argument("--report", type=Path, metavar="FILE.xlsx", help="指摘事項をExcelで書き出す")
     validate.add_argument("--as-of", type=_date_option, metavar="YYYY-MM-DD", help="基準日（未来の日付・遅延の判定。既定: 今日）")
+
+    aggregate_ = command("aggregate", cmd_aggregate, "提出フォルダを集計し、台帳と月次状況を書き出す")
+    aggregate_.add_argument("inbox", type=Path, metavar="INBOX", help="提出ファイルの受付フォルダ（サブフォルダも読む。ファイルは変更しない）")
+    aggregate_.add_argument("--out", type=Path, required=True, metavar="DIR", help="台帳・月次状況・保管庫を書き出すフォルダ（INBOX の外）")
+    aggregate_.add_argument("--as-of", type=_date_option, metavar="YYYY-MM-DD", help="基準日（未来の日付・遅延の判定。既定: 今日）")
+    aggregate_.add_argument("--month", metavar="YYYY-MM", help="月次状況の月（既定: 基準日の月）")
+    aggregate_.add_argument("--workers", type=int, metavar="N", help="並列に読むプロセス数（既定: CPUの数）")
+    aggregate_.add_argument("--wait", type=float, metavar="SECONDS", help="別の集計が DIR を使用中のとき待つ秒数（既定: 10、負の値: 終わるまで待つ）")
+
+    fiscal_year_help = "公表する年度: 2025、R7、令和7 のいずれの形でも（令和7年度 = 2025-04-01～2026-03-31）"
+    pending_help = "公表できない該当の記録（総務課への共有前、公表用の概要なし、エラー等）を保留したまま公表する"
+    publish = command("publish", cmd_publish, "台帳から年度の公表用ページとCSVを書き出す")
+    publish.add_argument("dir", type=Path, metavar="DIR", help="aggregate が台帳（ledger.json）を書き出したフォルダ")
+    publish.add_argument("--fiscal-year", required=True, metavar="FY", help=fiscal_year_help)
+    publish.add_argument("--allow-pending", action="store_true", help=pending_help)
+
+    run = command("run", cmd_run, "集計と公表をまとめて行う（aggregate + publish）")
+    run.add_argument("inbox", type=Path, metavar="INBOX", help="提出ファイルの受付フォルダ（サブフォルダも読む）")
+    run.add_argument("--fiscal-year", required=True, metavar="FY", help=fiscal_year_help)
+    run.add_argument("--out", type=Path, required=True, metavar="DIR", help="台帳・集計・公表を書き出すフォルダ")
+    run.add_argument("--as-of", type=_date_option, metavar="YYYY-MM-DD", help="基準日（未来の日付・遅延の判定。既定: 今日）")
+    run.add_argument("--allow-pending", action="store_true", help=pending_help)
     return parser
 
 
