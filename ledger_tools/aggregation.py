@@ -54,7 +54,7 @@ from ledger_tools.archive import (
 )
 from ledger_tools.config import Config
 from ledger_tools.fields import STAGES
-from ledger_tools.findings import STATUS_LABELS_JA, FileReport, Status, make_finding
+from ledger_tools.findings import STATUS_LABELS_JA, FileReport, Status, make_finding, record_location
 from ledger_tools.intake import Examined, Progress, default_workers, examine, examine_all, inbox_files, pause, read_snapshot, relative_paths
 from ledger_tools.ledger import LEDGER_FILE, Ledger, LedgerEntry, LedgerError, load_ledger
 from ledger_tools.ledger_book import LEDGER_CSV, LEDGER_WORKBOOK, ledger_csv_bytes, ledger_workbook_bytes
@@ -419,7 +419,7 @@ class _Run:
         except LedgerError:
             return []
         return [
-            RecordState(e.path, getattr(e, "row", None) or 0, e.sha256, e.record_id, e.status, e.stage,
+            RecordState(e.path, e.row or 0, e.sha256, e.record_id, e.status, e.stage,
                         Disposition.MISSING if e.source_missing else Disposition.LEDGER)
             for e in ledger.entries if e.sha256
         ]
@@ -585,7 +585,7 @@ def _manifest_row(report: FileReport, found: Examined) -> ManifestRow:
 
 
 def location_of(state: RecordState) -> str:
-    return state.path if not state.row else f"{state.path} {state.row}行目"
+    return record_location(state.path, state.row)
 
 
 # ---------------------------------------------------------------------------- history

@@ -133,6 +133,11 @@ class _Missing(dict):
         return ""
 
 
+def record_location(path: str, row: int | None) -> str:
+    """The file, and the row for a list-format record: how messages point at a record."""
+    return path if not row else f"{path} {row}行目"
+
+
 @dataclass
 class FileReport:
     """What validation says of one file."""
@@ -154,8 +159,7 @@ class FileReport:
 
     @property
     def location(self) -> str:
-        """The file, and the row for a list-format record: how messages point at a record."""
-        return self.path if self.row is None else f"{self.path} {self.row}行目"
+        return record_location(self.path, self.row)
 
     def to_dict(self) -> dict[str, Any]:
         return {

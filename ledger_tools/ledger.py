@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ledger_tools.fields import FIELD_BY_ID, FIELD_IDS, FieldType
-from ledger_tools.findings import FileReport, Finding, Severity, Status
+from ledger_tools.findings import FileReport, Finding, Severity, Status, record_location
 from ledger_tools.outputs import write_text_atomic
 
 LEDGER_FILE = "ledger.json"
@@ -39,25 +39,30 @@ class LedgerEntry:
     values: dict[str, Any] = field(default_factory=dict)  # normalised field values (dates as dt.date)
     cells: dict[str, str] = field(default_factory=dict)
     source_missing: bool = False  # the file is no longer in the inbox: kept from the archive
+    row: int | None = None  # the sheet row of a list-format record
 
     @classmethod
     def from_report(cls, report: FileReport, path: str | None = None, source_missing: bool = False) -> "LedgerEntry":
         return cls(
             path=path or report.path, sha256=report.sha256 or "", status=report.status, record_id=report.record_id,
             stage=report.stage, exclusions=list(report.exclusions), findings=list(report.findings),
-            values=dict(report.values), cells=dict(report.cells), source_missing=source_missing,
+            values=dict(report.values), cells=dict(report.cells), source_missing=source_missing, row=report.row,
         )
 
     @property
     def errors(self) -> list[Finding]:
         return [f for f in self.findings if f.severity is Severity.ERROR]
 
+    @property
+    def location(self) -> str:
+        return record_location(self.path, self.row)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "path": self.path, "sha256": self.sha256, "status": str(self.status), "record_id": self.record_id,
             "stage": self.stage, "exclusions": self.exclusions, "findings": [f.to_dict() for f in self.findings],
             "values": {k: _encode(v) for k, v in sorted(self.values.items(), key=lambda kv: FIELD_IDS.index(kv[0]))},
-            "cells": self.cells, "source_missing": self.source_missing,
+            "cells": dict(self.cells), "source_missing": self.source_missing, "row": self.row,
         }
 
     @classmethod
@@ -67,7 +72,7 @@ class LedgerEntry:
             stage=data["stage"], exclusions=list(data["exclusions"]),
             findings=[Finding(f["code"], Severity(f["severity"]), f["message"], f["field"], f["cell"]) for f in data["findings"]],
             values={k: _decode(k, v) for k, v in data["values"].items()}, cells=dict(data["cells"]),
-            source_missing=bool(data["source_missing"]),
+            source_missing=bool(data["source_missing"]), row=data.get("row"),
         )
 
 
@@ -82,8 +87,10 @@ class Ledger:
         return [e for e in self.entries if e.status in statuses]
 
     def to_json_text(self) -> str:
-        data = {"format": LEDGER_FORMAT, "as_of": self.as_of.isoformat(), "entries": [e.to_json() for e in self.entries]}
-        return json.dumps(data, ensure_ascii=False, indent=1, sort_keys=False) + "\n"
+        """One entry per line: diffs stay readable and the C encoder does the work (no indent)."""
+        head = json.dumps({"format": LEDGER_FORMAT, "as_of": self.as_of.isoformat()}, ensure_ascii=False)[:-1]
+        entries = ",\n".join(json.dumps(e.to_json(), ensure_ascii=False) for e in self.entries)
+        return head + ', "entries": [\n' + entries + "\n]}\n"
 
     def save(self, directory: Path) -> Path:
         path = Path(directory) / LEDGER_FILE

@@ -34,18 +34,12 @@ RECORD_WIDTHS = (10, 8, 20, *(_WIDTHS[f.type] if f.id != "record_id" else 16 for
 _NUMBER_FORMATS = {dt.date: "yyyy-mm-dd", dt.time: "hh:mm"}
 
 
-def location(entry: LedgerEntry) -> str:
-    """The file, and the row of a list-format record."""
-    row = getattr(entry, "row", None)
-    return entry.path if row is None else f"{entry.path} {row}行目"
-
-
 def record_row(entry: LedgerEntry) -> list[object]:
     """One ledger entry in the order of ``RECORD_COLUMNS``."""
     reasons = "、".join(EXCLUSION_LABELS_JA.get(r, r) for r in entry.exclusions)
     return [
         STATUS_LABELS_JA[entry.status], entry.stage or "", reasons, *(entry.values.get(f.id) for f in FIELDS),
-        "原本なし" if entry.source_missing else "", len(entry.findings), location(entry),
+        "原本なし" if entry.source_missing else "", len(entry.findings), entry.location,
     ]
 
 

@@ -22,3 +22,18 @@ def test_the_ledger_round_trips_with_real_dates(tmp_path, validate_values):
 def test_a_missing_ledger_says_to_aggregate_first(tmp_path):
     with pytest.raises(LedgerError, match="aggregate"):
         load_ledger(tmp_path)
+
+
+def test_a_list_row_keeps_its_row_and_location(tmp_path, config):
+    from ledger_tools.list_template import list_template_bytes
+    from ledger_tools.rules import RuleContext
+    from ledger_tools.samples import recorded_values
+    from ledger_tools.validation import validate_records
+
+    path = tmp_path / "一覧.xlsx"
+    path.write_bytes(list_template_bytes(config, [recorded_values(record_id="A"), recorded_values(record_id="B")]))
+    reports = validate_records(path, RuleContext(config, AS_OF))
+    Ledger(AS_OF, [LedgerEntry.from_report(r, path="一覧.xlsx") for r in reports]).save(tmp_path)
+    entries = load_ledger(tmp_path).entries
+    assert [(e.record_id, e.row, e.location) for e in entries] == [("A", 3, "一覧.xlsx 3行目"), ("B", 4, "一覧.xlsx 4行目")]
+    assert entries[1].cells["place"].endswith("4")
