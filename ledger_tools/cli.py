@@ -162,6 +162,26 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_PROBLEMS if aggregated.has_failures else EXIT_OK
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    """Turn an existing register (CSV in UTF-8 or CP932, or Excel) into a list-format workbook.
+
+    A mapping file (TOML) gives column → field id, value → choice and fixed values; an example
+    for a 再就職者 register is ledger_tools/data/mappings/再就職者記録簿.toml. Every column and
+    value that could not be mapped is listed (exit code 1 when a value could not be mapped).
+    Check the result with validate before submitting it.
+    Example: ledger-tools import 再就職者記録簿.csv --mapping 対応表.toml --out 対応記録簿_一覧.xlsx
+    """
+    from ledger_tools.importing import MigrationError, import_register
+
+    config = _load_config(args.config)
+    try:
+        result = import_register(args.source, args.mapping, args.out, config)
+    except MigrationError as e:
+        raise UsageError(str(e)) from None
+    print(result.summary_text(args.out), end="")
+    return EXIT_PROBLEMS if result.unmapped_values else EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ledger-tools",
@@ -207,6 +227,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, required=True, metavar="DIR", help="台帳・集計・公表を書き出すフォルダ")
     run.add_argument("--as-of", type=_date_option, metavar="YYYY-MM-DD", help="基準日（未来の日付・遅延の判定。既定: 今日）")
     run.add_argument("--allow-pending", action="store_true", help=pending_help)
+
+    import_ = command("import", cmd_import, "既存の記録簿（CSV・Excel）を一覧形式の様式に変換する")
+    import_.add_argument("source", type=Path, metavar="LEGACY", help="既存の記録簿（.csv: UTF-8 又は CP932、又は .xlsx / .xls）")
+    import_.add_argument("--mapping", type=Path, required=True, metavar="MAPPING.toml", help="列・値の対応表（TOML）")
+    import_.add_argument("--out", type=Path, default=Path("対応記録簿_一覧.xlsx"), help="書き出す一覧形式のファイル（既定: 対応記録簿_一覧.xlsx）")
     return parser
 
 

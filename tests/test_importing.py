@@ -69,3 +69,14 @@ def test_a_register_without_any_mapped_column_is_refused(tmp_path, config):
     with pytest.raises(MigrationError, match="1つも見つかりません"):
         import_register(source, EXAMPLE_MAPPING, tmp_path / "o.xlsx", config)
     assert not (tmp_path / "o.xlsx").exists()
+
+
+def test_the_import_command_reports_and_exits_1_when_a_value_is_unmapped(tmp_path, capsys):
+    from ledger_tools.cli import main
+
+    out = tmp_path / "一覧.xlsx"
+    assert main(["import", str(EXAMPLE_REGISTER), "--mapping", str(EXAMPLE_MAPPING), "--out", str(out)]) == 1
+    printed = capsys.readouterr().out
+    assert "3件を一覧形式に変換しました" in printed and "「FAX」" in printed
+    assert out.exists()
+    assert main(["import", str(tmp_path / "ない.csv"), "--mapping", str(EXAMPLE_MAPPING)]) == 2
