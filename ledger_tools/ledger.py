@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from ledger_tools.fields import FIELD_BY_ID, FIELD_IDS, FieldType
-from ledger_tools.findings import FileReport, Finding, Severity, Status, record_location
+from ledger_tools.findings import FileReport, Finding, Severity, Status
 from ledger_tools.outputs import write_text_atomic
 
 LEDGER_FILE = "ledger.json"
@@ -26,40 +26,21 @@ class LedgerError(Exception):
 
 
 @dataclass
-class LedgerEntry:
-    """One file version the ledger holds: its record, status and findings."""
+class LedgerEntry(FileReport):
+    """A record version the ledger holds: its file report, and whether the file is still there."""
 
-    path: str  # as found in the inbox (relative to it), or where it was last seen
-    sha256: str
-    status: Status
-    record_id: str | None
-    stage: str | None
-    exclusions: list[str] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
-    values: dict[str, Any] = field(default_factory=dict)  # normalised field values (dates as dt.date)
-    cells: dict[str, str] = field(default_factory=dict)
     source_missing: bool = False  # the file is no longer in the inbox: kept from the archive
-    row: int | None = None  # the sheet row of a list-format record
 
     @classmethod
     def from_report(cls, report: FileReport, path: str | None = None, source_missing: bool = False) -> "LedgerEntry":
-        return cls(
-            path=path or report.path, sha256=report.sha256 or "", status=report.status, record_id=report.record_id,
-            stage=report.stage, exclusions=list(report.exclusions), findings=list(report.findings),
-            values=dict(report.values), cells=dict(report.cells), source_missing=source_missing, row=report.row,
-        )
-
-    @property
-    def errors(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity is Severity.ERROR]
-
-    @property
-    def location(self) -> str:
-        return record_location(self.path, self.row)
+        copied = {f.name: getattr(report, f.name) for f in fields(FileReport)}
+        copied.update(path=path or report.path, exclusions=list(report.exclusions), findings=list(report.findings),
+                      values=dict(report.values), cells=dict(report.cells))
+        return cls(**copied, source_missing=source_missing)
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "path": self.path, "sha256": self.sha256, "status": str(self.status), "record_id": self.record_id,
+            "path": self.path, "sha256": self.sha256 or "", "status": str(self.status), "record_id": self.record_id,
             "stage": self.stage, "exclusions": self.exclusions, "findings": [f.to_dict() for f in self.findings],
             "values": {k: _encode(v) for k, v in sorted(self.values.items(), key=lambda kv: FIELD_IDS.index(kv[0]))},
             "cells": dict(self.cells), "source_missing": self.source_missing, "row": self.row,

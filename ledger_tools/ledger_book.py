@@ -73,8 +73,7 @@ def ledger_workbook_bytes(ledger: Ledger, history: Sequence[HistoryEvent]) -> by
             by_sheet[sheet].append(entry)
     for title, entries in by_sheet.items():
         add_table_sheet(wb, title, RECORD_COLUMNS, (record_row(e) for e in entries), RECORD_WIDTHS)
-    # A ledger entry has what report_rows reads of a file report (path, status, record_id, findings).
-    failing = ValidationReport([e for e in ledger.entries if e.status in (Status.INVALID, Status.UNREADABLE)])  # type: ignore[misc]
+    failing = ValidationReport([e for e in ledger.entries if e.status in (Status.INVALID, Status.UNREADABLE)])
     add_table_sheet(wb, SHEET_ERRORS, REPORT_COLUMNS, report_rows(failing), (40, 14, 16, 8, 18, 28, 26, 16, 80, 24))
     history_rows = ([e.as_of, e.event, e.record_id or "", e.location, e.detail] for e in history)
     add_table_sheet(wb, SHEET_HISTORY, HISTORY_COLUMNS, history_rows, (12, 12, 16, 40, 60))

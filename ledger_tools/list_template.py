@@ -21,8 +21,6 @@ from ledger_tools.fields import FIELDS, TEMPLATE_VERSION, TEMPLATE_VERSION_NAME,
 from ledger_tools.outputs import set_text, workbook_bytes, write_bytes_atomic
 from ledger_tools.reading import RECORD_LIST_NAME
 from ledger_tools.template import (
-    GUIDE_SHEET,
-    LISTS_SHEET,
     MISSING_FILL,
     NUMBER_FORMATS,
     SECTION_FILL,
@@ -31,7 +29,7 @@ from ledger_tools.template import (
     form_label,
     guide_paragraphs,
     input_validation,
-    write_choice_lists,
+    new_workbook,
     write_guide,
 )
 
@@ -98,12 +96,7 @@ def _add_missing_highlights(ws: Worksheet) -> None:
 
 def build_list_template(config: Config, records: Iterable[Mapping[str, object]] = ()) -> Workbook:
     """The list workbook (list sheet, 記入要領, hidden choice lists), optionally with ``records``."""
-    wb = Workbook()
-    ws = wb.active
-    ws.title = LIST_SHEET
-    guide = wb.create_sheet(GUIDE_SHEET)
-    lists = wb.create_sheet(LISTS_SHEET)
-    write_choice_lists(wb, lists, config)
+    wb, ws, guide, lists = new_workbook(LIST_SHEET, config)
     version_row = lists.max_row + 2
     lists.cell(row=version_row, column=1, value="template_version")
     lists.cell(row=version_row, column=2, value=TEMPLATE_VERSION)

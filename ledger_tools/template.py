@@ -553,14 +553,20 @@ def write_guide(ws: Worksheet, config: Config, paragraphs: list[tuple[str, str]]
 
 
 # --- workbook ----------------------------------------------------------------------------
-def build_template(config: Config) -> Workbook:
-    """The blank form workbook: form sheet (active), 記入要領, hidden choice lists."""
+def new_workbook(main_title: str, config: Config) -> tuple[Workbook, Worksheet, Worksheet, Worksheet]:
+    """A workbook with its main sheet, the 記入要領 sheet and the (filled, hidden) choice lists."""
     wb = Workbook()
-    form = wb.active
-    form.title = FORM_SHEET
+    main = wb.active
+    main.title = main_title
     guide = wb.create_sheet(GUIDE_SHEET)
     lists = wb.create_sheet(LISTS_SHEET)
     write_choice_lists(wb, lists, config)
+    return wb, main, guide, lists
+
+
+def build_template(config: Config) -> Workbook:
+    """The blank form workbook: form sheet (active), 記入要領, hidden choice lists."""
+    wb, form, guide, _ = new_workbook(FORM_SHEET, config)
     _write_form(wb, form, config)
     write_guide(guide, config)
     wb.active = 0

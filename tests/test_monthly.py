@@ -21,7 +21,8 @@ def entry(record_id: str, status: Status = Status.OK, department: str = "県土�
     values = {"record_id": record_id, "organ": "知事部局", "department": department, "staff_name": "県庁 一郎",
               "requester_name": "山田 太郎", **values}
     exclusions = ["public_venue"] if status is Status.EXCLUDED else []
-    return LedgerEntry(f"{department}/{record_id}.xlsx", "0" * 64, status, record_id, stage_of(values), exclusions, values=values)
+    return LedgerEntry(path=f"{department}/{record_id}.xlsx", sha256="0" * 64, status=status, record_id=record_id,
+                       stage=stage_of(values), exclusions=exclusions, values=values)
 
 
 @pytest.fixture
@@ -42,7 +43,7 @@ def ledger() -> Ledger:
               supervisor_judgement=NOT_APPLICABLE, judgement_date=D(2026, 11, 4)),
         entry("H", received_date=D(2025, 12, 1), reported_date=D(2025, 12, 20), supervisor_judgement=UNDECIDED),  # last year
         entry("I", Status.INVALID, received_date=D(2026, 11, 20)),
-        LedgerEntry("壊れた.xlsx", "1" * 64, Status.UNREADABLE, None, None),
+        LedgerEntry(path="壊れた.xlsx", sha256="1" * 64, status=Status.UNREADABLE),
     ])
 
 
