@@ -203,6 +203,17 @@ class ValidationReport:
     def to_dict(self) -> dict[str, Any]:
         return {"files": [f.to_dict() for f in self.files], "summary": self.summary()}
 
+    def to_frame(self):
+        """The findings as a pandas DataFrame, one row per finding (for analysis in a notebook)."""
+        import pandas as pd
+
+        columns = ("path", "row", "status", "record_id", "severity", "code", "field", "cell", "message")
+        rows = [
+            (r.path, r.row, str(r.status), r.record_id, str(f.severity), f.code, f.field, f.cell, f.message)
+            for r in self.files for f in r.findings
+        ]
+        return pd.DataFrame(rows, columns=columns)
+
     def flatten(self, keys: tuple[str, ...] = ("path", "code", "field", "cell")) -> list[list[Any]]:
         """One row per finding with the chosen keys: compact for tests and tables."""
         rows = []

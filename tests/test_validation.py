@@ -68,3 +68,11 @@ def test_the_flattened_report_lists_every_finding(tmp_path, write_workbook, conf
     write_workbook(recorded_values(place=None), name="a.xlsx")
     report = validate_paths([tmp_path], config, AS_OF)
     assert [row[1:] for row in report.flatten()] == [["required_missing", "place", report.files[0].cells["place"]]]
+
+
+def test_the_findings_as_a_table_can_be_queried(tmp_path, write_workbook, config):
+    write_workbook(recorded_values(place=None, business_type="その他"), name="a.xlsx")
+    write_workbook(recorded_values(record_id="B-1"), name="b.xlsx")
+    frame = validate_paths([tmp_path], config, AS_OF).to_frame()
+    assert frame.groupby("severity").size().to_dict() == {"error": 1, "warning": 1}
+    assert frame.loc[frame.code == "required_missing", "field"].tolist() == ["place"]
