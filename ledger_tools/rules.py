@@ -54,8 +54,12 @@ _PERSONAL_PATTERNS: tuple[tuple[str, re.Pattern], ...] = (
 
 @dataclass(frozen=True)
 class RuleContext:
+    """What the rules depend on besides the record. Without ``as_of`` the one rule that needs a
+    reference date (no date in the future) is left out: ``future_dates`` applies it later, so a
+    report can be cached independently of the day it is looked at."""
+
     config: Config
-    as_of: dt.date
+    as_of: dt.date | None
 
 
 def check_version(template_version: object) -> None:
@@ -209,11 +213,8 @@ def _date_rules(values: Mapping[str, Any], cells: Mapping[str, str], context: Ru
                     other_label=FIELD_BY_ID[earlier].label, other_value=values[earlier].isoformat(),
                 )
             )
-    for field_id in DATE_FIELD_IDS:
-        if field_id in values and values[field_id] > context.as_of:
-            findings.append(
-                make_finding("date_in_future", field=field_id, cell=cells[field_id], value=values[field_id].isoformat(), as_of=context.as_of.isoformat())
-            )
+    if context.as_of is not None:
+        findings += future_dates(values, cells, context.as_of)
     received, reported = values.get("received_date"), values.get("reported_date")
     rules = context.config.rules
     if received is not None and received < rules.operation_start:
@@ -225,6 +226,15 @@ def _date_rules(values: Mapping[str, Any], cells: Mapping[str, str], context: Ru
             make_finding("report_late", field="reported_date", cell=cells["reported_date"], value=reported.isoformat(), days=(reported - received).days, limit=rules.report_due_days)
         )
     return findings
+
+
+def future_dates(values: Mapping[str, Any], cells: Mapping[str, str], as_of: dt.date) -> list[Finding]:
+    """No date may lie after the run's reference date."""
+    return [
+        make_finding("date_in_future", field=field_id, cell=cells[field_id], value=values[field_id].isoformat(), as_of=as_of.isoformat())
+        for field_id in DATE_FIELD_IDS
+        if field_id in values and values[field_id] > as_of
+    ]
 
 
 def _exclusion_findings(values: Mapping[str, Any], cells: Mapping[str, str], exclusions: list[str], config: Config) -> list[Finding]:

@@ -11,7 +11,7 @@ from ledger_tools.config import Config
 from ledger_tools.fields import STAGES
 from ledger_tools.findings import FileReport, Status, ValidationReport, make_finding, status_for
 from ledger_tools.reading import Unreadable, iter_candidate_files, read_workbook, skip_reason
-from ledger_tools.rules import RuleContext, VersionMismatch, check_version, evaluate
+from ledger_tools.rules import RuleContext, VersionMismatch, check_version, evaluate, future_dates
 
 # The facts that make two files the same record at different stages (spec §6).
 IDENTITY_FIELDS = ("received_date", "requester_name", "section")
@@ -44,6 +44,14 @@ def validate_records(path: Path, context: RuleContext, data: bytes | None = None
         if raw.has_macros:
             report.findings.insert(0, make_finding("macro_not_run"))
     return reports
+
+
+def apply_reference_date(report: FileReport, as_of: dt.date) -> None:
+    """Add the future-date findings to a report made without a reference date (see RuleContext)."""
+    found = future_dates(report.values, report.cells, as_of)
+    if found:
+        report.findings.extend(found)
+        report.status = status_for(report.findings, report.exclusions, report.values.get("supervisor_judgement"))
 
 
 def validate_file(path: Path, context: RuleContext, data: bytes | None = None) -> FileReport:

@@ -76,3 +76,18 @@ def test_the_findings_as_a_table_can_be_queried(tmp_path, write_workbook, config
     frame = validate_paths([tmp_path], config, AS_OF).to_frame()
     assert frame.groupby("severity").size().to_dict() == {"error": 1, "warning": 1}
     assert frame.loc[frame.code == "required_missing", "field"].tolist() == ["place"]
+
+
+def test_a_report_made_without_a_reference_date_gets_the_future_rule_later(write_workbook, config):
+    import datetime as dt
+
+    from ledger_tools.rules import RuleContext
+    from ledger_tools.validation import apply_reference_date, validate_file
+
+    path = write_workbook(recorded_values(received_date=dt.date(2026, 11, 20), reported_date=dt.date(2026, 11, 21)))
+    undated = validate_file(path, RuleContext(config, None))
+    assert (undated.status, undated.findings) == (Status.OK, [])
+    apply_reference_date(undated, dt.date(2026, 11, 20))
+    dated = validate_file(path, RuleContext(config, dt.date(2026, 11, 20)))
+    assert (undated.status, undated.findings) == (dated.status, dated.findings) == (Status.INVALID, dated.findings)
+    assert [f.code for f in dated.findings] == ["date_in_future"]
