@@ -63,6 +63,7 @@ class Limits(_Model):
     max_zip_entries: int = 2_000
     max_uncompressed_bytes: int = 512 * 1024 * 1024
     max_compression_ratio: float = 200.0
+    max_sheet_cells: int = 5_000_000  # rows × columns of a sheet's used range (a list of 100,000 rows fits)
 
 
 class Config(_Model):
@@ -92,6 +93,11 @@ class Config(_Model):
     def all_departments(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(d for ds in self.departments_by_organ.values() for d in ds))
 
+    @cached_property
+    def lead_divisions(self) -> tuple[str, ...]:
+        """Every configured 主管課, in configuration order."""
+        return tuple(dict.fromkeys(d.lead_division for o in self.organs for d in o.departments if d.lead_division))
+
     def lead_division(self, organ: str, department: str) -> str:
         for o in self.organs:
             if o.name == organ:
@@ -105,18 +111,23 @@ def default_config_text() -> str:
     return resources.files("ledger_tools").joinpath("data/default_config.toml").read_text(encoding="utf-8")
 
 
+def read_toml_text(path: Path) -> str:
+    """A TOML file as text; a BOM (which Windows Notepad may add) is dropped."""
+    return path.read_bytes().decode("utf-8-sig")
+
+
 def load_config(path: str | Path | None = None) -> Config:
     """Load ``path`` (TOML), or the bundled default when ``path`` is None."""
     try:
-        if path is None:
-            data = tomllib.loads(default_config_text())
-        else:
-            with open(path, "rb") as f:
-                data = tomllib.load(f)
+        data = tomllib.loads(default_config_text() if path is None else read_toml_text(Path(path)))
         return Config.model_validate(data)
     except FileNotFoundError as e:
         raise ConfigError(f"設定ファイルが見つかりません: {path}") from e
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"設定ファイルを UTF-8 で保存し直してください（{path}）") from e
+    except OSError as e:
+        raise ConfigError(f"設定ファイルを読めません（{path}）: {e.strerror or e}") from e
+    except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"設定ファイルの書式が正しくありません（{path}）: {e}") from e
     except ValidationError as e:
         problems = "; ".join(f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors())

@@ -38,9 +38,13 @@ class DateProblem(ValueError):
         self.hint = hint
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def normalise_text(value: str) -> str:
-    """NFKC (full-width → half-width), trimmed, inner runs of white space folded to one."""
-    return " ".join(unicodedata.normalize("NFKC", value).split())
+    """NFKC (full-width → half-width), trimmed, inner runs of white space folded to one,
+    control characters (which no spreadsheet can store) removed."""
+    return " ".join(_CONTROL.sub("", unicodedata.normalize("NFKC", value)).split())
 
 
 _SEP = r"\s*(?:[./\-]|年|月)\s*"
@@ -48,11 +52,14 @@ _ERA_DATE = re.compile(
     r"(?P<era>令和|平成|昭和|大正|[RHST])\s*(?P<y>元|\d{1,2})" + _SEP + r"(?P<m>\d{1,2})" + _SEP + r"(?P<d>\d{1,2})\s*日?",
     re.IGNORECASE,
 )
-_WESTERN_DATE = re.compile(
-    r"(?P<y>\d{4})" + _SEP + r"(?P<m>\d{1,2})" + _SEP + r"(?P<d>\d{1,2})\s*日?(?:[ T]0?0:00(?::00(?:\.0+)?)?)?"
-)
+_WESTERN_DATE = re.compile(r"(?P<y>\d{4})" + _SEP + r"(?P<m>\d{1,2})" + _SEP + r"(?P<d>\d{1,2})\s*日?")
+# What may follow a date and is not part of it: a day of the week, a time of day.
+_DATE_SUFFIX = re.compile(r"\s*(?:\((?:月|火|水|木|金|土|日)(?:曜日?)?\))?\s*(?:[ T]?\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
 _COMPACT_DATE = re.compile(r"(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})")
 _EXCEL_EPOCH = dt.date(1899, 12, 30)  # serial 1 = 1900-01-01 once Excel's 1900 leap-year bug is allowed for
+# A date before this is not one someone meant: a year (2025) or a day (14) typed into a date cell.
+MIN_PLAUSIBLE_DATE = dt.date(1950, 1, 1)
+MIN_PLAUSIBLE_SERIAL = (MIN_PLAUSIBLE_DATE - _EXCEL_EPOCH).days
 
 
 def to_wareki(day: dt.date, *, letter: bool = False) -> str:
@@ -72,13 +79,21 @@ def era_of(day: dt.date) -> Era:
 
 
 def from_excel_serial(serial: float) -> dt.date:
-    if not 1 <= serial < 2958466:
-        raise DateProblem("invalid_date", f"日付のシリアル値 {serial} は日付として読めません")
+    if not MIN_PLAUSIBLE_SERIAL <= serial < 2958466:
+        shown = int(serial) if float(serial).is_integer() else serial
+        raise DateProblem("invalid_date", f"数値「{shown}」は日付として読めません")
     return _EXCEL_EPOCH + dt.timedelta(days=int(serial))
 
 
 def parse_date(value: object) -> dt.date:
     """Read a date cell's value; raise ``DateProblem`` with a Japanese reason and hint."""
+    day = _parse_date(value)
+    if day < MIN_PLAUSIBLE_DATE:  # a number typed into a date cell shows as 1905/7/17
+        raise DateProblem("invalid_date", f"{day.year}年{day.month}月{day.day}日は日付として考えられません（数値を入力した可能性）")
+    return day
+
+
+def _parse_date(value: object) -> dt.date:
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -88,12 +103,11 @@ def parse_date(value: object) -> dt.date:
     if isinstance(value, (int, float)):
         return from_excel_serial(float(value))
     text = normalise_text(str(value))
-    if m := _ERA_DATE.fullmatch(text):
+    core = _DATE_SUFFIX.sub("", text, count=1) if text else text
+    if m := _ERA_DATE.fullmatch(core):
         return _era_date(m)
-    if m := (_WESTERN_DATE.fullmatch(text) or _COMPACT_DATE.fullmatch(text)):
+    if m := (_WESTERN_DATE.fullmatch(core) or _COMPACT_DATE.fullmatch(core)):
         return _calendar_date(int(m["y"]), int(m["m"]), int(m["d"]), text)
-    if re.fullmatch(r"\d+(?:\.\d+)?", text):
-        return from_excel_serial(float(text))
     raise DateProblem("invalid_date", f"「{text}」は日付として読めません")
 
 
@@ -132,8 +146,8 @@ def parse_time(value: object) -> dt.time:
     if isinstance(value, dt.timedelta):
         value = value.total_seconds() / 86400
     if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < 1:
-        seconds = round(value * 86400)
-        return dt.time(seconds // 3600, seconds % 3600 // 60)
+        minutes = min(round(value * 1440), 1439)  # 23:59:59.9 is still the last minute of the day
+        return dt.time(minutes // 60, minutes % 60)
     text = normalise_text(str(value))
     if m := _TIME.fullmatch(text):
         hour, minute = int(m["h"]), int(m["m"])

@@ -6,7 +6,7 @@ generated from ``FIELDS``. Adding a field is adding one ``Field`` entry here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Mapping
 
@@ -136,12 +136,18 @@ class Field:
     public: bool = False
     choices: tuple[str, ...] = ()
     choices_from: str | None = None  # "organs" or "departments": taken from the configuration
+    suggestions_from: str | None = None  # "lead_divisions": a text field offered a list, other values allowed
     max_length: int | None = None
     hint: str = ""  # the input prompt shown in Excel
 
     @property
     def is_choice(self) -> bool:
         return self.type is FieldType.CHOICE
+
+    @property
+    def has_list(self) -> bool:
+        """Whether the template offers a dropdown: a choice, or a text field with suggestions."""
+        return self.is_choice or self.suggestions_from is not None
 
     @property
     def is_date(self) -> bool:
@@ -158,6 +164,8 @@ class Field:
             return config.organ_names
         if self.choices_from == "departments":
             return config.departments_by_organ.get(organ, config.all_departments) if organ else config.all_departments
+        if self.suggestions_from == "lead_divisions":
+            return config.lead_divisions
         return self.choices
 
     def requirement_text(self) -> str:
@@ -239,7 +247,8 @@ FIELDS: tuple[Field, ...] = (
         (when("supervisor_judgement", APPLICABLE),), hint=DATE_HINT,
     ),
     # G 主管課の措置
-    Field("lead_division", "主管課", T, "G", (Requirement(Need.STAGE_G),)),
+    Field("lead_division", "主管課", T, "G", (Requirement(Need.STAGE_G),), suggestions_from="lead_divisions",
+          hint="一覧にない場合は直接入力できます"),
     Field("measures_needed", "措置の要否", C, "G", (Requirement(Need.STAGE_G),), public=True, choices=(MEASURES_NEEDED, "不要")),
     Field("measures_taken", "講じた措置の内容", LT, "G", (when("measures_needed", MEASURES_NEEDED),)),
     Field("result_notified_date", "所属長への結果通知日", D, "G", (when("measures_needed", MEASURES_NEEDED),), hint=DATE_HINT),

@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from ledger_tools.config import Config
+from ledger_tools.config import Config, read_toml_text
 from ledger_tools.dates import DateProblem, normalise_text, parse_date, parse_time
 from ledger_tools.fields import FIELD_BY_ID, FieldType
 from ledger_tools.list_template import write_list_template
@@ -37,7 +37,7 @@ class Source(BaseModel):
     encoding: str = "auto"  # CSV only: auto (UTF-8, else CP932), utf-8, cp932
 
 
-class Mapping(BaseModel):
+class ColumnMapping(BaseModel):
     """The contents of a mapping file."""
 
     model_config = ConfigDict(extra="forbid")
@@ -55,10 +55,14 @@ class Mapping(BaseModel):
         return {normalise_text(k): v for k, v in columns.items()}
 
     @model_validator(mode="after")
-    def _choice_and_fixed_fields(self) -> "Mapping":
-        for field_id in self.values:
+    def _choice_and_fixed_fields(self) -> "ColumnMapping":
+        for field_id, table in self.values.items():
             if field_id not in FIELD_BY_ID or not FIELD_BY_ID[field_id].is_choice:
                 raise ValueError(f"values.{field_id}: not a choice field")
+            choices = FIELD_BY_ID[field_id].choices
+            wrong = sorted(v for v in table.values() if choices and v not in choices)
+            if wrong:
+                raise ValueError(f"values.{field_id}: not choices of the field: {wrong} (choices: {list(choices)})")
         unknown = sorted(set(self.fixed) - FIELD_BY_ID.keys())
         if unknown:
             raise ValueError(f"fixed: unknown field ids: {unknown}")
@@ -95,12 +99,15 @@ class ImportResult:
         return "\n".join(lines) + "\n"
 
 
-def load_mapping(path: Path) -> Mapping:
+def load_mapping(path: Path) -> ColumnMapping:
     try:
-        with open(path, "rb") as f:
-            return Mapping.model_validate(tomllib.load(f))
+        return ColumnMapping.model_validate(tomllib.loads(read_toml_text(Path(path))))
     except FileNotFoundError:
         raise MigrationError(f"対応表が見つかりません: {path}") from None
+    except UnicodeDecodeError:
+        raise MigrationError(f"対応表を UTF-8 で保存し直してください: {path}") from None
+    except OSError as e:
+        raise MigrationError(f"対応表を読めません（{path}）: {e.strerror or e}") from None
     except tomllib.TOMLDecodeError as e:
         raise MigrationError(f"対応表の書式が正しくありません（{path}）: {e}") from None
     except ValidationError as e:
@@ -120,7 +127,7 @@ def read_register(path: Path, source: Source) -> tuple[list[str], list[tuple[int
     data = [
         (number, values)
         for number, values in enumerate(rows[source.header_row:], start=source.header_row + 1)
-        if any(v not in (None, "") for v in values)
+        if any(v is not None and normalise_text(str(v)) for v in values)
     ]
     return header, data
 
@@ -152,7 +159,7 @@ def _excel_rows(path: Path, source: Source) -> list[list[Any]]:
         raise MigrationError(f"Excelファイルを読めません（{path}）: {e}") from None
 
 
-def convert(header: list[str], rows: list[tuple[int, list[Any]]], mapping: Mapping, config: Config) -> ImportResult:
+def convert(header: list[str], rows: list[tuple[int, list[Any]]], mapping: ColumnMapping, config: Config) -> ImportResult:
     """Source rows → records of field values (choices mapped, dates as dates where readable)."""
     positions = {field_id: header.index(name) for name, field_id in mapping.columns.items() if name in header}
     result = ImportResult(
@@ -165,7 +172,7 @@ def convert(header: list[str], rows: list[tuple[int, list[Any]]], mapping: Mappi
         record: dict[str, Any] = dict(mapping.fixed)
         for field_id, index in positions.items():
             value = values[index] if index < len(values) else None
-            if value in (None, ""):
+            if value is None or (isinstance(value, str) and not normalise_text(value)):
                 continue
             record[field_id] = _field_value(field_id, value, value_maps.get(field_id, {}))
         for field_id, value in record.items():
@@ -200,6 +207,8 @@ def _field_value(field_id: str, value: Any, value_map: dict[str, str]) -> Any:
 
 def import_register(source_path: Path, mapping_path: Path, out: Path, config: Config) -> ImportResult:
     """Read a legacy register, convert it with the mapping, write the list-format workbook."""
+    if Path(out).resolve() == Path(source_path).resolve():
+        raise MigrationError(f"書き出し先が既存の記録簿と同じです。別のファイル名を指定してください: {out}")
     mapping = load_mapping(mapping_path)
     header, rows = read_register(source_path, mapping.source)
     result = convert(header, rows, mapping, config)

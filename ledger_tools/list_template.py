@@ -23,13 +23,13 @@ from ledger_tools.reading import RECORD_LIST_NAME
 from ledger_tools.template import (
     MISSING_FILL,
     NUMBER_FORMATS,
-    SECTION_FILL,
     define_name,
     font,
     form_label,
     guide_paragraphs,
     input_validation,
     new_workbook,
+    organ_field,
     write_guide,
 )
 
@@ -75,7 +75,7 @@ def _write_header(ws: Worksheet) -> None:
 
 def _add_validations(ws: Worksheet, config: Config) -> None:
     letters = column_letters()
-    organ = next((f for f in FIELDS if f.choices_from == "organs"), None)
+    organ = organ_field()
     organ_ref = f"${letters[organ.id]}{FIRST_RECORD_ROW}" if organ else None
     for f in FIELDS:
         letter = letters[f.id]

@@ -19,6 +19,8 @@ FIXED_TIMESTAMP = dt.datetime(2025, 3, 1, 0, 0, 0)
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 _MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
 
+# The process's umask, read once (the only way is to set it and put it back): files written
+# through a temporary get the permissions any new file would get, not mkstemp's 0600.
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)
 
@@ -27,8 +29,12 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 
 
 @contextlib.contextmanager
-def atomic_output(path: Path, mode: str = "wb", **open_kwargs) -> Iterator[IO]:
-    """Open a temporary file beside ``path``; replace ``path`` with it only on success."""
+def atomic_output(path: Path, mode: str = "wb", *, durable: bool = True, **open_kwargs) -> Iterator[IO]:
+    """Open a temporary file beside ``path``; replace ``path`` with it only on success.
+
+    ``durable`` flushes the file to disk before the rename; without it the caller makes many
+    files durable at once later (``os.sync``), which is much cheaper than one flush per file.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -36,7 +42,8 @@ def atomic_output(path: Path, mode: str = "wb", **open_kwargs) -> Iterator[IO]:
         with os.fdopen(fd, mode, **open_kwargs) as f:
             yield f
             f.flush()
-            os.fsync(f.fileno())
+            if durable:
+                os.fsync(f.fileno())
         os.chmod(tmp_name, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs are shared like any new file
         os.replace(tmp_name, path)
     except BaseException:
@@ -111,8 +118,17 @@ def _csv_cell(value: object) -> str:
     return str(value)
 
 
+_NOT_IN_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def set_text(cell, value: object) -> None:
-    """Store a value in an openpyxl cell; text is always a string cell, never a formula."""
+    """Store a value in an openpyxl cell; text is always a string cell, never a formula.
+
+    Characters a workbook cannot hold (control characters, the undecodable bytes of a file
+    name) become "?" rather than a broken file.
+    """
+    if isinstance(value, str):
+        value = _NOT_IN_XML.sub("?", value)
     cell.value = value
     if isinstance(value, str) and value:
         cell.data_type = "s"

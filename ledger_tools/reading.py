@@ -16,6 +16,7 @@ import os
 import re
 import stat
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator, Mapping
@@ -51,6 +52,7 @@ class RawRecord:
     values: dict[str, object]  # field id -> stored value, for the cells that are not empty
     cells: Mapping[str, str]  # field id -> "sheet!A1", for every field
     formulas: frozenset[str] = frozenset()  # fields holding a formula without a cached value
+    errors: dict[str, str] = field(default_factory=dict)  # fields whose cell holds an error value (#DIV/0!)
 
 
 class RowCells(Mapping[str, str]):
@@ -80,6 +82,7 @@ class RawWorkbook:
     template_version: object
     has_macros: bool = False
     is_list: bool = False
+    copied_sheets: list[str] = field(default_factory=list)  # sheets holding another copy of the form
 
 
 @dataclass(frozen=True)
@@ -108,7 +111,7 @@ def skip_reason(path: Path) -> str | None:
         return "skipped_lock_file"
     if name.startswith(".") or name.lower().endswith((".tmp", ".temp", ".crdownload", ".part", "~")) or _is_hidden(path):
         return "skipped_hidden_file"
-    if path.suffix.lower() not in SPREADSHEET_SUFFIXES:
+    if path.suffix.lower() not in SPREADSHEET_SUFFIXES and not path.is_dir():
         return "skipped_not_spreadsheet"
     return None
 
@@ -123,14 +126,19 @@ def _is_hidden(path: Path) -> bool:
 
 
 def iter_candidate_files(paths: Iterable[Path]) -> Iterator[Path]:
-    """Every file under ``paths`` (folders recursively), in a stable order; hidden folders skipped."""
+    """Every file under ``paths`` (folders recursively), in a stable order; hidden folders skipped.
+
+    A folder that cannot be listed is yielded itself, so that reading it reports the problem
+    instead of its files silently missing."""
     for path in paths:
         path = Path(path)
         if path.is_dir():
-            for root, dirs, files in os.walk(path):
+            unlistable: list[str] = []
+            for root, dirs, files in os.walk(path, onerror=lambda e: unlistable.append(e.filename)):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in sorted(files):
                     yield Path(root) / name
+            yield from (Path(folder) for folder in sorted(unlistable))
         else:
             yield path
 
@@ -142,7 +150,7 @@ def read_workbook(path: Path, limits: Limits, data: bytes | None = None) -> RawW
     sha256 = hashlib.sha256(data).hexdigest()
     archive = open_container(data, limits)
     with archive:
-        sheet_paths, defined = _workbook_structure(archive, limits)
+        sheet_paths, defined, local_names = _workbook_structure(archive, limits)
         has_macros = "xl/vbaProject.bin" in archive.NameToInfo
         is_list = RECORD_LIST_NAME in defined
         names = (TEMPLATE_VERSION_NAME, RECORD_LIST_NAME) if is_list else (TEMPLATE_VERSION_NAME, *FIELD_IDS)
@@ -153,51 +161,79 @@ def read_workbook(path: Path, limits: Limits, data: bytes | None = None) -> RawW
         sheets_needed = {ref.sheet for ref in refs.values()}
         unknown = sheets_needed - sheet_paths.keys()
         if unknown:
-            raise Unreadable("unreadable_not_template", "、".join(sorted(unknown)))
-        formula_cells = {sheet: _formulas_without_value(archive, sheet_paths[sheet], limits) for sheet in sheets_needed}
+            raise Unreadable("unreadable_not_template", "シート " + "、".join(sorted(unknown)))
+        scans = {sheet: scan_sheet(_read_part(archive, sheet_paths[sheet], limits), limits) for sheet in sheets_needed}
     grids = _read_grids(data, sheets_needed)
     version_ref = refs.pop(TEMPLATE_VERSION_NAME)
     version = _value_at(grids[version_ref.sheet], version_ref)
+    copied = sorted({sheet for name, sheet in local_names if name in FIELD_BY_ID})
     if is_list:
         list_ref = refs[RECORD_LIST_NAME]
-        records = _list_records(grids[list_ref.sheet], list_ref, formula_cells[list_ref.sheet])
+        records = _list_records(grids[list_ref.sheet], list_ref, scans[list_ref.sheet])
     else:
         values = {name: value for name, ref in refs.items() if (value := _value_at(grids[ref.sheet], ref)) is not None}
-        formulas = frozenset(name for name, ref in refs.items() if (ref.row, ref.col) in formula_cells[ref.sheet])
-        records = [RawRecord(None, values, {name: ref.a1 for name, ref in refs.items()}, formulas)]
-    return RawWorkbook(Path(path), sha256, records, version, has_macros, is_list)
+        formulas = frozenset(name for name, ref in refs.items() if (ref.row, ref.col) in scans[ref.sheet].formulas)
+        errors = {name: scans[ref.sheet].errors[(ref.row, ref.col)] for name, ref in refs.items() if (ref.row, ref.col) in scans[ref.sheet].errors}
+        records = [RawRecord(None, values, {name: ref.a1 for name, ref in refs.items()}, formulas, errors)]
+    return RawWorkbook(Path(path), sha256, records, version, has_macros, is_list, copied)
 
 
 def _shorten(names: list[str]) -> str:
     return "、".join(names[:3]) + (f" ほか{len(names) - 3}個" if len(names) > 3 else "")
 
 
-def _list_records(grid: list[list[object]], id_row: CellRef, formulas: set[tuple[int, int]]) -> list[RawRecord]:
-    """One record per non-empty row below the label row; columns found by the field-id row."""
+def _list_records(grid: list[list[object]], id_row: CellRef, scan: "SheetScan") -> list[RawRecord]:
+    """One record per row below the id row whose field cells are not all empty.
+
+    Columns are found by the field-id row; a label row right below it is skipped. Cells outside
+    the field columns (a memo, a helper formula) never make a row a record.
+    """
     ids = grid[id_row.row - 1] if id_row.row - 1 < len(grid) else []
     columns: dict[str, int] = {}  # field id -> 0-based column
+    duplicated = []
     for index, value in enumerate(ids):
         field_id = str(value).strip() if value is not None else ""
-        if field_id in FIELD_BY_ID and field_id not in columns:
-            columns[field_id] = index
+        if field_id in FIELD_BY_ID:
+            if field_id in columns:
+                duplicated.append(field_id)
+            columns[field_id] = columns.get(field_id, index)
     missing = [f for f in FIELD_IDS if f not in columns]
     if missing:
         raise Unreadable("unreadable_list_columns", _shorten(missing))
+    if duplicated:
+        raise Unreadable("unreadable_list_duplicate_columns", _shorten(duplicated))
     prefixes = {f: f"{id_row.sheet}!{column_letter(columns[f] + 1)}" for f in FIELD_IDS}
     order = [(f, columns[f]) for f in FIELD_IDS]
-    formula_rows = {r for r, _ in formulas}
+    width = max(columns.values()) + 1
+    problem_rows = {r for r, _ in scan.formulas} | {r for r, _ in scan.errors}
+    first = id_row.row  # 0-based index of the row after the ids
+    if first < len(grid) and _is_label(grid[first], columns["record_id"]):
+        first += 1
     records = []
-    for index in range(id_row.row + 1, len(grid)):  # the row after the ids holds the labels
+    for index in range(first, len(grid)):
         cells = grid[index]
+        if len(cells) < width:
+            cells = cells + [""] * (width - len(cells))
         row = index + 1
-        if cells.count("") + cells.count(None) == len(cells) and row not in formula_rows:
-            continue
-        if len(cells) < len(ids):
-            cells = cells + [""] * (len(ids) - len(cells))
-        values = {f: value for f, col in order if (value := cells[col]) != "" and value is not None}
-        with_formula = frozenset(f for f, col in order if (row, col + 1) in formulas) if row in formula_rows else frozenset()
-        records.append(RawRecord(row, values, RowCells(prefixes, row), with_formula))
+        values = {f: value for f, col in order if not _blank(value := cells[col])}
+        if row in problem_rows:
+            formulas = frozenset(f for f, col in order if (row, col + 1) in scan.formulas)
+            errors = {f: scan.errors[(row, col + 1)] for f, col in order if (row, col + 1) in scan.errors}
+        else:
+            formulas, errors = frozenset(), {}
+        if values or formulas or errors:
+            records.append(RawRecord(row, values, RowCells(prefixes, row), formulas, errors))
     return records
+
+
+def _blank(value: object) -> bool:
+    """Empty, or only white space (a full-width space left in a cell counts as empty)."""
+    return value is None or value == "" or (isinstance(value, str) and not value.strip())
+
+
+def _is_label(cells: list[object], record_id_col: int) -> bool:
+    value = cells[record_id_col] if record_id_col < len(cells) else None
+    return isinstance(value, str) and value.replace("※", "").strip() == FIELD_BY_ID["record_id"].label
 
 
 def read_file_bytes(path: Path, limits: Limits) -> bytes:
@@ -247,7 +283,7 @@ def _read_part(archive: zipfile.ZipFile, name: str, limits: Limits) -> bytes:
             data = f.read(limits.max_uncompressed_bytes + 1)
     except KeyError:
         raise Unreadable("unreadable_not_xlsx", name) from None
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError) as e:
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError) as e:
         raise Unreadable("unreadable_corrupt", f"{name}: {e}") from None
     if len(data) > limits.max_uncompressed_bytes:
         raise Unreadable("unreadable_zip_bomb", name)
@@ -276,8 +312,9 @@ def _parse_xml(data: bytes, name: str) -> ElementTree.Element:
         raise Unreadable("unreadable_xml", f"{name}: {e}") from None
 
 
-def _workbook_structure(archive: zipfile.ZipFile, limits: Limits) -> tuple[dict[str, str], dict[str, str]]:
-    """Sheet name → part path, and the workbook-scoped defined names (sheet-scoped ones skipped)."""
+def _workbook_structure(archive: zipfile.ZipFile, limits: Limits) -> tuple[dict[str, str], dict[str, str], list[tuple[str, str]]]:
+    """Sheet name → part path, the workbook-scoped defined names, and the sheet-scoped names as
+    (name, sheet) — Excel makes those when a user copies the form sheet inside the workbook."""
     rels_name = "xl/_rels/workbook.xml.rels"
     targets = {}
     if rels_name in archive.NameToInfo:
@@ -287,15 +324,21 @@ def _workbook_structure(archive: zipfile.ZipFile, limits: Limits) -> tuple[dict[
             targets[rel.get("Id")] = _normalise_part(part)
     workbook = _parse_xml(_read_part(archive, "xl/workbook.xml", limits), "xl/workbook.xml")
     sheets = {}
+    order = []
     for sheet in workbook.iter(f"{_NS_MAIN}sheet"):
+        order.append(sheet.get("name"))
         part = targets.get(sheet.get(f"{_NS_REL}id"))
         if part:
             sheets[sheet.get("name")] = part
-    defined = {}
+    defined, local = {}, []
     for name in workbook.iter(f"{_NS_MAIN}definedName"):
-        if name.get("localSheetId") is None and name.text:
-            defined[name.get("name")] = name.text
-    return sheets, defined
+        scope = name.get("localSheetId")
+        if scope is None:
+            if name.text:
+                defined[name.get("name")] = name.text
+        elif scope.isdigit() and int(scope) < len(order):
+            local.append((name.get("name"), order[int(scope)]))
+    return sheets, defined, local
 
 
 def _normalise_part(part: str) -> str:
@@ -322,33 +365,80 @@ def _parse_ref(text: str) -> CellRef | None:
     col = 0
     for ch in m["col"].upper():
         col = col * 26 + ord(ch) - 64
-    return CellRef(sheet, int(m["row"]), col)
+    row = int(m["row"])
+    return CellRef(sheet, row, col) if row >= 1 and col <= MAX_COLUMNS else None
 
 
-_CELL_WITH_FORMULA = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(?<!/)>(.*?)</(?:\w+:)?c>", re.S)
+MAX_COLUMNS = 16_384  # XFD
+_CELL = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(?:/>|(?<!/)>(.*?)</(?:\w+:)?c>)", re.S)
 _CELL_ADDRESS = re.compile(rb'\br="([A-Z]{1,3})(\d+)"')
-_HAS_VALUE = re.compile(rb"<(?:\w+:)?v>[^<]")
+_ERROR_TYPE = re.compile(rb'\bt="e"')
+_VALUE = re.compile(rb"<(?:\w+:)?v\b[^>]*?(?:/>|>([^<]*)<)")
 _ANY_FORMULA = re.compile(rb"<(?:\w+:)?f[\s/>]")  # a cell formula, not the <formula1> of a validation
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="(?:[A-Z]+\d+:)?([A-Z]+)(\d+)"')
+_LAST_ROW = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br="(\d+)"')
 
 
-def _formulas_without_value(archive: zipfile.ZipFile, part: str, limits: Limits) -> set[tuple[int, int]]:
-    """Cells holding a formula but no cached value (a workbook saved without recalculation)."""
-    xml = _read_part(archive, part, limits)
-    start = xml.find(b"sheetData>")  # cell formulas live in sheetData; validations and highlights follow it
+@dataclass(frozen=True)
+class SheetScan:
+    """What python-calamine does not tell: formulas saved without a value, error values."""
+
+    formulas: frozenset[tuple[int, int]]  # (row, col) of formulas without a cached value
+    errors: dict[tuple[int, int], str]  # (row, col) -> the error value, e.g. "#DIV/0!"
+
+
+def _column_number(letters: bytes) -> int:
+    col = 0
+    for ch in letters:
+        col = col * 26 + ch - 64
+    return col
+
+
+def scan_sheet(xml: bytes, limits: Limits) -> SheetScan:
+    """Check a sheet's extent (python-calamine makes a dense grid of it) and find the cells
+    whose value it cannot give: formulas without a cached value and error values."""
+    start = xml.find(b"sheetData>")
     end = xml.find(b"sheetData>", start + 10) if start >= 0 else -1
-    if not _ANY_FORMULA.search(xml, 0, end if end > 0 else len(xml)):
-        return set()
-    missing = set()
-    for m in _CELL_WITH_FORMULA.finditer(xml):
+    end = end if end > 0 else len(xml)
+    _check_extent(xml, start, end, limits)
+    if not _ANY_FORMULA.search(xml, 0, end) and not _ERROR_TYPE.search(xml, 0, end):
+        return SheetScan(frozenset(), {})
+    formulas, errors = set(), {}
+    for m in _CELL.finditer(xml, max(start, 0), end):
+        attributes, body = m.group(1), m.group(2) or b""
+        address = _CELL_ADDRESS.search(attributes)
+        if address is None:
+            continue
+        key = (int(address.group(2)), _column_number(address.group(1)))
+        value = _VALUE.search(body)
+        if _ERROR_TYPE.search(attributes) and value is not None:
+            errors[key] = (value.group(1) or b"").decode("utf-8", "replace")
+        elif value is None and _ANY_FORMULA.search(body):
+            formulas.add(key)  # <v></v> is a cached empty result, not a missing one
+    return SheetScan(frozenset(formulas), errors)
+
+
+def _check_extent(xml: bytes, start: int, end: int, limits: Limits) -> None:
+    """Refuse a sheet whose used range is too large to read (a stray cell far away, e.g. XFD2000)."""
+    rows = cols = 0
+    if m := _DIMENSION.search(xml, 0, max(start, 0) or len(xml)):
+        cols, rows = _column_number(m.group(1)), int(m.group(2))
+    last = xml.rfind(b"<row ", 0, end)
+    if last < 0:
+        last = xml.rfind(b":row ", 0, end)
+    if last >= 0 and (m := _LAST_ROW.match(xml, xml.rfind(b"<", 0, last + 1))):
+        rows = max(rows, int(m.group(1)))
+    if rows * max(cols, 1) <= limits.max_sheet_cells and cols:
+        return
+    # No dimension, or a large one (it may count formatted empty cells): measure the cells with a value.
+    rows = cols = 0
+    for m in _CELL.finditer(xml, max(start, 0), end):
         body = m.group(2)
-        if (b"<f" in body or b":f" in body) and not _HAS_VALUE.search(body):
-            address = _CELL_ADDRESS.search(m.group(1))
-            if address:
-                col = 0
-                for ch in address.group(1).decode():
-                    col = col * 26 + ord(ch) - 64
-                missing.add((int(address.group(2)), col))
-    return missing
+        if body and (b"<v" in body or b"<is" in body or b":v" in body) and (address := _CELL_ADDRESS.search(m.group(1))):
+            cols = max(cols, _column_number(address.group(1)))
+            rows = max(rows, int(address.group(2)))
+    if rows * max(cols, 1) > limits.max_sheet_cells:
+        raise Unreadable("unreadable_too_large", f"シートの使用範囲 A1:{column_letter(cols)}{rows}")
 
 
 def _read_grids(data: bytes, sheets: set[str]) -> dict[str, list[list[object]]]:

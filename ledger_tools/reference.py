@@ -34,6 +34,8 @@ def fields_markdown() -> str:
         for f in (f for f in FIELDS if f.section == section.letter):
             if f.choices_from:
                 choices = "設定ファイル（" + {"organs": "機関", "departments": "機関ごとの部局"}[f.choices_from] + "）"
+            elif f.suggestions_from:
+                choices = "設定ファイルの主管課から選択、又は直接入力"
             else:
                 choices = "、".join(f.choices)
             if f.max_length:

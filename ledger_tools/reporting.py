@@ -17,7 +17,7 @@ def render_text(report: ValidationReport, *, show_skipped: bool = True) -> str:
     for file in report.files:
         if file.status is Status.SKIPPED and not show_skipped:
             continue
-        head = f"[{STATUS_LABELS_JA[file.status]}] {file.path}"
+        head = f"[{STATUS_LABELS_JA[file.status]}] {file.location}"
         details = []
         if file.record_id:
             details.append(f"整理番号 {file.record_id}")
@@ -28,9 +28,11 @@ def render_text(report: ValidationReport, *, show_skipped: bool = True) -> str:
             where = " ".join(part for part in (finding.cell, _field_label(finding.field)) if part)
             lines.append(f"  {SEVERITY_LABELS_JA[finding.severity]}: {where + ': ' if where else ''}{finding.message}")
     counts = report.summary()
-    total = sum(counts.values())
+    files = len({f.path for f in report.files})
+    records = sum(counts.values())
+    total = f"{files}件のファイル" + (f"（{records}件の記録）" if records != files else "")
     lines.append("")
-    lines.append(f"{total}件のファイル: " + "、".join(f"{STATUS_LABELS_JA[Status(s)]} {n}" for s, n in counts.items() if n))
+    lines.append(f"{total}: " + "、".join(f"{STATUS_LABELS_JA[Status(s)]} {n}" for s, n in counts.items() if n))
     return "\n".join(lines) + "\n"
 
 
@@ -56,7 +58,7 @@ def report_rows(report: ValidationReport) -> list[list[str]]:
         for finding in file.findings:
             spec = FIELD_BY_ID.get(finding.field or "")
             rows.append([
-                file.path, STATUS_LABELS_JA[file.status], file.record_id or "", SEVERITY_LABELS_JA[finding.severity],
+                file.location, STATUS_LABELS_JA[file.status], file.record_id or "", SEVERITY_LABELS_JA[finding.severity],
                 CODES[finding.code].title, spec.label if spec else "", finding.field or "", finding.cell or "",
                 finding.message, finding.code,
             ])

@@ -24,6 +24,7 @@ from ledger_tools.fields import (
     FIELD_BY_ID,
     FIELD_IDS,
     FIELDS,
+    APPLICABLE,
     METHOD_DOCUMENT,
     TEMPLATE_VERSION,
     Field,
@@ -40,14 +41,32 @@ EXCLUSION_LABELS_JA = {
     "official_document": "県の機関あての文書",
 }
 # Where a hint that an exclusion applies is looked for (free text a person wrote).
-HINT_FIELDS = ("place", "requester_affiliation", "business_name", "request_content", "response_detail", "public_summary")
+# Where a hint that an exclusion applies is looked for (spec §4): where it happened for the
+# public venue and the minuted meeting; who wrote and what was summarised for the document.
+HINT_FIELDS = {
+    "public_venue": ("place",),
+    "minuted_meeting": ("place",),
+    "official_document": ("requester_affiliation", "public_summary", "request_content"),
+}
 PUBLIC_TEXT_FIELDS = tuple(f.id for f in FIELDS if f.public and f.type in (FieldType.TEXT, FieldType.LONG_TEXT))
 PRIVATE_IDENTITY_FIELDS = ("requester_name", "staff_name", "requester_affiliation", "section")
+# What people write in the affiliation when there is none: never a name to look for.
+PLACEHOLDERS = {"なし", "無し", "無", "不明", "個人", "特になし", "該当なし", "-", "ー", "未記入"}
+# Legal-form words around a company or body name; what is left is the name itself.
+LEGAL_FORMS = re.compile(
+    r"株式会社|有限会社|合同会社|合資会社|合名会社|\(株\)|\(有\)|㈱|㈲|一般社団法人|公益社団法人|一般財団法人|公益財団法人"
+    r"|社会福祉法人|医療法人|学校法人|特定非営利活動法人|NPO法人"
+)
+# Dashes typed between digits (ー from the Japanese keyboard's minus key, −, ‐ …) read as "-".
+_DIGIT_DASHES = re.compile(r"(?<=\d)\s*[ー−‐‑–—―ｰ]\s*(?=\d)")
 
+_PHONE_SEPARATORS = r"[-\s()]*"
 _PERSONAL_PATTERNS: tuple[tuple[str, re.Pattern], ...] = (
     ("メールアドレス", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")),
-    ("電話番号", re.compile(r"(?<![\d-])0\d{1,4}-\d{1,4}-\d{3,4}(?![\d-])|(?<!\d)0\d{9,10}(?!\d)")),
-    ("郵便番号", re.compile(r"〒\s?\d{3}-?\d{4}|(?<![\d-])\d{3}-\d{4}(?![\d-])")),
+    ("電話番号", re.compile(
+        r"(?<![\d-])\(?0\d{1,4}\)?" + _PHONE_SEPARATORS + r"\d{1,4}" + _PHONE_SEPARATORS + r"\d{3,4}(?![\d-])"
+    )),
+    ("郵便番号", re.compile(r"〒\s?\d{3}-?\d{4}|(?:郵便番号|住所)\D{0,3}\d{3}-\d{4}(?!\d)")),
     ("12桁の番号（個人番号の可能性）", re.compile(r"(?<!\d)\d{4}[ -]?\d{4}[ -]?\d{4}(?!\d)")),
 )
 
@@ -73,11 +92,15 @@ def evaluate(path: str, record: RawRecord, context: RuleContext) -> FileReport:
     values: dict[str, Any] = {}
     cells = record.cells
     unusable: set[str] = set(record.formulas)  # filled, but unreadable: reported once, not again as missing
-    for field_id in sorted(record.formulas, key=FIELD_IDS.index):
-        findings.append(make_finding("formula_without_value", field=field_id, cell=cells[field_id]))
+    unusable.update(record.errors)
+    for field_id in FIELD_IDS:
+        if field_id in record.formulas:
+            findings.append(make_finding("formula_without_value", field=field_id, cell=cells[field_id]))
+        elif field_id in record.errors:
+            findings.append(make_finding("formula_error", field=field_id, cell=cells[field_id], value=record.errors[field_id]))
     stored = record.values
     for spec in FIELDS:
-        if spec.id not in stored or spec.id in unusable:
+        if spec.id not in stored or spec.id in unusable or _blank(stored[spec.id]):
             continue
         value, problem = _normalise(spec, stored[spec.id], context.config, values)
         if problem is not None:
@@ -90,6 +113,7 @@ def evaluate(path: str, record: RawRecord, context: RuleContext) -> FileReport:
     findings += _date_rules(values, cells, context)
     exclusions = [reason for field_id, reason in EXCLUSION_FIELDS.items() if values.get(field_id) == EXCLUSION_APPLIES]
     findings += _exclusion_findings(values, cells, exclusions, context.config)
+    findings += _lead_division_check(values, cells, context.config)
     if values.get("business_type") == BUSINESS_OTHER:
         findings.append(make_finding("business_type_other", field="business_type", cell=cells["business_type"]))
     findings += _personal_data(values, cells)
@@ -112,10 +136,17 @@ class VersionMismatch(Exception):
 
 
 def _version_number(value: object) -> object:
+    """The template version as a number: 1, 1.0 and "1" are version 1; 1.9 is not."""
     try:
-        return int(float(normalise_text(str(value))))
+        number = float(normalise_text(str(value)))
     except (TypeError, ValueError):
         return value
+    return int(number) if number.is_integer() else number
+
+
+def _blank(value: object) -> bool:
+    """A cell holding only spaces (a full-width space left behind) counts as empty."""
+    return isinstance(value, str) and not normalise_text(value)
 
 
 @dataclass(frozen=True)
@@ -179,8 +210,10 @@ def _normalise(spec: Field, value: object, config: Config, earlier: Mapping[str,
         if spec.choices_from == "departments" and organ is not None:
             return None, _Problem("department_not_in_organ", {"value": text, "organ": organ, "choices": "、".join(choices)})
         return None, _Problem("invalid_choice", {"value": text, "choices": "、".join(choices)})
-    if spec.id == "record_id" and not RECORD_ID.fullmatch(text):
-        return None, _Problem("invalid_record_id", {"value": text})
+    if spec.id == "record_id":
+        if not RECORD_ID.fullmatch(text):
+            return None, _Problem("invalid_record_id", {"value": text})
+        text = text.upper()  # r7-0001 and R7-0001 are one record
     if spec.max_length is not None and len(text) > spec.max_length:
         return text, _Problem("too_long", {"length": len(text), "limit": spec.max_length})
     return text, None
@@ -237,18 +270,31 @@ def future_dates(values: Mapping[str, Any], cells: Mapping[str, str], as_of: dt.
     ]
 
 
+def _lead_division_check(values: Mapping[str, Any], cells: Mapping[str, str], config: Config) -> list[Finding]:
+    """The 主管課 written should be the one the configuration gives for the department."""
+    written = values.get("lead_division")
+    expected = config.lead_division(values.get("organ", ""), values.get("department", ""))
+    if written and expected and "".join(written.split()) != "".join(expected.split()):
+        return [make_finding("lead_division_unexpected", field="lead_division", cell=cells["lead_division"],
+                             value=written, department=values.get("department"), expected=expected)]
+    return []
+
+
 def _exclusion_findings(values: Mapping[str, Any], cells: Mapping[str, str], exclusions: list[str], config: Config) -> list[Finding]:
     """An exclusion that applies is noted; one that seems to apply but was not ticked is a warning."""
     if exclusions:
         reasons = "、".join(EXCLUSION_LABELS_JA[r] for r in exclusions)
         first = next(f for f, r in EXCLUSION_FIELDS.items() if r == exclusions[0])
-        return [make_finding("exclusion_applies", field=first, cell=cells[first], reasons=reasons)]
+        findings = [make_finding("exclusion_applies", field=first, cell=cells[first], reasons=reasons)]
+        if values.get("supervisor_judgement") == APPLICABLE:
+            findings.append(make_finding("exclusion_with_judgement", field="supervisor_judgement", cell=cells["supervisor_judgement"]))
+        return findings
     findings = []
     hints = config.exclusion_hints
     for field_id, reason in EXCLUSION_FIELDS.items():
         if reason == "official_document" and values.get("method") != METHOD_DOCUMENT:
             continue
-        match = _first_keyword(values, getattr(hints, reason))
+        match = _first_keyword(values, getattr(hints, reason), HINT_FIELDS[reason])
         if match:
             source, keyword = match
             findings.append(
@@ -260,12 +306,12 @@ def _exclusion_findings(values: Mapping[str, Any], cells: Mapping[str, str], exc
     return findings
 
 
-def _first_keyword(values: Mapping[str, Any], keywords: tuple[str, ...]) -> tuple[str, str] | None:
-    """The first hint field whose text contains one of ``keywords``, and that keyword."""
+def _first_keyword(values: Mapping[str, Any], keywords: tuple[str, ...], fields: tuple[str, ...]) -> tuple[str, str] | None:
+    """The first of ``fields`` whose text contains one of ``keywords``, and that keyword."""
     pattern = _keyword_pattern(keywords)
     if pattern is None:
         return None
-    for field_id in HINT_FIELDS:
+    for field_id in fields:
         text = values.get(field_id)
         if isinstance(text, str) and (m := pattern.search(text)):
             return field_id, m.group(0)
@@ -280,7 +326,11 @@ def _keyword_pattern(keywords: tuple[str, ...]) -> re.Pattern | None:
 
 
 def _personal_data(values: Mapping[str, Any], cells: Mapping[str, str]) -> list[Finding]:
-    """Names, affiliations and contact data written into the fields that will be published."""
+    """Names, affiliations and contact data written into the fields that will be published.
+
+    A name or affiliation as written in the form is an error; a part of a name (a family
+    name alone) is a warning, since a short word may also be an ordinary one.
+    """
     findings = []
     identities = _identity_strings(values)
     for field_id in PUBLIC_TEXT_FIELDS:
@@ -288,26 +338,32 @@ def _personal_data(values: Mapping[str, Any], cells: Mapping[str, str]) -> list[
         if not isinstance(text, str):
             continue
         compact = "".join(text.split())
-        for kind, needle in identities:
+        for kind, needle, whole in identities:
             if needle in compact:
-                findings.append(make_finding("personal_data_in_public", field=field_id, cell=cells[field_id], kind=kind, found=needle))
+                code = "personal_data_in_public" if whole else "personal_data_suspected"
+                findings.append(make_finding(code, field=field_id, cell=cells[field_id], kind=kind, found=needle))
                 break
+        digits = _DIGIT_DASHES.sub("-", text)
         for kind, pattern in _PERSONAL_PATTERNS:
-            if m := pattern.search(text):
-                findings.append(make_finding("personal_data_in_public", field=field_id, cell=cells[field_id], kind=kind, found=m.group(0)))
+            if m := pattern.search(digits):
+                findings.append(make_finding("personal_data_in_public", field=field_id, cell=cells[field_id], kind=kind, found=m.group(0).strip()))
     return findings
 
 
-def _identity_strings(values: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """The names and affiliations of the form, whole and (for names) by family/given part."""
-    found = []
+def _identity_strings(values: Mapping[str, Any]) -> list[tuple[str, str, bool]]:
+    """(kind, text, whole) for the names and affiliations of the form: each as written, the
+    affiliation also without its legal form, and each part of a name written with a space."""
+    found: list[tuple[str, str, bool]] = []
     for field_id in PRIVATE_IDENTITY_FIELDS:
         text = values.get(field_id)
-        if not isinstance(text, str):
+        if not isinstance(text, str) or text in PLACEHOLDERS:
             continue
         kind = FIELD_BY_ID[field_id].label
-        found.append((kind, "".join(text.split())))
+        found.append((kind, "".join(text.split()), True))
+        if field_id == "requester_affiliation":
+            found.append((kind, "".join(LEGAL_FORMS.sub(" ", text).split()), True))
         if field_id.endswith("_name"):
-            found += [(kind, part) for part in text.split() if len(part) >= 2]
+            found += [(kind, part, False) for part in text.split() if len(part) >= 2]
     # Longest first, so that the finding names the most specific match (the company, not a surname in it).
-    return sorted(((kind, needle) for kind, needle in found if len(needle) >= 2), key=lambda item: -len(item[1]))
+    usable = {(kind, needle, whole) for kind, needle, whole in found if len(needle) >= 2 and needle not in PLACEHOLDERS}
+    return sorted(usable, key=lambda item: (-len(item[1]), not item[2], item[0], item[1]))

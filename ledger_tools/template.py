@@ -35,7 +35,9 @@ from ledger_tools.config import Config
 from ledger_tools.fields import (
     APPLICABLE,
     FIELDS,
+    LATER_STAGE_FIELD_IDS,
     NOT_APPLICABLE,
+    STAGE_G_FIELD_IDS,
     SECTIONS,
     TEMPLATE_VERSION,
     TEMPLATE_VERSION_NAME,
@@ -119,8 +121,8 @@ LAST_FORM_ROW: int = FORM_ROWS[-1].row
 PRINT_AREA = f"A1:{INPUT_LAST_COL}{LAST_FORM_ROW}"
 
 
-def field_cells(config: Config | None = None) -> dict[str, str]:
-    """Field id -> "A1" cell of its input on the form sheet (the layout does not depend on ``config``)."""
+def field_cells() -> dict[str, str]:
+    """Field id -> "A1" cell of its input on the form sheet."""
     return dict(FIELD_CELLS)
 
 
@@ -145,14 +147,15 @@ def department_list_name(organ_index: int) -> str:
     return f"departments_{organ_index}"
 
 
-def _organ_field() -> Field | None:
+def organ_field() -> Field | None:
+    """The field whose choice the department list depends on."""
     return next((f for f in FIELDS if f.choices_from == "organs"), None)
 
 
 def write_choice_lists(wb: Workbook, ws: Worksheet, config: Config) -> None:
     """One column per choice field, then one column of departments per organ; each a defined name."""
     columns: list[tuple[str, str, Sequence[str]]] = [
-        (choice_list_name(f), f.label, f.allowed_values(config)) for f in FIELDS if f.is_choice
+        (choice_list_name(f), f.label, f.allowed_values(config)) for f in FIELDS if f.has_list
     ]
     columns += [
         (department_list_name(i), organ, config.departments_by_organ[organ])
@@ -208,9 +211,9 @@ def requirement_condition(req: Requirement) -> str | None:
     if req.need is Need.DECIDED:
         return _equals_any("supervisor_judgement", (APPLICABLE, NOT_APPLICABLE))
     if req.need is Need.LATER_STAGE:
-        return _any_filled(f.id for f in FIELDS if f.section in "FG" and f.id != "supervisor_judgement")
+        return _any_filled(LATER_STAGE_FIELD_IDS)
     if req.need is Need.STAGE_G:
-        return _any_filled(f.id for f in fields_of("G"))
+        return _any_filled(STAGE_G_FIELD_IDS)
     if req.need is Need.PUBLICATION:
         parts = [_equals_any("supervisor_judgement", (APPLICABLE,)), f"NOT({_is_empty('shared_with_general_affairs_date')})"]
         if req.when_field:
@@ -283,7 +286,7 @@ def input_validation(f: Field, config: Config, target: str | None = None, organ_
     """
     requirement = f"（{f.requirement_text()}）"
     error = ""
-    if f.choices_from == "departments" and (organ := _organ_field()):
+    if f.choices_from == "departments" and (organ := organ_field()):
         fallback = choice_list_name(f)
         formula = (f'INDIRECT(IFERROR("departments_"&MATCH({organ_ref or _ref(organ.id)},{choice_list_name(organ)},0),'
                    f'"{fallback}"))')
@@ -294,6 +297,10 @@ def input_validation(f: Field, config: Config, target: str | None = None, organ_
         dv = DataValidation(type="list", formula1=choice_list_name(f), allow_blank=True)
         error = f"「{f.label}」は一覧から選択してください。"
         hint = f.hint or "一覧から選択してください"
+    elif f.suggestions_from:
+        dv = DataValidation(type="list", formula1=choice_list_name(f), allow_blank=True)
+        error = f"「{f.label}」の一覧にない値です。このまま入力するときは「はい」を選んでください。"
+        hint = f.hint
     elif f.max_length:
         dv = DataValidation(type="textLength", operator="lessThanOrEqual", formula1=str(f.max_length), allow_blank=True)
         error = f"「{f.label}」は{f.max_length}文字以内で入力してください。"
@@ -309,7 +316,7 @@ def input_validation(f: Field, config: Config, target: str | None = None, organ_
     if error:
         dv.errorTitle = _clip("入力できない値です", ERROR_TITLE_MAX)
         dv.error = _clip(error, ERROR_MAX)
-        dv.errorStyle = "stop"
+        dv.errorStyle = "warning" if f.suggestions_from else "stop"
         dv.showErrorMessage = True
     dv.add(target or input_range(f.id))
     return dv
@@ -490,6 +497,8 @@ def _choices_text(f: Field, config: Config) -> str:
         return "／".join(f"{organ}: {'、'.join(deps)}" for organ, deps in config.departments_by_organ.items())
     if f.is_choice:
         return "、".join(f.allowed_values(config))
+    if f.suggestions_from:
+        return "一覧から選択又は直接入力: " + "、".join(f.allowed_values(config))
     text = f.hint
     if f.max_length and str(f.max_length) not in text:
         text = f"{text}（{f.max_length}文字以内）" if text else f"{f.max_length}文字以内"

@@ -29,7 +29,6 @@ def validate_records(path: Path, context: RuleContext, data: bytes | None = None
     try:
         raw = read_workbook(Path(path), context.config.limits, data)
         check_version(raw.template_version)
-        reports = [evaluate(shown, record, context) for record in raw.records]
     except Unreadable as e:
         return [FileReport(shown, Status.UNREADABLE, findings=[make_finding(e.code, detail=e.detail)])]
     except VersionMismatch as e:
@@ -37,13 +36,26 @@ def validate_records(path: Path, context: RuleContext, data: bytes | None = None
     except Exception as e:  # a bug must not cost the rest of the batch
         detail = f"{type(e).__name__}: {e}"
         return [FileReport(shown, Status.UNREADABLE, findings=[make_finding("unreadable_unexpected", detail=detail)])]
-    if not reports:
+    if not raw.records:
         return [FileReport(shown, Status.SKIPPED, sha256=raw.sha256, findings=[make_finding("skipped_empty_list")])]
+    file_notes = [make_finding("macro_not_run")] if raw.has_macros else []
+    file_notes += [make_finding("sheet_copied", detail=sheet) for sheet in raw.copied_sheets]
+    reports = [_evaluate_record(shown, record, context) for record in raw.records]
     for report in reports:
         report.sha256 = raw.sha256
-        if raw.has_macros:
-            report.findings.insert(0, make_finding("macro_not_run"))
+        if file_notes:
+            report.findings[:0] = file_notes
+            report.status = status_for(report.findings, report.exclusions, report.values.get("supervisor_judgement"))
     return reports
+
+
+def _evaluate_record(shown: str, record, context: RuleContext) -> FileReport:
+    """One record's report; an unexpected failure costs that record only, not its file's other rows."""
+    try:
+        return evaluate(shown, record, context)
+    except Exception as e:  # a bug must not cost the other rows
+        finding = make_finding("unreadable_unexpected", detail=f"{type(e).__name__}: {e}")
+        return FileReport(shown, Status.UNREADABLE, row=record.row, findings=[finding])
 
 
 def apply_reference_date(report: FileReport, as_of: dt.date) -> None:
@@ -59,10 +71,14 @@ def validate_file(path: Path, context: RuleContext, data: bytes | None = None) -
     return validate_records(path, context, data)[0]
 
 
-def validate_paths(paths: Iterable[Path], config: Config, as_of: dt.date | None = None) -> ValidationReport:
-    """Validate every file under ``paths`` (folders recursively) and compare them by record_id."""
+def validate_paths(paths: Iterable[Path], config: Config, as_of: dt.date | None = None, exclude: Iterable[Path] = ()) -> ValidationReport:
+    """Validate every file under ``paths`` (folders recursively) and compare them by record_id.
+
+    ``exclude``: files not to look at (the report being written into the same folder)."""
     context = RuleContext(config, as_of or dt.date.today())
-    report = ValidationReport([r for path in iter_candidate_files(paths) for r in validate_records(path, context)])
+    excluded = {Path(p).resolve() for p in exclude}
+    files = [p for p in iter_candidate_files(paths) if Path(p).resolve() not in excluded]
+    report = ValidationReport([r for path in files for r in validate_records(path, context)])
     cross_check(report.files)
     return report
 

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger_tools.dates import DateProblem, FiscalYear, normalise_text, parse_date, parse_time, to_wareki
+from ledger_tools.dates import MIN_PLAUSIBLE_DATE, DateProblem, FiscalYear, normalise_text, parse_date, parse_time, to_wareki
 
 
 @pytest.mark.parametrize(
@@ -63,7 +63,7 @@ def test_fiscal_years_and_their_names():
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.dates(min_value=dt.date(1926, 12, 25), max_value=dt.date(2100, 12, 31)))
+@given(st.dates(min_value=MIN_PLAUSIBLE_DATE, max_value=dt.date(2100, 12, 31)))
 def test_any_wareki_date_reads_back_in_every_written_form(day):
     assert parse_date(to_wareki(day)) == day
     assert parse_date(to_wareki(day, letter=True)) == day
@@ -84,3 +84,14 @@ def test_text_normalisation_is_trimmed_folded_and_idempotent(text):
 @given(st.text(alphabet="０１２３４５６７８９ＡＢＣａｂｃ　", max_size=20))
 def test_full_width_letters_and_digits_become_half_width(text):
     assert all(ord(ch) < 128 for ch in normalise_text(text))
+
+
+@pytest.mark.parametrize("value", [2025, 14, dt.date(1905, 7, 17), "昭和20年8月15日"])
+def test_dates_nobody_meant_are_refused(value):
+    with pytest.raises(DateProblem) as caught:
+        parse_date(value)
+    assert caught.value.code == "invalid_date"
+
+
+def test_control_characters_are_dropped():
+    assert normalise_text("a\x01b\x7f c") == "ab c"

@@ -102,3 +102,30 @@ def test_rows_and_forms_are_compared_across_files(tmp_path, write_workbook, conf
     by_path = {(Path(r.path).name, r.row): r for r in report.files}
     assert [f.code for f in by_path[("form.xlsx", None)].findings] == ["superseded"]
     assert "list.xlsx 3行目" in by_path[("form.xlsx", None)].findings[0].message
+
+
+def test_cells_outside_the_field_columns_never_make_a_record(validate_list):
+    def memo_column(ws):
+        last = len(FIELDS) + 2
+        for row in range(3, 9):
+            ws.cell(row=row, column=last).value = "メモ"
+        ws.cell(row=5, column=1).value = "\u3000"
+
+    reports = validate_list([recorded_values(record_id="A")], transform=memo_column)
+    assert [(r.row, r.record_id, r.status) for r in reports] == [(3, "A", Status.OK)]
+
+
+def test_a_deleted_label_row_loses_no_record(validate_list):
+    reports = validate_list([recorded_values(record_id="A"), recorded_values(record_id="B")], transform=lambda ws: ws.delete_rows(2))
+    assert [(r.row, r.record_id) for r in reports] == [(2, "A"), (3, "B")]
+
+
+def test_a_duplicated_column_is_reported(validate_list):
+    def duplicate_place(ws):
+        column = [f.id for f in FIELDS].index("place") + 1
+        extra = len(FIELDS) + 1
+        for row in range(1, 4):
+            ws.cell(row=row, column=extra).value = ws.cell(row=row, column=column).value
+
+    reports = validate_list([recorded_values()], transform=duplicate_place)
+    assert [(r.status, r.findings[0].code) for r in reports] == [(Status.UNREADABLE, "unreadable_list_duplicate_columns")]

@@ -214,3 +214,63 @@ def test_validation_never_modifies_the_input_file(write_workbook, config):
     before = (hashlib.sha256(path.read_bytes()).hexdigest(), os.stat(path).st_mtime_ns)
     validate_file(path, RuleContext(config, AS_OF))
     assert (hashlib.sha256(path.read_bytes()).hexdigest(), os.stat(path).st_mtime_ns) == before
+
+
+def test_a_stray_cell_far_away_is_refused_before_reading(check, good_bytes):
+    """calamine makes a dense grid of the used range: XFD1048576 would need hundreds of GB."""
+    def stray_cell(xml: bytes) -> bytes:
+        return xml.replace(b"</sheetData>", b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row></sheetData>')
+
+    report = check("stray.xlsx", rewrite(good_bytes, "xl/worksheets/sheet1.xml", stray_cell))
+    assert codes(report) == [("unreadable_too_large", None)]
+    assert "XFD1048576" in report.findings[0].message
+
+
+def test_an_empty_formula_result_is_an_empty_value_and_an_error_value_is_named(check, good_bytes):
+    title, place = CELLS["staff_title"], CELLS["place"]
+
+    def formulas(xml: bytes) -> bytes:
+        xml = re.sub(rf'<c r="{title}"[^>]*?(/>|>.*?</c>)'.encode(), f'<c r="{title}" t="str"><f>IF(1=1,"","x")</f><v></v></c>'.encode(), xml, count=1, flags=re.S)
+        return re.sub(rf'<c r="{place}"[^>]*?(/>|>.*?</c>)'.encode(), f'<c r="{place}" t="e"><f>1/0</f><v>#DIV/0!</v></c>'.encode(), xml, count=1, flags=re.S)
+
+    report = check("formulas.xlsx", rewrite(good_bytes, "xl/worksheets/sheet1.xml", formulas))
+    assert codes(report) == [("formula_error", "place")]
+    assert "#DIV/0!" in report.findings[0].message
+
+
+def test_corrupt_compressed_data_is_reported_as_a_damaged_file(check, good_bytes):
+    with zipfile.ZipFile(io.BytesIO(good_bytes)) as z:
+        info = z.getinfo("xl/workbook.xml")
+        offset = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    damaged = bytearray(good_bytes)
+    damaged[offset + 5:offset + 25] = b"\xff" * 20
+    report = check("damaged.xlsx", bytes(damaged))
+    assert report.status is Status.UNREADABLE
+    assert codes(report)[0][0] in ("unreadable_corrupt", "unreadable_xml")
+
+
+def test_a_copied_form_sheet_is_an_error_not_a_silently_lost_record(check, good_bytes):
+    def sheet_scoped_copy(xml: bytes) -> bytes:
+        return xml.replace(b"</definedNames>", "<definedName name=\"record_id\" localSheetId=\"1\">'記入要領'!$C$4</definedName></definedNames>".encode())
+
+    report = check("copied.xlsx", rewrite(good_bytes, "xl/workbook.xml", sheet_scoped_copy))
+    assert ("sheet_copied", None) in codes(report)
+    assert report.status is Status.INVALID
+
+
+def test_one_failing_record_costs_only_itself(tmp_path, config, monkeypatch):
+    from ledger_tools import validation
+    from ledger_tools.list_template import list_template_bytes
+
+    path = tmp_path / "list.xlsx"
+    path.write_bytes(list_template_bytes(config, [recorded_values(record_id="A"), recorded_values(record_id="B")]))
+    real = validation.evaluate
+
+    def fail_on_b(shown, record, context):
+        if record.values.get("record_id") == "B":
+            raise RuntimeError("boom")
+        return real(shown, record, context)
+
+    monkeypatch.setattr(validation, "evaluate", fail_on_b)
+    reports = validation.validate_records(path, RuleContext(config, AS_OF))
+    assert [(r.row, r.status) for r in reports] == [(3, Status.OK), (4, Status.UNREADABLE)]

@@ -3,7 +3,7 @@
 import pytest
 
 from ledger_tools import reference
-from ledger_tools.findings import CODES, Status
+from ledger_tools.findings import CODES
 from ledger_tools.samples import SAMPLE_INBOX, filled_workbook_bytes, sample_records
 from ledger_tools.validation import validate_paths
 

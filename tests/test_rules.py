@@ -168,9 +168,12 @@ def test_publication_fields_are_warned_when_shared_with_general_affairs(validate
     ("summary", "kind"),
     [
         ("山田建設株式会社から予定価格を問われた。", "相手方の所属（会社・団体等）"),
-        ("山田氏から予定価格を問われた。", "相手方の氏名"),
-        ("県庁職員が対応した。", "職員氏名"),
+        ("山田建設の担当者から予定価格を問われた。", "相手方の所属（会社・団体等）"),
+        ("山田太郎氏から予定価格を問われた。", "相手方の氏名"),
         ("連絡先 03-1234-5678 の事業者から。", "電話番号"),
+        ("連絡先 090ー1234ー5678 の事業者から。", "電話番号"),
+        ("連絡先 (03)1234-5678 の事業者から。", "電話番号"),
+        ("連絡先 090 1234 5678 の事業者から。", "電話番号"),
         ("連絡先 09012345678 の事業者から。", "電話番号"),
         ("taro@example.co.jp から依頼があった。", "メールアドレス"),
         ("〒100-0001 の事業者から。", "郵便番号"),
@@ -183,6 +186,48 @@ def test_personal_data_in_the_public_summary_is_an_error_naming_what_was_found(v
     assert codes(report) == [("personal_data_in_public", "public_summary")]
     assert kind in report.findings[0].message
     assert report.status is Status.INVALID
+
+
+def test_a_part_of_a_name_is_a_warning_since_it_may_be_an_ordinary_word(validate_values):
+    report = validate_values(complete_values(public_summary="山田氏から予定価格を問われた。"))
+    assert (report.status, codes(report)) == (Status.OK, [("personal_data_suspected", "public_summary")])
+
+
+@pytest.mark.parametrize(
+    "summary",
+    ["2025-06-10に1,234,567円の工事について依頼があった。", "工事番号100-2025の入札に関する依頼。", "第123-4567号の許可に関する依頼。",
+     "令和7年度の補助金の交付を急ぐよう求められた。"],
+)
+def test_ordinary_summaries_raise_nothing(validate_values, summary):
+    assert codes(validate_values(complete_values(public_summary=summary))) == []
+
+
+def test_placeholder_affiliations_are_not_names(validate_values):
+    report = validate_values(complete_values(requester_affiliation="なし", public_summary="対応の必要はなしと判断した。"))
+    assert codes(report) == []
+
+
+def test_a_cell_holding_only_spaces_is_empty(validate_values):
+    report = validate_values(recorded_values(staff_title="\u3000", received_time="\u3000", judgement_date=" "))
+    assert (report.status, codes(report)) == (Status.OK, [])
+    report = validate_values(recorded_values(method="\u3000"))
+    assert codes(report) == [("required_missing", "method")]
+
+
+def test_an_excluded_record_judged_applicable_is_a_contradiction_to_check(validate_values):
+    report = validate_values(complete_values(excl_minuted_meeting="該当する"))
+    assert report.status is Status.EXCLUDED
+    assert ("exclusion_with_judgement", "supervisor_judgement") in codes(report)
+
+
+@pytest.mark.parametrize("place", ["○○建設業協議会の事務所", "非公開の応接室"])
+def test_words_that_only_contain_a_hint_raise_no_warning(validate_values, place):
+    assert codes(validate_values(recorded_values(place=place))) == []
+
+
+def test_a_council_member_is_not_a_public_venue(validate_values):
+    report = validate_values(recorded_values(requester_category="議員", requester_affiliation="○○県議会"))
+    assert codes(report) == []
 
 
 def test_public_text_over_200_characters_is_an_error(validate_values):
@@ -198,6 +243,18 @@ def test_record_ids_outside_the_format_are_refused(validate_values, record_id):
 
 def test_record_id_is_normalised(validate_values):
     assert validate_values(recorded_values(record_id=" Ｒ７－００１ ")).record_id == "R7-001"
+    assert validate_values(recorded_values(record_id="r7-001")).record_id == "R7-001"
+
+
+@pytest.mark.parametrize("typed", ["2025年6月10日（火）", "2025/6/10 9:30", "R7.6.10(火)"])
+def test_dates_with_a_weekday_or_a_time_are_read(validate_values, typed):
+    assert validate_values(recorded_values(received_date=typed)).values["received_date"] == dt.date(2025, 6, 10)
+
+
+@pytest.mark.parametrize("typed", [2025, "2025", 14])
+def test_a_bare_number_is_not_taken_for_a_date(validate_values, typed):
+    report = validate_values(recorded_values(received_date=typed))
+    assert codes(report) == [("invalid_date", "received_date")]
 
 
 def test_a_time_that_cannot_be_read(validate_values):
@@ -207,3 +264,9 @@ def test_a_time_that_cannot_be_read(validate_values):
 
 def test_a_number_typed_in_a_text_field_reads_as_text(validate_values):
     assert validate_values(recorded_values(record_id=2025001)).record_id == "2025001"
+
+
+def test_a_lead_division_other_than_the_configured_one_is_a_warning(validate_values):
+    report = validate_values(complete_values(lead_division="総務部総務課"))
+    assert (report.status, codes(report)) == (Status.OK, [("lead_division_unexpected", "lead_division")])
+    assert "県土整備部監理課" in report.findings[0].message

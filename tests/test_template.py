@@ -313,3 +313,9 @@ def test_other_organs_change_the_dropdowns(tmp_path):
     assert name_values(wb, "departments_2") == ("水道局",)
     assert "departments_3" not in wb.defined_names
     assert "市長部局" in guide_text(wb)
+
+
+def test_the_lead_division_offers_the_configured_ones_but_accepts_others(wb, form, config):
+    dv = next(dv for dv in form.data_validations.dataValidation if cell_of("lead_division") in str(dv.sqref))
+    assert (dv.type, dv.formula1, dv.errorStyle) == ("list", "choices_lead_division", "warning")
+    assert name_values(wb, "choices_lead_division") == config.lead_divisions
