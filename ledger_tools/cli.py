@@ -64,24 +64,43 @@ def cmd_validate(args: argparse.Namespace) -> int:
     missing = [str(p) for p in args.paths if not p.exists()]
     if missing:
         raise UsageError("見つからないパスがあります: " + "、".join(missing))
-    report = validate_paths(args.paths, _load_config(args.config), args.as_of)
-    print(render_json(report) if args.format == "json" else render_text(report), end="")
+    exclude = [args.report] if args.report else []  # a report saved in the folder is not a submission
+    report = validate_paths(args.paths, _load_config(args.config), args.as_of, exclude=exclude)
+    if args.format == "json":
+        _print_utf8(render_json(report))  # JSON is for programs: UTF-8 whatever the console's encoding
+    else:
+        print(render_text(report), end="")
     if args.report:
         from ledger_tools.reporting import write_excel_report
 
-        write_excel_report(report, args.report)
+        try:
+            write_excel_report(report, args.report)
+        except OSError as e:
+            raise UsageError(f"指摘事項の一覧を書き出せません（{args.report}）: {e.strerror or e}。Excelで開いていれば閉じてください。") from None
         if args.format == "text":
             print(f"指摘事項の一覧を書き出しました: {args.report}")
     return EXIT_PROBLEMS if report.has_failures else EXIT_OK
+
+
+def _print_utf8(text: str) -> None:
+    stream = getattr(sys.stdout, "buffer", None)
+    if stream is None:  # replaced by a text-only stream (tests)
+        print(text, end="")
+        return
+    sys.stdout.flush()
+    stream.write(text.encode("utf-8"))
+    stream.flush()
 
 
 def cmd_aggregate(args: argparse.Namespace) -> int:
     """Aggregate the inbox into DIR: the master ledger, the monthly state, the archive.
 
     Writes DIR/台帳.xlsx, DIR/台帳.csv, DIR/ledger.json and DIR/月次状況_YYYY-MM.xlsx / .html, keeps
-    every accepted file version in DIR/archive/ and the history in DIR/manifest.sqlite. Files
-    that left the inbox stay in the ledger (原本なし). A run on a DIR that another run is writing
-    waits --wait seconds, then stops with exit code 2.
+    every accepted file version in DIR/archive/ and the history in DIR/manifest.sqlite. A file
+    saved again replaces what it held before (also another record id, or rows removed from a
+    list). Files that left the inbox stay in the ledger (原本なし) until they come back, a new
+    version of the same record replaces them, or `forget` retires them. A run on a DIR that
+    another run is writing waits --wait seconds, then stops with exit code 2.
     Example: ledger-tools aggregate 提出フォルダ --out 集計 --month 2026-11
     """
     from ledger_tools.aggregation import AggregationError, aggregate
@@ -99,25 +118,49 @@ def cmd_aggregate(args: argparse.Namespace) -> int:
     return EXIT_PROBLEMS if result.has_failures else EXIT_OK
 
 
-def cmd_publish(args: argparse.Namespace) -> int:
-    """Publish a fiscal year from the ledger that aggregate left in DIR.
+def cmd_forget(args: argparse.Namespace) -> int:
+    """Retire a record whose file has left the inbox (原本なし), with a reason for the history.
 
-    Writes the page, its stylesheet and the two CSV files to DIR/publication/<FY>/ (what goes on
-    the website) and the internal reconciliation report DIR/公表照合表_<FY>.csv. Refuses
-    (exit 1) while a 該当 record of the year is held back, unless --allow-pending is given.
-    Example: ledger-tools publish 集計 --fiscal-year R7
+    Only the versions that the last aggregate kept from the archive (原本なし) are retired; a
+    record whose file is still in the inbox is refused (exit code 2). The next aggregate drops
+    them from the ledger and logs 取消 with the reason; they are never brought back again (the
+    archived copies stay). --path picks one file when the record was at several places.
+    Exit codes: 0 retired, 2 refused or usage error.
+    Example: ledger-tools forget 集計 R7-0012 --reason "誤って提出された試験用のファイル" --path 県土整備部/R7-0012.xlsx
     """
+    from ledger_tools.aggregation import AggregationError, forget
+
+    options = {"lock_wait": args.wait} if args.wait is not None else {}
+    try:
+        retired = forget(args.dir, args.record_id, args.reason, args.path, **options)
+    except AggregationError as e:
+        raise UsageError(str(e)) from None
+    print(f"整理番号「{args.record_id}」の原本なしの記録を{len(retired)}件取り消しました（理由: {' '.join(args.reason.split())}）:")
+    for location in retired:
+        print(f"  {location}")
+    print("次に aggregate を実行すると台帳から除かれ、処理履歴に「取消」として記録されます。")
+    return EXIT_OK
+
+
+def _fiscal_year_and_config(args: argparse.Namespace):
+    """The --fiscal-year (2025, R7, 令和7) and --config of publish and run."""
     from ledger_tools.dates import FiscalYear
-    from ledger_tools.ledger import LedgerError
-    from ledger_tools.publication import PublicationError, PublicationRefused, publish
 
     try:
         fiscal_year = FiscalYear.parse(args.fiscal_year)
     except ValueError as e:
         raise UsageError(str(e)) from None
-    config = _load_config(args.config)
+    return fiscal_year, _load_config(args.config)
+
+
+def _publish_year(directory: Path, fiscal_year, config, args: argparse.Namespace) -> int:
+    """The publish step of publish and run: print the summary (0), or why publishing was refused (1)."""
+    from ledger_tools.ledger import LedgerError
+    from ledger_tools.publication import PublicationError, PublicationRefused, publish
+
+    options = {"lock_wait": args.wait} if args.wait is not None else {}
     try:
-        result = publish(args.dir, config, fiscal_year, allow_pending=args.allow_pending)
+        result = publish(directory, config, fiscal_year, allow_pending=args.allow_pending, **options)
     except PublicationRefused as e:
         print(f"ledger-tools: {e}", file=sys.stderr)
         return EXIT_PROBLEMS
@@ -127,39 +170,44 @@ def cmd_publish(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_publish(args: argparse.Namespace) -> int:
+    """Publish a fiscal year from the ledger that aggregate left in DIR.
+
+    Writes the page, its stylesheet and the two CSV files to DIR/publication/<FY>/ (what goes on
+    the website; the folder is replaced as a whole) and the internal reconciliation report
+    DIR/公表照合表_<FY>.csv. Refuses (exit 1) while a 該当 record of the year, or an unreadable
+    file, is held back, unless --allow-pending is given. While an aggregation or another
+    publication uses DIR, waits --wait seconds, then stops with exit code 2.
+    Example: ledger-tools publish 集計 --fiscal-year R7
+    """
+    fiscal_year, config = _fiscal_year_and_config(args)
+    return _publish_year(args.dir, fiscal_year, config, args)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Aggregate the inbox into DIR, then publish the fiscal year: the yearly job in one go.
 
     Exit code 1 when a file is invalid or unreadable (the page is still written when no 該当
-    record of the year is held back) or when publishing was refused.
+    record of the year is held back) or when publishing was refused; 2 for a usage error or
+    when another run uses DIR for more than --wait seconds.
     Example: ledger-tools run samples/inbox --fiscal-year R7 --out output
     """
     from ledger_tools.aggregation import AggregationError, aggregate
-    from ledger_tools.dates import FiscalYear
-    from ledger_tools.publication import PublicationError, PublicationRefused, check_fiscal_year, publish_ledger
+    from ledger_tools.monthly import InvalidMonth
+    from ledger_tools.publication import PublicationError, check_fiscal_year
 
-    try:
-        fiscal_year = FiscalYear.parse(args.fiscal_year)
-    except ValueError as e:
-        raise UsageError(str(e)) from None
-    config = _load_config(args.config)
+    fiscal_year, config = _fiscal_year_and_config(args)
     as_of = args.as_of or dt.date.today()
+    options = {"lock_wait": args.wait} if args.wait is not None else {}
     try:
         check_fiscal_year(fiscal_year, config, as_of)
-        aggregated = aggregate(args.inbox, args.out, config, as_of)
-    except (PublicationError, AggregationError) as e:
+        aggregated = aggregate(args.inbox, args.out, config, as_of, args.month, **options)
+    except (PublicationError, AggregationError, InvalidMonth) as e:
         raise UsageError(str(e)) from None
     print(aggregated.summary_text().rstrip("\n"))
     print()
-    try:
-        result = publish_ledger(aggregated.ledger, args.out, config, fiscal_year, allow_pending=args.allow_pending)
-    except PublicationRefused as e:
-        print(f"ledger-tools: {e}", file=sys.stderr)
-        return EXIT_PROBLEMS
-    except PublicationError as e:
-        raise UsageError(str(e)) from None
-    print(result.summary_text(), end="")
-    return EXIT_PROBLEMS if aggregated.has_failures else EXIT_OK
+    published = _publish_year(args.out, fiscal_year, config, args)
+    return EXIT_PROBLEMS if published != EXIT_OK or aggregated.has_failures else EXIT_OK
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -214,19 +262,29 @@ def build_parser() -> argparse.ArgumentParser:
     aggregate_.add_argument("--workers", type=int, metavar="N", help="並列に読むプロセス数（既定: CPUの数）")
     aggregate_.add_argument("--wait", type=float, metavar="SECONDS", help="別の集計が DIR を使用中のとき待つ秒数（既定: 10、負の値: 終わるまで待つ）")
 
+    forget_ = command("forget", cmd_forget, "原本なしの記録を理由を付けて取り消す（次の aggregate で台帳から除く）")
+    forget_.add_argument("dir", type=Path, metavar="DIR", help="aggregate の --out に指定した集計フォルダ")
+    forget_.add_argument("record_id", metavar="RECORD_ID", help="取り消す記録の整理番号")
+    forget_.add_argument("--reason", required=True, metavar="TEXT", help="取り消す理由（処理履歴に残ります）")
+    forget_.add_argument("--path", metavar="P", help="記録があった場所（提出フォルダからの相対パス。台帳の「ソースファイル」）。複数の場所にあったとき1つに絞る")
+    forget_.add_argument("--wait", type=float, metavar="SECONDS", help="集計・公表が DIR を使用中のとき待つ秒数（既定: 10、負の値: 終わるまで待つ）")
+
     fiscal_year_help = "公表する年度: 2025、R7、令和7 のいずれの形でも（令和7年度 = 2025-04-01～2026-03-31）"
     pending_help = "公表できない該当の記録（総務課への共有前、公表用の概要なし、エラー等）を保留したまま公表する"
     publish = command("publish", cmd_publish, "台帳から年度の公表用ページとCSVを書き出す")
     publish.add_argument("dir", type=Path, metavar="DIR", help="aggregate が台帳（ledger.json）を書き出したフォルダ")
     publish.add_argument("--fiscal-year", required=True, metavar="FY", help=fiscal_year_help)
     publish.add_argument("--allow-pending", action="store_true", help=pending_help)
+    publish.add_argument("--wait", type=float, metavar="SECONDS", help="集計又は別の公表が DIR を使用中のとき待つ秒数（既定: 10、負の値: 終わるまで待つ）")
 
     run = command("run", cmd_run, "集計と公表をまとめて行う（aggregate + publish）")
     run.add_argument("inbox", type=Path, metavar="INBOX", help="提出ファイルの受付フォルダ（サブフォルダも読む）")
     run.add_argument("--fiscal-year", required=True, metavar="FY", help=fiscal_year_help)
     run.add_argument("--out", type=Path, required=True, metavar="DIR", help="台帳・集計・公表を書き出すフォルダ")
     run.add_argument("--as-of", type=_date_option, metavar="YYYY-MM-DD", help="基準日（未来の日付・遅延の判定。既定: 今日）")
+    run.add_argument("--month", metavar="YYYY-MM", help="月次状況の月（既定: 基準日の月）")
     run.add_argument("--allow-pending", action="store_true", help=pending_help)
+    run.add_argument("--wait", type=float, metavar="SECONDS", help="別の集計・公表が DIR を使用中のとき待つ秒数（既定: 10、負の値: 終わるまで待つ）")
 
     import_ = command("import", cmd_import, "既存の記録簿（CSV・Excel）を一覧形式の様式に変換する")
     import_.add_argument("source", type=Path, metavar="LEGACY", help="既存の記録簿（.csv: UTF-8 又は CP932、又は .xlsx / .xls）")

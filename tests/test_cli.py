@@ -107,3 +107,47 @@ def test_template_command_writes_the_form(tmp_path):
     from ledger_tools.template import template_bytes
 
     assert out.read_bytes() == template_bytes(load_config())
+
+
+def test_json_is_utf8_even_on_a_cp932_console(tmp_path, write_workbook):
+    write_workbook(recorded_values(), name="髙橋①.xlsx")
+    result = run_cli("validate", str(tmp_path), "--format", "json", "--as-of", AS_OF.isoformat(), env_extra={"PYTHONIOENCODING": "cp932"})
+    assert result.returncode == 0
+    assert json.loads(result.stdout.decode("utf-8"))["files"][0]["path"].endswith("髙橋①.xlsx")
+
+
+def test_a_report_saved_into_the_checked_folder_is_not_checked_next_time(tmp_path, write_workbook, capsys):
+    write_workbook(recorded_values(), name="a.xlsx")
+    report = tmp_path / "指摘事項.xlsx"
+    for _ in range(2):
+        assert main(["validate", str(tmp_path), "--report", str(report), "--as-of", AS_OF.isoformat()]) == 0
+    assert "1件のファイル" in capsys.readouterr().out
+
+
+def test_a_report_that_cannot_be_written_is_a_clear_error(tmp_path, write_workbook, capsys):
+    write_workbook(recorded_values(), name="a.xlsx")
+    (tmp_path / "out").mkdir()
+    assert main(["validate", str(tmp_path / "a.xlsx"), "--report", str(tmp_path / "out"), "--as-of", AS_OF.isoformat()]) == 2
+    assert "書き出せません" in capsys.readouterr().err
+
+
+def test_a_configuration_saved_with_a_bom_works_and_one_in_cp932_is_a_clear_error(tmp_path, write_workbook, capsys):
+    from ledger_tools.config import default_config_text
+
+    write_workbook(recorded_values(), name="a.xlsx")
+    with_bom = tmp_path / "bom.toml"
+    with_bom.write_bytes(default_config_text().encode("utf-8-sig"))
+    assert main(["validate", str(tmp_path / "a.xlsx"), "--config", str(with_bom), "--as-of", AS_OF.isoformat()]) == 0
+    in_cp932 = tmp_path / "cp932.toml"
+    in_cp932.write_bytes(default_config_text().encode("cp932", "replace"))
+    assert main(["validate", str(tmp_path / "a.xlsx"), "--config", str(in_cp932)]) == 2
+    assert "UTF-8" in capsys.readouterr().err
+
+
+def test_list_rows_are_shown_with_their_row(tmp_path, config, capsys):
+    from ledger_tools.list_template import list_template_bytes
+
+    (tmp_path / "一覧.xlsx").write_bytes(list_template_bytes(config, [recorded_values(record_id="A"), recorded_values(record_id="B", place=None)]))
+    main(["validate", str(tmp_path), "--as-of", AS_OF.isoformat()])
+    out = capsys.readouterr().out
+    assert "一覧.xlsx 4行目（整理番号 B" in out and "1件のファイル（2件の記録）" in out
