@@ -9,16 +9,26 @@ Under a lock on DIR, one run:
 1. lists INBOX; a file whose size and mtime are those of the last run keeps its hash, any
    other is read (stat → bytes → stat) and hashed; a hash with a cached single-file report is
    not parsed again, the rest is validated (on all cores for many files) and every readable
-   version is copied into ``DIR/archive/``; files that changed while read are tried once more;
-2. brings back from the archive each record that was in the last ledger but whose file has
-   left the inbox, unless a newer version of it is there (``source_missing``);
+   version is copied into ``DIR/archive/``; files that changed while read are tried once more.
+   Reports are made and cached without the reference date; the one rule that needs it (no
+   date in the future) is applied to every report of every run (cheap), so a new ``--as-of``
+   parses nothing again;
+2. decides what the last ledger's records become. A path present in the inbox replaces every
+   version held at it before (a form saved with another record id, a list with rows removed:
+   the user's correction; the old versions stay in the archive, the history says 置換 /
+   行の削除), except that a file which cannot be read right now (a copy in progress) keeps its
+   previous version current, flagged. A version whose path left the inbox is brought back from
+   the archive (``source_missing``) unless it moved (the same hash elsewhere), a version of the
+   same record (same ``IDENTITY_FIELDS``) at the same or a later stage is in the inbox, or a
+   user retired it (``forget``);
 3. runs ``validation.cross_check`` over all of them: a later stage supersedes, a copy is a
    duplicate, other facts under one record id are a conflict on both;
 4. writes ``ledger.json``, ``台帳.xlsx``, ``台帳.csv`` and the monthly state atomically, skipping
    any output whose inputs did not change, and commits the manifest (``archive.Manifest``).
 
 No output holds a wall-clock time: the same inbox, configuration and reference date give
-byte-identical files.
+byte-identical files. ``forget`` retires a record version whose file is gone (with a reason);
+the next run drops it and logs 取消.
 """
 
 from __future__ import annotations
@@ -29,6 +39,7 @@ import hashlib
 import json
 import os
 import sqlite3
+import unicodedata
 from collections import Counter
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -45,6 +56,7 @@ from ledger_tools.archive import (
     ManifestError,
     ManifestRow,
     RecordState,
+    Retirement,
     SeenFile,
     find_copy,
     keep_copy,
@@ -57,11 +69,11 @@ from ledger_tools.fields import STAGES
 from ledger_tools.findings import STATUS_LABELS_JA, FileReport, Status, make_finding, record_location
 from ledger_tools.intake import Examined, Progress, default_workers, examine, examine_all, inbox_files, pause, read_snapshot, relative_paths
 from ledger_tools.ledger import LEDGER_FILE, Ledger, LedgerEntry, LedgerError, load_ledger
-from ledger_tools.ledger_book import LEDGER_CSV, LEDGER_WORKBOOK, ledger_csv_bytes, ledger_workbook_bytes
+from ledger_tools.ledger_book import HISTORY_SHEET_LIMIT, LEDGER_CSV, LEDGER_WORKBOOK, ledger_csv_bytes, ledger_workbook_bytes
 from ledger_tools.monthly import MonthlyState, month_of, monthly_html, monthly_state, monthly_workbook_bytes, parse_month
 from ledger_tools.outputs import atomic_output
 from ledger_tools.rules import RuleContext
-from ledger_tools.validation import cross_check, validate_records
+from ledger_tools.validation import IDENTITY_FIELDS, apply_reference_date, cross_check, validate_records
 
 LOCK_FILE = ".lock"
 LOCK_WAIT_SECONDS = 10.0  # a second run on the same DIR waits this long, then refuses
@@ -92,11 +104,16 @@ class OutputInUse(AggregationError):
     """An output file could not be replaced (open in Excel, or no permission)."""
 
 
+class ForgetRefused(AggregationError):
+    """The record cannot be retired as asked (its file is still there, or nothing matches)."""
+
+
 class Disposition(StrEnum):
     """What became of a record version in this run."""
 
     LEDGER = "ledger"
     MISSING = "missing"  # its file left the inbox: kept in the ledger from the archive
+    KEPT = "kept"  # its file is there but cannot be read now (a copy in progress): the previous version stays
     SUPERSEDED = "superseded"  # a later stage of the same record is current
     DUPLICATE = "duplicate"  # the same content as another file: one record
 
@@ -104,10 +121,12 @@ class Disposition(StrEnum):
 DISPOSITION_LABELS = {
     Disposition.LEDGER: "台帳に登録",
     Disposition.MISSING: "原本なし（保管庫の写しで台帳に残す）",
+    Disposition.KEPT: "読み取れないため前回の版で台帳に残す",
     Disposition.SUPERSEDED: "後の段階の版に置換",
     Disposition.DUPLICATE: "重複（1件として扱う）",
 }
-CURRENT = (Disposition.LEDGER, Disposition.MISSING)
+CURRENT = (Disposition.LEDGER, Disposition.MISSING, Disposition.KEPT)
+PRESENT = (Disposition.LEDGER, Disposition.KEPT)  # current, and the file is in the inbox
 
 
 def monthly_file_names(month: str) -> tuple[str, str]:
@@ -125,7 +144,7 @@ class AggregationResult:
     summary: dict[str, int]  # status → count: ledger entries, and skipped files
     has_failures: bool  # an entry is invalid or unreadable
     conflicts: int  # record ids held by files with other facts
-    overdue: int  # steps past their deadline (monthly state)
+    overdue: int  # steps still to do past their deadline (monthly state; steps done late are listed apart)
     outputs: list[Path]
     entries: int = 0  # ledger entries
     files_read: int = 0  # inbox files examined (skipped ones not counted)
@@ -133,6 +152,8 @@ class AggregationResult:
     superseded: int = 0
     duplicates: int = 0
     source_missing: int = 0
+    unreadable_kept: int = 0  # entries shown from the previous version: their file cannot be read now
+    history_total: int = 0  # events in the whole history (the ledger workbook shows the latest HISTORY_SHEET_LIMIT)
     events: list[HistoryEvent] = field(default_factory=list)  # what changed since the last run
     _ledger: Ledger | None = field(default=None, repr=False)
 
@@ -159,10 +180,15 @@ class AggregationResult:
             f"台帳: {self.entries:,}件" + (f"（{statuses}）" if statuses else ""),
         ]
         if self.source_missing:
-            lines.append(f"  うち原本なし {self.source_missing:,}件（フォルダから消えたため保管庫の写しで残しています）")
+            lines.append(f"  うち原本なし {self.source_missing:,}件（フォルダから消えたため保管庫の写しで残しています。"
+                         "不要な記録は ledger-tools forget で理由を付けて取り消せます）")
+        if self.unreadable_kept:
+            lines.append(f"  うち読み取れないファイルの記録 {self.unreadable_kept:,}件（前回読み取った版で残しています。コピー中ならコピーが終わってから再実行してください）")
         lines.append(f"整理番号の競合: {self.conflicts:,}件、後の段階の版に置換: {self.superseded:,}件、重複ファイル: {self.duplicates:,}件")
         lines.append(f"期限を過ぎている手続: {self.overdue:,}件")
         lines.append(f"変更: {len(self.events):,}件（処理履歴に記録）" if self.events else "変更: なし")
+        if self.history_total > HISTORY_SHEET_LIMIT:
+            lines.append(f"処理履歴: 全{self.history_total:,}件のうち最新の{HISTORY_SHEET_LIMIT:,}件を {LEDGER_WORKBOOK} に載せています（全件は {MANIFEST_FILE} の history 表）")
         lines.append(f"出力先: {self.out_dir}")
         lines += [f"  {path.name}" for path in self.outputs]
         if self.has_failures:
@@ -170,7 +196,9 @@ class AggregationResult:
         return "\n".join(lines) + "\n"
 
 
-_OUTCOME_FACTS = ("summary", "has_failures", "conflicts", "overdue", "entries", "superseded", "duplicates", "source_missing")
+_OUTCOME_FACTS = (
+    "summary", "has_failures", "conflicts", "overdue", "entries", "superseded", "duplicates", "source_missing", "unreadable_kept", "history_total",
+)
 
 
 def aggregate(
@@ -189,6 +217,59 @@ def aggregate(
     month = month or month_of(as_of)
     parse_month(month)
     _check_folders(inbox, out_dir)
+    with _dir_lock(out_dir, lock_wait), _manifest_errors(out_dir):
+        _remove_stale_temporaries(out_dir)
+        with Manifest(out_dir / MANIFEST_FILE) as manifest:
+            run = _Run(inbox, out_dir, config, as_of, month, manifest, progress, workers or default_workers(), retry_delay)
+            return run.execute()
+
+
+def forget(out_dir: Path, record_id: str, reason: str, path: str | None = None, *, lock_wait: float = LOCK_WAIT_SECONDS) -> list[str]:
+    """Retire the versions of ``record_id`` that the last run kept only from the archive (原本なし).
+
+    For a record whose file is gone for good (a test file, the wrong one of a conflict, a row
+    deleted by mistake long ago): the retired versions are never brought back again; the next
+    ``aggregate`` drops them from the ledger and logs 取消 with ``reason``. ``path`` (relative to
+    the inbox, as the ledger's ソースファイル shows it, with or without the row of a list:
+    ``一覧.xlsx 12行目``) picks one place when the record was at several. Returns
+    the retired locations; raises ``ForgetRefused`` when the record's file is still in the inbox
+    (per the last run) or nothing matches.
+
+        forget(Path("集計"), "R7-0012", "重複して提出された誤りのファイル", path="県土整備部/R7-0012.xlsx")
+    """
+    out_dir = Path(out_dir)
+    record_id = unicodedata.normalize("NFKC", record_id).strip()  # as the form's record ids are read
+    reason = " ".join(reason.split())
+    if not reason:
+        raise ForgetRefused("取り消す理由を書いてください（--reason）。理由は処理履歴に残ります。")
+    if not (out_dir / MANIFEST_FILE).is_file():
+        raise AggregationError(f"集計フォルダ（{out_dir}）に処理記録（{MANIFEST_FILE}）がありません。aggregate の --out に指定したフォルダを指定してください。")
+    place = path.replace("\\", "/").strip().strip("/") if path else None
+    with _dir_lock(out_dir, lock_wait), _manifest_errors(out_dir), Manifest(out_dir / MANIFEST_FILE) as manifest:
+        versions = [s for s in manifest.record_states() if s.record_id == record_id and place in (None, s.path, location_of(s))]
+        retired = manifest.retirements()
+        missing = [s for s in versions if s.disposition == Disposition.MISSING and (s.path, s.row, s.sha256) not in retired]
+        if not missing:
+            where = f"（{place}）" if place else ""
+            if any(s.disposition == Disposition.MISSING for s in versions):
+                raise ForgetRefused(f"整理番号「{record_id}」{where}の原本なしの記録は取り消し済みです。次に aggregate を実行すると台帳から除かれます。")
+            present = [location_of(s) for s in versions if s.disposition in PRESENT]
+            if present:
+                raise ForgetRefused(
+                    f"整理番号「{record_id}」{where}のファイルは提出フォルダにあります（{'、'.join(present)}）。取り消せるのは原本なしの記録だけです。"
+                    "不要なファイルなら提出フォルダから削除して aggregate を実行してから取り消すか、ファイルの整理番号を直してください。"
+                )
+            raise ForgetRefused(
+                f"整理番号「{record_id}」{where}の原本なしの記録は、前回の集計の台帳にありません。"
+                f"{LEDGER_WORKBOOK} で整理番号とソースファイル（原本なし）を確認してください。"
+            )
+        manifest.retire(Retirement(s.path, s.row, s.sha256, s.record_id, reason) for s in missing)
+        return [location_of(s) for s in missing]
+
+
+@contextlib.contextmanager
+def _dir_lock(out_dir: Path, lock_wait: float):
+    """The lock on DIR (``DIR/.lock``) that aggregate, publish and forget take."""
     from filelock import FileLock, Timeout
 
     lock = FileLock(str(out_dir / LOCK_FILE))
@@ -202,17 +283,20 @@ def aggregate(
     except OSError as e:
         raise AggregationError(f"出力フォルダ（{out_dir}）に書き込めません: {e.strerror or e}") from None
     try:
-        _remove_stale_temporaries(out_dir)
-        with Manifest(out_dir / MANIFEST_FILE) as manifest:
-            run = _Run(inbox, out_dir, config, as_of, month, manifest, progress, workers or default_workers(), retry_delay)
-            return run.execute()
+        yield
+    finally:
+        lock.release()
+
+
+@contextlib.contextmanager
+def _manifest_errors(out_dir: Path):
+    try:
+        yield
     except (ManifestError, sqlite3.DatabaseError) as e:
         raise AggregationError(
             f"処理記録（{out_dir / MANIFEST_FILE}）を読み書きできません: {e}。"
             "ほかのプログラムで開いていれば閉じてください。壊れているときは別の名前に変えて実行し直すと、台帳（ledger.json）と保管庫から作り直します。"
         ) from None
-    finally:
-        lock.release()
 
 
 def _check_folders(inbox: Path, out_dir: Path) -> None:
@@ -245,10 +329,21 @@ def code_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def context_key(config: Config, as_of: dt.date) -> str:
-    """What a single-file report depends on besides the file: reference date, configuration, code."""
-    data = {"as_of": as_of.isoformat(), "config": config.model_dump(mode="json"), "code": code_fingerprint()}
+def context_key(config: Config) -> str:
+    """What a cached single-file report depends on besides the file: configuration and code (not
+    the reference date: reports are made without it, see ``RuleContext``)."""
+    data = {"config": config.model_dump(mode="json"), "code": code_fingerprint()}
     return hashlib.sha256(json.dumps(data, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+
+
+def record_content(values: dict[str, Any], sha256: str | None) -> str:
+    """A hash of a record's values (of the file for an unreadable one): what the history compares,
+    so that re-saving a list changes only the rows that changed."""
+    if not values:
+        return sha256 or ""
+    text = json.dumps({k: v.isoformat() if isinstance(v, (dt.date, dt.time)) else v for k, v in values.items()},
+                      ensure_ascii=False, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 class _Run:
@@ -258,35 +353,47 @@ class _Run:
                  progress: bool | None, workers: int, retry_delay: float):
         self.inbox, self.out_dir, self.config, self.as_of, self.month = inbox, out_dir, config, as_of, month
         self.manifest, self.progress, self.workers, self.retry_delay = manifest, progress, workers, retry_delay
-        self.context = RuleContext(config, as_of)
-        self.context_key = context_key(config, as_of)
+        self.context = RuleContext(config, None)  # no reference date: reports are cached for any --as-of
+        self.context_key = context_key(config)
         self.archive_root = out_dir / ARCHIVE_DIR
         self.copies_written = False  # copies put back into the archive (see _restore_copy)
+        self.archived: dict[tuple[str, str], dict[int, FileReport]] = {}  # (sha256, path) → archived reports by row
 
     def execute(self) -> AggregationResult:
         run_id = self.manifest.begin_run(self.as_of, self.month, self.inbox, self.context_key)
         candidates, skipped = inbox_files(self.inbox)
         seen_before = self.manifest.seen_files()
+        retirement_mark = self.manifest.last_retirement()
         examined = self._examine(candidates, seen_before)
-        unchanged = self._unchanged_result(examined, seen_before, len(skipped))
+        unchanged = self._unchanged_result(examined, seen_before, len(skipped), retirement_mark)
         if unchanged is not None:
-            self.manifest.finish_run(run_id, unchanged.outcome())
+            self.manifest.finish_run(run_id, {**unchanged.outcome(), "retirements": retirement_mark})
             return unchanged
         reports, parsed = self._reports(candidates, examined, skipped)
         if self.copies_written or any(f.archived for f in examined.values()):
             sync_archive()  # before the manifest names the new copies
         previous = self._previous_states()
-        revived = self._revive(previous, reports, {f.sha256 for f in examined.values() if f.sha256})
-        cross_check(reports + revived)
-        dispositions = self._dispose(reports, revived)
-        _note_copies(reports + revived, dispositions)
-        current = sorted((r for r in reports + revived if dispositions[id(r)] in CURRENT), key=lambda r: (r.path, r.row or 0, r.sha256 or ""))
+        retired = self.manifest.retirements()
+        present = {relative for _, relative in candidates}
+        revived, kept = self._carry_over(previous, reports, present, {f.sha256 for f in examined.values() if f.sha256}, retired)
+        kept_paths = {r.path for r in kept}
+        reports = [r for r in reports if not (r.status is Status.UNREADABLE and r.path in kept_paths)]  # shown by the kept version
+        everything = reports + revived + kept
+        for report in everything:
+            apply_reference_date(report, self.as_of)
+        cross_check(everything)
+        dispositions = self._dispose(reports, revived, kept)
+        _note_copies(everything, dispositions)
+        current = sorted((r for r in everything if dispositions[id(r)] in CURRENT), key=lambda r: (r.path, r.row or 0, r.sha256 or ""))
         ledger = Ledger(self.as_of, [LedgerEntry.from_report(r, source_missing=dispositions[id(r)] is Disposition.MISSING) for r in current])
 
-        states = [_state(r, dispositions[id(r)]) for r in reports + revived]
-        events = history_events(previous, states, self.as_of)
+        states = [_state(r, dispositions[id(r)]) for r in everything]
+        events = history_events(previous, states, self.as_of, present, retired)
+        history_total = self.manifest.history_count() + len(events)
+        history = (self.manifest.history(latest=HISTORY_SHEET_LIMIT) + events)[-HISTORY_SHEET_LIMIT:]
         monthly = monthly_state(ledger, self.config, self.month)
-        written = self._write_outputs(ledger, states, self.manifest.history() + events, monthly)
+        inbox_key = "\n".join(f"{f.path}\t{f.sha256 or ''}" for f in sorted(examined.values(), key=lambda f: f.path))
+        written = self._write_outputs(ledger, states, history, monthly, inbox_key)
         counts = Counter(str(e.status) for e in ledger.entries)
         counts[str(Status.SKIPPED)] = len(skipped)
         result = AggregationResult(
@@ -304,6 +411,8 @@ class _Run:
             superseded=sum(d is Disposition.SUPERSEDED for d in dispositions.values()),
             duplicates=sum(d is Disposition.DUPLICATE for d in dispositions.values()),
             source_missing=sum(e.source_missing for e in ledger.entries),
+            unreadable_kept=sum(d is Disposition.KEPT for d in dispositions.values()),
+            history_total=history_total,
             events=events,
             _ledger=ledger,
         )
@@ -315,19 +424,20 @@ class _Run:
             events=events,
             accepted=[_manifest_row(r, examined[r.path]) for r in reports if r.values and _new_sighting(r, seen_before)],
             outputs=written,
-            outcome=result.outcome(),
+            outcome={**result.outcome(), "retirements": retirement_mark},
         )
         return result
 
-    def _unchanged_result(self, examined: dict[str, Examined], seen: dict[str, SeenFile], skipped: int) -> AggregationResult | None:
+    def _unchanged_result(self, examined: dict[str, Examined], seen: dict[str, SeenFile], skipped: int, retirement_mark: int) -> AggregationResult | None:
         """The last run's result again when nothing it depends on changed: the same files (size,
-        mtime, hash), reference date, configuration, code and month, and its outputs untouched."""
-        last = self.manifest.last_outcome(self.context_key, self.month)
-        if last is None or len(examined) != len(seen):
+        mtime, hash), reference date, configuration, code, month and retirements, and its outputs
+        untouched."""
+        last = self.manifest.last_outcome(self.context_key, self.month, self.as_of)
+        if last is None or len(examined) != len(seen) or last.get("retirements") != retirement_mark:
             return None
         for found in examined.values():
             before = seen.get(found.path)
-            if found.reports is not None or found.incomplete or before is None or (before.size, before.mtime_ns, before.sha256) != (found.size, found.mtime_ns, found.sha256):
+            if not found.cached or found.incomplete or before is None or (before.size, before.mtime_ns, before.sha256) != (found.size, found.mtime_ns, found.sha256):
                 return None
         input_keys = set()
         for name in last["outputs"]:
@@ -353,7 +463,7 @@ class _Run:
         for path, relative in candidates:
             last = seen.get(relative)
             if last is not None and last.sha256 in known and _unchanged(path, last):
-                examined[relative] = Examined(relative, last.size, last.mtime_ns, last.sha256)
+                examined[relative] = Examined(relative, last.size, last.mtime_ns, last.sha256, cached=True)
             else:
                 to_read.append((path, relative))
         progress = Progress(len(candidates), "ファイルの確認", self.progress)
@@ -379,17 +489,17 @@ class _Run:
         reports: list[FileReport] = []
         new_cache: list[tuple[str, str]] = []
         parsed = 0
-        cached = self.manifest.cached_texts((f.sha256 for f in examined.values() if f.reports is None), self.context_key)
+        cached = self.manifest.cached_texts((f.sha256 for f in examined.values() if f.cached and f.sha256), self.context_key)
         for path, relative in candidates:
             found = examined[relative]
             file_reports = None
-            if found.reports is None:  # a known hash
-                text = cached.get(found.sha256)
+            if found.cached:
+                text = cached.get(found.sha256 or "")
                 file_reports = None if text is None else reports_from_json(text, relative)
                 if file_reports is None:  # the cache lost it meanwhile: parse after all
                     found = examined[relative] = examine(path, relative, self.context, self.archive_root, frozenset(), final=True)
-                elif any(r.values for r in file_reports) and find_copy(self.archive_root, found.sha256) is None:
-                    self._restore_copy(path, found.sha256)
+                elif any(r.values for r in file_reports) and find_copy(self.archive_root, found.sha256 or "") is None:
+                    self._restore_copy(path, found.sha256 or "")
             if file_reports is None:
                 parsed += 1
                 file_reports = relative_paths(found.reports or [], relative)
@@ -408,7 +518,7 @@ class _Run:
             if snapshot is not None and hashlib.sha256(snapshot[0]).hexdigest() == sha256:
                 self.copies_written |= keep_copy(self.archive_root, sha256, path.suffix, snapshot[0])
 
-    # -- 2. records whose file left the inbox
+    # -- 2. what the last ledger's records become
     def _previous_states(self) -> list[RecordState]:
         """Where every record version stood after the last run; from ledger.json for a new manifest."""
         states = self.manifest.record_states()
@@ -420,69 +530,87 @@ class _Run:
             return []
         return [
             RecordState(e.path, e.row or 0, e.sha256, e.record_id, e.status, e.stage,
-                        Disposition.MISSING if e.source_missing else Disposition.LEDGER)
+                        Disposition.MISSING if e.source_missing else Disposition.LEDGER, record_content(e.values, e.sha256))
             for e in ledger.entries if e.sha256
         ]
 
-    def _revive(self, previous: list[RecordState], reports: list[FileReport], inbox_hashes: set[str]) -> list[FileReport]:
-        """Reports, from the archive, of current records whose file is no longer in the inbox."""
+    def _carry_over(
+        self, previous: list[RecordState], reports: list[FileReport], present: set[str], inbox_hashes: set[str],
+        retired: dict[tuple[str, int, str], Retirement],
+    ) -> tuple[list[FileReport], list[FileReport]]:
+        """Reports, from the archive, of the last ledger's versions that stay current although no
+        inbox file gives them now: (revived: their path left the inbox, kept: their file cannot be read now)."""
         by_record: dict[str, list[FileReport]] = {}
+        unreadable: dict[str, FileReport] = {}
         for report in reports:
             if report.record_id and report.values:
                 by_record.setdefault(report.record_id, []).append(report)
-        revived = []
+            elif report.status is Status.UNREADABLE:
+                unreadable[report.path] = report
+        revived, kept = [], []
         for state in previous:
-            if state.disposition not in CURRENT or not state.record_id or state.sha256 in inbox_hashes:
+            if state.disposition not in CURRENT or (state.path, state.row, state.sha256) in retired:
                 continue
-            if _replaced(state, by_record.get(state.record_id, [])):
+            if state.path in present:  # what is there now replaces it, unless it cannot be read now
+                if state.path in unreadable and state.status is not Status.UNREADABLE:
+                    report = self._archived_report(state)
+                    if report is not None:
+                        report.findings += [*unreadable[state.path].findings, make_finding("previous_version_kept")]
+                        kept.append(report)
+                continue
+            if not state.record_id or state.sha256 in inbox_hashes:  # no record to keep, or moved
                 continue
             report = self._archived_report(state)
-            if report is not None:
+            if report is not None and not _replaced(report, by_record.get(state.record_id, [])):
                 report.findings.append(make_finding("source_missing", path=location_of(state)))
                 revived.append(report)
-        return sorted(revived, key=lambda r: (r.path, r.row or 0))
+        return sorted(revived, key=_by_location), sorted(kept, key=_by_location)
 
     def _archived_report(self, state: RecordState) -> FileReport | None:
-        reports = self.manifest.cached_reports(state.sha256, self.context_key, state.path)
-        if reports is None:
-            copy = find_copy(self.archive_root, state.sha256)
-            if copy is None:
-                return None
-            reports = relative_paths(validate_records(copy, self.context), state.path)
-            self.manifest.store_reports([(state.sha256, reports_to_json(reports))], self.context_key)
-        for report in reports:
-            if (report.row or 0) == state.row:
-                report.sha256 = state.sha256
-                return report
-        return None
+        """The single-file report of an archived version (each one handed out once per run)."""
+        key = (state.sha256, state.path)
+        rows = self.archived.get(key)
+        if rows is None:
+            reports = self.manifest.cached_reports(state.sha256, self.context_key, state.path)
+            if reports is None:
+                copy = find_copy(self.archive_root, state.sha256)
+                reports = [] if copy is None else relative_paths(validate_records(copy, self.context), state.path)
+                if reports:
+                    self.manifest.store_reports([(state.sha256, reports_to_json(reports))], self.context_key)
+            rows = self.archived[key] = {r.row or 0: r for r in reports if r.values}
+        report = rows.pop(state.row, None)
+        if report is not None:
+            report.sha256 = state.sha256
+        return report
 
     # -- 3. what became of each version
     @staticmethod
-    def _dispose(reports: list[FileReport], revived: list[FileReport]) -> dict[int, Disposition]:
+    def _dispose(reports: list[FileReport], revived: list[FileReport], kept: list[FileReport]) -> dict[int, Disposition]:
         dispositions = {}
-        for report in reports + revived:
+        carried = {id(r): Disposition.MISSING for r in revived} | {id(r): Disposition.KEPT for r in kept}
+        for report in reports + revived + kept:
             codes = {f.code for f in report.findings}
             if "superseded" in codes:
                 dispositions[id(report)] = Disposition.SUPERSEDED
             elif "duplicate_file" in codes:
                 dispositions[id(report)] = Disposition.DUPLICATE
             else:
-                dispositions[id(report)] = Disposition.LEDGER
-        for report in revived:
-            if dispositions[id(report)] is Disposition.LEDGER:
-                dispositions[id(report)] = Disposition.MISSING
+                dispositions[id(report)] = carried.get(id(report), Disposition.LEDGER)
         return dispositions
 
     # -- 4. outputs
-    def _write_outputs(self, ledger: Ledger, states: list[RecordState], history: list[HistoryEvent], state: MonthlyState) -> dict[str, tuple[str, str]]:
+    def _write_outputs(self, ledger: Ledger, states: list[RecordState], history: list[HistoryEvent], state: MonthlyState,
+                       inbox_key: str) -> dict[str, tuple[str, str]]:
         """Render what changed and replace those files together; (input key, sha256) of every output.
 
-        The input key stands for everything an output is made from: each record version's place,
-        hash and fate (its report follows from the hash and the context), the history, the month.
+        The input key stands for everything an output is made from: the reference date, the
+        inbox files' hashes, each record version's place, hash and fate (its report follows from
+        the hash and the context), the history shown, the month.
         """
         versions = "\n".join(f"{s.path}\t{s.row}\t{s.sha256}\t{s.disposition}" for s in states)
         history_text = json.dumps([[e.as_of.isoformat(), e.event, e.record_id, e.location, e.detail] for e in history], ensure_ascii=False)
-        input_key = hashlib.sha256("\0".join((self.context_key, self.month, versions, history_text)).encode()).hexdigest()
+        parts = (self.context_key, self.as_of.isoformat(), self.month, inbox_key, versions, history_text)
+        input_key = hashlib.sha256("\0".join(parts).encode()).hexdigest()
         monthly_xlsx, monthly_page = monthly_file_names(self.month)
         renderers: dict[str, Callable[[], bytes]] = {
             LEDGER_FILE: lambda: ledger.to_json_text().encode("utf-8"),
@@ -550,12 +678,16 @@ def _new_sighting(report: FileReport, seen: dict[str, SeenFile]) -> bool:
     return last is None or last.sha256 != report.sha256
 
 
+def _by_location(report: FileReport) -> tuple:
+    return (report.path, report.row or 0)
+
+
 def _by_path(seen: SeenFile) -> tuple:
     return (seen.path, seen.size, seen.mtime_ns, seen.sha256)
 
 
 def _by_place(state: RecordState) -> tuple:
-    return (state.path, state.row, state.record_id or "", state.sha256, str(state.status), state.stage or "", state.disposition)
+    return (state.path, state.row, state.record_id or "", state.sha256, str(state.status), state.stage or "", state.disposition, state.content)
 
 
 def _unchanged(path: Path, last: SeenFile) -> bool:
@@ -566,18 +698,22 @@ def _unchanged(path: Path, last: SeenFile) -> bool:
     return (stat.st_size, stat.st_mtime_ns) == (last.size, last.mtime_ns)
 
 
-def _replaced(state: RecordState, inbox_versions: Iterable[FileReport]) -> bool:
-    """An inbox version of the record replaces a missing one: re-saved at its place, or as far on."""
+def _replaced(archived: FileReport, inbox_versions: Iterable[FileReport]) -> bool:
+    """An inbox version of the same record (the same ``IDENTITY_FIELDS``), as far on or further,
+    replaces a version whose file left the inbox. Another record under the same id does not: the
+    old version comes back and the two are a conflict."""
+    if archived.stage not in STAGES:
+        return False
     for report in inbox_versions:
-        if report.path == state.path:
-            return True
-        if state.stage in STAGES and report.stage in STAGES and STAGES.index(report.stage) >= STAGES.index(state.stage):
+        same_record = all(report.values.get(f) == archived.values.get(f) for f in IDENTITY_FIELDS)
+        if same_record and report.stage in STAGES and STAGES.index(report.stage) >= STAGES.index(archived.stage):
             return True
     return False
 
 
 def _state(report: FileReport, disposition: Disposition) -> RecordState:
-    return RecordState(report.path, report.row or 0, report.sha256 or "", report.record_id, report.status, report.stage, str(disposition))
+    return RecordState(report.path, report.row or 0, report.sha256 or "", report.record_id, report.status, report.stage,
+                       str(disposition), record_content(report.values, report.sha256))
 
 
 def _manifest_row(report: FileReport, found: Examined) -> ManifestRow:
@@ -591,39 +727,112 @@ def location_of(state: RecordState) -> str:
 # ---------------------------------------------------------------------------- history
 
 
-def history_events(previous: list[RecordState], current: list[RecordState], as_of: dt.date) -> list[HistoryEvent]:
-    """What changed between two runs, one event per record version, in the order of the paths.
+def history_events(
+    previous: list[RecordState], current: list[RecordState], as_of: dt.date,
+    present: Iterable[str] = (), retired: dict[tuple[str, int, str], Retirement] | None = None,
+) -> list[HistoryEvent]:
+    """What changed between two runs, one event per record version, in the order of the places.
 
-    A record version is known by its place and record id: a file overwritten with another
-    record is the old record gone (or kept from the archive) and a new one added.
+    A record version is known by its file and record id, and compared by its values: a list
+    saved again gives events only for the rows whose values changed (a row moving up because a
+    row above was deleted is no change). A version that is gone while its file is still there
+    (``present``) was replaced (置換) or its row deleted (行の削除); one retired by ``forget``
+    is 取消 with the reason.
     """
-    before = {(s.path, s.row, s.record_id or ""): s for s in previous}
-    after = {(s.path, s.row, s.record_id or ""): s for s in current}
-    gone = {(s.sha256, s.row): s for key, s in before.items() if key not in after and s.sha256}
-    arrived = {(s.sha256, s.row) for key, s in after.items() if key not in before and s.sha256}
-    current_ids = {s.record_id for s in current if s.record_id}
-    events = []
-    for key in sorted(before.keys() | after.keys()):
-        old, new = before.get(key), after.get(key)
-        if old is None:
-            moved_from = gone.get((new.sha256, new.row))
-            if moved_from is not None:
-                events.append(_event(as_of, "移動", new, f"{location_of(moved_from)} から移動。{_describe(new)}"))
+    present, retired = set(present), retired or {}
+    pairs, gone, arrived = [], [], []
+    before, after = _by_file_and_record(previous), _by_file_and_record(current)
+    for key in before.keys() | after.keys():
+        olds, news = before.get(key, []), after.get(key, [])
+        same: dict[str, list[RecordState]] = {}
+        for old in olds:
+            same.setdefault(_version_key(old), []).append(old)
+        unmatched, matched = [], set()
+        for new in news:  # the same values first: those rows did not change, wherever they are now
+            match = same.get(_version_key(new))
+            if match:
+                old = match.pop(0)
+                matched.add(id(old))
+                pairs.append((old, new))
             else:
-                events.append(_event(as_of, "追加", new, _describe(new)))
-        elif new is None:
-            if (old.sha256, old.row) in arrived:
-                continue  # reported as moved
+                unmatched.append(new)
+        left = [old for old in olds if id(old) not in matched]
+        paired = min(len(left), len(unmatched))
+        pairs += zip(left[:paired], unmatched[:paired])
+        gone += left[paired:]
+        arrived += unmatched[paired:]
+
+    events: list[tuple[tuple, HistoryEvent]] = []
+    for old, new in pairs:
+        if old.content != new.content if old.content and new.content else old.sha256 != new.sha256:
+            detail = "行の内容が変更されました。" if new.row else "上書き保存されました。"
+            events.append((_order(new), _event(as_of, "変更", new, detail + _describe(new))))
+        elif (old.status, old.stage, old.disposition) != (new.status, new.stage, new.disposition):
+            name = {Disposition.MISSING: "原本なし", Disposition.KEPT: "読み取り不可"}.get(Disposition(new.disposition))
+            if name is None:
+                name = "原本の復帰" if old.disposition == Disposition.MISSING else "状態の変更"
+            events.append((_order(new), _event(as_of, name, new, f"{_describe(old)} → {_describe(new)}")))
+    moved_from: dict[tuple[str, str], list[RecordState]] = {}
+    for old in gone:
+        if old.path not in present:
+            moved_from.setdefault((old.record_id or "", _version_key(old)), []).append(old)
+    moves = set()
+    for new in arrived:
+        origins = moved_from.get((new.record_id or "", _version_key(new)))
+        if origins:
+            origin = origins.pop(0)
+            moves.add(id(origin))
+            events.append((_order(new), _event(as_of, "移動", new, f"{location_of(origin)} から移動。{_describe(new)}")))
+        else:
+            events.append((_order(new), _event(as_of, "追加", new, _describe(new))))
+    current_ids = {s.record_id for s in current if s.record_id}
+    now_at: dict[str, list[str]] = {}
+    for state in current:
+        now_at.setdefault(state.path, []).append(state.record_id or "")
+    arrived_at = {(s.path, s.row): s for s in arrived if s.row}
+    for old in gone:
+        if id(old) in moves:
+            continue
+        retirement = retired.get((old.path, old.row, old.sha256))
+        if retirement is not None:
+            events.append((_order(old), _event(as_of, "取消", old, f"原本なしの記録を取り消しました（理由: {retirement.reason}）。保管庫の写しは残っています。")))
+        elif old.path in present:
+            if old.status is Status.UNREADABLE:
+                continue  # the file can be read now: its new content has its own event
+            if old.row and (old.path, old.row) in arrived_at:
+                other = arrived_at[old.path, old.row].record_id
+                detail = f"一覧の同じ行が{f'別の記録（整理番号 {other}）' if other else '整理番号の読めない内容'}に書き換えられました。"
+                events.append((_order(old), _event(as_of, "置換", old, detail + "前の版は保管庫に残っています。")))
+            elif old.row:
+                detail = "一覧から行が削除されました。"
+                events.append((_order(old), _event(as_of, "行の削除", old, detail + "前の版は保管庫に残っています。")))
+            else:
+                ids = sorted({i for i in now_at.get(old.path, []) if i})
+                other = f"別の記録（整理番号 {'、'.join(ids)}）" if ids else "整理番号の読めない内容" if now_at.get(old.path) else "記録のない内容"
+                events.append((_order(old), _event(as_of, "置換", old, f"同じファイルが{other}で上書き保存されました。前の版は保管庫に残っています。")))
+        else:
             detail = "フォルダからなくなりました"
             if old.record_id in current_ids:
                 detail += "（同じ整理番号の新しい版があります）"
-            events.append(_event(as_of, "削除", old, detail))
-        elif old.sha256 != new.sha256:
-            events.append(_event(as_of, "変更", new, f"上書き保存されました。{_describe(new)}"))
-        elif (old.status, old.stage, old.disposition) != (new.status, new.stage, new.disposition):
-            name = "原本なし" if new.disposition == Disposition.MISSING else "原本の復帰" if old.disposition == Disposition.MISSING else "状態の変更"
-            events.append(_event(as_of, name, new, f"{_describe(old)} → {_describe(new)}"))
-    return events
+            events.append((_order(old), _event(as_of, "削除", old, detail)))
+    return [event for _, event in sorted(events, key=lambda pair: pair[0])]
+
+
+def _by_file_and_record(states: Iterable[RecordState]) -> dict[tuple[str, str], list[RecordState]]:
+    groups: dict[tuple[str, str], list[RecordState]] = {}
+    for state in sorted(states, key=lambda s: (s.path, s.row)):
+        groups.setdefault((state.path, state.record_id or ""), []).append(state)
+    return groups
+
+
+def _version_key(state: RecordState) -> str:
+    """What makes two versions the same: their values (the file and row, for a state recorded
+    before values were hashed)."""
+    return state.content or f"{state.sha256}#{state.row}"
+
+
+def _order(state: RecordState) -> tuple:
+    return (state.path, state.row, state.record_id or "")
 
 
 def _event(as_of: dt.date, name: str, state: RecordState, detail: str) -> HistoryEvent:
@@ -633,4 +842,3 @@ def _event(as_of: dt.date, name: str, state: RecordState, detail: str) -> Histor
 def _describe(state: RecordState) -> str:
     status = STATUS_LABELS_JA[state.status] + (f"・{state.stage}" if state.stage and state.status is not Status.UNREADABLE else "")
     return f"{DISPOSITION_LABELS[Disposition(state.disposition)]}（{status}）"
-

@@ -10,8 +10,11 @@ rebuilt even when a file has left the inbox. ``DIR/manifest.sqlite`` is the memo
   so that an unchanged file is never parsed again;
 - ``seen_files``: size and mtime of each inbox file at the last run, the shortcut to its hash;
 - ``record_state``: where every record version stood after the last run (in the ledger,
-  superseded, a duplicate, kept from the archive);
-- ``history``: the events that changed something, with the run's reference date;
+  superseded, a duplicate, kept from the archive), with a hash of its values;
+- ``history``: the events that changed something, with the run's reference date (the ledger
+  workbook shows the latest ones; this table keeps them all);
+- ``retired``: record versions whose file is gone that a user retired with ``forget`` (with
+  the reason): never brought back from the archive again;
 - ``runs`` (the only wall-clock times, and each run's outcome) and ``outputs`` (what each
   output was made from).
 
@@ -23,26 +26,22 @@ behind the lock on DIR (SQLite's own locking is not trusted on network shares).
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import os
 import sqlite3
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
 from ledger_tools.findings import FileReport, Status
 from ledger_tools.ledger import LedgerEntry
-from ledger_tools.outputs import write_bytes_atomic
+from ledger_tools.outputs import atomic_output
 
 ARCHIVE_DIR = "archive"
 MANIFEST_FILE = "manifest.sqlite"
-SCHEMA_VERSION = 1
-ARCHIVED_SUFFIXES = (".xlsx", ".xlsm", ".xltx", ".xltm")  # the zip workbooks that can be read as records
-_UMASK = os.umask(0o022)
-os.umask(_UMASK)
+SCHEMA_VERSION = 2
+_USUAL_SUFFIXES = (".xlsx", ".xlsm")  # looked up first; a copy keeps its file's own suffix, whatever it is
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -58,7 +57,10 @@ CREATE TABLE IF NOT EXISTS reports (sha256 TEXT PRIMARY KEY, context_key TEXT NO
 CREATE TABLE IF NOT EXISTS seen_files (path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, sha256 TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS record_state (
     path TEXT NOT NULL, row INTEGER NOT NULL, sha256 TEXT NOT NULL, record_id TEXT, status TEXT NOT NULL,
-    stage TEXT, disposition TEXT NOT NULL);
+    stage TEXT, disposition TEXT NOT NULL, content TEXT NOT NULL DEFAULT '');
+CREATE TABLE IF NOT EXISTS retired (
+    retirement_id INTEGER PRIMARY KEY AUTOINCREMENT, path TEXT NOT NULL, row INTEGER NOT NULL, sha256 TEXT NOT NULL,
+    record_id TEXT, reason TEXT NOT NULL, retired_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS history (
     run_id INTEGER NOT NULL, seq INTEGER NOT NULL, as_of TEXT NOT NULL, event TEXT NOT NULL,
     record_id TEXT, location TEXT NOT NULL, detail TEXT NOT NULL, PRIMARY KEY (run_id, seq));
@@ -66,6 +68,8 @@ CREATE TABLE IF NOT EXISTS outputs (name TEXT PRIMARY KEY, input_key TEXT NOT NU
 CREATE VIEW IF NOT EXISTS manifest_with_time AS
     SELECT manifest.*, runs.started_at AS time FROM manifest JOIN runs USING (run_id);
 """
+# What a manifest of an earlier version needs to become the current one (the rest is in _SCHEMA).
+_MIGRATIONS = {1: "ALTER TABLE record_state ADD COLUMN content TEXT NOT NULL DEFAULT '';"}
 
 
 class ManifestError(Exception):
@@ -78,27 +82,16 @@ class ManifestError(Exception):
 def keep_copy(archive_root: Path, sha256: str, suffix: str, data: bytes) -> bool:
     """Copy a file version into the archive once; False when it was already there.
 
-    Written to a temporary beside it and renamed, so a copy is never half there. Where the
-    system can flush everything at once, the copies of a run are made durable together by
-    ``sync_archive`` (one flush instead of one per file, which cost more than reading them).
+    The copy keeps the file's own suffix (``find_copy`` finds it whatever it is). Written to a
+    temporary beside it and renamed, so a copy is never half there. Where the system can flush
+    everything at once, the copies of a run are made durable together by ``sync_archive`` (one
+    flush instead of one per file, which cost more than reading them).
     """
-    target = archive_root / sha256[:2] / f"{sha256}{suffix.lower() or '.xlsx'}"
-    if target.exists():
+    if find_copy(archive_root, sha256) is not None:
         return False
-    if not hasattr(os, "sync"):
-        write_bytes_atomic(target, data)
-        return True
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(temporary, 0o666 & ~_UMASK)
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
+    target = archive_root / sha256[:2] / f"{sha256}{suffix.lower() or '.xlsx'}"
+    with atomic_output(target, durable=not hasattr(os, "sync")) as f:
+        f.write(data)
     return True
 
 
@@ -109,11 +102,18 @@ def sync_archive() -> None:
 
 
 def find_copy(archive_root: Path, sha256: str) -> Path | None:
-    """The archived copy of a version, whatever its extension; None when it was never kept."""
-    stem = os.path.join(archive_root, sha256[:2], sha256)
-    for suffix in ARCHIVED_SUFFIXES:
-        if os.path.isfile(stem + suffix):
-            return Path(stem + suffix)
+    """The archived copy of a version, whatever its suffix; None when it was never kept."""
+    folder = Path(archive_root) / sha256[:2]
+    for suffix in _USUAL_SUFFIXES:  # the usual case without listing the folder
+        if os.path.isfile(folder / f"{sha256}{suffix}"):
+            return folder / f"{sha256}{suffix}"
+    try:
+        names = sorted(name for name in os.listdir(folder) if name.startswith(sha256 + "."))
+    except OSError:  # no copy with these first two digits yet
+        return None
+    for name in names:
+        if (folder / name).is_file():
+            return folder / name
     return None
 
 
@@ -165,6 +165,18 @@ class RecordState:
     status: Status
     stage: str | None
     disposition: str  # see aggregation.Disposition
+    content: str = ""  # a hash of the record's values (of the file for an unreadable one); "" if unknown
+
+
+@dataclass(frozen=True)
+class Retirement:
+    """A record version whose file is gone, retired by a user (``forget``) with a reason."""
+
+    path: str
+    row: int
+    sha256: str
+    record_id: str | None
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -204,9 +216,18 @@ class Manifest:
             if version is None:
                 self.db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
             elif version[0] != str(SCHEMA_VERSION):
-                raise ManifestError(f"版 {version[0]} に対応していません")
+                self._migrate(version[0])
         except sqlite3.DatabaseError as e:
             raise ManifestError(str(e)) from None
+
+    def _migrate(self, version: str) -> None:
+        """Bring a manifest of an earlier version up to date, in one transaction."""
+        if not version.isdigit() or not 1 <= int(version) < SCHEMA_VERSION:
+            raise ManifestError(f"版 {version} に対応していません")
+        with _transaction(self.db):
+            for step in range(int(version), SCHEMA_VERSION):
+                self.db.execute(_MIGRATIONS[step])
+            self.db.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (str(SCHEMA_VERSION),))
 
     def close(self) -> None:
         self.db.close()
@@ -225,14 +246,14 @@ class Manifest:
         )
         return int(cursor.lastrowid)
 
-    def last_outcome(self, context_key: str, month: str) -> dict[str, Any] | None:
-        """The outcome of the last finished run, if it had the same context and month."""
+    def last_outcome(self, context_key: str, month: str, as_of: dt.date) -> dict[str, Any] | None:
+        """The outcome of the last finished run, if it had the same context, month and reference date."""
         row = self.db.execute(
-            "SELECT context_key, month, outcome FROM runs WHERE finished_at IS NOT NULL ORDER BY run_id DESC LIMIT 1"
+            "SELECT context_key, month, as_of, outcome FROM runs WHERE finished_at IS NOT NULL ORDER BY run_id DESC LIMIT 1"
         ).fetchone()
-        if row is None or (row[0], row[1]) != (context_key, month) or not row[2]:
+        if row is None or (row[0], row[1], row[2]) != (context_key, month, as_of.isoformat()) or not row[3]:
             return None
-        return json.loads(row[2])
+        return json.loads(row[3])
 
     def finished_runs(self) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM runs WHERE finished_at IS NOT NULL").fetchone()[0])
@@ -279,12 +300,40 @@ class Manifest:
         return {r[0]: SeenFile(*r) for r in self.db.execute("SELECT path, size, mtime_ns, sha256 FROM seen_files")}
 
     def record_states(self) -> list[RecordState]:
-        rows = self.db.execute("SELECT path, row, sha256, record_id, status, stage, disposition FROM record_state ORDER BY path, row")
-        return [RecordState(p, row, sha, rid, Status(status), stage, disp) for p, row, sha, rid, status, stage, disp in rows]
+        rows = self.db.execute(
+            "SELECT path, row, sha256, record_id, status, stage, disposition, content FROM record_state ORDER BY path, row"
+        )
+        return [RecordState(p, row, sha, rid, Status(status), stage, disp, content) for p, row, sha, rid, status, stage, disp, content in rows]
 
-    def history(self) -> list[HistoryEvent]:
-        rows = self.db.execute("SELECT as_of, event, record_id, location, detail FROM history ORDER BY run_id, seq")
-        return [HistoryEvent(dt.date.fromisoformat(a), e, r, loc, d) for a, e, r, loc, d in rows]
+    def history(self, latest: int | None = None) -> list[HistoryEvent]:
+        """The history, oldest first; only the ``latest`` events when given."""
+        query = "SELECT as_of, event, record_id, location, detail, run_id, seq FROM history"
+        if latest is None:
+            rows = list(self.db.execute(query + " ORDER BY run_id, seq"))
+        else:
+            rows = list(self.db.execute(query + " ORDER BY run_id DESC, seq DESC LIMIT ?", (latest,)))[::-1]
+        return [HistoryEvent(dt.date.fromisoformat(a), e, r, loc, d) for a, e, r, loc, d, _run, _seq in rows]
+
+    def history_count(self) -> int:
+        return int(self.db.execute("SELECT COUNT(*) FROM history").fetchone()[0])
+
+    # -- retired records
+    def retire(self, retirements: Iterable[Retirement]) -> None:
+        """Retire record versions whose file is gone (``aggregation.forget``), all or nothing."""
+        with _transaction(self.db):
+            self.db.executemany(
+                "INSERT INTO retired (path, row, sha256, record_id, reason, retired_at) VALUES (?, ?, ?, ?, ?, ?)",
+                ((r.path, r.row, r.sha256, r.record_id, r.reason, _now()) for r in retirements),
+            )
+
+    def retirements(self) -> dict[tuple[str, int, str], Retirement]:
+        """Every retired version by (path, row, sha256); the latest reason wins."""
+        rows = self.db.execute("SELECT path, row, sha256, record_id, reason FROM retired ORDER BY retirement_id")
+        return {(p, row, sha): Retirement(p, row, sha, rid, reason) for p, row, sha, rid, reason in rows}
+
+    def last_retirement(self) -> int:
+        """A number that grows with every retirement (the unchanged-run shortcut must see them)."""
+        return int(self.db.execute("SELECT COALESCE(MAX(retirement_id), 0) FROM retired").fetchone()[0])
 
     def output_state(self, name: str) -> tuple[str, str] | None:
         """(input key, sha256 of the bytes) of an output as last written."""
@@ -303,8 +352,8 @@ class Manifest:
             if states is not None:
                 self.db.execute("DELETE FROM record_state")
                 self.db.executemany(
-                    "INSERT INTO record_state VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    ((s.path, s.row, s.sha256, s.record_id, str(s.status), s.stage, s.disposition) for s in states),
+                    "INSERT INTO record_state VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    ((s.path, s.row, s.sha256, s.record_id, str(s.status), s.stage, s.disposition, s.content) for s in states),
                 )
             self.db.executemany(
                 "INSERT INTO history VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -2,8 +2,9 @@
 
 A file is read as stat → bytes → stat: if its size or mtime moved meanwhile (a copy still
 running), or its zip is cut short, it is tried again once after a pause by the aggregation;
-it is never half-read. Files whose hash already has a cached report are not parsed again.
-Input files are only ever opened for reading.
+it is never half-read; a file that reads the same twice but is still damaged on the last try
+is damaged (its report is cached like any other). Files whose hash already has a cached report
+are not parsed again. Input files are only ever opened for reading.
 
 The worker functions are top-level and their arguments picklable, so the pool also works
 with the 'spawn' start method (Windows).
@@ -30,6 +31,8 @@ from ledger_tools.validation import validate_records
 INCOMPLETE_CODES = frozenset({"unreadable_corrupt", "unreadable_io"})
 # Below this many files to parse, starting worker processes costs more than it saves.
 PARALLEL_MIN_FILES = 200
+# Windows cannot wait on more than 61 worker processes (ProcessPoolExecutor raises ValueError).
+WINDOWS_MAX_WORKERS = 61
 CHANGED_WHILE_READ = "読み取り中にファイルの大きさ又は更新日時が変わりました"
 
 
@@ -41,7 +44,8 @@ class Examined:
     size: int | None = None
     mtime_ns: int | None = None
     sha256: str | None = None
-    reports: list[FileReport] | None = None  # None: the hash has a cached report (or the read was unstable)
+    reports: list[FileReport] | None = None  # the reports made now; None when ``cached`` or not read through
+    cached: bool = False  # the hash has a cached report: not parsed (the caller takes the cached one)
     incomplete: bool = False  # changed while read, or cut short: try again after a pause
     archived: bool = False  # a new copy was written into the archive (to be synced)
 
@@ -84,7 +88,8 @@ def read_snapshot(path: Path) -> tuple[bytes, os.stat_result] | None:
 def examine(path: Path, relative: str, context: RuleContext, archive_root: Path, known: frozenset[str], final: bool = False) -> Examined:
     """Read one file once: hash it, validate it unless its hash is ``known``, archive a readable version.
 
-    On the ``final`` attempt a file that still changes while read is reported unreadable.
+    On the ``final`` attempt a file that still changes while read is reported unreadable, and
+    one that read the same twice is taken as it is (damaged, if it is): no further try.
     """
     try:
         size = os.stat(path).st_size
@@ -103,13 +108,14 @@ def examine(path: Path, relative: str, context: RuleContext, archive_root: Path,
     sha256 = hashlib.sha256(data).hexdigest()
     found = Examined(relative, stat.st_size, stat.st_mtime_ns, sha256)
     if sha256 in known:
+        found.cached = True
         return found
     found.reports = validate_records(path, context, data)
     for report in found.reports:
         report.sha256 = sha256
     if any(r.values for r in found.reports):
         found.archived = keep_copy(archive_root, sha256, Path(relative).suffix, data)
-    found.incomplete = _incomplete(found.reports)
+    found.incomplete = not final and _incomplete(found.reports)
     return found
 
 
@@ -138,6 +144,7 @@ def examine_all(
     workers: int, progress: "Progress", mp_context=None,
 ) -> Iterator[Examined]:
     """Examine ``items`` in order; in worker processes when there are enough of them."""
+    workers = pool_size(workers)
     if workers <= 1 or len(items) < PARALLEL_MIN_FILES:
         for path, relative in items:
             yield examine(path, relative, context, archive_root, known)
@@ -149,6 +156,13 @@ def examine_all(
         for results in pool.map(_examine_chunk, chunks):
             yield from results
             progress.advance(len(results))
+
+
+def pool_size(workers: int) -> int:
+    """The number of worker processes this system can run (Windows: at most 61)."""
+    if sys.platform == "win32":
+        return min(workers, WINDOWS_MAX_WORKERS)
+    return workers
 
 
 def default_workers() -> int:

@@ -1,7 +1,9 @@
 """The master ledger as 総務課 opens it: the workbook 台帳.xlsx and the CSV 台帳.csv.
 
 Both are renderings of ``Ledger`` (one row per entry, the field catalogue's labels as headers).
-Text that users typed is never a formula: a string cell in Excel, a leading ``'`` in CSV.
+Text that users typed is never a formula: a string cell in Excel, a leading ``'`` in CSV. The
+処理履歴 sheet holds the latest ``HISTORY_SHEET_LIMIT`` events (a clean table, no note rows);
+the full history stays in ``manifest.sqlite`` (table ``history``).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ SHEET_RECORDS, SHEET_EXCLUDED, SHEET_NOT_APPLICABLE, SHEET_ERRORS, SHEET_HISTORY
 _WIDTHS = {FieldType.TEXT: 18, FieldType.LONG_TEXT: 40, FieldType.CHOICE: 14, FieldType.DATE: 12, FieldType.TIME: 8}
 RECORD_WIDTHS = (10, 8, 20, *(_WIDTHS[f.type] if f.id != "record_id" else 16 for f in FIELDS), 8, 8, 40)
 _NUMBER_FORMATS = {dt.date: "yyyy-mm-dd", dt.time: "hh:mm"}
+HISTORY_SHEET_LIMIT = 10_000  # events on the 処理履歴 sheet: the latest ones
 
 
 def record_row(entry: LedgerEntry) -> list[object]:
@@ -65,7 +68,8 @@ def sheet_of(entry: LedgerEntry) -> str | None:
 
 
 def ledger_workbook_bytes(ledger: Ledger, history: Sequence[HistoryEvent]) -> bytes:
-    """台帳.xlsx: in-scope records, excluded, not applicable, files with errors, processing history."""
+    """台帳.xlsx: in-scope records, excluded, not applicable, files with errors, processing history
+    (the latest ``HISTORY_SHEET_LIMIT`` events of ``history``, oldest first)."""
     wb = table_workbook()
     by_sheet: dict[str, list[LedgerEntry]] = {SHEET_RECORDS: [], SHEET_EXCLUDED: [], SHEET_NOT_APPLICABLE: []}
     for entry in ledger.entries:
@@ -75,7 +79,7 @@ def ledger_workbook_bytes(ledger: Ledger, history: Sequence[HistoryEvent]) -> by
         add_table_sheet(wb, title, RECORD_COLUMNS, (record_row(e) for e in entries), RECORD_WIDTHS)
     failing = ValidationReport([e for e in ledger.entries if e.status in (Status.INVALID, Status.UNREADABLE)])
     add_table_sheet(wb, SHEET_ERRORS, REPORT_COLUMNS, report_rows(failing), (40, 14, 16, 8, 18, 28, 26, 16, 80, 24))
-    history_rows = ([e.as_of, e.event, e.record_id or "", e.location, e.detail] for e in history)
+    history_rows = ([e.as_of, e.event, e.record_id or "", e.location, e.detail] for e in history[-HISTORY_SHEET_LIMIT:])
     add_table_sheet(wb, SHEET_HISTORY, HISTORY_COLUMNS, history_rows, (12, 12, 16, 40, 60))
     return workbook_bytes(wb)
 

@@ -2,8 +2,11 @@
 
 Counts are by month of receipt (from the start of the fiscal year up to the chosen month)
 × 機関/部局 × stage. Overdue items are judged on the reference date with the configured
-deadlines; each says which step is late, its due date and by how many days. Rendered as an
-Excel sheet and an internal HTML page (record ids, no names).
+deadlines: for each record, the first step of its procedure not yet done, if it is past its
+deadline (a record waiting for its report is not also late for its judgement), with its due
+date and by how many days. Steps that were done, but after their deadline, within the month are
+listed apart (they are no longer overdue). Rendered as an Excel workbook and an internal HTML
+page (record ids, no names).
 """
 
 from __future__ import annotations
@@ -27,8 +30,18 @@ from ledger_tools.outputs import workbook_bytes
 
 UNKNOWN_MONTH = "受付日不明"
 COUNT_COLUMNS = ("受付月", "機関", "部局", *STAGES, "計", "うち要修正", NOT_APPLICABLE_COLUMN, EXCLUDED_COLUMN)
-OVERDUE_COLUMNS = ("整理番号", "機関", "部局", "段階", "遅れている手続", "状況", "期限", "超過日数", "ソースファイル")
+OVERDUE_COLUMNS = ("整理番号", "機関", "部局", "段階", "遅れている手続", "期限", "超過日数", "ソースファイル")
+LATE_COLUMNS = ("整理番号", "機関", "部局", "段階", "手続", "期限", "実施日", "超過日数", "ソースファイル")
+SHEET_COUNTS, SHEET_OVERDUE, SHEET_LATE = "件数", "遅延", "期限後の実施"
 PENDING, DONE_LATE = "未了", "完了（期限後）"
+# The steps of the procedure, in order (spec §1); the deadlines are in the configuration.
+STEP_REPORT = "所属長への報告"
+STEP_JUDGEMENT = "所属長の判断"
+STEP_SENT_TO_LEAD = "主管課長への送付"
+STEP_SHARED_WITH_RESPONSIBLE = "主務課長への共有"
+STEP_MEASURES = "主管課の措置（措置の要否）"
+STEP_RESULT = "所属長への結果通知"
+STEP_SHARED_WITH_GENERAL_AFFAIRS = "総務課への共有"
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
 
 
@@ -70,21 +83,27 @@ class CountRow:
 
 @dataclass(frozen=True)
 class OverdueItem:
-    """One step of one record that is past its deadline on the reference date."""
+    """One step of one record past its deadline: still to do on the reference date, or done late."""
 
     record_id: str
     organ: str
     department: str
     stage: str
     step: str
-    state: str  # PENDING, or DONE_LATE for a report made after its deadline
     due: dt.date
-    days: int
+    days: int  # past the deadline: until the reference date, or until it was done
     path: str
+    done: dt.date | None = None  # when a step done after its deadline was done
 
-    def cells(self, with_path: bool = True) -> list[object]:
-        row = [self.record_id, self.organ, self.department, self.stage, self.step, self.state, self.due, self.days]
-        return row + [self.path] if with_path else row
+    @property
+    def state(self) -> str:
+        return PENDING if self.done is None else DONE_LATE
+
+    def cells(self) -> list[object]:
+        """A row of the 遅延 sheet (``OVERDUE_COLUMNS``) or, for a step done late, of ``LATE_COLUMNS``."""
+        if self.done is None:
+            return [self.record_id, self.organ, self.department, self.stage, self.step, self.due, self.days, self.path]
+        return [self.record_id, self.organ, self.department, self.stage, self.step, self.due, self.done, self.days, self.path]
 
 
 @dataclass(frozen=True)
@@ -93,7 +112,8 @@ class MonthlyState:
     as_of: dt.date
     fiscal_year: FiscalYear
     rows: tuple[CountRow, ...]
-    overdue: tuple[OverdueItem, ...]
+    overdue: tuple[OverdueItem, ...]  # steps still to do, past their deadline on the reference date
+    late: tuple[OverdueItem, ...] = ()  # steps done after their deadline, within the month (no longer overdue)
 
     @property
     def totals(self) -> CountRow:
@@ -133,11 +153,13 @@ def monthly_state(ledger: Ledger, config: Config, month: str) -> MonthlyState:
         CountRow(m, o, d, tuple(c[s] for s in STAGES), c["invalid"], c[NOT_APPLICABLE_COLUMN], c[EXCLUDED_COLUMN])
         for (m, o, d), c in sorted(counts.items(), key=lambda kv: _row_order(kv[0], config))
     )
-    overdue = tuple(sorted(
+    items = sorted(
         (item for entry in ledger.entries for item in overdue_items(entry, config, ledger.as_of, month)),
-        key=lambda i: (-i.days, i.record_id, i.step),
-    ))
-    return MonthlyState(month, ledger.as_of, fiscal_year, rows, overdue)
+        key=lambda i: (-i.days, i.record_id, i.step, i.path),
+    )
+    overdue = tuple(i for i in items if i.done is None)
+    late = tuple(i for i in items if i.done is not None)
+    return MonthlyState(month, ledger.as_of, fiscal_year, rows, overdue, late)
 
 
 def _row_order(key: tuple[str, str, str], config: Config) -> tuple:
@@ -153,64 +175,88 @@ def _positions(names: tuple[str, ...]) -> dict[str, int]:
 
 
 def overdue_items(entry: LedgerEntry, config: Config, as_of: dt.date, month: str) -> list[OverdueItem]:
-    """The steps of one record that are late on ``as_of`` (nothing for excluded or unreadable files)."""
+    """The late steps of one record (nothing for excluded or unreadable files).
+
+    The steps are followed in order up to the first one not done: that one is overdue when
+    ``as_of`` is past its deadline (the steps after it wait for it, so they are not listed);
+    every step before it that was done after its deadline within ``month`` is a late one.
+    """
     v = entry.values
     if not v or entry.exclusions or not entry.record_id:
         return []
-    days = config.deadlines
-    judgement = v.get("supervisor_judgement")
-    steps: list[tuple[str, dt.date | None, int, dt.date | None]] = []  # (step, base date, allowed days, done on)
-    steps.append(("所属長への報告", v.get("received_date"), config.rules.report_due_days, v.get("reported_date")))
-    if judgement not in (APPLICABLE, NOT_APPLICABLE):
-        steps.append(("所属長の判断", v.get("reported_date") or v.get("received_date"), days.judgement_days, None))
-    if judgement == APPLICABLE:
-        steps.append(("主管課長への送付", v.get("judgement_date"), days.sent_to_lead_days, v.get("sent_to_lead_date")))
-        steps.append(("主務課長への共有", v.get("judgement_date"), days.sent_to_lead_days, v.get("shared_with_responsible_date")))
-        if v.get("measures_needed") == MEASURES_NEEDED:
-            steps.append(("所属長への結果通知", v.get("sent_to_lead_date"), days.result_notified_days, v.get("result_notified_date")))
-            share_base = v.get("result_notified_date")  # waiting for the result: that step is the late one
-        else:
-            share_base = v.get("sent_to_lead_date")
-        steps.append(("総務課への共有", share_base, days.shared_with_general_affairs_days, v.get("shared_with_general_affairs_date")))
     items = []
-    for step, base, allowed, done in steps:
-        if not isinstance(base, dt.date):
-            continue
-        due = base + dt.timedelta(days=allowed)
-        if done is None and as_of > due:
-            items.append(_item(entry, step, PENDING, due, (as_of - due).days))
-        elif step == "所属長への報告" and isinstance(done, dt.date) and done > due and month_of(done) == month:
-            items.append(_item(entry, step, DONE_LATE, due, (done - due).days))
+    for step, base, allowed, done in _steps(v, config):
+        due = base + dt.timedelta(days=allowed) if isinstance(base, dt.date) else None
+        if done is None:
+            if due is not None and as_of > due:
+                items.append(_item(entry, step, due, (as_of - due).days))
+            break
+        if due is not None and isinstance(done, dt.date) and done > due and month_of(done) == month:
+            items.append(_item(entry, step, due, (done - due).days, done))
     return items
 
 
-def _item(entry: LedgerEntry, step: str, state: str, due: dt.date, days: int) -> OverdueItem:
+_DONE_UNDATED = True  # a step that is done but has no date of its own (a choice was made)
+
+
+def _steps(v: dict, config: Config) -> list[tuple[str, object, int, object]]:
+    """(step, the date its deadline runs from, allowed days, done: a date, ``_DONE_UNDATED`` or None)."""
+    days = config.deadlines
+    judgement = v.get("supervisor_judgement")
+    decided = judgement in (APPLICABLE, NOT_APPLICABLE)
+    steps: list[tuple[str, object, int, object]] = [
+        (STEP_REPORT, v.get("received_date"), config.rules.report_due_days, v.get("reported_date")),
+        (STEP_JUDGEMENT, v.get("reported_date"), days.judgement_days, (v.get("judgement_date") or _DONE_UNDATED) if decided else None),
+    ]
+    if judgement != APPLICABLE:
+        return steps
+    judged, sent = v.get("judgement_date"), v.get("sent_to_lead_date")
+    steps.append((STEP_SENT_TO_LEAD, judged, days.sent_to_lead_days, sent))
+    steps.append((STEP_SHARED_WITH_RESPONSIBLE, judged, days.sent_to_lead_days, v.get("shared_with_responsible_date")))
+    measures = v.get("measures_needed")
+    steps.append((STEP_MEASURES, sent, days.result_notified_days, _DONE_UNDATED if measures else None))
+    if measures == MEASURES_NEEDED:
+        steps.append((STEP_RESULT, sent, days.result_notified_days, v.get("result_notified_date")))
+        share_base = v.get("result_notified_date")
+    else:
+        share_base = sent
+    steps.append((STEP_SHARED_WITH_GENERAL_AFFAIRS, share_base, days.shared_with_general_affairs_days, v.get("shared_with_general_affairs_date")))
+    return steps
+
+
+def _item(entry: LedgerEntry, step: str, due: dt.date, days: int, done: dt.date | None = None) -> OverdueItem:
     v = entry.values
-    return OverdueItem(entry.record_id or "", v.get("organ", ""), v.get("department", ""), entry.stage or "", step, state, due, days, entry.path)
+    return OverdueItem(entry.record_id or "", v.get("organ", ""), v.get("department", ""), entry.stage or "", step, due, days, entry.path, done)
 
 
 # ---------------------------------------------------------------------------- renderings
 
 
 def monthly_workbook_bytes(state: MonthlyState) -> bytes:
-    """The monthly state as a workbook: 件数 and 遅延 sheets."""
+    """The monthly state as a workbook: 件数, 遅延 (overdue now) and 期限後の実施 (done late this month)."""
     wb = table_workbook()
     counts = [row.cells() for row in state.rows] + [state.totals.cells()]
-    add_table_sheet(wb, "件数", COUNT_COLUMNS, counts, widths=(12, 14, 18, *[9] * (len(COUNT_COLUMNS) - 3)))
-    add_table_sheet(wb, "遅延", OVERDUE_COLUMNS, [item.cells() for item in state.overdue], widths=(16, 14, 18, 9, 20, 14, 12, 10, 48))
+    add_table_sheet(wb, SHEET_COUNTS, COUNT_COLUMNS, counts, widths=(12, 14, 18, *[9] * (len(COUNT_COLUMNS) - 3)))
+    add_table_sheet(wb, SHEET_OVERDUE, OVERDUE_COLUMNS, [item.cells() for item in state.overdue], widths=(16, 14, 18, 9, 24, 12, 10, 48))
+    add_table_sheet(wb, SHEET_LATE, LATE_COLUMNS, [item.cells() for item in state.late], widths=(16, 14, 18, 9, 24, 12, 12, 10, 48))
     return workbook_bytes(wb)
+
+
+@cache
+def _environment():
+    """Jinja2 as the publication sets it up: autoescape always on, strict undefined names."""
+    from jinja2 import Environment, PackageLoader, StrictUndefined
+
+    return Environment(
+        loader=PackageLoader("ledger_tools", "templates"), autoescape=True, undefined=StrictUndefined,
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+    )
 
 
 def monthly_html(state: MonthlyState) -> str:
     """The internal HTML page (Japanese; record ids, but no names or file names)."""
-    from jinja2 import Environment, PackageLoader, StrictUndefined
-
-    env = Environment(
-        loader=PackageLoader("ledger_tools", "templates"), autoescape=True, undefined=StrictUndefined,
-        keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
-    )
     year, number = parse_month(state.month)
-    return env.get_template("monthly_state.html.j2").render(
+    return _environment().get_template("monthly_state.html.j2").render(
         state=state, title=f"働きかけ記録 月次状況 {year}年{number}月", stages=STAGES,
-        count_columns=COUNT_COLUMNS, overdue_columns=OVERDUE_COLUMNS[:-1], totals=state.totals,
+        count_columns=COUNT_COLUMNS, overdue_columns=OVERDUE_COLUMNS[:-1], late_columns=LATE_COLUMNS[:-1], totals=state.totals,
     )

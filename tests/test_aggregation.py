@@ -298,13 +298,15 @@ def test_after_one_file_changed_only_that_file_is_read_again(inbox, out, books, 
     assert [(e.event, e.location) for e in result.events] == [("変更", "R-1.xlsx")]
 
 
-def test_a_file_overwritten_with_another_record_keeps_the_first_record(inbox, out, books, config):
+def test_a_file_saved_with_another_record_replaces_the_first_which_stays_in_the_archive(inbox, out, books, config):
     path = put(inbox, "記録.xlsx", books["complete"])
     run(inbox, out, config)
-    path.write_bytes(books["excluded"])  # R-3 saved over R-1's file
+    path.write_bytes(books["excluded"])  # R-3 saved over R-1's file: the user's correction
     result = run(inbox, out, config)
-    assert sorted((e.record_id, e.source_missing) for e in result.ledger.entries) == [("R-1", True), ("R-3", False)]
-    assert sorted((e.event, e.record_id) for e in result.events) == [("原本なし", "R-1"), ("追加", "R-3")]
+    assert [(e.record_id, e.source_missing) for e in result.ledger.entries] == [("R-3", False)]
+    assert [(e.event, e.record_id) for e in result.events] == [("置換", "R-1"), ("追加", "R-3")]
+    assert "別の記録（整理番号 R-3）で上書き保存" in result.events[0].detail and "保管庫に残っています" in result.events[0].detail
+    assert len(list((out / "archive").rglob("*.xlsx"))) == 2  # both versions kept
 
 
 def test_an_output_edited_by_hand_is_written_again(inbox, out, books, config):
@@ -550,3 +552,221 @@ def test_the_manifest_keeps_every_accepted_version(inbox, out, books, config):
     assert [(r[0], r[1], r[2], r[3], r[5]) for r in rows] == [("R-1.xlsx", "R-1", "ok", "記録", 1), ("R-1.xlsx", "R-1", "ok", "共有済", 2)]
     assert all(r[4] > 0 and r[6] for r in rows) and runs == 2
     assert len(list((out / "archive").rglob("*.xlsx"))) == 2
+
+
+# ---------------------------------------------------------------------------- corrections by the user
+
+
+def list_bytes(config, rows: list[dict]) -> bytes:
+    from ledger_tools.list_template import build_list_template
+
+    return workbook_bytes(build_list_template(config, rows))
+
+
+def list_rows(count: int) -> list[dict]:
+    return [recorded_values(record_id=f"L-{i}", received_date=dt.date(2025, 7, i), reported_date=dt.date(2025, 7, i + 1)) for i in range(1, count + 1)]
+
+
+def test_renumbering_one_side_of_a_conflict_in_place_resolves_it_without_a_ghost(inbox, out, books, config):
+    other_facts = {"received_date": dt.date(2025, 7, 1), "reported_date": dt.date(2025, 7, 2)}
+    put(inbox, "A.xlsx", books["recorded"])
+    b = put(inbox, "B.xlsx", filled_workbook_bytes(recorded_values(record_id="R-1", **other_facts)))
+    assert run(inbox, out, config).conflicts == 1
+    b.write_bytes(filled_workbook_bytes(recorded_values(record_id="R-9", **other_facts)))  # B's id corrected in place
+
+    result = run(inbox, out, config)
+    assert sorted((e.path, e.record_id, e.status, e.source_missing) for e in result.ledger.entries) == [
+        ("A.xlsx", "R-1", Status.OK, False), ("B.xlsx", "R-9", Status.OK, False),
+    ]
+    assert (result.conflicts, result.has_failures, result.source_missing) == (0, False, 0)
+    assert [(e.event, e.record_id, e.location) for e in result.events] == [
+        ("状態の変更", "R-1", "A.xlsx"), ("置換", "R-1", "B.xlsx"), ("追加", "R-9", "B.xlsx"),
+    ]
+
+
+def test_a_row_deleted_from_a_list_leaves_the_ledger_and_only_that_row_is_in_the_history(inbox, out, config):
+    rows = list_rows(4)
+    path = put(inbox, "一覧.xlsx", list_bytes(config, rows))
+    run(inbox, out, config)
+    path.write_bytes(list_bytes(config, [rows[0], rows[2], rows[3]]))  # L-2 deleted: L-3 and L-4 move up a row
+
+    result = run(inbox, out, config)
+    assert [(e.record_id, e.row, e.source_missing) for e in result.ledger.entries] == [("L-1", 3, False), ("L-3", 4, False), ("L-4", 5, False)]
+    assert [(e.event, e.record_id, e.location) for e in result.events] == [("行の削除", "L-2", "一覧.xlsx 4行目")]
+    assert "保管庫に残っています" in result.events[0].detail and not result.has_failures
+
+
+def test_a_row_of_a_list_renumbered_in_place_replaces_the_old_record(inbox, out, config):
+    rows = list_rows(2)
+    path = put(inbox, "一覧.xlsx", list_bytes(config, rows))
+    run(inbox, out, config)
+    path.write_bytes(list_bytes(config, [rows[0], {**rows[1], "record_id": "L-9"}]))
+    result = run(inbox, out, config)
+    assert [(e.record_id, e.source_missing) for e in result.ledger.entries] == [("L-1", False), ("L-9", False)]
+    assert [(e.event, e.record_id, e.location) for e in result.events] == [("置換", "L-2", "一覧.xlsx 4行目"), ("追加", "L-9", "一覧.xlsx 4行目")]
+    assert "別の記録（整理番号 L-9）に書き換えられました" in result.events[0].detail
+
+
+def test_saving_a_list_again_logs_only_the_rows_that_changed(inbox, out, config):
+    rows = list_rows(5)
+    path = put(inbox, "一覧.xlsx", list_bytes(config, rows))
+    assert len(run(inbox, out, config).events) == 5
+    rows[3] = {**rows[3], "place": "第二会議室"}
+    path.write_bytes(list_bytes(config, rows))
+    result = run(inbox, out, config)
+    assert [(e.event, e.record_id, e.location) for e in result.events] == [("変更", "L-4", "一覧.xlsx 6行目")]
+    assert result.history_total == 6
+
+
+def test_another_record_reusing_a_deleted_records_id_is_a_conflict_not_a_replacement(inbox, out, books, config):
+    a = put(inbox, "a.xlsx", books["complete"])
+    run(inbox, out, config)
+    a.unlink()
+    put(inbox, "b.xlsx", filled_workbook_bytes(complete_values(
+        record_id="R-1", received_date=dt.date(2025, 6, 9), requester_name="別人 花子", section="別の課")))
+
+    result = run(inbox, out, config)
+    entries = entries_by_path(result)
+    assert set(entries) == {"a.xlsx", "b.xlsx"}
+    assert entries["a.xlsx"].source_missing and entries["a.xlsx"].values["requester_name"] == "山田 太郎"
+    assert all("record_id_conflict" in {f.code for f in e.findings} and e.status is Status.INVALID for e in entries.values())
+    assert result.conflicts == 1 and result.has_failures
+
+
+def test_a_new_version_of_the_same_record_elsewhere_still_replaces_the_deleted_one(inbox, out, books, config):
+    a = put(inbox, "a.xlsx", books["recorded"])
+    run(inbox, out, config)
+    a.unlink()
+    put(inbox, "b.xlsx", filled_workbook_bytes(recorded_values(record_id="R-1", place="別の場所")))  # same record, corrected
+    result = run(inbox, out, config)
+    assert [(e.path, e.source_missing, e.status) for e in result.ledger.entries] == [("b.xlsx", False, Status.OK)]
+
+
+def test_a_record_in_a_file_with_another_suffix_survives_its_deletion(inbox, out, books, config):
+    path = put(inbox, "R-1.xls", books["complete"])  # an .xlsx saved under an .xls name
+    assert [e.status for e in run(inbox, out, config).ledger.entries] == [Status.OK]
+    path.unlink()
+    edited = config.model_copy(update={"deadlines": config.deadlines.model_copy(update={"judgement_days": 20})})
+    result = run(inbox, out, edited)  # another configuration: the record is read again from its archived copy
+    assert [(e.path, e.record_id, e.status, e.source_missing) for e in result.ledger.entries] == [("R-1.xls", "R-1", Status.OK, True)]
+
+
+def test_a_file_being_overwritten_keeps_its_previous_version_flagged_not_missing(inbox, out, books, config, monkeypatch):
+    path = put(inbox, "R-1.xlsx", books["recorded"])
+    run(inbox, out, config)
+    path.write_bytes(truncated(books["conflict"]))  # the new version is still being copied
+    monkeypatch.setattr(aggregation, "pause", lambda seconds: None)
+
+    result = run(inbox, out, config)
+    [entry] = result.ledger.entries
+    assert (entry.path, entry.record_id, entry.source_missing, entry.status) == ("R-1.xlsx", "R-1", False, Status.INVALID)
+    assert entry.values["received_date"] == dt.date(2025, 6, 10)  # the previous version
+    assert [f.code for f in entry.findings] == ["unreadable_corrupt", "previous_version_kept"]
+    assert (result.source_missing, result.unreadable_kept, result.entries) == (0, 1, 1)
+    assert "前回読み取った版" in result.summary_text()
+    assert [e.event for e in result.events] == ["読み取り不可"]
+
+    path.write_bytes(books["conflict"])  # the copy finished
+    result = run(inbox, out, config)
+    assert [(e.status, e.values["received_date"]) for e in result.ledger.entries] == [(Status.OK, dt.date(2025, 6, 9))]
+    assert [e.event for e in result.events] == ["変更"]
+
+
+# ---------------------------------------------------------------------------- what is read again, and when
+
+
+def test_a_file_damaged_for_good_is_not_read_again_nor_waited_for_on_the_next_run(inbox, out, config, monkeypatch):
+    put(inbox, "壊れた.xlsx", b"PK\x03\x04broken")
+    pauses = []
+    monkeypatch.setattr(aggregation, "pause", pauses.append)
+    first = run(inbox, out, config)
+    assert [e.status for e in first.ledger.entries] == [Status.UNREADABLE] and len(pauses) == 1
+    again = run(inbox, out, config)
+    assert (again.parsed, len(pauses), again.has_failures) == (0, 1, True)
+
+
+def test_another_reference_date_parses_nothing_again_and_the_same_one_gives_the_same_bytes(inbox, out, books, config):
+    put(inbox, "R-1.xlsx", books["complete"])  # shared with 総務課 on 2025-06-25
+    early, late = dt.date(2025, 6, 20), dt.date(2025, 6, 30)
+
+    first = aggregate(inbox, out, config, early, progress=False, workers=1)
+    assert first.parsed == 1 and [f.code for f in first.ledger.entries[0].findings] == ["date_in_future"]
+    written = outputs_bytes_for(out, "2025-06")
+
+    later = aggregate(inbox, out, config, late, progress=False, workers=1)
+    assert later.parsed == 0 and later.ledger.entries[0].status is Status.OK and not later.has_failures
+    assert later.events[0].event == "状態の変更"
+
+    back = aggregate(inbox, out, config, early, progress=False, workers=1)
+    assert back.parsed == 0 and back.ledger.entries[0].status is Status.INVALID
+    now = outputs_bytes_for(out, "2025-06")
+    assert {k: v for k, v in now.items() if k != "台帳.xlsx"} == {k: v for k, v in written.items() if k != "台帳.xlsx"}  # the history grew
+    again = aggregate(inbox, out, config, early, progress=False, workers=1)  # the unchanged-run shortcut
+    assert again.events == [] and again.has_failures and outputs_bytes_for(out, "2025-06") == now
+
+
+def outputs_bytes_for(out: Path, month: str) -> dict[str, bytes]:
+    names = ["ledger.json", "台帳.xlsx", "台帳.csv", f"月次状況_{month}.xlsx", f"月次状況_{month}.html"]
+    return {name: (out / name).read_bytes() for name in names}
+
+
+def test_the_history_sheet_shows_the_latest_events_and_says_where_the_rest_is(inbox, out, config, monkeypatch):
+    from ledger_tools import ledger_book
+
+    monkeypatch.setattr(ledger_book, "HISTORY_SHEET_LIMIT", 3)
+    monkeypatch.setattr(aggregation, "HISTORY_SHEET_LIMIT", 3)
+    path = put(inbox, "一覧.xlsx", list_bytes(config, list_rows(2)))
+    assert "処理履歴: " not in run(inbox, out, config).summary_text()  # 2 events: all on the sheet
+    path.unlink()
+    result = run(inbox, out, config)
+    history = list(load_workbook(out / "台帳.xlsx")["処理履歴"].iter_rows(min_row=2, values_only=True))
+    assert [(row[1], row[2]) for row in history] == [("追加", "L-2"), ("原本なし", "L-1"), ("原本なし", "L-2")]
+    assert "処理履歴: 全4件のうち最新の3件を 台帳.xlsx に載せています（全件は manifest.sqlite の history 表）" in result.summary_text()
+
+
+def test_a_manifest_of_the_previous_version_is_upgraded_in_place(inbox, out, books, config):
+    import sqlite3
+
+    path = put(inbox, "R-1.xlsx", books["complete"])
+    run(inbox, out, config)
+    with sqlite3.connect(out / "manifest.sqlite") as db:  # as version 1 left it
+        db.execute("ALTER TABLE record_state DROP COLUMN content")
+        db.execute("DROP TABLE retired")
+        db.execute("UPDATE meta SET value = '1' WHERE key = 'schema'")
+    path.unlink()
+    result = run(inbox, out, config)
+    assert [(e.record_id, e.source_missing) for e in result.ledger.entries] == [("R-1", True)]
+    assert [e.event for e in result.events] == ["原本なし"]
+
+
+# ---------------------------------------------------------------------------- Windows
+
+
+def test_no_more_than_61_worker_processes_on_windows(tmp_path, books, config, monkeypatch):
+    from ledger_tools.rules import RuleContext
+
+    started = []
+
+    class WindowsPool:  # ProcessPoolExecutor on Windows: ValueError above 61 workers
+        def __init__(self, workers, mp_context=None, initializer=None, initargs=()):
+            if workers > 61:
+                raise ValueError("max_workers must be <= 61")
+            started.append(workers)
+            initializer(*initargs)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def map(self, function, chunks):
+            return map(function, chunks)
+
+    monkeypatch.setattr(intake.sys, "platform", "win32")
+    monkeypatch.setattr(intake, "ProcessPoolExecutor", WindowsPool)
+    monkeypatch.setattr(intake, "PARALLEL_MIN_FILES", 2)
+    items = [(put(tmp_path / "提出", f"{i}.xlsx", books["complete"]), f"{i}.xlsx") for i in range(2)]
+    progress = intake.Progress(len(items), "test", enabled=False)
+    found = list(intake.examine_all(items, RuleContext(config, None), tmp_path / "archive", frozenset(), 64, progress))
+    assert started == [61] and [f.reports[0].status for f in found] == [Status.OK, Status.OK]
