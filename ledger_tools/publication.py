@@ -6,20 +6,30 @@ of the catalogue — are ever copied out of a record, so names, affiliations, se
 and the other free text cannot reach ``publication/``. The reconciliation report, which may name
 files and record ids, is internal and written beside the ledger, never under ``publication/``.
 
-Every 該当 record of the year is either published or held back with its reasons; publishing with
-records held back needs ``allow_pending``. The output depends only on the ledger, the
-configuration and the fiscal year (no clock), so publishing twice gives byte-identical files.
+Every 該当 record of the year is either published, held back with its reasons, or listed as out of
+scope (an exclusion applies, so it is never published); publishing with records held back needs
+``allow_pending``. The counts and breakdowns cover every 該当 record of the year, published or
+held back. The output depends only on the ledger, the configuration and the fiscal year (no
+clock), so publishing twice gives byte-identical files.
+
+Publishing holds the aggregator's lock on DIR and swaps a fully written folder into
+DIR/publication/<FY>/, so a reader never sees the files of two runs mixed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
+import secrets
+import shutil
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
+from filelock import FileLock, Timeout
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from ledger_tools.config import Config
@@ -32,6 +42,9 @@ from ledger_tools.outputs import csv_bytes, write_bytes_atomic
 PUBLICATION_DIR = "publication"  # DIR/publication/<FY>/ holds what goes on the website, and nothing else
 PAGE_FILE = "index.html"
 STYLESHEET_FILE = "style.css"
+LOCK_FILE = ".lock"  # the aggregator's lock on DIR (aggregation.LOCK_FILE; a test keeps them equal)
+LOCK_WAIT_SECONDS = 10.0  # publishing while another run holds DIR waits this long, then refuses
+UNKNOWN = "不明"  # a breakdown value of a record held back that cannot be read
 
 
 def records_csv_name(fiscal_year: FiscalYear) -> str:
@@ -48,7 +61,11 @@ def reconciliation_name(fiscal_year: FiscalYear) -> str:
 
 
 class PublicationError(Exception):
-    """The publication cannot be made as asked (a fiscal year outside the ledger's period)."""
+    """The publication cannot be made as asked (a fiscal year outside the ledger's period, DIR unwritable)."""
+
+
+class PublicationLocked(PublicationError):
+    """Another aggregation or publication is using the same DIR."""
 
 
 class PublicationRefused(PublicationError):
@@ -58,9 +75,10 @@ class PublicationRefused(PublicationError):
         self.publication = publication
         self.reconciliation = reconciliation
         self.report = report
+        held = publication.held_back
         super().__init__(
-            f"{publication.fiscal_year.label_with_western}の公表を中止しました: 公表できない記録が{publication.held_back}件あります"
-            f"（{publication.held_back_text()}）。"
+            f"{publication.fiscal_year.label_with_western}の公表を中止しました: 公表できない記録が{held.total}件あります"
+            f"（{held.text()}）。"
             f"照合表 {report} で記録を確認し、準備が整ってから再実行してください。"
             "保留したまま公表するときは --allow-pending を付けてください。"
         )
@@ -145,20 +163,34 @@ def wareki_month(day: dt.date) -> str:
 
 # --- why a record is held back ----------------------------------------------------------------
 
-# Reason codes of the reconciliation report, in the order they are listed.
+# Reason codes of the reconciliation report, in the order they are listed. Each holds a record back.
 HOLD_REASONS: dict[str, str] = {
-    "unreadable": "読み取り不可（年度・判断を確認できない）",
+    "unreadable": "読み取れないファイル（年度不明）",
     "conflict": "整理番号の重複（内容の異なる別ファイルあり）",
     "error": "要修正のエラーあり",
     "not_shared": "総務課への共有日が未記入",
     "no_public_summary": "公表用の概要が未記入",
     "no_public_measures": "措置が「要」なのに公表用の措置の概要が未記入",
 }
+# Reasons a 該当 record is listed but never published, and never holds the publication back.
+OUT_OF_SCOPE_REASONS: dict[str, str] = {
+    "excluded": "除外事由に該当（公表の対象外）",
+}
+REASON_TEXTS = {**HOLD_REASONS, **OUT_OF_SCOPE_REASONS}
+
+
+class HeldKind:
+    """Why a held-back record is, or is not, counted as 該当 on the page (the page and the CLI say the same)."""
+
+    APPLICABLE = "applicable"  # judged 該当, counted on the page, not yet publishable
+    UNCONFIRMED = "unconfirmed"  # being corrected: whether it is 該当, or its date, cannot be read yet
+    UNREADABLE = "unreadable"  # a file that cannot be read at all: its year is unknown
 
 
 @dataclass(frozen=True)
 class ReconciliationRow:
-    """Internal: one record that is, or may be, 該当 in the year; published (number) or held back (reasons)."""
+    """Internal: one record that is, or may be, 該当 in the year: published (number), held back
+    (reasons, which block publishing) or out of scope (notes: listed, never published, never blocking)."""
 
     record_id: str
     path: str
@@ -168,6 +200,12 @@ class ReconciliationRow:
     received_date: dt.date | None
     number: int | None  # 通番 when published
     reasons: tuple[str, ...]  # codes of HOLD_REASONS when held back
+    notes: tuple[str, ...] = ()  # codes of OUT_OF_SCOPE_REASONS when out of scope
+    held_kind: str = ""  # a HeldKind when held back
+
+    @property
+    def outcome(self) -> str:
+        return "保留" if self.reasons else "対象外" if self.notes else "公表"
 
 
 @dataclass(frozen=True)
@@ -189,6 +227,39 @@ def count_reasons(rows: Iterable[ReconciliationRow]) -> tuple[tuple[str, int], .
 
 
 @dataclass(frozen=True)
+class HeldBack:
+    """The records held back, in the groups that the page's notice and the CLI both state."""
+
+    applicable: int = 0  # HeldKind.APPLICABLE: counted as 該当 on the page
+    unconfirmed: int = 0  # HeldKind.UNCONFIRMED: not counted as 該当
+    unreadable: int = 0  # HeldKind.UNREADABLE: files, not counted at all
+    by_reason: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def total(self) -> int:
+        return self.applicable + self.unconfirmed + self.unreadable
+
+    def __bool__(self) -> bool:
+        return self.total > 0
+
+    def groups_text(self) -> str:
+        """該当と判断された記録 4件、… — the same numbers as the page's notice."""
+        groups = (
+            (self.applicable, "該当と判断された記録（一覧に未掲載）"),
+            (self.unconfirmed, "該当かどうか又は日付を確認中の記録"),
+            (self.unreadable, "読み取れないファイル（年度不明）"),
+        )
+        return "、".join(f"{label} {n}件" for n, label in groups if n)
+
+    def reasons_text(self) -> str:
+        return "、".join(f"{HOLD_REASONS[code]} {n}件" for code, n in self.by_reason if code != "unreadable")
+
+    def text(self) -> str:
+        reasons = self.reasons_text()
+        return self.groups_text() + (f"。理由: {reasons}" if reasons else "")
+
+
+@dataclass(frozen=True)
 class Tally:
     label: str
     count: int
@@ -197,12 +268,17 @@ class Tally:
 
 @dataclass(frozen=True)
 class OrganGroup:
-    """One 機関: its total, every department of the configuration, and its published records."""
+    """One 機関: its 該当 records (published or held back), every department of the configuration,
+    and its published records."""
 
     name: str
-    count: int
+    count: int  # every 該当 record of the organ, published or held back
     departments: tuple[Tally, ...]
     records: tuple[PublishedRecord, ...]
+
+    @property
+    def not_published(self) -> int:
+        return self.count - len(self.records)
 
 
 @dataclass(frozen=True)
@@ -210,7 +286,7 @@ class Counts:
     """The year's numbers (spec §7), always shown, zero included."""
 
     recorded: int  # received in the year, in scope (not excluded); includes records being corrected
-    applicable: int  # judged 不当な働きかけに該当する
+    applicable: int  # judged 不当な働きかけに該当する (published or held back)
     not_applicable: int  # judged 該当しない
     undecided: int  # 判断中, not yet judged, or a judgement that cannot be read
     published: int
@@ -255,20 +331,13 @@ class Publication:
     by_method: tuple[Tally, ...]
     by_month: tuple[Tally, ...]
     records: tuple[PublishedRecord, ...]
-    held_back: int = 0  # records held back (their details are in the internal reconciliation only)
-    held_back_by_reason: tuple[tuple[str, int], ...] = ()
+    held_back: HeldBack = field(default_factory=HeldBack)  # details in the internal reconciliation only
+    out_of_scope: int = 0  # 該当 records with an exclusion: never published, listed in the reconciliation
 
     @property
     def in_progress(self) -> bool:
         """The year had not ended on the ledger's reference date."""
         return self.as_of < self.period_end
-
-    @property
-    def applicable_not_published(self) -> int:
-        return self.counts.applicable - self.counts.published
-
-    def held_back_text(self) -> str:
-        return "、".join(f"{HOLD_REASONS[code]} {n}件" for code, n in self.held_back_by_reason)
 
 
 # --- building the publication -----------------------------------------------------------------
@@ -286,40 +355,64 @@ def check_fiscal_year(fiscal_year: FiscalYear, config: Config, as_of: dt.date) -
 
 
 def build_publication(ledger: Ledger, config: Config, fiscal_year: FiscalYear) -> tuple[Publication, Reconciliation]:
-    """Count the year's records and choose the publishable 該当 records; the reconciliation lists every
-    該当 record of the year (and every record that may be one) as published or held back with its reasons."""
+    """Count the year's records and choose the publishable 該当 records. The reconciliation lists every
+    該当 record of the year (and every record that may be one): published, held back with its reasons,
+    or out of scope; the breakdowns cover every 該当 record, published or held back."""
     check_fiscal_year(fiscal_year, config, ledger.as_of)
     precision = config.publication.date_precision
     judged: Counter[str] = Counter()
+    applicable: list[LedgerEntry] = []  # counted as 該当 on the page: published or held back
     publishable: list[LedgerEntry] = []
-    held: list[tuple[LedgerEntry, tuple[str, ...]]] = []
+    held: list[tuple[LedgerEntry, tuple[str, ...], str]] = []
+    out_of_scope: list[LedgerEntry] = []
     for entry in ledger.entries:
+        if entry.status is Status.SKIPPED:
+            continue
         if entry.status is Status.UNREADABLE:  # it may be any record of any year: never left out silently
-            held.append((entry, ("unreadable",)))
+            held.append((entry, ("unreadable",), HeldKind.UNREADABLE))
             continue
         received = entry.values.get("received_date")
         in_year = isinstance(received, dt.date) and received in fiscal_year
         judgement = entry.values.get("supervisor_judgement")
-        if in_year and _in_scope(entry):
+        counted = in_year and _in_scope(entry)
+        if counted:
             judged[judgement if judgement in (APPLICABLE, NOT_APPLICABLE) else "undecided"] += 1
-        if entry.status is Status.OK and in_year and judgement == APPLICABLE:
+        if counted and judgement == APPLICABLE:
+            applicable.append(entry)
             reasons = _hold_reasons(entry)
+            if entry.status is not Status.OK and not {"error", "conflict"} & set(reasons):
+                reasons = ("error", *reasons)  # never published unless valid
             if reasons:
-                held.append((entry, reasons))
+                held.append((entry, reasons, HeldKind.APPLICABLE))
             else:
                 publishable.append(entry)
+        elif entry.status is Status.EXCLUDED and judgement == APPLICABLE and (in_year or received is None):
+            out_of_scope.append(entry)  # an exclusion applies: never published, but listed
         elif entry.status is Status.INVALID and _may_be_applicable(entry) and (in_year or received is None):
-            held.append((entry, _hold_reasons(entry)))
+            held.append((entry, _hold_reasons(entry), HeldKind.UNCONFIRMED))
 
     organ_order = {name: i for i, name in enumerate(config.organ_names)}
     publishable.sort(key=lambda e: _record_sort_key(e, organ_order, config))
     records = tuple(_public_record(n, e.values, precision) for n, e in enumerate(publishable, start=1))
-    held.sort(key=lambda pair: (pair[0].path, pair[0].record_id or ""))
-    rows = tuple(_reconciliation_row(e, number, ()) for number, e in enumerate(publishable, start=1)) + tuple(
-        _reconciliation_row(e, None, reasons) for e, reasons in held
+    held.sort(key=lambda item: (item[0].path, item[0].record_id or ""))
+    out_of_scope.sort(key=lambda e: (e.path, e.record_id or ""))
+    rows = (
+        tuple(_reconciliation_row(e, number) for number, e in enumerate(publishable, start=1))
+        + tuple(_reconciliation_row(e, reasons=reasons, held_kind=kind) for e, reasons, kind in held)
+        + tuple(_reconciliation_row(e, notes=("excluded",)) for e in out_of_scope)
     )
     reconciliation = Reconciliation(fiscal_year, rows)
+    kinds = Counter(kind for _, _, kind in held)
+    held_back = HeldBack(
+        kinds[HeldKind.APPLICABLE], kinds[HeldKind.UNCONFIRMED], kinds[HeldKind.UNREADABLE],
+        count_reasons(reconciliation.held_back),
+    )
+    counts = Counts(sum(judged.values()), judged[APPLICABLE], judged[NOT_APPLICABLE], judged["undecided"], len(records))
+    if counts.applicable != counts.published + held_back.applicable:  # a guard that survives python -O
+        raise RuntimeError(f"該当 {counts.applicable}件 ≠ 公表 {counts.published}件 + 保留 {held_back.applicable}件")
 
+    published_ids = {id(e) for e in publishable}
+    keys = [_breakdown_key(e, config, published=id(e) in published_ids) for e in applicable]
     period_start = max(fiscal_year.start, config.rules.operation_start)
     publication = Publication(
         fiscal_year=fiscal_year,
@@ -327,15 +420,15 @@ def build_publication(ledger: Ledger, config: Config, fiscal_year: FiscalYear) -
         period_start=period_start,
         period_end=fiscal_year.end,
         date_precision=precision,
-        counts=Counts(sum(judged.values()), judged[APPLICABLE], judged[NOT_APPLICABLE], judged["undecided"], len(records)),
-        organs=_organ_groups(records, config),
-        by_business_type=_tally(records, "business_type"),
-        by_requester_category=_tally(records, "requester_category"),
-        by_method=_tally(records, "method"),
-        by_month=_months(records, fiscal_year, period_start),
+        counts=counts,
+        organs=_organ_groups(keys, records, config),
+        by_business_type=_tally(keys, "business_type"),
+        by_requester_category=_tally(keys, "requester_category"),
+        by_method=_tally(keys, "method"),
+        by_month=_months(keys, fiscal_year, period_start),
         records=records,
-        held_back=len(held),
-        held_back_by_reason=count_reasons(reconciliation.held_back),
+        held_back=held_back,
+        out_of_scope=len(out_of_scope),
     )
     return publication, reconciliation
 
@@ -345,12 +438,36 @@ def _in_scope(entry: LedgerEntry) -> bool:
     return entry.status in (Status.OK, Status.NOT_APPLICABLE) or (entry.status is Status.INVALID and not entry.exclusions)
 
 
-def _reconciliation_row(entry: LedgerEntry, number: int | None, reasons: tuple[str, ...]) -> ReconciliationRow:
+BREAKDOWN_FIELDS = ("organ", "department", "business_type", "requester_category", "method")
+
+
+def _breakdown_key(entry: LedgerEntry, config: Config, published: bool) -> dict[str, str]:
+    """What a 該当 record adds to the breakdowns. A published record adds its published values; a record
+    held back adds only values of the catalogue or configuration, 不明 for anything else (a value being
+    corrected may be free text, which must never reach the page)."""
+    values = entry.values
+    key = {"month": f"{values['received_date']:%Y-%m}"}
+    if published:
+        key.update({f: _text(values.get(f)) for f in BREAKDOWN_FIELDS})
+        return key
+    organ = values.get("organ")
+    organ = organ if organ in config.organ_names else UNKNOWN
+    department = values.get("department")
+    key["organ"] = organ
+    key["department"] = department if department in config.departments_by_organ.get(organ, ()) else UNKNOWN
+    for f in ("business_type", "requester_category", "method"):
+        key[f] = values.get(f) if values.get(f) in FIELD_BY_ID[f].choices else UNKNOWN
+    return key
+
+
+def _reconciliation_row(
+    entry: LedgerEntry, number: int | None = None, *, reasons: tuple[str, ...] = (), notes: tuple[str, ...] = (), held_kind: str = ""
+) -> ReconciliationRow:
     received = entry.values.get("received_date")
     return ReconciliationRow(
         record_id=entry.record_id or "", path=entry.path, status=entry.status, organ=_text(entry.values.get("organ")),
         department=_text(entry.values.get("department")), received_date=received if isinstance(received, dt.date) else None,
-        number=number, reasons=reasons,
+        number=number, reasons=reasons, notes=notes, held_kind=held_kind,
     )
 
 
@@ -393,29 +510,34 @@ def _record_sort_key(entry: LedgerEntry, organ_order: Mapping[str, int], config:
     )
 
 
-def _organ_groups(records: tuple[PublishedRecord, ...], config: Config) -> tuple[OrganGroup, ...]:
+def _ordered(counter: Counter[str], known: Iterable[str]) -> list[str]:
+    """The known labels in their order (zero included), then unexpected ones, then 不明 when counted."""
+    known = list(known)
+    unexpected = sorted(set(counter) - set(known) - {UNKNOWN})
+    return known + unexpected + ([UNKNOWN] if counter[UNKNOWN] and UNKNOWN not in known else [])
+
+
+def _organ_groups(keys: list[dict[str, str]], records: tuple[PublishedRecord, ...], config: Config) -> tuple[OrganGroup, ...]:
     """Every organ and department of the configuration, zero included; unknown names after them."""
-    names = list(config.organ_names) + sorted({r.values["organ"] for r in records} - set(config.organ_names))
+    by_organ = Counter(k["organ"] for k in keys)
     groups = []
-    for name in names:
+    for name in _ordered(by_organ, config.organ_names):
+        counter = Counter(k["department"] for k in keys if k["organ"] == name)
+        departments = _ordered(counter, config.departments_by_organ.get(name, ()))
         mine = tuple(r for r in records if r.values["organ"] == name)
-        configured = config.departments_by_organ.get(name, ())
-        counter = Counter(r.values["department"] for r in mine)
-        departments = list(configured) + sorted(set(counter) - set(configured))
-        groups.append(OrganGroup(name, len(mine), tuple(Tally(d, counter[d]) for d in departments), mine))
+        groups.append(OrganGroup(name, by_organ[name], tuple(Tally(d, counter[d]) for d in departments), mine))
     return tuple(groups)
 
 
-def _tally(records: Iterable[PublishedRecord], field_id: str) -> tuple[Tally, ...]:
-    """Every choice of the catalogue in its order, zero included; unexpected values after them."""
-    counter = Counter(r.values[field_id] for r in records)
-    choices = list(FIELD_BY_ID[field_id].choices)
-    return tuple(Tally(label, counter[label]) for label in choices + sorted(set(counter) - set(choices)))
+def _tally(keys: Iterable[Mapping[str, str]], field_id: str) -> tuple[Tally, ...]:
+    """Every choice of the catalogue in its order, zero included; unexpected values and 不明 after them."""
+    counter = Counter(k[field_id] for k in keys)
+    return tuple(Tally(label, counter[label]) for label in _ordered(counter, FIELD_BY_ID[field_id].choices))
 
 
-def _months(records: Iterable[PublishedRecord], fiscal_year: FiscalYear, period_start: dt.date) -> tuple[Tally, ...]:
+def _months(keys: Iterable[Mapping[str, str]], fiscal_year: FiscalYear, period_start: dt.date) -> tuple[Tally, ...]:
     """April → March; a first year that starts late (令和6年度: only 3月) shows its months only."""
-    counter = Counter(r.date_iso[:7] for r in records)
+    counter = Counter(k["month"] for k in keys)
     first = f"{period_start:%Y-%m}"
     months = []
     day = fiscal_year.start
@@ -444,7 +566,7 @@ BREAKDOWN_TITLES = {
     "method": "方法",
     "month": "月",
 }
-RECONCILIATION_HEADER = ("整理番号", "ファイル", "状態", "機関", "部局", "働きかけを受けた日", "公表", "通番", "保留の理由", "理由コード")
+RECONCILIATION_HEADER = ("整理番号", "ファイル", "状態", "機関", "部局", "働きかけを受けた日", "公表", "通番", "公表しない理由", "理由コード")
 
 
 def records_csv(publication: Publication) -> bytes:
@@ -477,11 +599,12 @@ def counts_csv(publication: Publication) -> bytes:
 
 
 def reconciliation_csv(reconciliation: Reconciliation) -> bytes:
-    """Internal: every 該当 record of the year (published, with its 通番) and every record held back."""
+    """Internal: every 該当 record of the year: published (with its 通番), held back (保留, with the
+    reasons) or out of scope (対象外: an exclusion applies), and every record that may be 該当."""
     rows = [
         [
-            r.record_id, r.path, str(r.status), r.organ, r.department, r.received_date, "保留" if r.reasons else "公表",
-            r.number, "、".join(HOLD_REASONS[code] for code in r.reasons), " ".join(r.reasons),
+            r.record_id, r.path, str(r.status), r.organ, r.department, r.received_date, r.outcome,
+            r.number, "、".join(REASON_TEXTS[code] for code in (*r.reasons, *r.notes)), " ".join((*r.reasons, *r.notes)),
         ]
         for r in reconciliation.rows
     ]
@@ -548,6 +671,7 @@ def render_page(publication: Publication, downloads: Mapping[str, int]) -> str:
         columns=PAGE_LIST_COLUMNS,
         number_header=NUMBER_HEADER,
         date_header=DATE_HEADERS[publication.date_precision],
+        unknown=UNKNOWN,
         chart=monthly_chart(publication.by_month),
         records_csv=records_csv_name(fy),
         counts_csv=counts_csv_name(fy),
@@ -588,8 +712,13 @@ class PublishResult:
             f"{pub.fiscal_year.label_with_western}の公表を書き出しました（{pub.as_of.isoformat()}現在の台帳）。",
             f"  記録 {c.recorded}件（該当 {c.applicable}件、非該当 {c.not_applicable}件、判断中 {c.undecided}件）、公表 {c.published}件",
         ]
-        if pub.held_back:
-            lines.append(f"  公表を保留した記録: {pub.held_back}件（{pub.held_back_text()}）。照合表で確認してください。")
+        held = pub.held_back
+        if held:
+            lines.append(f"  公表を保留した記録: {held.total}件（{held.groups_text()}）。ページにも同じ件数を記載しています。")
+            if held.reasons_text():
+                lines.append(f"    理由: {held.reasons_text()}。照合表で確認してください。")
+        if pub.out_of_scope:
+            lines.append(f"  除外事由に該当するのに「該当する」と判断された記録: {pub.out_of_scope}件（公表の対象外。照合表に記載）")
         lines.append(f"  ページ: {self.page.resolve()}")
         lines.append(f"  ブラウザで開く: {self.page.resolve().as_uri()}")
         lines.append("  CSV: " + "、".join(str(p.resolve()) for p in self.files if p.suffix == ".csv"))
@@ -601,30 +730,115 @@ def publication_directory(out_dir: Path, fiscal_year: FiscalYear) -> Path:
     return Path(out_dir) / PUBLICATION_DIR / str(fiscal_year)
 
 
-def publish_ledger(
-    ledger: Ledger, out_dir: Path, config: Config, fiscal_year: FiscalYear, allow_pending: bool = False
-) -> PublishResult:
-    """Write DIR/publication/<FY>/ and DIR/公表照合表_<FY>.csv from ``ledger``.
+@contextlib.contextmanager
+def publication_lock(out_dir: Path, wait: float = LOCK_WAIT_SECONDS) -> Iterator[None]:
+    """Hold DIR's lock (the aggregator's): no aggregation or other publication writes DIR meanwhile.
+    ``wait`` seconds, then ``PublicationLocked``; a negative ``wait`` waits until the lock is free."""
+    lock = FileLock(str(Path(out_dir) / LOCK_FILE))
+    try:
+        lock.acquire(timeout=wait)
+    except Timeout:
+        raise PublicationLocked(
+            f"別の集計又は公表が同じフォルダ（{out_dir}）で実行中です。終わってから実行し直してください"
+            f"（{wait:g}秒待ちました。--wait で変更できます）。"
+        ) from None
+    except OSError as e:
+        raise PublicationError(f"フォルダ（{out_dir}）に書き込めません: {e.strerror or e}") from None
+    try:
+        yield
+    finally:
+        lock.release()
 
-    The reconciliation report is written in every case; when records are held back and
-    ``allow_pending`` is false, nothing is published and ``PublicationRefused`` says how many and why.
-    """
+
+_STAGING, _ASIDE = ".new-", ".old-"  # DIR/publication/.<FY>.new-XXXX, .<FY>.old-XXXX while swapping
+
+
+def _remove_stale_folders(parent: Path) -> None:
+    """Folders left by a publication that was killed while swapping (under the lock: none is in use)."""
+    if parent.is_dir():
+        for folder in [*parent.glob(f".*{_STAGING}*"), *parent.glob(f".*{_ASIDE}*")]:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def write_folder(directory: Path, files: Mapping[str, bytes]) -> None:
+    """Replace ``directory`` by a folder holding exactly ``files``: they are written into a new folder
+    beside it, which is then renamed into place (the old one is renamed aside first, since no system
+    replaces a non-empty folder, and removed last). A failure leaves the old folder as it was."""
+    parent = directory.parent
+    token = secrets.token_hex(4)
+    staging, aside = parent / f".{directory.name}{_STAGING}{token}", parent / f".{directory.name}{_ASIDE}{token}"
+    try:
+        staging.mkdir(parents=True)
+        for name, content in files.items():
+            write_bytes_atomic(staging / name, content)
+    except OSError as e:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise PublicationError(f"公表フォルダ（{parent}）に書き込めません: {e.strerror or e}") from None
+    try:
+        moved_aside = False
+        if directory.exists():
+            os.replace(directory, aside)
+            moved_aside = True
+        try:
+            os.replace(staging, directory)
+        except OSError:
+            if moved_aside:
+                os.replace(aside, directory)
+            raise
+    except OSError as e:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise PublicationError(
+            f"公表フォルダ（{directory}）を置き換えられません: {e.strerror or e}。"
+            "中のファイルをExcel等で開いていれば閉じてから実行し直してください。"
+        ) from None
+    if moved_aside:
+        shutil.rmtree(aside, ignore_errors=True)
+
+
+def _publish_unlocked(
+    ledger: Ledger, out_dir: Path, config: Config, fiscal_year: FiscalYear, allow_pending: bool
+) -> PublishResult:
     publication, reconciliation = build_publication(ledger, config, fiscal_year)
     report = Path(out_dir) / reconciliation_name(fiscal_year)
     write_bytes_atomic(report, reconciliation_csv(reconciliation))
     if publication.held_back and not allow_pending:
         raise PublicationRefused(publication, reconciliation, report)
     directory = publication_directory(out_dir, fiscal_year)
-    written = []
-    for name, content in render_files(publication).items():
-        write_bytes_atomic(directory / name, content)
-        written.append(directory / name)
-    return PublishResult(publication, reconciliation, directory, written, report)
+    _remove_stale_folders(directory.parent)
+    files = render_files(publication)
+    write_folder(directory, files)
+    return PublishResult(publication, reconciliation, directory, [directory / name for name in files], report)
 
 
-def publish(directory: Path, config: Config, fiscal_year: FiscalYear, allow_pending: bool = False) -> PublishResult:
-    """Publish the year from the ledger that ``aggregate`` left in ``directory``.
+def publish_ledger(
+    ledger: Ledger, out_dir: Path, config: Config, fiscal_year: FiscalYear, allow_pending: bool = False,
+    *, lock_wait: float = LOCK_WAIT_SECONDS,
+) -> PublishResult:
+    """Write DIR/publication/<FY>/ and DIR/公表照合表_<FY>.csv from ``ledger``, holding DIR's lock.
+
+    The reconciliation report is written in every case; when records are held back and
+    ``allow_pending`` is false, nothing is published and ``PublicationRefused`` says how many and why.
+    """
+    out_dir = Path(out_dir)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise PublicationError(f"フォルダ（{out_dir}）を作れません: {e.strerror or e}") from None
+    with publication_lock(out_dir, lock_wait):
+        return _publish_unlocked(ledger, out_dir, config, fiscal_year, allow_pending)
+
+
+def publish(
+    directory: Path, config: Config, fiscal_year: FiscalYear, allow_pending: bool = False,
+    *, lock_wait: float = LOCK_WAIT_SECONDS,
+) -> PublishResult:
+    """Publish the year from the ledger that ``aggregate`` left in ``directory``; the ledger is read
+    and the files written under DIR's lock, so an aggregation never runs in between.
 
     Example: publish(Path("集計"), load_config(), FiscalYear.parse("R7"))
     """
-    return publish_ledger(load_ledger(Path(directory)), directory, config, fiscal_year, allow_pending)
+    directory = Path(directory)
+    if not directory.is_dir():
+        load_ledger(directory)  # raises LedgerError: no ledger (and no folder to lock) there
+    with publication_lock(directory, lock_wait):
+        return _publish_unlocked(load_ledger(directory), directory, config, fiscal_year, allow_pending)

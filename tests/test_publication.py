@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 import html
 import io
+import os
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -17,7 +18,7 @@ from hypothesis import strategies as st
 
 from conftest import AS_OF
 from ledger_tools.cli import main
-from ledger_tools.config import default_config_text, load_config
+from ledger_tools.config import default_config_text
 from ledger_tools.dates import FiscalYear
 from ledger_tools.fields import APPLICABLE, FIELD_BY_ID, FIELDS, NOT_APPLICABLE, PUBLIC_FIELD_IDS, UNDECIDED, stage_of
 from ledger_tools.findings import Status, make_finding
@@ -37,6 +38,7 @@ from ledger_tools.validation import validate_file
 
 FY = FiscalYear(2025)
 LEDGER_DATE = dt.date(2026, 5, 1)
+RECONCILIATION_HEADER = ["整理番号", "ファイル", "状態", "機関", "部局", "働きかけを受けた日", "公表", "通番", "公表しない理由", "理由コード"]
 RECORDS_HEADER = [
     "通番", "働きかけを受けた日", "機関", "部局", "事務の区分", "相手方の区分", "方法", "概要",
     "応じられない旨の伝達", "記録される旨の伝達", "相手方の撤回", "措置の要否", "措置の概要",
@@ -247,13 +249,14 @@ def test_publish_refuses_while_records_are_held_back_and_says_why(tmp_path, caps
     assert main(["publish", str(tmp_path), "--fiscal-year", "2025"]) == 1
     err = capsys.readouterr().err
     assert "公表を中止しました" in err and "公表できない記録が6件あります" in err
-    for reason in ("読み取り不可（年度・判断を確認できない） 1件", "整理番号の重複（内容の異なる別ファイルあり） 1件", "要修正のエラーあり 1件",
+    assert "（該当と判断された記録（一覧に未掲載） 5件、読み取れないファイル（年度不明） 1件。理由: " in err
+    for reason in ("整理番号の重複（内容の異なる別ファイルあり） 1件", "要修正のエラーあり 1件",
                    "総務課への共有日が未記入 1件", "公表用の概要が未記入 1件", "措置が「要」なのに公表用の措置の概要が未記入 1件"):
         assert reason in err
     assert "--allow-pending" in err and "公表照合表_2025.csv" in err
     assert not (tmp_path / "publication").exists()
     rows = read_csv((tmp_path / "公表照合表_2025.csv").read_bytes())
-    assert rows[0] == ["整理番号", "ファイル", "状態", "機関", "部局", "働きかけを受けた日", "公表", "通番", "保留の理由", "理由コード"]
+    assert rows[0] == RECONCILIATION_HEADER
     assert sorted((r[0], r[6], r[7], r[9]) for r in rows[1:]) == [
         ("", "保留", "", "unreadable"), ("CF1", "保留", "", "conflict"), ("ER1", "保留", "", "error"),
         ("NM1", "保留", "", "no_public_measures"), ("NP1", "保留", "", "no_public_summary"), ("NS1", "保留", "", "not_shared"),
@@ -271,6 +274,7 @@ def test_allow_pending_publishes_and_states_what_is_held_back(tmp_path, capsys):
     # 該当 counted: the ok ones and the two being corrected; one published, the rest stated as not yet published
     assert "判断された記録は6件です。このページには、そのうち1件を掲載しています。" in page
     assert "うち5件は、公表の準備" in page
+    assert "読み取れないファイルが1件あり、確認中です。" in page
     assert len(read_csv((tmp_path / "publication" / "2025" / "records_2025.csv").read_bytes())) == 2
 
 
@@ -317,6 +321,225 @@ def test_a_ledger_built_from_real_workbooks_publishes(tmp_path, write_workbook, 
     result = publish_ledger(ledger, tmp_path / "out", config, FY, allow_pending=True)
     rows = read_csv((result.directory / "records_2025.csv").read_bytes())
     assert [r[:3] for r in rows[1:]] == [["1", "2025-06-10", "知事部局"]]
+
+
+def test_an_excluded_applicable_record_is_listed_but_neither_published_nor_blocking(tmp_path, write_workbook, config, capsys):
+    """A record judged 該当 although an exclusion applies is out of scope (never published, not counted as
+    該当) but appears in the reconciliation with its reason, and publishing goes ahead without --allow-pending."""
+    excluded = validate_file(
+        write_workbook(complete_values(record_id="X1", excl_minuted_meeting="該当する"), name="X1.xlsx"), RuleContext(config, LEDGER_DATE)
+    )
+    assert excluded.status is Status.EXCLUDED and excluded.values["supervisor_judgement"] == APPLICABLE
+    Ledger(LEDGER_DATE, [entry(record_id="A"), LedgerEntry.from_report(excluded, path="inbox/X1.xlsx")]).save(tmp_path)
+    assert main(["publish", str(tmp_path), "--fiscal-year", "R7"]) == 0
+    out = capsys.readouterr().out
+    assert "除外事由に該当するのに「該当する」と判断された記録: 1件（公表の対象外。照合表に記載）" in out
+    assert "公表を保留" not in out and "公表 1件" in out and "該当 1件" in out
+    rows = read_csv((tmp_path / "公表照合表_2025.csv").read_bytes())
+    assert rows[0] == RECONCILIATION_HEADER
+    assert [(r[0], r[1], r[6], r[7], r[8], r[9]) for r in rows[1:]] == [
+        ("A", "inbox/A.xlsx", "公表", "1", "", ""),
+        ("X1", "inbox/X1.xlsx", "対象外", "", "除外事由に該当（公表の対象外）", "excluded"),
+    ]
+    directory = tmp_path / "publication" / "2025"
+    assert [r[0] for r in read_csv((directory / "records_2025.csv").read_bytes())[1:]] == ["1"]
+    counts = {r[2]: int(r[4]) for r in read_csv((directory / "counts_2025.csv").read_bytes())[1:] if r[1] == "件数"}
+    assert counts["不当な働きかけに該当すると判断したもの"] == 1 and counts["記録された働きかけ（除外事由に当たるものを除く）"] == 1
+    page = (directory / PAGE_FILE).read_bytes()
+    assert "判断された記録は1件です" in page_text(page) and b'class="notice"' not in page
+
+
+def test_an_unreadable_file_holds_back_every_year_and_the_page_and_cli_say_so_alike(tmp_path, capsys):
+    """A file that cannot be read cannot be dated: it blocks every year; with --allow-pending the page states it
+    apart from the 該当 records (never as one), with the number the CLI prints."""
+    junk = LedgerEntry(path="inbox/junk.xlsx", sha256="", status=Status.UNREADABLE, record_id=None, stage=None,
+                       findings=[make_finding("unreadable_corrupt", detail="zip")])
+    Ledger(LEDGER_DATE, [entry(record_id="A"), junk]).save(tmp_path)
+    for year in ("R6", "R7"):
+        assert main(["publish", str(tmp_path), "--fiscal-year", year]) == 1
+        err = capsys.readouterr().err
+        assert "公表できない記録が1件あります（読み取れないファイル（年度不明） 1件）" in err, err
+    rows = read_csv((tmp_path / "公表照合表_2025.csv").read_bytes())
+    assert [(r[1], r[6], r[8], r[9]) for r in rows[1:]] == [
+        ("inbox/A.xlsx", "公表", "", ""), ("inbox/junk.xlsx", "保留", "読み取れないファイル（年度不明）", "unreadable"),
+    ]
+
+    assert main(["publish", str(tmp_path), "--fiscal-year", "R7", "--allow-pending"]) == 0
+    out = capsys.readouterr().out
+    assert "公表を保留した記録: 1件（読み取れないファイル（年度不明） 1件）。ページにも同じ件数を記載しています。" in out
+    page = (tmp_path / "publication" / "2025" / PAGE_FILE).read_bytes()
+    notices = re.findall(r'<p class="notice">(.*?)</p>', page.decode())
+    assert notices == [  # the file is not claimed to be a 該当 record
+        "読み取れないファイルが1件あり、確認中です。どの年度の記録か、不当な働きかけに該当するかは確認の後に判断するため、不当な働きかけの件数には含めていません。"
+    ]
+    assert "判断された記録は1件です。このページには、そのうち1件を掲載しています。" in page_text(page)
+
+
+def held_back_groups_ledger() -> Ledger:
+    """Held back: two 該当 (one being corrected), one whose judgement cannot be read, one unreadable file."""
+    return Ledger(LEDGER_DATE, [
+        entry(record_id="OK1"),
+        entry(record_id="NS1", shared_with_general_affairs_date=None),
+        entry(Status.INVALID, record_id="ER1", values=complete_values(record_id="ER1", place=None),
+              findings=[make_finding("required_missing", field="place", label="場所", condition="必須")]),
+        entry(Status.INVALID, values={**complete_values(record_id="UJ1"), "supervisor_judgement": None},
+              findings=[make_finding("invalid_choice", field="supervisor_judgement", label="所属長の判断", value="がいとう", choices="…")]),
+        LedgerEntry(path="inbox/壊れた.xlsx", sha256="", status=Status.UNREADABLE, record_id=None, stage=None,
+                    findings=[make_finding("unreadable_corrupt", detail="zip")]),
+    ])
+
+
+def test_the_held_back_numbers_on_the_page_and_in_the_cli_agree(tmp_path, capsys):
+    held_back_groups_ledger().save(tmp_path)
+    assert main(["publish", str(tmp_path), "--fiscal-year", "R7"]) == 1
+    groups = "該当と判断された記録（一覧に未掲載） 2件、該当かどうか又は日付を確認中の記録 1件、読み取れないファイル（年度不明） 1件"
+    assert f"公表できない記録が4件あります（{groups}。理由: 要修正のエラーあり 2件、総務課への共有日が未記入 1件）" in capsys.readouterr().err
+    assert main(["publish", str(tmp_path), "--fiscal-year", "R7", "--allow-pending"]) == 0
+    assert f"公表を保留した記録: 4件（{groups}）" in capsys.readouterr().out
+    page = page_text((tmp_path / "publication" / "2025" / PAGE_FILE).read_bytes())
+    assert "判断された記録は3件です。このページには、そのうち1件を掲載しています。" in page
+    assert "不当な働きかけに該当すると判断された記録のうち2件は、公表の準備" in page
+    assert "このほか、記載内容を確認中で、不当な働きかけに該当するかどうか又は働きかけを受けた日をまだ確認できない記録が1件、読み取れないファイルが1件あり、確認中です。" in page
+    rows = read_csv((tmp_path / "公表照合表_2025.csv").read_bytes())
+    assert sorted((r[0], r[6]) for r in rows[1:]) == [("", "保留"), ("ER1", "保留"), ("NS1", "保留"), ("OK1", "公表"), ("UJ1", "保留")]
+
+
+def test_breakdowns_cover_every_applicable_record_published_or_held_back(published):
+    """Spec §7: the 該当 records broken down — held-back ones included, 不明 for a value that cannot be read."""
+    ledger = Ledger(LEDGER_DATE, [
+        entry(record_id="A"),  # published: 知事部局/県土整備部, 入札・契約, 事業者, 面談, 2025-06
+        entry(record_id="B", shared_with_general_affairs_date=None, organ="教育委員会", department="教育庁", method="電話",
+              received_date=dt.date(2025, 9, 1)),
+        entry(Status.INVALID, record_id="C", values={**complete_values(record_id="C", received_date=dt.date(2026, 2, 3)),
+              "method": None, "department": None, "business_type": "山田太郎に頼まれた件", "organ": "山田商事"},
+              findings=[make_finding("required_missing", field="method", label="方法", condition="必須")]),
+    ])
+    _, files = published(ledger, allow_pending=True)
+    numbers = assert_page_and_counts_csv_agree(files)
+    assert numbers["件数"] == [3, 3, 0, 0, 1]
+    rows = read_csv(files["counts_2025.csv"])[1:]
+    assert {r[2]: int(r[4]) for r in rows if r[1] == "方法"} == {"面談": 1, "電話": 1, "文書": 0, "電子メール": 0, "その他": 0, "不明": 1}
+    assert {r[2]: int(r[4]) for r in rows if r[1] == "事務の区分"} == {"入札・契約": 2, "許認可": 0, "補助金等": 0, "その他": 0, "不明": 1}
+    organ_totals = {r[2]: int(r[4]) for r in rows if r[1] == "機関・部局" and r[3] == ""}
+    assert organ_totals["知事部局"] == 1 and organ_totals["教育委員会"] == 1 and organ_totals["不明"] == 1
+    assert [(r[2], r[3], r[4]) for r in rows if r[1] == "機関・部局" and r[2] == "不明"] == [("不明", "", "1"), ("不明", "不明", "1")]
+    months = {r[2]: int(r[4]) for r in rows if r[1] == "月"}
+    assert (months["2025-06"], months["2025-09"], months["2026-02"]) == (1, 1, 1)
+    page = page_text(files[PAGE_FILE])
+    assert "不当な働きかけに該当すると判断された記録3件（公表の準備中の2件を含みます）の内訳です。" in page
+    assert "不当な働きかけに該当すると判断された記録3件のうち、公表の準備ができた1件を掲載しています。" in page
+    assert "知事部局（1件）" in page and "教育委員会（0件、ほかに公表の準備中1件）" in page
+    assert "教育委員会で不当な働きかけに該当すると判断された1件は、公表の準備中のため、まだ掲載していません。" in page
+    assert "令和7年9月 1件" in page and "令和8年2月 1件" in page  # the chart's text alternative
+    for private in ("山田太郎", "山田商事"):  # a value being corrected is never published
+        assert all(private not in data.decode("utf-8-sig") for data in files.values())
+
+
+def test_the_lock_file_is_the_aggregators():
+    from ledger_tools import aggregation, publication
+
+    assert publication.LOCK_FILE == aggregation.LOCK_FILE
+
+
+def test_publish_waits_for_a_run_holding_dir_then_exits_2(tmp_path, capsys):
+    from filelock import FileLock
+
+    Ledger(LEDGER_DATE, [entry()]).save(tmp_path)
+    with FileLock(str(tmp_path / ".lock")):  # an aggregation (or another publication) is writing DIR
+        assert main(["publish", str(tmp_path), "--fiscal-year", "R7", "--wait", "0.2"]) == 2
+    err = capsys.readouterr().err
+    assert "別の集計又は公表が同じフォルダ" in err and "0.2秒待ちました" in err
+    assert not (tmp_path / "publication").exists() and not (tmp_path / "公表照合表_2025.csv").exists()
+    assert main(["publish", str(tmp_path), "--fiscal-year", "R7"]) == 0  # free again
+
+
+def test_publish_holds_the_lock_while_it_reads_and_writes(tmp_path, config, monkeypatch):
+    from filelock import FileLock, Timeout
+
+    from ledger_tools import publication
+
+    seen = []
+    real_write_folder = publication.write_folder
+
+    def write_folder(directory, files):
+        with pytest.raises(Timeout):
+            FileLock(str(tmp_path / ".lock")).acquire(timeout=0)
+        seen.append(directory)
+        real_write_folder(directory, files)
+
+    monkeypatch.setattr(publication, "write_folder", write_folder)
+    Ledger(LEDGER_DATE, [entry()]).save(tmp_path)
+    publication.publish(tmp_path, config, FY)
+    assert seen == [tmp_path / "publication" / "2025"]
+
+
+def publication_files(directory: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in directory.iterdir()}
+
+
+def test_the_publication_folder_is_replaced_as_a_whole(tmp_path, config):
+    directory = tmp_path / "publication" / "2025"
+    directory.mkdir(parents=True)
+    (directory / "古いファイル.txt").write_text("前回の残り", encoding="utf-8")
+    stale = [tmp_path / "publication" / ".2025.new-dead", tmp_path / "publication" / ".2025.old-dead"]  # a killed run's
+    for folder in stale:
+        folder.mkdir()
+        (folder / PAGE_FILE).write_text("途中", encoding="utf-8")
+    result = publish_ledger(mixed_ledger(), tmp_path, config, FY)
+    assert sorted(publication_files(directory)) == ["counts_2025.csv", "index.html", "records_2025.csv", "style.css"]
+    assert publication_files(directory) == render_files(result.publication)
+    assert [p.name for p in (tmp_path / "publication").iterdir()] == ["2025"]
+
+
+def test_a_failed_write_leaves_the_previous_publication_as_it_was(tmp_path, config, monkeypatch):
+    from ledger_tools import publication
+
+    publish_ledger(mixed_ledger(), tmp_path, config, FY)
+    directory = tmp_path / "publication" / "2025"
+    before = publication_files(directory)
+    calls = []
+    real_write = publication.write_bytes_atomic
+
+    def write_bytes_atomic(path, data):  # the disk fills up at the third file of the publication
+        calls.append(path)
+        if len(calls) == 4:
+            raise OSError(28, "No space left on device")
+        real_write(path, data)
+
+    monkeypatch.setattr(publication, "write_bytes_atomic", write_bytes_atomic)
+    with pytest.raises(PublicationError, match="書き込めません: No space left on device"):
+        publish_ledger(Ledger(LEDGER_DATE, [entry(record_id="A")]), tmp_path, config, FY)
+    assert publication_files(directory) == before
+    assert [p.name for p in (tmp_path / "publication").iterdir()] == ["2025"]
+
+
+@pytest.mark.parametrize("failing_call", [1, 2])  # renaming the old folder aside (1), the new one in (2)
+def test_a_folder_that_cannot_be_replaced_is_kept_and_reported(tmp_path, capsys, monkeypatch, failing_call):
+    """On Windows a folder cannot be renamed while a file in it is open (a CSV in Excel): exit 2, old folder kept."""
+    from ledger_tools import publication
+
+    mixed_ledger().save(tmp_path)
+    assert main(["publish", str(tmp_path), "--fiscal-year", "R7"]) == 0
+    directory = tmp_path / "publication" / "2025"
+    before = publication_files(directory)
+    Ledger(LEDGER_DATE, [entry(record_id="A")]).save(tmp_path)
+    calls = []
+    real_replace = os.replace
+
+    def replace(source, target):
+        if Path(source).is_dir():
+            calls.append(Path(source).name)
+        if Path(source).is_dir() and len(calls) == failing_call:
+            raise PermissionError(13, "Permission denied")
+        real_replace(source, target)
+
+    monkeypatch.setattr(publication.os, "replace", replace)
+    assert main(["publish", str(tmp_path), "--fiscal-year", "R7"]) == 2
+    monkeypatch.undo()
+    err = capsys.readouterr().err
+    assert "公表フォルダ" in err and "を置き換えられません" in err and "開いていれば閉じて" in err
+    assert publication_files(directory) == before
+    assert [p.name for p in (tmp_path / "publication").iterdir()] == ["2025"]
 
 
 # --- the page's structure -----------------------------------------------------------------------
@@ -415,25 +638,35 @@ def test_the_page_structure_is_accessible(published):
     assert svg["role"] == "img" and all(i in page.ids for i in svg["aria-labelledby"].split())
 
 
-def test_the_page_shows_the_same_numbers_as_the_counts_csv(published):
-    _, files = published(mixed_ledger())
+def assert_page_and_counts_csv_agree(files: dict[str, bytes]) -> dict[str, list[int]]:
+    """Every number of the page's tables equals the counts CSV, and each breakdown sums to 該当 (its 合計
+    row included); returns the CSV's numbers by table."""
     tables = {t["caption"]: t["rows"][1:] for t in page_structure(files[PAGE_FILE]).tables}
     csv_rows = read_csv(files["counts_2025.csv"])[1:]
 
     def from_csv(kind):
         return [int(r[4]) for r in csv_rows if r[1] == kind]
 
-    def from_page(caption):
-        return [int(row[-1].removesuffix("件")) for row in tables[caption] if row[0] != "合計"]
+    def from_page(caption, total=False):
+        return [int(row[-1].removesuffix("件")) for row in tables[caption] if (row[0] == "合計") == total]
 
     assert from_page("令和7年度の件数") == from_csv("件数")
-    assert from_page("事務の区分別の件数（令和7年度）") == from_csv("事務の区分")
-    assert from_page("相手方の区分別の件数（令和7年度）") == from_csv("相手方の区分")
-    assert from_page("方法別の件数（令和7年度）") == from_csv("方法")
-    assert from_page("月別の件数（令和7年度）") == from_csv("月")
-    assert [r[0] for r in tables["月別の件数（令和7年度）"][:2]] == ["令和7年4月", "令和7年5月"]
+    applicable = from_csv("件数")[1]
+    for kind in ("事務の区分", "相手方の区分", "方法", "月"):
+        assert from_page(f"{kind}別の件数（令和7年度）") == from_csv(kind)
+        assert sum(from_csv(kind)) == applicable and from_page(f"{kind}別の件数（令和7年度）", total=True) == [applicable], kind
     organ_rows = [r for r in tables["機関・部局別の件数（令和7年度）"] if r[0] != "合計"]
     assert [int(r[-1].removesuffix("件")) for r in organ_rows] == from_csv("機関・部局")
+    organ_totals = [int(r[4]) for r in csv_rows if r[1] == "機関・部局" and r[3] == ""]
+    assert sum(organ_totals) == applicable and from_page("機関・部局別の件数（令和7年度）", total=True) == [applicable]
+    return {kind: from_csv(kind) for kind in ("件数", "事務の区分", "相手方の区分", "方法", "月", "機関・部局")}
+
+
+def test_the_page_shows_the_same_numbers_as_the_counts_csv(published):
+    _, files = published(mixed_ledger())
+    assert_page_and_counts_csv_agree(files)
+    tables = {t["caption"]: t["rows"][1:] for t in page_structure(files[PAGE_FILE]).tables}
+    assert [r[0] for r in tables["月別の件数（令和7年度）"][:2]] == ["令和7年4月", "令和7年5月"]
     # the chart's text alternative carries the same numbers
     page = files[PAGE_FILE].decode()
     assert "令和7年6月 2件、令和7年7月 0件" in page
@@ -534,8 +767,70 @@ def test_run_refuses_to_publish_a_year_with_an_invalid_applicable_record(sample_
     out = tmp_path / "output"
     args = ["run", str(inbox), "--fiscal-year", "2025", "--out", str(out), "--as-of", "2026-04-30"]
     assert main(args) == 1
-    assert "公表できない記録が1件あります（要修正のエラーあり 1件）" in capsys.readouterr().err
+    assert "公表できない記録が1件あります（該当と判断された記録（一覧に未掲載） 1件。理由: 要修正のエラーあり 1件）" in capsys.readouterr().err
     assert not (out / "publication").exists()
     assert main([*args, "--allow-pending"]) == 1  # published, but a file still needs correcting
     assert "公表を保留した記録: 1件" in capsys.readouterr().out
     assert (out / "publication" / "2025" / PAGE_FILE).exists()
+
+
+@pytest.fixture
+def fake_aggregate(monkeypatch):
+    """Replace the aggregator: record what run passes to it and leave a one-record ledger in DIR."""
+    from types import SimpleNamespace
+
+    from ledger_tools import aggregation
+
+    calls = []
+
+    def aggregate(inbox, out_dir, config, as_of, month=None, progress=None, workers=None, *, lock_wait=10.0, retry_delay=2.0):
+        calls.append({"month": month, "lock_wait": lock_wait, "workers": workers})
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+        Ledger(as_of, [entry()]).save(out_dir)
+        return SimpleNamespace(summary_text=lambda: "集計しました。\n", has_failures=False)
+
+    monkeypatch.setattr(aggregation, "aggregate", aggregate)
+    return calls
+
+
+def test_run_passes_month_and_wait_to_the_aggregator(tmp_path, fake_aggregate, capsys):
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    inbox.mkdir()
+    args = ["run", str(inbox), "--fiscal-year", "R7", "--out", str(out), "--as-of", "2026-05-01"]
+    assert main(args) == 0
+    assert main([*args, "--month", "2026-03", "--wait", "3"]) == 0
+    assert fake_aggregate == [{"month": None, "lock_wait": 10.0, "workers": None}, {"month": "2026-03", "lock_wait": 3.0, "workers": None}]
+    assert "公表 1件" in capsys.readouterr().out
+
+
+def test_run_publishes_under_the_lock_and_waits_as_long_as_asked(tmp_path, fake_aggregate, monkeypatch, capsys):
+    """Another run takes DIR between the aggregation and the publication: run waits --wait seconds, then exits 2."""
+    from filelock import FileLock
+
+    from ledger_tools import aggregation
+
+    other_run = FileLock(str(tmp_path / "out" / ".lock"))
+    real = aggregation.aggregate
+
+    def aggregate_then_other_run_starts(*args, **kwargs):
+        result = real(*args, **kwargs)
+        other_run.acquire()
+        return result
+
+    monkeypatch.setattr(aggregation, "aggregate", aggregate_then_other_run_starts)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    try:
+        code = main(["run", str(inbox), "--fiscal-year", "R7", "--out", str(tmp_path / "out"), "--as-of", "2026-05-01", "--wait", "0.2"])
+    finally:
+        other_run.release()
+    assert code == 2
+    assert "別の集計又は公表が同じフォルダ" in capsys.readouterr().err
+    assert not (tmp_path / "out" / "publication").exists()
+
+
+def test_run_rejects_a_malformed_month(tmp_path, capsys):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    assert main(["run", str(inbox), "--fiscal-year", "R7", "--out", str(tmp_path / "out"), "--month", "2026-13"]) == 2
+    assert "月は YYYY-MM の形で指定してください: 2026-13" in capsys.readouterr().err

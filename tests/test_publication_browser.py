@@ -15,10 +15,10 @@ import pytest
 from conftest import IN_CI, require_program
 from ledger_tools.config import load_config
 from ledger_tools.dates import FiscalYear
-from ledger_tools.findings import Status
+from ledger_tools.findings import Status, make_finding
 from ledger_tools.ledger import Ledger, LedgerEntry
 from ledger_tools.publication import PAGE_FILE, STYLESHEET_FILE, publish_ledger
-from ledger_tools.samples import sample_records
+from ledger_tools.samples import complete_values, sample_records
 from test_publication import LEDGER_DATE, entry
 
 pytestmark = pytest.mark.real_client
@@ -38,7 +38,9 @@ def require_node_modules() -> None:
 
 
 def sample_ledger() -> Ledger:
-    """The bundled sample records as the aggregator would leave them, plus one 該当 record held back."""
+    """The bundled sample records as the aggregator would leave them, plus records held back in every
+    group the page states: 該当 (one with values that cannot be read: 不明), one whose judgement cannot
+    be read, and one unreadable file."""
     entries = []
     for path, values in sample_records().items():
         status = Status.OK
@@ -48,6 +50,12 @@ def sample_ledger() -> Ledger:
             status = Status.NOT_APPLICABLE
         entries.append(LedgerEntry(path=path, sha256="", status=status, record_id=str(values["record_id"]), stage=None, values=values))
     entries.append(entry(record_id="R7-0009", shared_with_general_affairs_date=None))
+    entries.append(entry(Status.INVALID, values={**complete_values(record_id="R7-0010", organ="警察本部"), "department": None, "method": None},
+                         findings=[make_finding("required_missing", field="method", label="方法", condition="必須")]))
+    entries.append(entry(Status.INVALID, values={**complete_values(record_id="R7-0011"), "supervisor_judgement": None},
+                         findings=[make_finding("invalid_choice", field="supervisor_judgement", label="所属長の判断", value="?", choices="…")]))
+    entries.append(LedgerEntry(path="inbox/壊れた.xlsx", sha256="", status=Status.UNREADABLE, record_id=None, stage=None,
+                               findings=[make_finding("unreadable_corrupt", detail="zip")]))
     return Ledger(LEDGER_DATE, entries)
 
 
@@ -57,6 +65,9 @@ def pages(tmp_path_factory) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("publication")
     config = load_config()
     full = publish_ledger(sample_ledger(), out, config, FiscalYear(2025), allow_pending=True)
+    held = full.publication.held_back
+    assert (held.applicable, held.unconfirmed, held.unreadable) == (2, 1, 1)
+    assert "不明" in full.page.read_text(encoding="utf-8")
     empty = publish_ledger(Ledger(LEDGER_DATE, []), out, config, FiscalYear(2024))
     return {"records": full.page, "empty": empty.page}
 
