@@ -92,6 +92,11 @@ def _print_utf8(text: str) -> None:
     stream.flush()
 
 
+def _lock_wait(args: argparse.Namespace) -> dict[str, float]:
+    """--wait as the library's lock_wait, when given (the library's default otherwise)."""
+    return {"lock_wait": args.wait} if args.wait is not None else {}
+
+
 def cmd_aggregate(args: argparse.Namespace) -> int:
     """Aggregate the inbox into DIR: the master ledger, the monthly state, the archive.
 
@@ -109,7 +114,7 @@ def cmd_aggregate(args: argparse.Namespace) -> int:
     if not args.inbox.is_dir():
         raise UsageError(f"提出フォルダが見つかりません: {args.inbox}")
     config = _load_config(args.config)
-    options = {"lock_wait": args.wait} if args.wait is not None else {}
+    options = _lock_wait(args)
     try:
         result = aggregate(args.inbox, args.out, config, args.as_of or dt.date.today(), args.month, workers=args.workers, **options)
     except (AggregationError, InvalidMonth) as e:
@@ -130,7 +135,7 @@ def cmd_forget(args: argparse.Namespace) -> int:
     """
     from ledger_tools.aggregation import AggregationError, forget
 
-    options = {"lock_wait": args.wait} if args.wait is not None else {}
+    options = _lock_wait(args)
     try:
         retired = forget(args.dir, args.record_id, args.reason, args.path, **options)
     except AggregationError as e:
@@ -158,7 +163,7 @@ def _publish_year(directory: Path, fiscal_year, config, args: argparse.Namespace
     from ledger_tools.ledger import LedgerError
     from ledger_tools.publication import PublicationError, PublicationRefused, publish
 
-    options = {"lock_wait": args.wait} if args.wait is not None else {}
+    options = _lock_wait(args)
     try:
         result = publish(directory, config, fiscal_year, allow_pending=args.allow_pending, **options)
     except PublicationRefused as e:
@@ -198,7 +203,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     fiscal_year, config = _fiscal_year_and_config(args)
     as_of = args.as_of or dt.date.today()
-    options = {"lock_wait": args.wait} if args.wait is not None else {}
+    options = _lock_wait(args)
     try:
         check_fiscal_year(fiscal_year, config, as_of)
         aggregated = aggregate(args.inbox, args.out, config, as_of, args.month, **options)
