@@ -91,7 +91,7 @@ class CellRef:
     row: int  # 1-based
     col: int  # 1-based
 
-    @property
+    @functools.cached_property
     def a1(self) -> str:
         return f"{self.sheet}!{column_letter(self.col)}{self.row}"
 
@@ -316,13 +316,21 @@ def _workbook_structure(archive: zipfile.ZipFile, limits: Limits) -> tuple[dict[
     """Sheet name → part path, the workbook-scoped defined names, and the sheet-scoped names as
     (name, sheet) — Excel makes those when a user copies the form sheet inside the workbook."""
     rels_name = "xl/_rels/workbook.xml.rels"
+    rels = _read_part(archive, rels_name, limits) if rels_name in archive.NameToInfo else b""
+    return _parse_structure(rels, _read_part(archive, "xl/workbook.xml", limits))
+
+
+@functools.lru_cache(maxsize=64)
+def _parse_structure(rels: bytes, workbook_xml: bytes) -> tuple[dict[str, str], dict[str, str], list[tuple[str, str]]]:
+    """The parse of the two parts, remembered by their bytes: files made from one template share
+    them, so a batch parses them once. The result is never modified by callers."""
     targets = {}
-    if rels_name in archive.NameToInfo:
-        for rel in _parse_xml(_read_part(archive, rels_name, limits), rels_name).iter(f"{_NS_PKG_REL}Relationship"):
+    if rels:
+        for rel in _parse_xml(rels, "xl/_rels/workbook.xml.rels").iter(f"{_NS_PKG_REL}Relationship"):
             target = rel.get("Target", "")
             part = target.lstrip("/") if target.startswith("/") else "xl/" + target
             targets[rel.get("Id")] = _normalise_part(part)
-    workbook = _parse_xml(_read_part(archive, "xl/workbook.xml", limits), "xl/workbook.xml")
+    workbook = _parse_xml(workbook_xml, "xl/workbook.xml")
     sheets = {}
     order = []
     for sheet in workbook.iter(f"{_NS_MAIN}sheet"):
@@ -375,6 +383,8 @@ _CELL_ADDRESS = re.compile(rb'\br="([A-Z]{1,3})(\d+)"')
 _ERROR_TYPE = re.compile(rb'\bt="e"')
 _VALUE = re.compile(rb"<(?:\w+:)?v\b[^>]*?(?:/>|>([^<]*)<)")
 _ANY_FORMULA = re.compile(rb"<(?:\w+:)?f[\s/>]")  # a cell formula, not the <formula1> of a validation
+# Inside sheetData, what a formula or an error value starts with (a prefix such as x:f in rare writers).
+_SCAN_MARKERS = (b"<f", b":f>", b":f ", b'"e"')
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="(?:[A-Z]+\d+:)?([A-Z]+)(\d+)"')
 _LAST_ROW = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br="(\d+)"')
 
@@ -401,7 +411,7 @@ def scan_sheet(xml: bytes, limits: Limits) -> SheetScan:
     end = xml.find(b"sheetData>", start + 10) if start >= 0 else -1
     end = end if end > 0 else len(xml)
     _check_extent(xml, start, end, limits)
-    if not _ANY_FORMULA.search(xml, 0, end) and not _ERROR_TYPE.search(xml, 0, end):
+    if not any(xml.find(marker, max(start, 0), end) >= 0 for marker in _SCAN_MARKERS):  # plain searches: fast
         return SheetScan(frozenset(), {})
     formulas, errors = set(), {}
     for m in _CELL.finditer(xml, max(start, 0), end):

@@ -146,7 +146,7 @@ def _version_number(value: object) -> object:
 
 def _blank(value: object) -> bool:
     """A cell holding only spaces (a full-width space left behind) counts as empty."""
-    return isinstance(value, str) and not normalise_text(value)
+    return isinstance(value, str) and not value.strip()
 
 
 @dataclass(frozen=True)
