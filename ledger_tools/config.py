@@ -11,7 +11,7 @@ import tomllib
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -118,17 +118,27 @@ def read_toml_text(path: Path) -> str:
 
 def load_config(path: str | Path | None = None) -> Config:
     """Load ``path`` (TOML), or the bundled default when ``path`` is None."""
+    if path is None:
+        return Config.model_validate(tomllib.loads(default_config_text()))
+    return load_toml_model(Path(path), Config, "設定ファイル", ConfigError)
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def load_toml_model(path: Path, model: type[M], what: str, error: type[Exception]) -> M:
+    """A TOML file read as ``model``; any problem becomes ``error`` with a Japanese message
+    that names ``what`` (設定ファイル, 対応表) and the file."""
     try:
-        data = tomllib.loads(default_config_text() if path is None else read_toml_text(Path(path)))
-        return Config.model_validate(data)
-    except FileNotFoundError as e:
-        raise ConfigError(f"設定ファイルが見つかりません: {path}") from e
-    except UnicodeDecodeError as e:
-        raise ConfigError(f"設定ファイルを UTF-8 で保存し直してください（{path}）") from e
+        return model.model_validate(tomllib.loads(read_toml_text(path)))
+    except FileNotFoundError:
+        raise error(f"{what}が見つかりません: {path}") from None
+    except UnicodeDecodeError:
+        raise error(f"{what}を UTF-8 で保存し直してください（{path}）") from None
     except OSError as e:
-        raise ConfigError(f"設定ファイルを読めません（{path}）: {e.strerror or e}") from e
+        raise error(f"{what}を読めません（{path}）: {e.strerror or e}") from None
     except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"設定ファイルの書式が正しくありません（{path}）: {e}") from e
+        raise error(f"{what}の書式が正しくありません（{path}）: {e}") from None
     except ValidationError as e:
         problems = "; ".join(f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors())
-        raise ConfigError(f"設定ファイルの内容が正しくありません（{path}）: {problems}") from e
+        raise error(f"{what}の内容が正しくありません（{path}）: {problems}") from None

@@ -11,14 +11,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ledger_tools.config import Config, read_toml_text
+from ledger_tools.config import Config, load_toml_model
 from ledger_tools.dates import DateProblem, normalise_text, parse_date, parse_time
 from ledger_tools.fields import FIELD_BY_ID, FieldType
 from ledger_tools.list_template import write_list_template
@@ -100,19 +99,7 @@ class ImportResult:
 
 
 def load_mapping(path: Path) -> ColumnMapping:
-    try:
-        return ColumnMapping.model_validate(tomllib.loads(read_toml_text(Path(path))))
-    except FileNotFoundError:
-        raise MigrationError(f"対応表が見つかりません: {path}") from None
-    except UnicodeDecodeError:
-        raise MigrationError(f"対応表を UTF-8 で保存し直してください: {path}") from None
-    except OSError as e:
-        raise MigrationError(f"対応表を読めません（{path}）: {e.strerror or e}") from None
-    except tomllib.TOMLDecodeError as e:
-        raise MigrationError(f"対応表の書式が正しくありません（{path}）: {e}") from None
-    except ValidationError as e:
-        problems = "; ".join(f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors())
-        raise MigrationError(f"対応表の内容が正しくありません（{path}）: {problems}") from None
+    return load_toml_model(Path(path), ColumnMapping, "対応表", MigrationError)
 
 
 def read_register(path: Path, source: Source) -> tuple[list[str], list[tuple[int, list[Any]]]]:

@@ -24,6 +24,20 @@ def config():
 
 
 @pytest.fixture
+def inbox(tmp_path) -> Path:
+    """An empty shared folder (提出) for aggregation tests."""
+    folder = tmp_path / "提出"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def out(tmp_path) -> Path:
+    """The aggregation's output folder (集計), beside the inbox."""
+    return tmp_path / "集計"
+
+
+@pytest.fixture
 def write_workbook(tmp_path):
     """write_workbook(values, name="record.xlsx") → the path of a filled template."""
 

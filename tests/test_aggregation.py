@@ -44,18 +44,6 @@ def books() -> dict[str, bytes]:
     }
 
 
-@pytest.fixture
-def inbox(tmp_path) -> Path:
-    folder = tmp_path / "提出"
-    folder.mkdir()
-    return folder
-
-
-@pytest.fixture
-def out(tmp_path) -> Path:
-    return tmp_path / "集計"
-
-
 def put(folder: Path, relative: str, data: bytes) -> Path:
     path = folder / relative
     path.parent.mkdir(parents=True, exist_ok=True)

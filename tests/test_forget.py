@@ -26,18 +26,6 @@ def books() -> dict[str, bytes]:
     }
 
 
-@pytest.fixture
-def inbox(tmp_path) -> Path:
-    folder = tmp_path / "提出"
-    folder.mkdir()
-    return folder
-
-
-@pytest.fixture
-def out(tmp_path) -> Path:
-    return tmp_path / "集計"
-
-
 def run(inbox: Path, out: Path, config):
     return aggregate(inbox, out, config, AS_OF, progress=False, workers=1, retry_delay=0.01)
 
