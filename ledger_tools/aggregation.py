@@ -64,7 +64,7 @@ from ledger_tools.archive import (
     reports_to_json,
     sync_archive,
 )
-from ledger_tools.config import Config
+from ledger_tools.config import Config, config_digest
 from ledger_tools.fields import STAGES
 from ledger_tools.findings import STATUS_LABELS_JA, FileReport, Status, make_finding, record_location
 from ledger_tools.intake import Examined, Progress, default_workers, examine, examine_all, inbox_files, pause, read_snapshot, relative_paths
@@ -385,7 +385,8 @@ class _Run:
         dispositions = self._dispose(reports, revived, kept)
         _note_copies(everything, dispositions)
         current = sorted((r for r in everything if dispositions[id(r)] in CURRENT), key=lambda r: (r.path, r.row or 0, r.sha256 or ""))
-        ledger = Ledger(self.as_of, [LedgerEntry.from_report(r, source_missing=dispositions[id(r)] is Disposition.MISSING) for r in current])
+        entries = [LedgerEntry.from_report(r, source_missing=dispositions[id(r)] is Disposition.MISSING) for r in current]
+        ledger = Ledger(self.as_of, entries, config_digest(self.config))
 
         states = [_state(r, dispositions[id(r)]) for r in everything]
         events = history_events(previous, states, self.as_of, present, retired)

@@ -7,6 +7,8 @@ prefecture and supplies every default.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import tomllib
 from functools import cached_property
 from importlib import resources
@@ -105,6 +107,12 @@ class Config(_Model):
                     if d.name == department:
                         return d.lead_division
         return ""
+
+
+def config_digest(config: Config) -> str:
+    """A short fingerprint of a configuration: the ledger keeps the one it was made with."""
+    text = json.dumps(config.model_dump(mode="json"), ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def default_config_text() -> str:

@@ -63,13 +63,14 @@ class Ledger:
 
     as_of: dt.date
     entries: list[LedgerEntry] = field(default_factory=list)
+    config_digest: str | None = None  # the configuration the aggregation used (config.config_digest)
 
     def with_status(self, *statuses: Status) -> list[LedgerEntry]:
         return [e for e in self.entries if e.status in statuses]
 
     def to_json_text(self) -> str:
         """One entry per line: diffs stay readable and the C encoder does the work (no indent)."""
-        head = json.dumps({"format": LEDGER_FORMAT, "as_of": self.as_of.isoformat()}, ensure_ascii=False)[:-1]
+        head = json.dumps({"format": LEDGER_FORMAT, "as_of": self.as_of.isoformat(), "config": self.config_digest}, ensure_ascii=False)[:-1]
         entries = ",\n".join(json.dumps(e.to_json(), ensure_ascii=False) for e in self.entries)
         return head + ', "entries": [\n' + entries + "\n]}\n"
 
@@ -90,7 +91,8 @@ def load_ledger(directory: Path) -> Ledger:
         raise LedgerError(f"台帳（{path}）を読めません: {e}") from None
     if data.get("format") != LEDGER_FORMAT:
         raise LedgerError(f"台帳（{path}）の形式 {data.get('format')} に対応していません。aggregate を実行し直してください。")
-    return Ledger(dt.date.fromisoformat(data["as_of"]), [LedgerEntry.from_json(e) for e in data["entries"]])
+    entries = [LedgerEntry.from_json(e) for e in data["entries"]]
+    return Ledger(dt.date.fromisoformat(data["as_of"]), entries, data.get("config"))
 
 
 def _encode(value: Any) -> Any:

@@ -32,7 +32,7 @@ from typing import Any, Iterable, Iterator, Mapping
 from filelock import FileLock, Timeout
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from ledger_tools.config import Config
+from ledger_tools.config import Config, config_digest
 from ledger_tools.dates import FiscalYear, era_of, to_wareki
 from ledger_tools.fields import APPLICABLE, FIELD_BY_ID, MEASURES_NEEDED, NOT_APPLICABLE, PUBLIC_FIELD_IDS
 from ledger_tools.findings import Severity, Status
@@ -798,6 +798,12 @@ def write_folder(directory: Path, files: Mapping[str, bytes]) -> None:
 def _publish_unlocked(
     ledger: Ledger, out_dir: Path, config: Config, fiscal_year: FiscalYear, allow_pending: bool
 ) -> PublishResult:
+    if ledger.config_digest is not None and ledger.config_digest != config_digest(config):
+        # Another configuration could publish what the aggregation's must not (day instead of month).
+        raise PublicationError(
+            "台帳を作った集計（aggregate）と異なる設定で公表しようとしています。"
+            "--config に集計のときと同じ設定ファイルを指定してください（設定を変えたときは先に aggregate を実行し直してください）。"
+        )
     publication, reconciliation = build_publication(ledger, config, fiscal_year)
     report = Path(out_dir) / reconciliation_name(fiscal_year)
     write_bytes_atomic(report, reconciliation_csv(reconciliation))

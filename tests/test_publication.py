@@ -834,3 +834,22 @@ def test_run_rejects_a_malformed_month(tmp_path, capsys):
     inbox.mkdir()
     assert main(["run", str(inbox), "--fiscal-year", "R7", "--out", str(tmp_path / "out"), "--month", "2026-13"]) == 2
     assert "月は YYYY-MM の形で指定してください: 2026-13" in capsys.readouterr().err
+
+
+def test_publishing_with_another_configuration_than_the_aggregation_is_refused(tmp_path, capsys):
+    """A forgotten --config must not publish exact dates where the prefecture chose months."""
+    from ledger_tools.cli import main
+    from ledger_tools.config import default_config_text
+    from ledger_tools.samples import write_sample_inbox
+
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    write_sample_inbox(inbox)
+    monthly = tmp_path / "月単位.toml"
+    monthly.write_text(default_config_text().replace('date_precision = "day"', 'date_precision = "month"'), encoding="utf-8")
+    assert main(["aggregate", str(inbox), "--out", str(out), "--config", str(monthly), "--as-of", "2026-11-25"]) == 0
+    assert main(["publish", str(out), "--fiscal-year", "2025"]) == 2
+    assert "同じ設定ファイル" in capsys.readouterr().err
+    assert not (out / "publication").exists()
+    assert main(["publish", str(out), "--fiscal-year", "2025", "--config", str(monthly)]) == 0
+    records = (out / "publication" / "2025" / "records_2025.csv").read_text(encoding="utf-8-sig")
+    assert "2025-06," in records and "2025-06-10" not in records
