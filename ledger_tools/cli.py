@@ -64,6 +64,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     missing = [str(p) for p in args.paths if not p.exists()]
     if missing:
         raise UsageError("見つからないパスがあります: " + "、".join(missing))
+    if args.report and args.report.suffix.lower() != ".xlsx":
+        raise UsageError(f"--report には .xlsx のファイル名を指定してください: {args.report}")
     exclude = [args.report] if args.report else []  # a report saved in the folder is not a submission
     report = validate_paths(args.paths, _load_config(args.config), args.as_of, exclude=exclude)
     if args.format == "json":
@@ -128,8 +130,10 @@ def cmd_forget(args: argparse.Namespace) -> int:
 
     Only the versions that the last aggregate kept from the archive (原本なし) are retired; a
     record whose file is still in the inbox is refused (exit code 2). The next aggregate drops
-    them from the ledger and logs 取消 with the reason; they are never brought back again (the
-    archived copies stay). --path picks one file when the record was at several places.
+    them from the ledger and logs 取消 with the reason; they are not brought back from the archive
+    again (the archived copies stay; a file put back into the inbox is read like any new file).
+    --path (relative to the inbox, as in the ledger's ソースファイル column) picks one file when the
+    record was at several places.
     Exit codes: 0 retired, 2 refused or usage error.
     Example: ledger-tools forget 集計 R7-0012 --reason "誤って提出された試験用のファイル" --path 県土整備部/R7-0012.xlsx
     """

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from ledger_tools.config import Config, load_toml_model
 from ledger_tools.dates import DateProblem, normalise_text, parse_date, parse_time
 from ledger_tools.fields import FIELD_BY_ID, FieldType
-from ledger_tools.list_template import write_list_template
+from ledger_tools.list_template import FIRST_RECORD_ROW, write_list_template
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
 
@@ -74,6 +74,7 @@ class UnmappedValue:
     column: str
     field: str
     value: str
+    list_row: int  # where the record lands in the list-format workbook (what validate will name)
 
 
 @dataclass
@@ -91,7 +92,10 @@ class ImportResult:
             lines.append("記録簿に見つからない列（対応表の見出しを確認してください）: " + "、".join(self.missing_columns))
         for item in self.unmapped_values:
             label = FIELD_BY_ID[item.field].label
-            lines.append(f"  {item.row}行目「{item.column}」の値「{item.value}」を「{label}」の選択肢に対応づけられません（そのまま記入しました）")
+            lines.append(
+                f"  記録簿の{item.row}行目「{item.column}」の値「{item.value}」を「{label}」の選択肢に対応づけられません"
+                f"（一覧の{item.list_row}行目にそのまま記入しました）"
+            )
         if self.unmapped_values:
             lines.append(f"対応づけられない値 {len(self.unmapped_values)}件: 対応表の [values] に追加するか、変換後のファイルで直してください。")
         lines.append("変換したファイルは validate で検査してから提出してください。")
@@ -166,7 +170,8 @@ def convert(header: list[str], rows: list[tuple[int, list[Any]]], mapping: Colum
             spec = FIELD_BY_ID[field_id]
             if spec.is_choice and isinstance(value, str) and value not in spec.allowed_values(config, record.get("organ")):
                 column = next((name for name, f in mapping.columns.items() if f == field_id), "（固定値）")
-                result.unmapped_values.append(UnmappedValue(number, column, field_id, value))
+                list_row = FIRST_RECORD_ROW + len(result.records)
+                result.unmapped_values.append(UnmappedValue(number, column, field_id, value, list_row))
         result.records.append(record)
     return result
 

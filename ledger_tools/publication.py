@@ -35,7 +35,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from ledger_tools.config import Config, config_digest
 from ledger_tools.dates import FiscalYear, era_of, to_wareki
 from ledger_tools.fields import APPLICABLE, FIELD_BY_ID, MEASURES_NEEDED, NOT_APPLICABLE, PUBLIC_FIELD_IDS
-from ledger_tools.findings import Severity, Status
+from ledger_tools.findings import STATUS_LABELS_JA, Severity, Status
 from ledger_tools.ledger import Ledger, LedgerEntry, load_ledger
 from ledger_tools.outputs import csv_bytes, write_bytes_atomic
 
@@ -603,7 +603,7 @@ def reconciliation_csv(reconciliation: Reconciliation) -> bytes:
     reasons) or out of scope (対象外: an exclusion applies), and every record that may be 該当."""
     rows = [
         [
-            r.record_id, r.path, str(r.status), r.organ, r.department, r.received_date, r.outcome,
+            r.record_id, r.path, STATUS_LABELS_JA[r.status], r.organ, r.department, r.received_date, r.outcome,
             r.number, "、".join(REASON_TEXTS[code] for code in (*r.reasons, *r.notes)), " ".join((*r.reasons, *r.notes)),
         ]
         for r in reconciliation.rows

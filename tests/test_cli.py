@@ -126,8 +126,8 @@ def test_a_report_saved_into_the_checked_folder_is_not_checked_next_time(tmp_pat
 
 def test_a_report_that_cannot_be_written_is_a_clear_error(tmp_path, write_workbook, capsys):
     write_workbook(recorded_values(), name="a.xlsx")
-    (tmp_path / "out").mkdir()
-    assert main(["validate", str(tmp_path / "a.xlsx"), "--report", str(tmp_path / "out"), "--as-of", AS_OF.isoformat()]) == 2
+    (tmp_path / "out.xlsx").mkdir()  # a folder in the way, like a file locked by Excel
+    assert main(["validate", str(tmp_path / "a.xlsx"), "--report", str(tmp_path / "out.xlsx"), "--as-of", AS_OF.isoformat()]) == 2
     assert "書き出せません" in capsys.readouterr().err
 
 
@@ -151,3 +151,10 @@ def test_list_rows_are_shown_with_their_row(tmp_path, config, capsys):
     main(["validate", str(tmp_path), "--as-of", AS_OF.isoformat()])
     out = capsys.readouterr().out
     assert "一覧.xlsx 4行目（整理番号 B" in out and "1件のファイル（2件の記録）" in out
+
+
+def test_a_report_name_that_is_not_xlsx_is_refused_before_anything_runs(tmp_path, write_workbook, capsys):
+    write_workbook(recorded_values(), name="a.xlsx")
+    assert main(["validate", str(tmp_path), "--report", str(tmp_path / "指摘事項.csv")]) == 2
+    captured = capsys.readouterr()
+    assert ".xlsx" in captured.err and captured.out == ""
