@@ -378,7 +378,9 @@ class _Run:
         revived, kept = self._carry_over(previous, reports, present, {f.sha256 for f in examined.values() if f.sha256}, retired)
         kept_paths = {r.path for r in kept}
         reports = [r for r in reports if not (r.status is Status.UNREADABLE and r.path in kept_paths)]  # shown by the kept version
-        everything = reports + revived + kept
+        # Of identical copies the first is kept: the one the ledger already held, not a stray copy.
+        held = {(s.path, s.row) for s in previous if s.disposition in CURRENT}
+        everything = sorted(reports + revived + kept, key=lambda r: (r.path, r.row or 0) not in held)
         for report in everything:
             apply_reference_date(report, self.as_of)
         cross_check(everything)

@@ -758,3 +758,12 @@ def test_no_more_than_61_worker_processes_on_windows(tmp_path, books, config, mo
     progress = intake.Progress(len(items), "test", enabled=False)
     found = list(intake.examine_all(items, RuleContext(config, None), tmp_path / "archive", frozenset(), 64, progress))
     assert started == [61] and [f.reports[0].status for f in found] == [Status.OK, Status.OK]
+
+
+def test_a_stray_copy_does_not_take_over_the_record_the_ledger_held(inbox, out, books, config):
+    put(inbox, "知事部局/R-1.xlsx", books["recorded"])
+    run(inbox, out, config)
+    put(inbox, "another/copy_of_R-1.xlsx", books["recorded"])  # sorts before 知事部局
+    result = run(inbox, out, config)
+    assert [e.path for e in result.ledger.entries] == ["知事部局/R-1.xlsx"]
+    assert result.duplicates == 1
