@@ -39,15 +39,18 @@ def _load_config(path: Path | None):
 def cmd_template(args: argparse.Namespace) -> int:
     """Write the blank 対応記録簿 workbook: the form (one record) or, with --list, the list format.
 
-    Example: ledger-tools template --out 対応記録簿.xlsx
-             ledger-tools template --list --out 対応記録簿_一覧.xlsx
+    Example: ledger-tools template --out 対応記録簿_v1.xlsx
+             ledger-tools template --list --out 対応記録簿_一覧_v1.xlsx
     """
+    from ledger_tools.list_template import LIST_TEMPLATE_FILENAME
+    from ledger_tools.template import TEMPLATE_FILENAME
+
     if args.list:
         from ledger_tools.list_template import write_list_template as write
     else:
         from ledger_tools.template import write_template as write
 
-    out = args.out or Path("対応記録簿_一覧.xlsx" if args.list else "対応記録簿.xlsx")
+    out = args.out or Path(LIST_TEMPLATE_FILENAME if args.list else TEMPLATE_FILENAME)
     write(out, _load_config(args.config))
     print(f"様式を書き出しました: {out}")
     return EXIT_OK
@@ -254,7 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
         return sub
 
     template = command("template", cmd_template, "記入用の様式（.xlsx）を書き出す")
-    template.add_argument("--out", type=Path, help="書き出すファイル（既定: 対応記録簿.xlsx、--list のとき 対応記録簿_一覧.xlsx）")
+    template.add_argument("--out", type=Path, help="書き出すファイル（既定: 対応記録簿_v1.xlsx、--list のとき 対応記録簿_一覧_v1.xlsx）")
     template.add_argument("--list", action="store_true", help="一覧形式（1行に1件）の様式を書き出す")
 
     validate = command("validate", cmd_validate, "提出されたファイルを検査する")
