@@ -71,11 +71,10 @@ from ledger_tools.intake import Examined, Progress, default_workers, examine, ex
 from ledger_tools.ledger import LEDGER_FILE, Ledger, LedgerEntry, LedgerError, load_ledger
 from ledger_tools.ledger_book import HISTORY_SHEET_LIMIT, LEDGER_CSV, LEDGER_WORKBOOK, ledger_csv_bytes, ledger_workbook_bytes
 from ledger_tools.monthly import MonthlyState, month_of, monthly_html, monthly_state, monthly_workbook_bytes, parse_month
-from ledger_tools.outputs import atomic_output
+from ledger_tools.outputs import atomic_output, directory_lock
 from ledger_tools.rules import RuleContext
 from ledger_tools.validation import IDENTITY_FIELDS, apply_reference_date, cross_check, validate_records
 
-LOCK_FILE = ".lock"
 LOCK_WAIT_SECONDS = 10.0  # a second run on the same DIR waits this long, then refuses
 RETRY_DELAY_SECONDS = 2.0  # the pause before files that were being copied are read again (once per run)
 
@@ -267,25 +266,8 @@ def forget(out_dir: Path, record_id: str, reason: str, path: str | None = None, 
         return [location_of(s) for s in missing]
 
 
-@contextlib.contextmanager
 def _dir_lock(out_dir: Path, lock_wait: float):
-    """The lock on DIR (``DIR/.lock``) that aggregate, publish and forget take."""
-    from filelock import FileLock, Timeout
-
-    lock = FileLock(str(out_dir / LOCK_FILE))
-    try:
-        lock.acquire(timeout=lock_wait)
-    except Timeout:
-        raise AggregationLocked(
-            f"別の集計が同じ出力フォルダ（{out_dir}）で実行中です。終わってから実行し直してください"
-            f"（{lock_wait:g}秒待ちました）。"
-        ) from None
-    except OSError as e:
-        raise AggregationError(f"出力フォルダ（{out_dir}）に書き込めません: {e.strerror or e}") from None
-    try:
-        yield
-    finally:
-        lock.release()
+    return directory_lock(out_dir, lock_wait, AggregationLocked, AggregationError)
 
 
 @contextlib.contextmanager

@@ -52,6 +52,31 @@ def atomic_output(path: Path, mode: str = "wb", *, durable: bool = True, **open_
         raise
 
 
+LOCK_FILE = ".lock"  # DIR/.lock: aggregate, forget and publish write DIR one at a time
+
+
+@contextlib.contextmanager
+def directory_lock(directory: Path, wait: float, locked: type[Exception], unwritable: type[Exception]) -> Iterator[None]:
+    """Hold DIR's lock while writing it. After ``wait`` seconds (negative: as long as it takes)
+    raise ``locked``; a DIR that cannot hold the lock file raises ``unwritable``."""
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(str(Path(directory) / LOCK_FILE))
+    try:
+        lock.acquire(timeout=wait)
+    except Timeout:
+        raise locked(
+            f"別の集計又は公表が同じフォルダ（{directory}）で実行中です。終わってから実行し直してください"
+            f"（{wait:g}秒待ちました。--wait で変更できます）。"
+        ) from None
+    except OSError as e:
+        raise unwritable(f"フォルダ（{directory}）に書き込めません: {e.strerror or e}") from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 def write_bytes_atomic(path: Path, data: bytes) -> None:
     with atomic_output(path) as f:
         f.write(data)

@@ -18,7 +18,6 @@ DIR/publication/<FY>/, so a reader never sees the files of two runs mixed.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import os
 import secrets
@@ -27,9 +26,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Iterable, Mapping
 
-from filelock import FileLock, Timeout
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from ledger_tools.config import Config, config_digest
@@ -37,12 +35,11 @@ from ledger_tools.dates import FiscalYear, era_of, to_wareki
 from ledger_tools.fields import APPLICABLE, FIELD_BY_ID, MEASURES_NEEDED, NOT_APPLICABLE, PUBLIC_FIELD_IDS
 from ledger_tools.findings import STATUS_LABELS_JA, Severity, Status
 from ledger_tools.ledger import Ledger, LedgerEntry, load_ledger
-from ledger_tools.outputs import csv_bytes, write_bytes_atomic
+from ledger_tools.outputs import csv_bytes, directory_lock, write_bytes_atomic
 
 PUBLICATION_DIR = "publication"  # DIR/publication/<FY>/ holds what goes on the website, and nothing else
 PAGE_FILE = "index.html"
 STYLESHEET_FILE = "style.css"
-LOCK_FILE = ".lock"  # the aggregator's lock on DIR (aggregation.LOCK_FILE; a test keeps them equal)
 LOCK_WAIT_SECONDS = 10.0  # publishing while another run holds DIR waits this long, then refuses
 UNKNOWN = "不明"  # a breakdown value of a record held back that cannot be read
 
@@ -730,24 +727,9 @@ def publication_directory(out_dir: Path, fiscal_year: FiscalYear) -> Path:
     return Path(out_dir) / PUBLICATION_DIR / str(fiscal_year)
 
 
-@contextlib.contextmanager
-def publication_lock(out_dir: Path, wait: float = LOCK_WAIT_SECONDS) -> Iterator[None]:
-    """Hold DIR's lock (the aggregator's): no aggregation or other publication writes DIR meanwhile.
-    ``wait`` seconds, then ``PublicationLocked``; a negative ``wait`` waits until the lock is free."""
-    lock = FileLock(str(Path(out_dir) / LOCK_FILE))
-    try:
-        lock.acquire(timeout=wait)
-    except Timeout:
-        raise PublicationLocked(
-            f"別の集計又は公表が同じフォルダ（{out_dir}）で実行中です。終わってから実行し直してください"
-            f"（{wait:g}秒待ちました。--wait で変更できます）。"
-        ) from None
-    except OSError as e:
-        raise PublicationError(f"フォルダ（{out_dir}）に書き込めません: {e.strerror or e}") from None
-    try:
-        yield
-    finally:
-        lock.release()
+def publication_lock(out_dir: Path, wait: float = LOCK_WAIT_SECONDS):
+    """DIR's lock (the aggregator's): no aggregation or other publication writes DIR meanwhile."""
+    return directory_lock(out_dir, wait, PublicationLocked, PublicationError)
 
 
 _STAGING, _ASIDE = ".new-", ".old-"  # DIR/publication/.<FY>.new-XXXX, .<FY>.old-XXXX while swapping

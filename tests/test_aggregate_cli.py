@@ -40,7 +40,7 @@ def test_a_locked_output_folder_is_a_one_line_error(tmp_path, capsys):
     with FileLock(str(out / ".lock")):
         code = main(["aggregate", str(SAMPLE_INBOX), "--out", str(out), "--wait", "0.1"])
     err = capsys.readouterr().err
-    assert code == 2 and err.count("\n") == 1 and "別の集計が同じ出力フォルダ" in err and "0.1秒待ちました" in err
+    assert code == 2 and err.count("\n") == 1 and "別の集計又は公表が同じフォルダ" in err and "0.1秒待ちました" in err
 
 
 @pytest.mark.parametrize("args, message", [

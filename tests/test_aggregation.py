@@ -359,7 +359,7 @@ def test_a_second_run_on_the_same_dir_waits_then_refuses(inbox, out, books, conf
     put(inbox, "R-1.xlsx", books["complete"])
     out.mkdir()
     with FileLock(str(out / ".lock")):
-        with pytest.raises(AggregationLocked, match="別の集計が同じ出力フォルダ"):
+        with pytest.raises(AggregationLocked, match="別の集計又は公表が同じフォルダ"):
             run(inbox, out, config, lock_wait=0.2)
     assert not (out / "ledger.json").exists()
     assert run(inbox, out, config).entries == 1  # once the other run is over

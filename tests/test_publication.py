@@ -435,12 +435,6 @@ def test_breakdowns_cover_every_applicable_record_published_or_held_back(publish
         assert all(private not in data.decode("utf-8-sig") for data in files.values())
 
 
-def test_the_lock_file_is_the_aggregators():
-    from ledger_tools import aggregation, publication
-
-    assert publication.LOCK_FILE == aggregation.LOCK_FILE
-
-
 def test_publish_waits_for_a_run_holding_dir_then_exits_2(tmp_path, capsys):
     from filelock import FileLock
 
