@@ -62,13 +62,24 @@ MIN_PLAUSIBLE_DATE = dt.date(1950, 1, 1)
 MIN_PLAUSIBLE_SERIAL = (MIN_PLAUSIBLE_DATE - _EXCEL_EPOCH).days
 
 
-def to_wareki(day: dt.date, *, letter: bool = False) -> str:
-    """令和7年3月1日 (or R7.3.1 with ``letter``); 元年 for the first year of an era."""
+def era_year(day: dt.date) -> str:
+    """令和7年; 元年 for the first year of an era."""
     era = era_of(day)
     year = era.year_of(day)
+    return f"{era.name}{'元' if year == 1 else year}年"
+
+
+def to_wareki(day: dt.date, *, letter: bool = False) -> str:
+    """令和7年3月1日 (or R7.3.1 with ``letter``)."""
     if letter:
-        return f"{era.letter}{year}.{day.month}.{day.day}"
-    return f"{era.name}{'元' if year == 1 else year}年{day.month}月{day.day}日"
+        era = era_of(day)
+        return f"{era.letter}{era.year_of(day)}.{day.month}.{day.day}"
+    return f"{era_year(day)}{day.month}月{day.day}日"
+
+
+def to_wareki_month(day: dt.date) -> str:
+    """令和7年6月."""
+    return f"{era_year(day)}{day.month}月"
 
 
 def era_of(day: dt.date) -> Era:
@@ -176,9 +187,7 @@ class FiscalYear:
     @property
     def label(self) -> str:
         """令和7年度 (2025年度); the era is that of the year's start."""
-        era = era_of(self.start)
-        year = era.year_of(self.start)
-        return f"{era.name}{'元' if year == 1 else year}年度"
+        return f"{era_year(self.start)}度"
 
     @property
     def label_with_western(self) -> str:

@@ -83,13 +83,13 @@ class Requirement:
         if self.need is Need.DECIDED:
             return values.get("supervisor_judgement") in (APPLICABLE, NOT_APPLICABLE)
         if self.need is Need.LATER_STAGE:
-            return any(_filled(values.get(f)) for f in LATER_STAGE_FIELD_IDS)
+            return any(filled(values.get(f)) for f in LATER_STAGE_FIELD_IDS)
         if self.need is Need.STAGE_G:
-            return any(_filled(values.get(f)) for f in STAGE_G_FIELD_IDS)
+            return any(filled(values.get(f)) for f in STAGE_G_FIELD_IDS)
         if self.need is Need.PUBLICATION:
             return (
                 values.get("supervisor_judgement") == APPLICABLE
-                and _filled(values.get("shared_with_general_affairs_date"))
+                and filled(values.get("shared_with_general_affairs_date"))
                 and (self.when_field is None or values.get(self.when_field) in self.when_values)
             )
         return values.get(self.when_field) in self.when_values
@@ -112,7 +112,8 @@ class Requirement:
         return condition + ("必須" if self.severity == "error" else "記入を推奨")
 
 
-def _filled(value: object) -> bool:
+def filled(value: object) -> bool:
+    """Whether a normalised value is there (not None, not empty text)."""
     return value is not None and value != ""
 
 
@@ -303,9 +304,9 @@ STAGES: tuple[str, ...] = (STAGE_RECORDED, STAGE_JUDGED, STAGE_MEASURES, STAGE_S
 
 def stage_of(values: Mapping[str, object]) -> str:
     """The furthest stage a record has reached."""
-    if _filled(values.get("shared_with_general_affairs_date")):
+    if filled(values.get("shared_with_general_affairs_date")):
         return STAGE_SHARED
-    if any(_filled(values.get(f)) for f in STAGE_G_FIELD_IDS):
+    if any(filled(values.get(f)) for f in STAGE_G_FIELD_IDS):
         return STAGE_MEASURES
     if values.get("supervisor_judgement") in (APPLICABLE, NOT_APPLICABLE):
         return STAGE_JUDGED

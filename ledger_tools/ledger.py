@@ -65,9 +65,6 @@ class Ledger:
     entries: list[LedgerEntry] = field(default_factory=list)
     config_digest: str | None = None  # the configuration the aggregation used (config.config_digest)
 
-    def with_status(self, *statuses: Status) -> list[LedgerEntry]:
-        return [e for e in self.entries if e.status in statuses]
-
     def to_json_text(self) -> str:
         """One entry per line: diffs stay readable and the C encoder does the work (no indent)."""
         head = json.dumps({"format": LEDGER_FORMAT, "as_of": self.as_of.isoformat(), "config": self.config_digest}, ensure_ascii=False)[:-1]

@@ -242,21 +242,12 @@ def monthly_workbook_bytes(state: MonthlyState) -> bytes:
     return workbook_bytes(wb)
 
 
-@cache
-def _environment():
-    """Jinja2 as the publication sets it up: autoescape always on, strict undefined names."""
-    from jinja2 import Environment, PackageLoader, StrictUndefined
-
-    return Environment(
-        loader=PackageLoader("ledger_tools", "templates"), autoescape=True, undefined=StrictUndefined,
-        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-    )
-
-
 def monthly_html(state: MonthlyState) -> str:
     """The internal HTML page (Japanese; record ids, but no names or file names)."""
     year, number = parse_month(state.month)
-    return _environment().get_template("monthly_state.html.j2").render(
+    from ledger_tools.pages import template_environment  # jinja2 only when a page is written
+
+    return template_environment().get_template("monthly_state.html.j2").render(
         state=state, title=f"働きかけ記録 月次状況 {year}年{number}月", stages=STAGES,
         count_columns=COUNT_COLUMNS, overdue_columns=OVERDUE_COLUMNS[:-1], late_columns=LATE_COLUMNS[:-1], totals=state.totals,
     )

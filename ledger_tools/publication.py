@@ -28,14 +28,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
-
 from ledger_tools.config import Config, config_digest
-from ledger_tools.dates import FiscalYear, era_of, to_wareki
-from ledger_tools.fields import APPLICABLE, FIELD_BY_ID, MEASURES_NEEDED, NOT_APPLICABLE, PUBLIC_FIELD_IDS
+from ledger_tools.dates import FiscalYear, to_wareki, to_wareki_month
+from ledger_tools.fields import APPLICABLE, FIELD_BY_ID, MEASURES_NEEDED, NOT_APPLICABLE, PUBLIC_FIELD_IDS, filled
 from ledger_tools.findings import STATUS_LABELS_JA, Severity, Status
 from ledger_tools.ledger import Ledger, LedgerEntry, load_ledger
 from ledger_tools.outputs import csv_bytes, directory_lock, write_bytes_atomic
+from ledger_tools.pages import template_environment
 
 PUBLICATION_DIR = "publication"  # DIR/publication/<FY>/ holds what goes on the website, and nothing else
 PAGE_FILE = "index.html"
@@ -140,7 +139,7 @@ def _public_record(number: int, values: Mapping[str, Any], date_precision: str) 
     """Copy the public columns out of a record's values; nothing else is read."""
     received: dt.date = values["received_date"]
     if date_precision == "month":
-        date_iso, date_label = f"{received:%Y-%m}", wareki_month(received)
+        date_iso, date_label = f"{received:%Y-%m}", to_wareki_month(received)
     else:
         date_iso, date_label = received.isoformat(), to_wareki(received)
     texts = {c.field_id: _text(values.get(c.field_id)) for c in PUBLIC_COLUMNS if c.field_id != "received_date"}
@@ -149,13 +148,6 @@ def _public_record(number: int, values: Mapping[str, Any], date_precision: str) 
 
 def _text(value: object) -> str:
     return "" if value is None else str(value)
-
-
-def wareki_month(day: dt.date) -> str:
-    """令和7年6月 (元年 for an era's first year)."""
-    era = era_of(day)
-    year = era.year_of(day)
-    return f"{era.name}{'元' if year == 1 else year}年{day.month}月"
 
 
 # --- why a record is held back ----------------------------------------------------------------
@@ -476,17 +468,13 @@ def _hold_reasons(entry: LedgerEntry) -> tuple[str, ...]:
         reasons.append("conflict")
     if any(f.code != "record_id_conflict" for f in errors):
         reasons.append("error")
-    if not _filled(values.get("shared_with_general_affairs_date")):
+    if not filled(values.get("shared_with_general_affairs_date")):
         reasons.append("not_shared")
-    if not _filled(values.get("public_summary")):
+    if not filled(values.get("public_summary")):
         reasons.append("no_public_summary")
-    if values.get("measures_needed") == MEASURES_NEEDED and not _filled(values.get("public_measures")):
+    if values.get("measures_needed") == MEASURES_NEEDED and not filled(values.get("public_measures")):
         reasons.append("no_public_measures")
     return tuple(reasons)
-
-
-def _filled(value: object) -> bool:
-    return value is not None and value != ""
 
 
 def _may_be_applicable(entry: LedgerEntry) -> bool:
@@ -541,7 +529,7 @@ def _months(keys: Iterable[Mapping[str, str]], fiscal_year: FiscalYear, period_s
     while day <= fiscal_year.end:
         iso = f"{day:%Y-%m}"
         if iso >= first or counter[iso]:
-            months.append(Tally(wareki_month(day), counter[iso], iso))
+            months.append(Tally(to_wareki_month(day), counter[iso], iso))
         day = dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
     return tuple(months)
 
@@ -633,21 +621,6 @@ def _coord(value: float) -> float | int:
 
 def human_size(size: int) -> str:
     return f"{size:,}バイト" if size < 1024 else f"{size / 1024:.1f}KB（{size:,}バイト）"
-
-
-_ENVIRONMENT: Environment | None = None
-
-
-def template_environment() -> Environment:
-    """Jinja2 with autoescape always on (never per file extension) and strict undefined names."""
-    global _ENVIRONMENT
-    if _ENVIRONMENT is None:
-        _ENVIRONMENT = Environment(
-            loader=PackageLoader("ledger_tools", "templates"), autoescape=True, undefined=StrictUndefined,
-            trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-        )
-        _ENVIRONMENT.filters["wareki"] = to_wareki
-    return _ENVIRONMENT
 
 
 STYLESHEET_SOURCE = "publication.css"  # in ledger_tools/templates/, published as style.css
