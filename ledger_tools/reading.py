@@ -49,7 +49,7 @@ class RawRecord:
     """One record as stored: the whole form, or one row of a list-format workbook."""
 
     row: int | None  # the sheet row of a list record; None for the form
-    values: dict[str, object]  # field id -> stored value, for the cells that are not empty
+    values: dict[str, object]  # field id -> stored value, for the cells that are not blank
     cells: Mapping[str, str]  # field id -> "sheet!A1", for every field
     formulas: frozenset[str] = frozenset()  # fields holding a formula without a cached value
     errors: dict[str, str] = field(default_factory=dict)  # fields whose cell holds an error value (#DIV/0!)
@@ -171,7 +171,7 @@ def read_workbook(path: Path, limits: Limits, data: bytes | None = None) -> RawW
         list_ref = refs[RECORD_LIST_NAME]
         records = _list_records(grids[list_ref.sheet], list_ref, scans[list_ref.sheet])
     else:
-        values = {name: value for name, ref in refs.items() if (value := _value_at(grids[ref.sheet], ref)) is not None}
+        values = {name: value for name, ref in refs.items() if not _blank(value := _value_at(grids[ref.sheet], ref))}
         formulas = frozenset(name for name, ref in refs.items() if (ref.row, ref.col) in scans[ref.sheet].formulas)
         errors = {name: scans[ref.sheet].errors[(ref.row, ref.col)] for name, ref in refs.items() if (ref.row, ref.col) in scans[ref.sheet].errors}
         records = [RawRecord(None, values, {name: ref.a1 for name, ref in refs.items()}, formulas, errors)]

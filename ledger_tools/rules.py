@@ -100,7 +100,7 @@ def evaluate(path: str, record: RawRecord, context: RuleContext) -> FileReport:
             findings.append(make_finding("formula_error", field=field_id, cell=cells[field_id], value=record.errors[field_id]))
     stored = record.values
     for spec in FIELDS:
-        if spec.id not in stored or spec.id in unusable or _blank(stored[spec.id]):
+        if spec.id not in stored or spec.id in unusable:
             continue
         value, problem = _normalise(spec, stored[spec.id], context.config, values)
         if problem is not None:
@@ -142,11 +142,6 @@ def _version_number(value: object) -> object:
     except (TypeError, ValueError):
         return value
     return int(number) if number.is_integer() else number
-
-
-def _blank(value: object) -> bool:
-    """A cell holding only spaces (a full-width space left behind) counts as empty."""
-    return isinstance(value, str) and not value.strip()
 
 
 @dataclass(frozen=True)
