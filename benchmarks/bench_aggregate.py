@@ -5,7 +5,7 @@ Usage (from the project root, with the project's venv):
     python benchmarks/bench_aggregate.py [--files N] [--workers W] [--naive-sample S] [--json FILE]
 
 Generates N filled 対応記録簿 workbooks (default 2000; a few distinct workbooks built with
-``ledger_tools.samples``, each file a copy with its own record_id, so every file has its own
+``ledger_tools.form.samples``, each file a copy with its own record_id, so every file has its own
 hash — see ``bench_validate.generate_inputs``) and measures, in one run on the same files:
 
   1. ``aggregate`` into a fresh DIR (cold: nothing cached), in a child process: wall time of
@@ -50,7 +50,7 @@ try:
     import resource
 except ImportError:  # Windows: no peak memory figure
     resource = None
-from ledger_tools.aggregation import aggregate
+from ledger_tools.ledger.aggregation import aggregate
 from ledger_tools.config import load_config
 inbox, out, as_of, workers = Path(sys.argv[1]), Path(sys.argv[2]), dt.date.fromisoformat(sys.argv[3]), int(sys.argv[4])
 config = load_config()
@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.files < 1:
         parser.error("--files must be at least 1")
-    from ledger_tools.intake import default_workers
+    from ledger_tools.ledger.intake import default_workers
 
     n, workers = args.files, args.workers or default_workers()
     print(f"bench_aggregate: {n} files, {workers} worker(s); {platform.platform()} | {os.cpu_count()} CPUs | Python {platform.python_version()}")

@@ -28,8 +28,8 @@ AS_OF = dt.date(2026, 11, 25)
 
 def build_list(rows: int, path: Path) -> None:
     from ledger_tools.config import load_config
-    from ledger_tools.list_template import list_template_bytes
-    from ledger_tools.samples import complete_values
+    from ledger_tools.form.list_template import list_template_bytes
+    from ledger_tools.form.samples import complete_values
 
     template = list_template_bytes(load_config(), [complete_values(record_id="L-0000000")])
     out = io.BytesIO()
@@ -57,7 +57,7 @@ def timed(func):
 
 def validate(path: Path):
     from ledger_tools.config import load_config
-    from ledger_tools.validation import validate_paths
+    from ledger_tools.check.validation import validate_paths
 
     return validate_paths([path], load_config(), AS_OF)
 
@@ -83,7 +83,7 @@ def peak_memory_of_validation(path: Path) -> str:
     """Peak RSS of a child process that validates the file (the parent's memory does not count)."""
     code = (
         "import resource, sys, datetime as dt; from pathlib import Path;"
-        "from ledger_tools.config import load_config; from ledger_tools.validation import validate_paths;"
+        "from ledger_tools.config import load_config; from ledger_tools.check.validation import validate_paths;"
         f"validate_paths([Path({str(path)!r})], load_config(), dt.date({AS_OF.year}, {AS_OF.month}, {AS_OF.day}));"
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
     )

@@ -25,7 +25,7 @@ openpyxl default reader is slow, so with more than ``--openpyxl-full-limit`` fil
 once only (the output says so). The "targets" printed at the end are informative only: this
 script never fails because of a number.
 
-Inputs: a few distinct workbooks are built with ``ledger_tools.samples`` (≈0.2 s each) from
+Inputs: a few distinct workbooks are built with ``ledger_tools.form.samples`` (≈0.2 s each) from
 the bundled sample records; every file is a copy of one of them whose ``record_id`` cell is
 rewritten in the sheet XML, so each file has its own record id. (Identical copies would share
 a record id and make ``validate_paths`` compare every pair of files: a quadratic
@@ -54,10 +54,10 @@ if str(PROJECT_ROOT) not in sys.path:  # runnable without installing the package
     sys.path.insert(0, str(PROJECT_ROOT))
 
 from ledger_tools.config import load_config  # noqa: E402
-from ledger_tools.fields import FIELD_IDS, TEMPLATE_VERSION_NAME  # noqa: E402
-from ledger_tools.rules import RuleContext  # noqa: E402
-from ledger_tools.samples import filled_workbook_bytes, sample_records  # noqa: E402
-from ledger_tools.validation import validate_file, validate_paths  # noqa: E402
+from ledger_tools.form.fields import FIELD_IDS, TEMPLATE_VERSION_NAME  # noqa: E402
+from ledger_tools.check.rules import RuleContext  # noqa: E402
+from ledger_tools.form.samples import filled_workbook_bytes, sample_records  # noqa: E402
+from ledger_tools.check.validation import validate_file, validate_paths  # noqa: E402
 
 SHEET = "対応記録簿"
 AS_OF = dt.date(2026, 4, 1)  # fixed, so that deadline findings do not depend on the day of the run

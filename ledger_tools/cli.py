@@ -42,13 +42,13 @@ def cmd_template(args: argparse.Namespace) -> int:
     Example: ledger-tools template --out 対応記録簿_v1.xlsx
              ledger-tools template --list --out 対応記録簿_一覧_v1.xlsx
     """
-    from ledger_tools.list_template import LIST_TEMPLATE_FILENAME
-    from ledger_tools.template import TEMPLATE_FILENAME
+    from ledger_tools.form.list_template import LIST_TEMPLATE_FILENAME
+    from ledger_tools.form.template import TEMPLATE_FILENAME
 
     if args.list:
-        from ledger_tools.list_template import write_list_template as write
+        from ledger_tools.form.list_template import write_list_template as write
     else:
-        from ledger_tools.template import write_template as write
+        from ledger_tools.form.template import write_template as write
 
     out = args.out or Path(LIST_TEMPLATE_FILENAME if args.list else TEMPLATE_FILENAME)
     write(out, _load_config(args.config))
@@ -61,8 +61,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     Example: ledger-tools validate 提出フォルダ --report 指摘事項.xlsx
     """
-    from ledger_tools.reporting import render_json, render_text
-    from ledger_tools.validation import validate_paths
+    from ledger_tools.check.report import render_json, render_text
+    from ledger_tools.check.validation import validate_paths
 
     missing = [str(p) for p in args.paths if not p.exists()]
     if missing:
@@ -76,7 +76,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     else:
         print(render_text(report), end="")
     if args.report:
-        from ledger_tools.reporting import write_excel_report
+        from ledger_tools.check.report import write_excel_report
 
         try:
             write_excel_report(report, args.report)
@@ -113,8 +113,8 @@ def cmd_aggregate(args: argparse.Namespace) -> int:
     another run is writing waits --wait seconds, then stops with exit code 2.
     Example: ledger-tools aggregate 提出フォルダ --out 集計 --month 2026-11
     """
-    from ledger_tools.aggregation import AggregationError, aggregate
-    from ledger_tools.monthly import InvalidMonth
+    from ledger_tools.ledger.aggregation import AggregationError, aggregate
+    from ledger_tools.ledger.monthly import InvalidMonth
 
     if not args.inbox.is_dir():
         raise UsageError(f"提出フォルダが見つかりません: {args.inbox}")
@@ -140,7 +140,7 @@ def cmd_forget(args: argparse.Namespace) -> int:
     Exit codes: 0 retired, 2 refused or usage error.
     Example: ledger-tools forget 集計 R7-0012 --reason "誤って提出された試験用のファイル" --path 県土整備部/R7-0012.xlsx
     """
-    from ledger_tools.aggregation import AggregationError, forget
+    from ledger_tools.ledger.aggregation import AggregationError, forget
 
     options = _lock_wait(args)
     try:
@@ -167,8 +167,8 @@ def _fiscal_year_and_config(args: argparse.Namespace):
 
 def _publish_year(directory: Path, fiscal_year, config, args: argparse.Namespace) -> int:
     """The publish step of publish and run: print the summary (0), or why publishing was refused (1)."""
-    from ledger_tools.ledger import LedgerError
-    from ledger_tools.publication import PublicationError, PublicationRefused, publish
+    from ledger_tools.ledger.entries import LedgerError
+    from ledger_tools.publish.publication import PublicationError, PublicationRefused, publish
 
     options = _lock_wait(args)
     try:
@@ -204,9 +204,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     when another run uses DIR for more than --wait seconds.
     Example: ledger-tools run samples/inbox --fiscal-year R7 --out output
     """
-    from ledger_tools.aggregation import AggregationError, aggregate
-    from ledger_tools.monthly import InvalidMonth
-    from ledger_tools.publication import PublicationError, check_fiscal_year
+    from ledger_tools.ledger.aggregation import AggregationError, aggregate
+    from ledger_tools.ledger.monthly import InvalidMonth
+    from ledger_tools.publish.publication import PublicationError, check_fiscal_year
 
     fiscal_year, config = _fiscal_year_and_config(args)
     as_of = args.as_of or dt.date.today()
@@ -231,7 +231,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     Check the result with validate before submitting it.
     Example: ledger-tools import 再就職者記録簿.csv --mapping 対応表.toml --out 対応記録簿_一覧.xlsx
     """
-    from ledger_tools.importing import MigrationError, import_register
+    from ledger_tools.migrate.importing import MigrationError, import_register
 
     config = _load_config(args.config)
     try:

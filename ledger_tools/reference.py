@@ -10,8 +10,8 @@ import io
 import os
 from pathlib import Path
 
-from ledger_tools.fields import FIELDS, SECTIONS, FieldType
-from ledger_tools.findings import CODES
+from ledger_tools.form.fields import FIELDS, SECTIONS, FieldType
+from ledger_tools.check.findings import CODES
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 TYPE_LABELS = {FieldType.TEXT: "文字", FieldType.LONG_TEXT: "文章", FieldType.CHOICE: "選択", FieldType.DATE: "日付", FieldType.TIME: "時刻"}

@@ -7,7 +7,7 @@ from filelock import FileLock
 
 from conftest import AS_OF
 from ledger_tools.cli import main
-from ledger_tools.samples import SAMPLE_INBOX, complete_values, recorded_values
+from ledger_tools.form.samples import SAMPLE_INBOX, complete_values, recorded_values
 
 
 def test_the_sample_inbox_aggregates_with_a_japanese_summary(tmp_path, capsys):

@@ -16,13 +16,14 @@ from filelock import FileLock
 from openpyxl import load_workbook
 
 from conftest import AS_OF
-from ledger_tools import aggregation, intake
-from ledger_tools.aggregation import AggregationError, AggregationLocked, ArchiveUnwritable, FoldersOverlap, InboxNotFound, OutputInUse, aggregate
-from ledger_tools.fields import NOT_APPLICABLE
-from ledger_tools.findings import Status
-from ledger_tools.ledger import load_ledger
+from ledger_tools.ledger import aggregation
+from ledger_tools.ledger import intake
+from ledger_tools.ledger.aggregation import AggregationError, AggregationLocked, ArchiveUnwritable, FoldersOverlap, InboxNotFound, OutputInUse, aggregate
+from ledger_tools.form.fields import NOT_APPLICABLE
+from ledger_tools.check.findings import Status
+from ledger_tools.ledger.entries import load_ledger
 from ledger_tools.outputs import workbook_bytes
-from ledger_tools.samples import complete_values, filled_workbook, filled_workbook_bytes, recorded_values
+from ledger_tools.form.samples import complete_values, filled_workbook, filled_workbook_bytes, recorded_values
 
 OUTPUT_NAMES = ["ledger.json", "台帳.xlsx", "台帳.csv", "月次状況_2026-11.xlsx", "月次状況_2026-11.html"]
 
@@ -242,7 +243,7 @@ def test_a_moved_file_keeps_its_record_without_being_parsed_again(inbox, out, bo
 
 
 def test_each_row_of_a_list_workbook_is_a_record_kept_like_any_other(inbox, out, config):
-    from ledger_tools.list_template import build_list_template
+    from ledger_tools.form.list_template import build_list_template
 
     rows = [complete_values(record_id="L-1"), recorded_values(record_id="L-2", received_date=dt.date(2025, 7, 1), reported_date=dt.date(2025, 7, 2))]
     path = put(inbox, "一覧.xlsx", workbook_bytes(build_list_template(config, rows)))
@@ -504,7 +505,7 @@ def test_worker_processes_give_the_same_ledger(inbox, tmp_path, books, config, m
 def test_workers_also_start_with_spawn_as_on_windows(inbox, tmp_path, books, config, monkeypatch):
     import multiprocessing
 
-    from ledger_tools.rules import RuleContext
+    from ledger_tools.check.rules import RuleContext
 
     monkeypatch.setattr(intake, "PARALLEL_MIN_FILES", 2)
     items = [(put(inbox, f"{key}.xlsx", books[key]), f"{key}.xlsx") for key in ("complete", "invalid")]
@@ -546,7 +547,7 @@ def test_the_manifest_keeps_every_accepted_version(inbox, out, books, config):
 
 
 def list_bytes(config, rows: list[dict]) -> bytes:
-    from ledger_tools.list_template import build_list_template
+    from ledger_tools.form.list_template import build_list_template
 
     return workbook_bytes(build_list_template(config, rows))
 
@@ -699,7 +700,7 @@ def outputs_bytes_for(out: Path, month: str) -> dict[str, bytes]:
 
 
 def test_the_history_sheet_shows_the_latest_events_and_says_where_the_rest_is(inbox, out, config, monkeypatch):
-    from ledger_tools import ledger_book
+    from ledger_tools.ledger import workbook as ledger_book
 
     monkeypatch.setattr(ledger_book, "HISTORY_SHEET_LIMIT", 3)
     monkeypatch.setattr(aggregation, "HISTORY_SHEET_LIMIT", 3)
@@ -731,7 +732,7 @@ def test_a_manifest_of_the_previous_version_is_upgraded_in_place(inbox, out, boo
 
 
 def test_no_more_than_61_worker_processes_on_windows(tmp_path, books, config, monkeypatch):
-    from ledger_tools.rules import RuleContext
+    from ledger_tools.check.rules import RuleContext
 
     started = []
 

@@ -9,7 +9,7 @@ import pytest
 
 from conftest import AS_OF
 from ledger_tools.cli import build_parser, main
-from ledger_tools.samples import complete_values, recorded_values
+from ledger_tools.form.samples import complete_values, recorded_values
 
 
 def run_cli(*args: str, env_extra: dict | None = None) -> subprocess.CompletedProcess:
@@ -104,7 +104,7 @@ def test_template_command_writes_the_form(tmp_path):
     result = run_cli("template", "--out", str(out))
     assert result.returncode == 0, result.stderr
     from ledger_tools.config import load_config
-    from ledger_tools.template import template_bytes
+    from ledger_tools.form.template import template_bytes
 
     assert out.read_bytes() == template_bytes(load_config())
 
@@ -145,7 +145,7 @@ def test_a_configuration_saved_with_a_bom_works_and_one_in_cp932_is_a_clear_erro
 
 
 def test_list_rows_are_shown_with_their_row(tmp_path, config, capsys):
-    from ledger_tools.list_template import list_template_bytes
+    from ledger_tools.form.list_template import list_template_bytes
 
     (tmp_path / "一覧.xlsx").write_bytes(list_template_bytes(config, [recorded_values(record_id="A"), recorded_values(record_id="B", place=None)]))
     main(["validate", str(tmp_path), "--as-of", AS_OF.isoformat()])

@@ -10,10 +10,10 @@ from filelock import FileLock
 from openpyxl import load_workbook
 
 from conftest import AS_OF
-from ledger_tools.aggregation import AggregationLocked, ForgetRefused, aggregate, forget
+from ledger_tools.ledger.aggregation import AggregationLocked, ForgetRefused, aggregate, forget
 from ledger_tools.cli import main
-from ledger_tools.findings import Status
-from ledger_tools.samples import complete_values, filled_workbook_bytes, recorded_values
+from ledger_tools.check.findings import Status
+from ledger_tools.form.samples import complete_values, filled_workbook_bytes, recorded_values
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +76,7 @@ def test_a_record_whose_file_is_still_in_the_inbox_cannot_be_forgotten(inbox, ou
 
 
 def test_path_picks_one_of_several_places_and_the_row_of_a_list(inbox, out, books, config):
-    from ledger_tools.list_template import build_list_template
+    from ledger_tools.form.list_template import build_list_template
     from ledger_tools.outputs import workbook_bytes
 
     (inbox / "A.xlsx").write_bytes(books["recorded"])

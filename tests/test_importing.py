@@ -6,10 +6,10 @@ from pathlib import Path
 import pytest
 
 from conftest import AS_OF
-from ledger_tools.findings import Status
-from ledger_tools.importing import MigrationError, import_register, load_mapping
-from ledger_tools.rules import RuleContext
-from ledger_tools.validation import validate_records
+from ledger_tools.check.findings import Status
+from ledger_tools.migrate.importing import MigrationError, import_register, load_mapping
+from ledger_tools.check.rules import RuleContext
+from ledger_tools.check.validation import validate_records
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE_MAPPING = REPO / "ledger_tools" / "data" / "mappings" / "再就職者記録簿.toml"

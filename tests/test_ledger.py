@@ -3,8 +3,8 @@ import datetime as dt
 import pytest
 
 from conftest import AS_OF
-from ledger_tools.ledger import Ledger, LedgerEntry, LedgerError, load_ledger
-from ledger_tools.samples import complete_values
+from ledger_tools.ledger.entries import Ledger, LedgerEntry, LedgerError, load_ledger
+from ledger_tools.form.samples import complete_values
 
 
 def test_the_ledger_round_trips_with_real_dates(tmp_path, validate_values):
@@ -25,10 +25,10 @@ def test_a_missing_ledger_says_to_aggregate_first(tmp_path):
 
 
 def test_a_list_row_keeps_its_row_and_location(tmp_path, config):
-    from ledger_tools.list_template import list_template_bytes
-    from ledger_tools.rules import RuleContext
-    from ledger_tools.samples import recorded_values
-    from ledger_tools.validation import validate_records
+    from ledger_tools.form.list_template import list_template_bytes
+    from ledger_tools.check.rules import RuleContext
+    from ledger_tools.form.samples import recorded_values
+    from ledger_tools.check.validation import validate_records
 
     path = tmp_path / "一覧.xlsx"
     path.write_bytes(list_template_bytes(config, [recorded_values(record_id="A"), recorded_values(record_id="B")]))

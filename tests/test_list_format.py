@@ -8,13 +8,13 @@ import openpyxl
 import pytest
 
 from conftest import AS_OF
-from ledger_tools.fields import FIELDS
-from ledger_tools.findings import Status
-from ledger_tools.list_template import LIST_SHEET, LIST_TEMPLATE_FILENAME, build_list_template, list_template_bytes
+from ledger_tools.form.fields import FIELDS
+from ledger_tools.check.findings import Status
+from ledger_tools.form.list_template import LIST_SHEET, LIST_TEMPLATE_FILENAME, build_list_template, list_template_bytes
 from ledger_tools.outputs import workbook_bytes
-from ledger_tools.rules import RuleContext
-from ledger_tools.samples import complete_values, recorded_values
-from ledger_tools.validation import validate_paths, validate_records
+from ledger_tools.check.rules import RuleContext
+from ledger_tools.form.samples import complete_values, recorded_values
+from ledger_tools.check.validation import validate_paths, validate_records
 
 REPO = Path(__file__).resolve().parents[1]
 

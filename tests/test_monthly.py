@@ -8,10 +8,10 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from ledger_tools.fields import APPLICABLE, NOT_APPLICABLE, UNDECIDED, stage_of
-from ledger_tools.findings import Status
-from ledger_tools.ledger import Ledger, LedgerEntry
-from ledger_tools.monthly import DONE_LATE, PENDING, InvalidMonth, monthly_html, monthly_state, monthly_workbook_bytes, parse_month
+from ledger_tools.form.fields import APPLICABLE, NOT_APPLICABLE, UNDECIDED, stage_of
+from ledger_tools.check.findings import Status
+from ledger_tools.ledger.entries import Ledger, LedgerEntry
+from ledger_tools.ledger.monthly import DONE_LATE, PENDING, InvalidMonth, monthly_html, monthly_state, monthly_workbook_bytes, parse_month
 
 AS_OF = dt.date(2026, 11, 25)
 D = dt.date

@@ -20,10 +20,10 @@ from conftest import AS_OF
 from ledger_tools.cli import main
 from ledger_tools.config import default_config_text
 from ledger_tools.dates import FiscalYear
-from ledger_tools.fields import APPLICABLE, FIELD_BY_ID, FIELDS, NOT_APPLICABLE, PUBLIC_FIELD_IDS, UNDECIDED, stage_of
-from ledger_tools.findings import Status, make_finding
-from ledger_tools.ledger import Ledger, LedgerEntry
-from ledger_tools.publication import (
+from ledger_tools.form.fields import APPLICABLE, FIELD_BY_ID, FIELDS, NOT_APPLICABLE, PUBLIC_FIELD_IDS, UNDECIDED, stage_of
+from ledger_tools.check.findings import Status, make_finding
+from ledger_tools.ledger.entries import Ledger, LedgerEntry
+from ledger_tools.publish.publication import (
     PAGE_FILE,
     PUBLIC_COLUMNS,
     PublicationError,
@@ -32,9 +32,9 @@ from ledger_tools.publication import (
     publish_ledger,
     render_files,
 )
-from ledger_tools.rules import RuleContext
-from ledger_tools.samples import complete_values, recorded_values
-from ledger_tools.validation import validate_file
+from ledger_tools.check.rules import RuleContext
+from ledger_tools.form.samples import complete_values, recorded_values
+from ledger_tools.check.validation import validate_file
 
 FY = FiscalYear(2025)
 LEDGER_DATE = dt.date(2026, 5, 1)
@@ -214,7 +214,7 @@ def test_the_page_escapes_what_people_typed(published):
 
 
 def test_templates_never_mark_data_safe():
-    from ledger_tools.publication import PAGE_TEMPLATE, STYLESHEET_SOURCE, template_environment
+    from ledger_tools.publish.publication import PAGE_TEMPLATE, STYLESHEET_SOURCE, template_environment
 
     assert template_environment().autoescape is True
 
@@ -283,7 +283,7 @@ def test_publishing_twice_gives_byte_identical_files(tmp_path, config):
     ledger.save(tmp_path)
     first = publish_ledger(ledger, tmp_path, config, FY)
     before = {p: p.read_bytes() for p in [*first.files, first.report]}
-    from ledger_tools.ledger import load_ledger
+    from ledger_tools.ledger.entries import load_ledger
 
     second = publish_ledger(load_ledger(tmp_path), tmp_path, config, FY)
     assert {p: p.read_bytes() for p in [*second.files, second.report]} == before
@@ -450,7 +450,7 @@ def test_publish_waits_for_a_run_holding_dir_then_exits_2(tmp_path, capsys):
 def test_publish_holds_the_lock_while_it_reads_and_writes(tmp_path, config, monkeypatch):
     from filelock import FileLock, Timeout
 
-    from ledger_tools import publication
+    from ledger_tools.publish import publication
 
     seen = []
     real_write_folder = publication.write_folder
@@ -486,7 +486,7 @@ def test_the_publication_folder_is_replaced_as_a_whole(tmp_path, config):
 
 
 def test_a_failed_write_leaves_the_previous_publication_as_it_was(tmp_path, config, monkeypatch):
-    from ledger_tools import publication
+    from ledger_tools.publish import publication
 
     publish_ledger(mixed_ledger(), tmp_path, config, FY)
     directory = tmp_path / "publication" / "2025"
@@ -510,7 +510,7 @@ def test_a_failed_write_leaves_the_previous_publication_as_it_was(tmp_path, conf
 @pytest.mark.parametrize("failing_call", [1, 2])  # renaming the old folder aside (1), the new one in (2)
 def test_a_folder_that_cannot_be_replaced_is_kept_and_reported(tmp_path, capsys, monkeypatch, failing_call):
     """On Windows a folder cannot be renamed while a file in it is open (a CSV in Excel): exit 2, old folder kept."""
-    from ledger_tools import publication
+    from ledger_tools.publish import publication
 
     mixed_ledger().save(tmp_path)
     assert main(["publish", str(tmp_path), "--fiscal-year", "R7"]) == 0
@@ -730,7 +730,7 @@ def test_no_private_value_ever_reaches_a_published_file(config, first, others):
 
 @pytest.fixture(scope="module")
 def sample_inbox(tmp_path_factory) -> Path:
-    from ledger_tools.samples import write_sample_inbox
+    from ledger_tools.form.samples import write_sample_inbox
 
     inbox = tmp_path_factory.mktemp("samples") / "inbox"
     write_sample_inbox(inbox)
@@ -773,7 +773,7 @@ def fake_aggregate(monkeypatch):
     """Replace the aggregator: record what run passes to it and leave a one-record ledger in DIR."""
     from types import SimpleNamespace
 
-    from ledger_tools import aggregation
+    from ledger_tools.ledger import aggregation
 
     calls = []
 
@@ -801,7 +801,7 @@ def test_run_publishes_under_the_lock_and_waits_as_long_as_asked(tmp_path, fake_
     """Another run takes DIR between the aggregation and the publication: run waits --wait seconds, then exits 2."""
     from filelock import FileLock
 
-    from ledger_tools import aggregation
+    from ledger_tools.ledger import aggregation
 
     other_run = FileLock(str(tmp_path / "out" / ".lock"))
     real = aggregation.aggregate
@@ -834,7 +834,7 @@ def test_publishing_with_another_configuration_than_the_aggregation_is_refused(t
     """A forgotten --config must not publish exact dates where the prefecture chose months."""
     from ledger_tools.cli import main
     from ledger_tools.config import default_config_text
-    from ledger_tools.samples import write_sample_inbox
+    from ledger_tools.form.samples import write_sample_inbox
 
     inbox, out = tmp_path / "inbox", tmp_path / "out"
     write_sample_inbox(inbox)

@@ -15,10 +15,10 @@ import pytest
 from conftest import IN_CI, require_program
 from ledger_tools.config import load_config
 from ledger_tools.dates import FiscalYear
-from ledger_tools.findings import Status, make_finding
-from ledger_tools.ledger import Ledger, LedgerEntry
-from ledger_tools.publication import PAGE_FILE, STYLESHEET_FILE, publish_ledger
-from ledger_tools.samples import complete_values, sample_records
+from ledger_tools.check.findings import Status, make_finding
+from ledger_tools.ledger.entries import Ledger, LedgerEntry
+from ledger_tools.publish.publication import PAGE_FILE, STYLESHEET_FILE, publish_ledger
+from ledger_tools.form.samples import complete_values, sample_records
 from test_publication import LEDGER_DATE, entry
 
 pytestmark = pytest.mark.real_client

@@ -10,11 +10,11 @@ import zipfile
 import pytest
 
 from conftest import AS_OF, codes
-from ledger_tools.findings import Status
-from ledger_tools.rules import RuleContext
-from ledger_tools.samples import complete_values, filled_workbook_bytes, recorded_values
-from ledger_tools.template import field_cells
-from ledger_tools.validation import validate_file
+from ledger_tools.check.findings import Status
+from ledger_tools.check.rules import RuleContext
+from ledger_tools.form.samples import complete_values, filled_workbook_bytes, recorded_values
+from ledger_tools.form.template import field_cells
+from ledger_tools.check.validation import validate_file
 
 CELLS = field_cells()
 
@@ -118,7 +118,7 @@ def test_a_workbook_that_is_not_the_form_is_unreadable(check):
 
 
 def test_another_template_version_is_unreadable(check, good_bytes, tmp_path):
-    from ledger_tools.samples import filled_workbook
+    from ledger_tools.form.samples import filled_workbook
 
     wb = filled_workbook(recorded_values())
     sheet, ref = next(iter(wb.defined_names["template_version"].destinations))
@@ -259,8 +259,8 @@ def test_a_copied_form_sheet_is_an_error_not_a_silently_lost_record(check, good_
 
 
 def test_one_failing_record_costs_only_itself(tmp_path, config, monkeypatch):
-    from ledger_tools import validation
-    from ledger_tools.list_template import list_template_bytes
+    from ledger_tools.check import validation
+    from ledger_tools.form.list_template import list_template_bytes
 
     path = tmp_path / "list.xlsx"
     path.write_bytes(list_template_bytes(config, [recorded_values(record_id="A"), recorded_values(record_id="B")]))

@@ -7,12 +7,12 @@ import subprocess
 import pytest
 
 from conftest import AS_OF, require_program
-from ledger_tools.findings import Status
-from ledger_tools.rules import RuleContext
-from ledger_tools.samples import complete_values
+from ledger_tools.check.findings import Status
+from ledger_tools.check.rules import RuleContext
+from ledger_tools.form.samples import complete_values
 from ledger_tools.outputs import workbook_bytes
-from ledger_tools.template import GUIDE_SHEET, build_template
-from ledger_tools.validation import validate_file
+from ledger_tools.form.template import GUIDE_SHEET, build_template
+from ledger_tools.check.validation import validate_file
 
 pytestmark = pytest.mark.real_client
 

@@ -3,9 +3,9 @@
 import pytest
 
 from ledger_tools import reference
-from ledger_tools.findings import CODES
-from ledger_tools.samples import SAMPLE_INBOX, filled_workbook_bytes, sample_records
-from ledger_tools.validation import validate_paths
+from ledger_tools.check.findings import CODES
+from ledger_tools.form.samples import SAMPLE_INBOX, filled_workbook_bytes, sample_records
+from ledger_tools.check.validation import validate_paths
 
 from conftest import AS_OF
 
@@ -24,9 +24,9 @@ def test_every_finding_code_is_documented():
 def test_the_shipped_sample_inbox_equals_its_generator():
     records = sample_records()
     shipped = sorted(p.relative_to(SAMPLE_INBOX).as_posix() for p in SAMPLE_INBOX.rglob("*") if p.is_file())
-    assert shipped == sorted(records), "run python -m ledger_tools.samples"
+    assert shipped == sorted(records), "run python -m ledger_tools.form.samples"
     for relative, values in records.items():
-        assert (SAMPLE_INBOX / relative).read_bytes() == filled_workbook_bytes(values), f"{relative} is stale: run python -m ledger_tools.samples"
+        assert (SAMPLE_INBOX / relative).read_bytes() == filled_workbook_bytes(values), f"{relative} is stale: run python -m ledger_tools.form.samples"
 
 
 def test_the_sample_inbox_validates_without_errors(config):

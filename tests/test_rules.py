@@ -5,10 +5,10 @@ import datetime as dt
 import pytest
 
 from conftest import codes
-from ledger_tools.fields import APPLICABLE, NOT_APPLICABLE, UNDECIDED
-from ledger_tools.findings import Severity, Status
-from ledger_tools.samples import complete_values, recorded_values
-from ledger_tools.template import field_cells
+from ledger_tools.form.fields import APPLICABLE, NOT_APPLICABLE, UNDECIDED
+from ledger_tools.check.findings import Severity, Status
+from ledger_tools.form.samples import complete_values, recorded_values
+from ledger_tools.form.template import field_cells
 
 CELLS = field_cells()
 

@@ -15,10 +15,11 @@ import openpyxl
 import pytest
 from openpyxl.utils import range_boundaries
 
-from ledger_tools import fields, template
+from ledger_tools.form import fields
+from ledger_tools.form import template
 from ledger_tools.config import load_config
-from ledger_tools.fields import FIELDS, SECTIONS, TEMPLATE_VERSION, FieldType
-from ledger_tools.template import FORM_SHEET, GUIDE_SHEET, LISTS_SHEET, template_bytes
+from ledger_tools.form.fields import FIELDS, SECTIONS, TEMPLATE_VERSION, FieldType
+from ledger_tools.form.template import FORM_SHEET, GUIDE_SHEET, LISTS_SHEET, template_bytes
 
 REPO = Path(__file__).resolve().parents[1]
 COMMITTED = REPO / "workbook_templates" / f"{FORM_SHEET}_v{TEMPLATE_VERSION}.xlsx"
@@ -83,7 +84,7 @@ def test_committed_template_is_up_to_date(data):
 def test_bytes_are_identical_across_calls_and_processes(config, data):
     assert template_bytes(config) == data
     code = (
-        "import hashlib, sys; from ledger_tools.config import load_config; from ledger_tools.template import template_bytes;"
+        "import hashlib, sys; from ledger_tools.config import load_config; from ledger_tools.form.template import template_bytes;"
         "sys.stdout.write(hashlib.sha256(template_bytes(load_config())).hexdigest())"
     )
     env = dict(os.environ, PYTHONHASHSEED="12345")

@@ -3,9 +3,9 @@
 import datetime as dt
 
 from conftest import AS_OF
-from ledger_tools.findings import Status
-from ledger_tools.samples import complete_values, recorded_values
-from ledger_tools.validation import validate_paths
+from ledger_tools.check.findings import Status
+from ledger_tools.form.samples import complete_values, recorded_values
+from ledger_tools.check.validation import validate_paths
 
 
 def by_name(report):
@@ -81,8 +81,8 @@ def test_the_findings_as_a_table_can_be_queried(tmp_path, write_workbook, config
 def test_a_report_made_without_a_reference_date_gets_the_future_rule_later(write_workbook, config):
     import datetime as dt
 
-    from ledger_tools.rules import RuleContext
-    from ledger_tools.validation import apply_reference_date, validate_file
+    from ledger_tools.check.rules import RuleContext
+    from ledger_tools.check.validation import apply_reference_date, validate_file
 
     path = write_workbook(recorded_values(received_date=dt.date(2026, 11, 20), reported_date=dt.date(2026, 11, 21)))
     undated = validate_file(path, RuleContext(config, None))

@@ -30,9 +30,9 @@ from typing import Any, Iterable, Mapping
 
 from ledger_tools.config import Config, config_digest
 from ledger_tools.dates import FiscalYear, to_wareki, to_wareki_month
-from ledger_tools.fields import APPLICABLE, FIELD_BY_ID, MEASURES_NEEDED, NOT_APPLICABLE, PUBLIC_FIELD_IDS, filled
-from ledger_tools.findings import STATUS_LABELS_JA, Severity, Status
-from ledger_tools.ledger import Ledger, LedgerEntry, load_ledger
+from ledger_tools.form.fields import APPLICABLE, FIELD_BY_ID, MEASURES_NEEDED, NOT_APPLICABLE, PUBLIC_FIELD_IDS, filled
+from ledger_tools.check.findings import STATUS_LABELS_JA, Severity, Status
+from ledger_tools.ledger.entries import Ledger, LedgerEntry, load_ledger
 from ledger_tools.outputs import csv_bytes, directory_lock, write_bytes_atomic
 from ledger_tools.pages import template_environment
 

@@ -17,10 +17,10 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ledger_tools.config import Config
-from ledger_tools.fields import FIELDS, TEMPLATE_VERSION, TEMPLATE_VERSION_NAME, FieldType
+from ledger_tools.form.fields import FIELDS, TEMPLATE_VERSION, TEMPLATE_VERSION_NAME, FieldType
 from ledger_tools.outputs import set_text, workbook_bytes, write_bytes_atomic
-from ledger_tools.reading import RECORD_LIST_NAME
-from ledger_tools.template import (
+from ledger_tools.form.fields import RECORD_LIST_NAME
+from ledger_tools.form.template import (
     MISSING_FILL,
     NUMBER_FORMATS,
     define_name,

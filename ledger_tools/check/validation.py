@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Iterable
 
 from ledger_tools.config import Config
-from ledger_tools.fields import STAGES
-from ledger_tools.findings import FileReport, Status, ValidationReport, make_finding, status_for
-from ledger_tools.reading import Unreadable, iter_candidate_files, read_workbook, skip_reason
-from ledger_tools.rules import RuleContext, VersionMismatch, check_version, evaluate, future_dates
+from ledger_tools.form.fields import STAGES
+from ledger_tools.check.findings import FileReport, Status, ValidationReport, make_finding, status_for
+from ledger_tools.check.reading import Unreadable, iter_candidate_files, read_workbook, skip_reason
+from ledger_tools.check.rules import RuleContext, VersionMismatch, check_version, evaluate, future_dates
 
 # The facts that make two files the same record at different stages (spec §6).
 IDENTITY_FIELDS = ("received_date", "requester_name", "section")

@@ -14,7 +14,7 @@ from typing import Any, Mapping
 
 from ledger_tools.config import Config
 from ledger_tools.dates import DateProblem, normalise_text, parse_date, parse_time
-from ledger_tools.fields import (
+from ledger_tools.form.fields import (
     BUSINESS_OTHER,
     DATE_CHAIN,
     DATE_FIELD_IDS,
@@ -31,8 +31,8 @@ from ledger_tools.fields import (
     FieldType,
     stage_of,
 )
-from ledger_tools.findings import FileReport, Finding, make_finding, status_for
-from ledger_tools.reading import RawRecord
+from ledger_tools.check.findings import FileReport, Finding, make_finding, status_for
+from ledger_tools.check.reading import RawRecord
 
 RECORD_ID = re.compile(r"[A-Za-z0-9_-]{1,40}")
 EXCLUSION_LABELS_JA = {

@@ -11,13 +11,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Iterable, Sequence
 
-from ledger_tools.archive import HistoryEvent
-from ledger_tools.fields import FIELDS, NOT_APPLICABLE, STAGES, FieldType
-from ledger_tools.findings import STATUS_LABELS_JA, Status, ValidationReport
-from ledger_tools.ledger import Ledger, LedgerEntry
+from ledger_tools.ledger.archive import HistoryEvent
+from ledger_tools.form.fields import FIELDS, NOT_APPLICABLE, STAGES, FieldType
+from ledger_tools.check.findings import STATUS_LABELS_JA, Status, ValidationReport
+from ledger_tools.ledger.entries import Ledger, LedgerEntry
 from ledger_tools.outputs import csv_bytes, set_text, workbook_bytes
-from ledger_tools.reporting import REPORT_COLUMNS, report_rows
-from ledger_tools.rules import EXCLUSION_LABELS_JA
+from ledger_tools.check.report import REPORT_COLUMNS, report_rows
+from ledger_tools.check.rules import EXCLUSION_LABELS_JA
 
 if TYPE_CHECKING:
     from openpyxl import Workbook

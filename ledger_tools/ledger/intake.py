@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Iterable, Iterator
 
-from ledger_tools.archive import keep_copy
-from ledger_tools.findings import FileReport, Status, make_finding
-from ledger_tools.reading import iter_candidate_files, skip_reason
-from ledger_tools.rules import RuleContext
-from ledger_tools.validation import validate_records
+from ledger_tools.ledger.archive import keep_copy
+from ledger_tools.check.findings import FileReport, Status, make_finding
+from ledger_tools.check.reading import iter_candidate_files, skip_reason
+from ledger_tools.check.rules import RuleContext
+from ledger_tools.check.validation import validate_records
 
 # Results that may come from a file still being written: worth one more try after a pause.
 INCOMPLETE_CODES = frozenset({"unreadable_corrupt", "unreadable_io"})

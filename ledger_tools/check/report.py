@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ledger_tools.fields import FIELD_BY_ID
-from ledger_tools.findings import CODES, STATUS_LABELS_JA, Severity, Status, ValidationReport
+from ledger_tools.form.fields import FIELD_BY_ID
+from ledger_tools.check.findings import CODES, STATUS_LABELS_JA, Severity, Status, ValidationReport
 
 SEVERITY_LABELS_JA = {Severity.ERROR: "エラー", Severity.WARNING: "警告", Severity.INFO: "情報"}
 

@@ -32,7 +32,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ledger_tools.config import Config
-from ledger_tools.fields import (
+from ledger_tools.form.fields import (
     APPLICABLE,
     FIELDS,
     LATER_STAGE_FIELD_IDS,

@@ -19,8 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from ledger_tools.config import Config, load_toml_model
 from ledger_tools.dates import DateProblem, normalise_text, parse_date, parse_time
-from ledger_tools.fields import FIELD_BY_ID, FieldType
-from ledger_tools.list_template import FIRST_RECORD_ROW, write_list_template
+from ledger_tools.form.fields import FIELD_BY_ID, FieldType
+from ledger_tools.form.list_template import FIRST_RECORD_ROW, write_list_template
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
 

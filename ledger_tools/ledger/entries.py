@@ -13,8 +13,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from ledger_tools.fields import FIELD_BY_ID, FIELD_IDS, FieldType
-from ledger_tools.findings import FileReport, Finding, Severity, Status
+from ledger_tools.form.fields import FIELD_BY_ID, FIELD_IDS, FieldType
+from ledger_tools.check.findings import FileReport, Finding, Severity, Status
 from ledger_tools.outputs import write_text_atomic
 
 LEDGER_FILE = "ledger.json"

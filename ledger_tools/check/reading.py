@@ -24,9 +24,8 @@ from typing import Iterable, Iterator, Mapping
 from xml.etree import ElementTree
 
 from ledger_tools.config import Limits
-from ledger_tools.fields import FIELD_BY_ID, FIELD_IDS, TEMPLATE_VERSION_NAME
+from ledger_tools.form.fields import FIELD_BY_ID, FIELD_IDS, RECORD_LIST_NAME, TEMPLATE_VERSION_NAME
 
-RECORD_LIST_NAME = "record_list"  # list-format workbooks: the defined name of the field-id row
 
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xltx", ".xltm", ".ods"}
 ZIP_MAGIC = b"PK\x03\x04"

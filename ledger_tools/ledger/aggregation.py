@@ -48,7 +48,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from ledger_tools.archive import (
+from ledger_tools.ledger.archive import (
     ARCHIVE_DIR,
     MANIFEST_FILE,
     HistoryEvent,
@@ -65,15 +65,15 @@ from ledger_tools.archive import (
     sync_archive,
 )
 from ledger_tools.config import Config, config_digest
-from ledger_tools.fields import STAGES
-from ledger_tools.findings import STATUS_LABELS_JA, FileReport, Status, make_finding, record_location
-from ledger_tools.intake import Examined, Progress, default_workers, examine, examine_all, inbox_files, pause, read_snapshot, relative_paths
-from ledger_tools.ledger import LEDGER_FILE, Ledger, LedgerEntry, LedgerError, load_ledger
-from ledger_tools.ledger_book import HISTORY_SHEET_LIMIT, LEDGER_CSV, LEDGER_WORKBOOK, ledger_csv_bytes, ledger_workbook_bytes
-from ledger_tools.monthly import MonthlyState, month_of, monthly_html, monthly_state, monthly_workbook_bytes, parse_month
+from ledger_tools.form.fields import STAGES
+from ledger_tools.check.findings import STATUS_LABELS_JA, FileReport, Status, make_finding, record_location
+from ledger_tools.ledger.intake import Examined, Progress, default_workers, examine, examine_all, inbox_files, pause, read_snapshot, relative_paths
+from ledger_tools.ledger.entries import LEDGER_FILE, Ledger, LedgerEntry, LedgerError, load_ledger
+from ledger_tools.ledger.workbook import HISTORY_SHEET_LIMIT, LEDGER_CSV, LEDGER_WORKBOOK, ledger_csv_bytes, ledger_workbook_bytes
+from ledger_tools.ledger.monthly import MonthlyState, month_of, monthly_html, monthly_state, monthly_workbook_bytes, parse_month
 from ledger_tools.outputs import atomic_output, directory_lock
-from ledger_tools.rules import RuleContext
-from ledger_tools.validation import IDENTITY_FIELDS, apply_reference_date, cross_check, validate_records
+from ledger_tools.check.rules import RuleContext
+from ledger_tools.check.validation import IDENTITY_FIELDS, apply_reference_date, cross_check, validate_records
 
 LOCK_WAIT_SECONDS = 10.0  # a second run on the same DIR waits this long, then refuses
 RETRY_DELAY_SECONDS = 2.0  # the pause before files that were being copied are read again (once per run)
@@ -303,7 +303,7 @@ def _remove_stale_temporaries(out_dir: Path) -> None:
 @cache
 def code_fingerprint() -> str:
     """A hash of this package's code and templates: a new version never reuses old reports or outputs."""
-    root = Path(__file__).resolve().parent
+    root = Path(__file__).resolve().parents[1]
     digest = hashlib.sha256()
     for path in sorted(root.rglob("*")):
         if path.suffix in (".py", ".j2", ".css", ".toml") and "__pycache__" not in path.parts:

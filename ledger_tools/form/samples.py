@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Mapping
 
 from ledger_tools.config import Config, load_config
-from ledger_tools.fields import APPLICABLE, FIELD_IDS, NOT_APPLICABLE, UNDECIDED
+from ledger_tools.form.fields import APPLICABLE, FIELD_IDS, NOT_APPLICABLE, UNDECIDED
 from ledger_tools.outputs import workbook_bytes, write_bytes_atomic
 
 # The bundled sample inbox of a clone (the README quick start runs the pipeline on it).
-SAMPLE_INBOX = Path(__file__).resolve().parent.parent / "samples" / "inbox"
+SAMPLE_INBOX = Path(__file__).resolve().parents[2] / "samples" / "inbox"
 
 
 def complete_values(**overrides: object) -> dict[str, object]:
@@ -75,7 +75,7 @@ def recorded_values(**overrides: object) -> dict[str, object]:
 
 def filled_workbook(values: Mapping[str, object], config: Config | None = None):
     """The template with ``values`` written into the named cells (a str starting '=' is a formula)."""
-    from ledger_tools.template import build_template
+    from ledger_tools.form.template import build_template
 
     wb = build_template(config or load_config())
     for field_id, value in values.items():

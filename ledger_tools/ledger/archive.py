@@ -34,8 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from ledger_tools.findings import FileReport, Status
-from ledger_tools.ledger import LedgerEntry
+from ledger_tools.check.findings import FileReport, Status
+from ledger_tools.ledger.entries import LedgerEntry
 from ledger_tools.outputs import atomic_output
 
 ARCHIVE_DIR = "archive"

@@ -12,6 +12,7 @@ from typing import Mapping
 
 TEMPLATE_VERSION = 1
 TEMPLATE_VERSION_NAME = "template_version"
+RECORD_LIST_NAME = "record_list"  # list-format workbooks: the defined name of the field-id row
 
 
 class FieldType(StrEnum):

@@ -20,12 +20,12 @@ from functools import cache
 
 from ledger_tools.config import Config
 from ledger_tools.dates import FiscalYear
-from ledger_tools.fields import APPLICABLE, MEASURES_NEEDED, NOT_APPLICABLE, STAGES
-from ledger_tools.findings import Status
-from ledger_tools.ledger import Ledger, LedgerEntry
-from ledger_tools.ledger_book import EXCLUDED as EXCLUDED_COLUMN
-from ledger_tools.ledger_book import NOT_APPLICABLE_LABEL as NOT_APPLICABLE_COLUMN
-from ledger_tools.ledger_book import add_table_sheet, category, table_workbook
+from ledger_tools.form.fields import APPLICABLE, MEASURES_NEEDED, NOT_APPLICABLE, STAGES
+from ledger_tools.check.findings import Status
+from ledger_tools.ledger.entries import Ledger, LedgerEntry
+from ledger_tools.ledger.workbook import EXCLUDED as EXCLUDED_COLUMN
+from ledger_tools.ledger.workbook import NOT_APPLICABLE_LABEL as NOT_APPLICABLE_COLUMN
+from ledger_tools.ledger.workbook import add_table_sheet, category, table_workbook
 from ledger_tools.outputs import workbook_bytes
 
 UNKNOWN_MONTH = "受付日不明"

@@ -1,0 +1,1 @@
+"""Checking a submission: safe reading, values, rules, findings and the validation report."""

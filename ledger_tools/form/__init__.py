@@ -1,0 +1,1 @@
+"""The form: the field catalogue, the form and list templates, and sample records."""

@@ -1,0 +1,1 @@
+"""Migrating legacy registers into the list form."""
