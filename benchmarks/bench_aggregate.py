@@ -68,7 +68,10 @@ print(json.dumps({
 def run_aggregate(inbox: Path, out: Path, workers: int) -> dict[str, object]:
     done = subprocess.run(
         [sys.executable, "-c", CHILD, str(inbox), str(out), AS_OF.isoformat(), str(workers)],
-        capture_output=True, text=True, cwd=PROJECT_ROOT, check=False,
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        check=False,
     )
     if done.returncode != 0:
         raise SystemExit(f"aggregate failed:\n{done.stderr}")
@@ -98,8 +101,12 @@ def timed(func, files: list[Path]) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--files", type=int, default=2000, help="number of workbooks (default 2000)")
-    parser.add_argument("--workers", type=int, default=0, help="aggregate's worker processes (default: all usable cores)")
-    parser.add_argument("--naive-sample", type=int, default=200, help="files read by the naive reference (default 200)")
+    parser.add_argument(
+        "--workers", type=int, default=0, help="aggregate's worker processes (default: all usable cores)"
+    )
+    parser.add_argument(
+        "--naive-sample", type=int, default=200, help="files read by the naive reference (default 200)"
+    )
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the results as JSON")
     args = parser.parse_args(argv)
     if args.files < 1:
@@ -107,13 +114,17 @@ def main(argv: list[str] | None = None) -> int:
     from ledger_tools.ledger.intake import default_workers
 
     n, workers = args.files, args.workers or default_workers()
-    print(f"bench_aggregate: {n} files, {workers} worker(s); {platform.platform()} | {os.cpu_count()} CPUs | Python {platform.python_version()}")
+    print(
+        f"bench_aggregate: {n} files, {workers} worker(s); {platform.platform()} | {os.cpu_count()} CPUs | Python {platform.python_version()}"
+    )
     with tempfile.TemporaryDirectory(prefix="bench_aggregate_") as tmp:
         inbox, out = Path(tmp) / "inbox", Path(tmp) / "out"
         inbox.mkdir()
         gen = generate_inputs(inbox, n)
         files = sorted(inbox.iterdir())
-        print(f"inputs: {gen['distinct_workbooks']} distinct workbooks, ≈{gen['bytes_per_file'] / 1024:.1f} KiB each, written in {gen['total_s']:.1f} s")
+        print(
+            f"inputs: {gen['distinct_workbooks']} distinct workbooks, ≈{gen['bytes_per_file'] / 1024:.1f} KiB each, written in {gen['total_s']:.1f} s"
+        )
 
         first = run_aggregate(inbox, out, workers)
         print(f"  measured aggregate (first run): {first['seconds']:.2f} s", file=sys.stderr)
@@ -150,7 +161,9 @@ def main(argv: list[str] | None = None) -> int:
     peak_worker = first["children_maxrss_kib"] / 1024
     print()
     print(f"ledger: {first['entries']} entries {first['summary']}; archive: {archived} files")
-    print(f"peak memory (first run): main process {peak_main:.0f} MiB, largest worker {peak_worker:.0f} MiB; re-run main {again['maxrss_kib'] / 1024:.0f} MiB")
+    print(
+        f"peak memory (first run): main process {peak_main:.0f} MiB, largest worker {peak_worker:.0f} MiB; re-run main {again['maxrss_kib'] / 1024:.0f} MiB"
+    )
     targets = [
         ("aggregate ≥ 10× faster than the naive reference", f"{speedup:.1f}×", speedup >= 10),
         ("aggregate within 2× of the zip+XML floor", f"{vs_floor:.2f}× the floor", vs_floor <= 2),
@@ -161,8 +174,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {'PASS' if ok else 'MISS'}  {label:<52} {value}")
     if args.json:
         result = {
-            "files": n, "workers": workers, "inputs": gen, "first": first, "rerun": again, "one_changed": one_changed, "naive_s": naive_s,
-            "naive_sample": len(sample), "floor_s": floor_s, "speedup_vs_naive": speedup, "ratio_to_floor": vs_floor,
+            "files": n,
+            "workers": workers,
+            "inputs": gen,
+            "first": first,
+            "rerun": again,
+            "one_changed": one_changed,
+            "naive_s": naive_s,
+            "naive_sample": len(sample),
+            "floor_s": floor_s,
+            "speedup_vs_naive": speedup,
+            "ratio_to_floor": vs_floor,
             "rerun_ratio": rerun_ratio,
         }
         args.json.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")

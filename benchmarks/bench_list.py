@@ -42,9 +42,15 @@ def build_list(rows: int, path: Path) -> None:
                 copies = []
                 for i in range(rows):
                     number = 3 + i
-                    copy = re.sub(rb'r="([A-Z]+)3"', lambda m: b'r="%s%d"' % (m.group(1), number), row)
-                    copies.append(copy.replace(b'<row r="3"', b'<row r="%d"' % number, 1).replace(b"L-0000000", b"L-%07d" % i))
-                content = content[: first.start()] + b"".join(copies) + content[first.end():]
+                    copy = re.sub(
+                        rb'r="([A-Z]+)3"', lambda m, number=number: b'r="%s%d"' % (m.group(1), number), row
+                    )
+                    copies.append(
+                        copy.replace(b'<row r="3"', b'<row r="%d"' % number, 1).replace(
+                            b"L-0000000", b"L-%07d" % i
+                        )
+                    )
+                content = content[: first.start()] + b"".join(copies) + content[first.end() :]
             dst.writestr(info, content)
     path.write_bytes(out.getvalue())
 
@@ -56,8 +62,8 @@ def timed(func):
 
 
 def validate(path: Path):
-    from ledger_tools.config import load_config
     from ledger_tools.check.validation import validate_paths
+    from ledger_tools.config import load_config
 
     return validate_paths([path], load_config(), AS_OF)
 
@@ -97,9 +103,13 @@ def peak_memory_of_validation(path: Path) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=50_000)
-    parser.add_argument("--skip-openpyxl", action="store_true", help="skip the slow openpyxl read-only reference")
+    parser.add_argument(
+        "--skip-openpyxl", action="store_true", help="skip the slow openpyxl read-only reference"
+    )
     args = parser.parse_args()
-    print(f"# bench_list: {args.rows:,} rows; {platform.platform()}; {platform.python_version()}; cores={__import__('os').cpu_count()}")
+    print(
+        f"# bench_list: {args.rows:,} rows; {platform.platform()}; {platform.python_version()}; cores={__import__('os').cpu_count()}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "一覧.xlsx"
         build_list(args.rows, path)

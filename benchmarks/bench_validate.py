@@ -45,19 +45,19 @@ import sys
 import tempfile
 import time
 import zipfile
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
-from typing import Callable
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 if str(PROJECT_ROOT) not in sys.path:  # runnable without installing the package
     sys.path.insert(0, str(PROJECT_ROOT))
 
+from ledger_tools.check.rules import RuleContext  # noqa: E402
+from ledger_tools.check.validation import validate_file, validate_paths  # noqa: E402
 from ledger_tools.config import load_config  # noqa: E402
 from ledger_tools.form.fields import FIELD_IDS, TEMPLATE_VERSION_NAME  # noqa: E402
-from ledger_tools.check.rules import RuleContext  # noqa: E402
 from ledger_tools.form.samples import filled_workbook_bytes, sample_records  # noqa: E402
-from ledger_tools.check.validation import validate_file, validate_paths  # noqa: E402
 
 SHEET = "対応記録簿"
 AS_OF = dt.date(2026, 4, 1)  # fixed, so that deadline findings do not depend on the day of the run
@@ -177,7 +177,9 @@ def make_validate_file(context: RuleContext) -> Callable[[Path], object]:
 # ---------------------------------------------------------------------------- timing
 
 
-def time_per_file(func: Callable[[Path], object], files: list[Path], passes: int) -> tuple[float, list[float]]:
+def time_per_file(
+    func: Callable[[Path], object], files: list[Path], passes: int
+) -> tuple[float, list[float]]:
     """Best total over ``passes`` passes of ``func`` over every file (one warm-up call first)."""
     func(files[0])
     totals = []
@@ -199,7 +201,7 @@ def time_call(func: Callable[[], object], passes: int) -> tuple[float, list[floa
 
 
 def run_process(args: list[str]) -> subprocess.CompletedProcess:
-    return subprocess.run(args, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.run(args, cwd=PROJECT_ROOT, capture_output=True)
 
 
 def time_process(args: list[str], passes: int) -> tuple[float, list[float], subprocess.CompletedProcess]:
@@ -271,7 +273,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--files", type=int, default=1000, help="number of workbooks (default 1000)")
     parser.add_argument("--repeat", type=int, default=3, help="passes per method, best kept (default 3)")
     parser.add_argument(
-        "--openpyxl-full-limit", type=int, default=200,
+        "--openpyxl-full-limit",
+        type=int,
+        default=200,
         help="above this many files the openpyxl default reader runs one pass only (default 200)",
     )
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the results as JSON")
@@ -283,19 +287,25 @@ def main(argv: list[str] | None = None) -> int:
     info = machine()
     started = dt.datetime.now().isoformat(timespec="seconds")
     print(f"bench_validate  {started}")
-    print(f"machine: {info['platform']} | {info['processor']} | {info['cpu_count']} CPUs | "
-          f"{info['implementation']} {info['python']}")
-    print(f"libraries: openpyxl {info['openpyxl']}, python-calamine {info['python-calamine']}, "
-          f"ledger-tools {info['ledger-tools']}")
+    print(
+        f"machine: {info['platform']} | {info['processor']} | {info['cpu_count']} CPUs | "
+        f"{info['implementation']} {info['python']}"
+    )
+    print(
+        f"libraries: openpyxl {info['openpyxl']}, python-calamine {info['python-calamine']}, "
+        f"ledger-tools {info['ledger-tools']}"
+    )
 
     with tempfile.TemporaryDirectory(prefix="bench_validate_") as tmp:
         folder = Path(tmp) / "inbox"
         folder.mkdir()
         gen = generate_inputs(folder, n)
         files = sorted(folder.iterdir())
-        print(f"inputs: {n} files ({gen['distinct_workbooks']} distinct workbooks built in {gen['build_s']:.2f} s, "
-              f"each file a copy with its own record_id; ≈{gen['bytes_per_file'] / 1024:.1f} KiB each; "
-              f"written in {gen['total_s']:.2f} s; files are in the OS cache)")
+        print(
+            f"inputs: {n} files ({gen['distinct_workbooks']} distinct workbooks built in {gen['build_s']:.2f} s, "
+            f"each file a copy with its own record_id; ≈{gen['bytes_per_file'] / 1024:.1f} KiB each; "
+            f"written in {gen['total_s']:.2f} s; files are in the OS cache)"
+        )
         print(f"passes: best of {repeat}; as_of {AS_OF}\n")
 
         config = load_config()
@@ -303,14 +313,24 @@ def main(argv: list[str] | None = None) -> int:
         rows: list[dict[str, object]] = []
 
         def add(key: str, label: str, best: float, totals: list[float], note: str = "") -> None:
-            rows.append({"key": key, "label": label, "total_s": best, "passes_s": totals,
-                         "passes_note": note or f"best of {len(totals)}"})
+            rows.append(
+                {
+                    "key": key,
+                    "label": label,
+                    "total_s": best,
+                    "passes_s": totals,
+                    "passes_note": note or f"best of {len(totals)}",
+                }
+            )
             print(f"  measured {label}: {best:.3f} s", file=sys.stderr, flush=True)
 
         openpyxl_passes = repeat if n <= args.openpyxl_full_limit else 1
         best, totals = time_per_file(read_openpyxl_default, files, openpyxl_passes)
-        note = f"best of {openpyxl_passes}" if openpyxl_passes > 1 else (
-            "1 pass" + (f" (N > {args.openpyxl_full_limit})" if repeat > 1 else ""))
+        note = (
+            f"best of {openpyxl_passes}"
+            if openpyxl_passes > 1
+            else ("1 pass" + (f" (N > {args.openpyxl_full_limit})" if repeat > 1 else ""))
+        )
         add("openpyxl_default", "1 openpyxl load_workbook(path) + defined names", best, totals, note)
         best, totals = time_per_file(read_openpyxl_read_only, files, repeat)
         add("openpyxl_read_only", "2 openpyxl read_only=True, data_only=True", best, totals)
@@ -326,8 +346,17 @@ def main(argv: list[str] | None = None) -> int:
         report = validate_paths([folder], config, AS_OF)
         add("validate_paths", "6 validate_paths(folder) (in-process)", best, totals)
 
-        cli = [sys.executable, "-m", "ledger_tools", "validate", str(folder), "--format", "json",
-               "--as-of", AS_OF.isoformat()]
+        cli = [
+            sys.executable,
+            "-m",
+            "ledger_tools",
+            "validate",
+            str(folder),
+            "--format",
+            "json",
+            "--as-of",
+            AS_OF.isoformat(),
+        ]
         best, totals, done = time_process(cli, repeat)
         add("cli_process", "7 CLI process: python -m ledger_tools validate DIR", best, totals)
         cli_exit, cli_output_bytes = done.returncode, len(done.stdout)
@@ -335,10 +364,26 @@ def main(argv: list[str] | None = None) -> int:
         startup_passes = max(repeat, 5)
         startup = {}
         for key, label, command in (
-            ("cli_one_file", "python -m ledger_tools validate ONEFILE --format json",
-             [sys.executable, "-m", "ledger_tools", "validate", str(files[0]), "--format", "json",
-              "--as-of", AS_OF.isoformat()]),
-            ("import_cli", 'python -c "import ledger_tools.cli"', [sys.executable, "-c", "import ledger_tools.cli"]),
+            (
+                "cli_one_file",
+                "python -m ledger_tools validate ONEFILE --format json",
+                [
+                    sys.executable,
+                    "-m",
+                    "ledger_tools",
+                    "validate",
+                    str(files[0]),
+                    "--format",
+                    "json",
+                    "--as-of",
+                    AS_OF.isoformat(),
+                ],
+            ),
+            (
+                "import_cli",
+                'python -c "import ledger_tools.cli"',
+                [sys.executable, "-c", "import ledger_tools.cli"],
+            ),
             ("bare_python", 'python -c "pass" (interpreter alone)', [sys.executable, "-c", "pass"]),
         ):
             best, totals, _ = time_process(command, startup_passes)
@@ -347,7 +392,9 @@ def main(argv: list[str] | None = None) -> int:
 
     statuses: dict[str, int] = {}
     for f in report.files:
-        statuses[str(getattr(f.status, "value", f.status))] = statuses.get(str(getattr(f.status, "value", f.status)), 0) + 1
+        statuses[str(getattr(f.status, "value", f.status))] = (
+            statuses.get(str(getattr(f.status, "value", f.status)), 0) + 1
+        )
     findings = sum(len(f.findings) for f in report.files)
 
     print()
@@ -363,19 +410,30 @@ def main(argv: list[str] | None = None) -> int:
     cli_total = by_key["cli_process"]["total_s"]
     cli_marginal = (cli_total - startup["cli_one_file"]["best_s"]) / (n - 1) * 1000 if n > 1 else None
     if cli_marginal is not None:
-        print(f"  CLI marginal cost per file ≈ (whole process − one-file process) / (N − 1) = {cli_marginal:.3f} ms")
-    heavy_text = ", ".join(heavy) if isinstance(heavy, list) and heavy else ("none" if isinstance(heavy, list) else heavy)
+        print(
+            f"  CLI marginal cost per file ≈ (whole process − one-file process) / (N − 1) = {cli_marginal:.3f} ms"
+        )
+    heavy_text = (
+        ", ".join(heavy)
+        if isinstance(heavy, list) and heavy
+        else ("none" if isinstance(heavy, list) else heavy)
+    )
     print(f"heavy modules imported by the validate path ({'/'.join(HEAVY_PACKAGES)}): {heavy_text}")
 
     vf = by_key["validate_file"]["ms_per_file"]
     vp = by_key["validate_paths"]["ms_per_file"]
     speedup = by_key["openpyxl_default"]["total_s"] / cli_total
     targets = [
-        {"target": "validate ≤ 1 ms/file", "value": f"validate_file {vf:.3f} ms/file (validate_paths {vp:.3f})",
-         "pass": vf <= 1.0},
-        {"target": "whole process ≥ 10× faster than openpyxl default",
-         "value": f"{speedup:.1f}× (CLI {cli_total:.2f} s vs openpyxl default {by_key['openpyxl_default']['total_s']:.2f} s)",
-         "pass": speedup >= 10.0},
+        {
+            "target": "validate ≤ 1 ms/file",
+            "value": f"validate_file {vf:.3f} ms/file (validate_paths {vp:.3f})",
+            "pass": vf <= 1.0,
+        },
+        {
+            "target": "whole process ≥ 10× faster than openpyxl default",
+            "value": f"{speedup:.1f}× (CLI {cli_total:.2f} s vs openpyxl default {by_key['openpyxl_default']['total_s']:.2f} s)",
+            "pass": speedup >= 10.0,
+        },
     ]
     print("\ntargets (informative only):")
     for t in targets:
@@ -383,10 +441,20 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.json:
         result = {
-            "started": started, "machine": info, "files": n, "repeat": repeat, "as_of": AS_OF.isoformat(),
-            "inputs": gen, "rows": rows, "startup": startup, "cli_exit": cli_exit,
-            "cli_output_bytes": cli_output_bytes, "cli_marginal_ms_per_file": cli_marginal,
-            "heavy_modules": heavy, "validate_statuses": statuses, "validate_findings": findings,
+            "started": started,
+            "machine": info,
+            "files": n,
+            "repeat": repeat,
+            "as_of": AS_OF.isoformat(),
+            "inputs": gen,
+            "rows": rows,
+            "startup": startup,
+            "cli_exit": cli_exit,
+            "cli_output_bytes": cli_output_bytes,
+            "cli_marginal_ms_per_file": cli_marginal,
+            "heavy_modules": heavy,
+            "validate_statuses": statuses,
+            "validate_findings": findings,
             "targets": targets,
         }
         args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -7,9 +7,11 @@ Exit codes: 0 success (nothing invalid or unreadable), 1 some file is invalid or
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import sys
 from pathlib import Path
+from typing import Any
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
@@ -48,7 +50,7 @@ def cmd_template(args: argparse.Namespace) -> int:
     if args.list:
         from ledger_tools.form.list_template import write_list_template as write
     else:
-        from ledger_tools.form.template import write_template as write
+        from ledger_tools.form.template import write_template as write  # type: ignore[assignment]
 
     out = args.out or Path(LIST_TEMPLATE_FILENAME if args.list else TEMPLATE_FILENAME)
     write(out, _load_config(args.config))
@@ -81,7 +83,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
         try:
             write_excel_report(report, args.report)
         except OSError as e:
-            raise UsageError(f"指摘事項の一覧を書き出せません（{args.report}）: {e.strerror or e}。Excelで開いていれば閉じてください。") from None
+            raise UsageError(
+                f"指摘事項の一覧を書き出せません（{args.report}）: {e.strerror or e}。Excelで開いていれば閉じてください。"
+            ) from None
         if args.format == "text":
             print(f"指摘事項の一覧を書き出しました: {args.report}")
     return EXIT_PROBLEMS if report.has_failures else EXIT_OK
@@ -97,7 +101,7 @@ def _print_utf8(text: str) -> None:
     stream.flush()
 
 
-def _lock_wait(args: argparse.Namespace) -> dict[str, float]:
+def _lock_wait(args: argparse.Namespace) -> dict[str, Any]:
     """--wait as the library's lock_wait, when given (the library's default otherwise)."""
     return {"lock_wait": args.wait} if args.wait is not None else {}
 
@@ -121,7 +125,15 @@ def cmd_aggregate(args: argparse.Namespace) -> int:
     config = _load_config(args.config)
     options = _lock_wait(args)
     try:
-        result = aggregate(args.inbox, args.out, config, args.as_of or dt.date.today(), args.month, workers=args.workers, **options)
+        result = aggregate(
+            args.inbox,
+            args.out,
+            config,
+            args.as_of or dt.date.today(),
+            args.month,
+            workers=args.workers,
+            **options,
+        )
     except (AggregationError, InvalidMonth) as e:
         raise UsageError(str(e)) from None
     print(result.summary_text(), end="")
@@ -147,7 +159,9 @@ def cmd_forget(args: argparse.Namespace) -> int:
         retired = forget(args.dir, args.record_id, args.reason, args.path, **options)
     except AggregationError as e:
         raise UsageError(str(e)) from None
-    print(f"整理番号「{args.record_id}」の原本なしの記録を{len(retired)}件取り消しました（理由: {' '.join(args.reason.split())}）:")
+    print(
+        f"整理番号「{args.record_id}」の原本なしの記録を{len(retired)}件取り消しました（理由: {' '.join(args.reason.split())}）:"
+    )
     for location in retired:
         print(f"  {location}")
     print("次に aggregate を実行すると台帳から除かれ、処理履歴に「取消」として記録されます。")
@@ -251,67 +265,151 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, func, help_text: str) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help_text, description=func.__doc__, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+        sub = commands.add_parser(
+            name,
+            help=help_text,
+            description=func.__doc__,
+            epilog=EPILOG,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         sub.set_defaults(func=func)
         sub.add_argument("--config", type=Path, help="設定ファイル（TOML）。省略時は同梱のサンプル県の設定")
         return sub
 
     template = command("template", cmd_template, "記入用の様式（.xlsx）を書き出す")
-    template.add_argument("--out", type=Path, help="書き出すファイル（既定: 対応記録簿_v1.xlsx、--list のとき 対応記録簿_一覧_v1.xlsx）")
+    template.add_argument(
+        "--out",
+        type=Path,
+        help="書き出すファイル（既定: 対応記録簿_v1.xlsx、--list のとき 対応記録簿_一覧_v1.xlsx）",
+    )
     template.add_argument("--list", action="store_true", help="一覧形式（1行に1件）の様式を書き出す")
 
     validate = command("validate", cmd_validate, "提出されたファイルを検査する")
-    validate.add_argument("paths", type=Path, nargs="+", metavar="PATH", help="ファイル又はフォルダ（サブフォルダも検査）")
-    validate.add_argument("--format", choices=("text", "json"), default="text", help="出力の形式（既定: text）")
+    validate.add_argument(
+        "paths", type=Path, nargs="+", metavar="PATH", help="ファイル又はフォルダ（サブフォルダも検査）"
+    )
+    validate.add_argument(
+        "--format", choices=("text", "json"), default="text", help="出力の形式（既定: text）"
+    )
     validate.add_argument("--report", type=Path, metavar="FILE.xlsx", help="指摘事項をExcelで書き出す")
-    validate.add_argument("--as-of", type=_date_option, metavar="YYYY-MM-DD", help="基準日（未来の日付・遅延の判定。既定: 今日）")
+    validate.add_argument(
+        "--as-of",
+        type=_date_option,
+        metavar="YYYY-MM-DD",
+        help="基準日（未来の日付・遅延の判定。既定: 今日）",
+    )
 
     aggregate_ = command("aggregate", cmd_aggregate, "提出フォルダを集計し、台帳と月次状況を書き出す")
-    aggregate_.add_argument("inbox", type=Path, metavar="INBOX", help="提出ファイルの受付フォルダ（サブフォルダも読む。ファイルは変更しない）")
-    aggregate_.add_argument("--out", type=Path, required=True, metavar="DIR", help="台帳・月次状況・保管庫を書き出すフォルダ（INBOX の外）")
-    aggregate_.add_argument("--as-of", type=_date_option, metavar="YYYY-MM-DD", help="基準日（未来の日付・遅延の判定。既定: 今日）")
+    aggregate_.add_argument(
+        "inbox",
+        type=Path,
+        metavar="INBOX",
+        help="提出ファイルの受付フォルダ（サブフォルダも読む。ファイルは変更しない）",
+    )
+    aggregate_.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="台帳・月次状況・保管庫を書き出すフォルダ（INBOX の外）",
+    )
+    aggregate_.add_argument(
+        "--as-of",
+        type=_date_option,
+        metavar="YYYY-MM-DD",
+        help="基準日（未来の日付・遅延の判定。既定: 今日）",
+    )
     aggregate_.add_argument("--month", metavar="YYYY-MM", help="月次状況の月（既定: 基準日の月）")
     aggregate_.add_argument("--workers", type=int, metavar="N", help="並列に読むプロセス数（既定: CPUの数）")
-    aggregate_.add_argument("--wait", type=float, metavar="SECONDS", help="別の集計が DIR を使用中のとき待つ秒数（既定: 10、負の値: 終わるまで待つ）")
+    aggregate_.add_argument(
+        "--wait",
+        type=float,
+        metavar="SECONDS",
+        help="別の集計が DIR を使用中のとき待つ秒数（既定: 10、負の値: 終わるまで待つ）",
+    )
 
-    forget_ = command("forget", cmd_forget, "原本なしの記録を理由を付けて取り消す（次の aggregate で台帳から除く）")
+    forget_ = command(
+        "forget", cmd_forget, "原本なしの記録を理由を付けて取り消す（次の aggregate で台帳から除く）"
+    )
     forget_.add_argument("dir", type=Path, metavar="DIR", help="aggregate の --out に指定した集計フォルダ")
     forget_.add_argument("record_id", metavar="RECORD_ID", help="取り消す記録の整理番号")
     forget_.add_argument("--reason", required=True, metavar="TEXT", help="取り消す理由（処理履歴に残ります）")
-    forget_.add_argument("--path", metavar="P", help="記録があった場所（提出フォルダからの相対パス。台帳の「ソースファイル」）。複数の場所にあったとき1つに絞る")
-    forget_.add_argument("--wait", type=float, metavar="SECONDS", help="集計・公表が DIR を使用中のとき待つ秒数（既定: 10、負の値: 終わるまで待つ）")
+    forget_.add_argument(
+        "--path",
+        metavar="P",
+        help="記録があった場所（提出フォルダからの相対パス。台帳の「ソースファイル」）。複数の場所にあったとき1つに絞る",
+    )
+    forget_.add_argument(
+        "--wait",
+        type=float,
+        metavar="SECONDS",
+        help="集計・公表が DIR を使用中のとき待つ秒数（既定: 10、負の値: 終わるまで待つ）",
+    )
 
     fiscal_year_help = "公表する年度: 2025、R7、令和7 のいずれの形でも（令和7年度 = 2025-04-01～2026-03-31）"
-    pending_help = "公表できない該当の記録（総務課への共有前、公表用の概要なし、エラー等）を保留したまま公表する"
+    pending_help = (
+        "公表できない該当の記録（総務課への共有前、公表用の概要なし、エラー等）を保留したまま公表する"
+    )
     publish = command("publish", cmd_publish, "台帳から年度の公表用ページとCSVを書き出す")
-    publish.add_argument("dir", type=Path, metavar="DIR", help="aggregate が台帳（ledger.json）を書き出したフォルダ")
+    publish.add_argument(
+        "dir", type=Path, metavar="DIR", help="aggregate が台帳（ledger.json）を書き出したフォルダ"
+    )
     publish.add_argument("--fiscal-year", required=True, metavar="FY", help=fiscal_year_help)
     publish.add_argument("--allow-pending", action="store_true", help=pending_help)
-    publish.add_argument("--wait", type=float, metavar="SECONDS", help="集計又は別の公表が DIR を使用中のとき待つ秒数（既定: 10、負の値: 終わるまで待つ）")
+    publish.add_argument(
+        "--wait",
+        type=float,
+        metavar="SECONDS",
+        help="集計又は別の公表が DIR を使用中のとき待つ秒数（既定: 10、負の値: 終わるまで待つ）",
+    )
 
     run = command("run", cmd_run, "集計と公表をまとめて行う（aggregate + publish）")
-    run.add_argument("inbox", type=Path, metavar="INBOX", help="提出ファイルの受付フォルダ（サブフォルダも読む）")
+    run.add_argument(
+        "inbox", type=Path, metavar="INBOX", help="提出ファイルの受付フォルダ（サブフォルダも読む）"
+    )
     run.add_argument("--fiscal-year", required=True, metavar="FY", help=fiscal_year_help)
-    run.add_argument("--out", type=Path, required=True, metavar="DIR", help="台帳・集計・公表を書き出すフォルダ")
-    run.add_argument("--as-of", type=_date_option, metavar="YYYY-MM-DD", help="基準日（未来の日付・遅延の判定。既定: 今日）")
+    run.add_argument(
+        "--out", type=Path, required=True, metavar="DIR", help="台帳・集計・公表を書き出すフォルダ"
+    )
+    run.add_argument(
+        "--as-of",
+        type=_date_option,
+        metavar="YYYY-MM-DD",
+        help="基準日（未来の日付・遅延の判定。既定: 今日）",
+    )
     run.add_argument("--month", metavar="YYYY-MM", help="月次状況の月（既定: 基準日の月）")
     run.add_argument("--allow-pending", action="store_true", help=pending_help)
-    run.add_argument("--wait", type=float, metavar="SECONDS", help="別の集計・公表が DIR を使用中のとき待つ秒数（既定: 10、負の値: 終わるまで待つ）")
+    run.add_argument(
+        "--wait",
+        type=float,
+        metavar="SECONDS",
+        help="別の集計・公表が DIR を使用中のとき待つ秒数（既定: 10、負の値: 終わるまで待つ）",
+    )
 
     import_ = command("import", cmd_import, "既存の記録簿（CSV・Excel）を一覧形式の様式に変換する")
-    import_.add_argument("source", type=Path, metavar="LEGACY", help="既存の記録簿（.csv: UTF-8 又は CP932、又は .xlsx / .xls）")
-    import_.add_argument("--mapping", type=Path, required=True, metavar="MAPPING.toml", help="列・値の対応表（TOML）")
-    import_.add_argument("--out", type=Path, default=Path("対応記録簿_一覧.xlsx"), help="書き出す一覧形式のファイル（既定: 対応記録簿_一覧.xlsx）")
+    import_.add_argument(
+        "source",
+        type=Path,
+        metavar="LEGACY",
+        help="既存の記録簿（.csv: UTF-8 又は CP932、又は .xlsx / .xls）",
+    )
+    import_.add_argument(
+        "--mapping", type=Path, required=True, metavar="MAPPING.toml", help="列・値の対応表（TOML）"
+    )
+    import_.add_argument(
+        "--out",
+        type=Path,
+        default=Path("対応記録簿_一覧.xlsx"),
+        help="書き出す一覧形式のファイル（既定: 対応記録簿_一覧.xlsx）",
+    )
     return parser
 
 
 def _make_console_safe() -> None:
     """A cp932 console cannot show every character: replace those instead of crashing."""
     for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.reconfigure(errors="replace")
-        except (AttributeError, ValueError):
-            pass
+        with contextlib.suppress(AttributeError, ValueError):
+            stream.reconfigure(errors="replace")  # type: ignore[union-attr]
 
 
 def main(argv: list[str] | None = None) -> int:

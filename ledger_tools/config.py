@@ -77,7 +77,7 @@ class Config(_Model):
     organs: tuple[Organ, ...]
 
     @model_validator(mode="after")
-    def _names_unique(self) -> "Config":
+    def _names_unique(self) -> Config:
         names = [o.name for o in self.organs]
         if len(set(names)) != len(names) or not names:
             raise ValueError("organs must be a non-empty list of distinct names")
@@ -98,7 +98,9 @@ class Config(_Model):
     @cached_property
     def lead_divisions(self) -> tuple[str, ...]:
         """Every configured 主管課, in configuration order."""
-        return tuple(dict.fromkeys(d.lead_division for o in self.organs for d in o.departments if d.lead_division))
+        return tuple(
+            dict.fromkeys(d.lead_division for o in self.organs for d in o.departments if d.lead_division)
+        )
 
     def lead_division(self, organ: str, department: str) -> str:
         for o in self.organs:

@@ -49,12 +49,18 @@ def normalise_text(value: str) -> str:
 
 _SEP = r"\s*(?:[./\-]|年|月)\s*"
 _ERA_DATE = re.compile(
-    r"(?P<era>令和|平成|昭和|大正|[RHST])\s*(?P<y>元|\d{1,2})" + _SEP + r"(?P<m>\d{1,2})" + _SEP + r"(?P<d>\d{1,2})\s*日?",
+    r"(?P<era>令和|平成|昭和|大正|[RHST])\s*(?P<y>元|\d{1,2})"
+    + _SEP
+    + r"(?P<m>\d{1,2})"
+    + _SEP
+    + r"(?P<d>\d{1,2})\s*日?",
     re.IGNORECASE,
 )
 _WESTERN_DATE = re.compile(r"(?P<y>\d{4})" + _SEP + r"(?P<m>\d{1,2})" + _SEP + r"(?P<d>\d{1,2})\s*日?")
 # What may follow a date and is not part of it: a day of the week, a time of day.
-_DATE_SUFFIX = re.compile(r"\s*(?:\((?:月|火|水|木|金|土|日)(?:曜日?)?\))?\s*(?:[ T]?\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
+_DATE_SUFFIX = re.compile(
+    r"\s*(?:\((?:月|火|水|木|金|土|日)(?:曜日?)?\))?\s*(?:[ T]?\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
+)
 _COMPACT_DATE = re.compile(r"(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})")
 _EXCEL_EPOCH = dt.date(1899, 12, 30)  # serial 1 = 1900-01-01 once Excel's 1900 leap-year bug is allowed for
 # A date before this is not one someone meant: a year (2025) or a day (14) typed into a date cell.
@@ -100,7 +106,10 @@ def parse_date(value: object) -> dt.date:
     """Read a date cell's value; raise ``DateProblem`` with a Japanese reason and hint."""
     day = _parse_date(value)
     if day < MIN_PLAUSIBLE_DATE:  # a number typed into a date cell shows as 1905/7/17
-        raise DateProblem("invalid_date", f"{day.year}年{day.month}月{day.day}日は日付として考えられません（数値を入力した可能性）")
+        raise DateProblem(
+            "invalid_date",
+            f"{day.year}年{day.month}月{day.day}日は日付として考えられません（数値を入力した可能性）",
+        )
     return day
 
 
@@ -194,11 +203,11 @@ class FiscalYear:
         return f"{self.label}（{self.start_year}年度）"
 
     @classmethod
-    def of(cls, day: dt.date) -> "FiscalYear":
+    def of(cls, day: dt.date) -> FiscalYear:
         return cls(day.year if day.month >= 4 else day.year - 1)
 
     @classmethod
-    def parse(cls, text: str) -> "FiscalYear":
+    def parse(cls, text: str) -> FiscalYear:
         """``2025``, ``R7``, ``令和7``, ``令和7年度``, ``2025年度`` → FiscalYear(2025)."""
         t = normalise_text(text).removesuffix("年度")
         if re.fullmatch(r"\d{4}", t):

@@ -10,8 +10,9 @@ import os
 import re
 import tempfile
 import zipfile
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import IO, Iterable, Iterator, Sequence
+from typing import IO
 
 # A fixed timestamp for everything inside generated workbooks, so that the same input
 # gives byte-identical files (a diff of two runs shows only what really changed).
@@ -56,7 +57,9 @@ LOCK_FILE = ".lock"  # DIR/.lock: aggregate, forget and publish write DIR one at
 
 
 @contextlib.contextmanager
-def directory_lock(directory: Path, wait: float, locked: type[Exception], unwritable: type[Exception]) -> Iterator[None]:
+def directory_lock(
+    directory: Path, wait: float, locked: type[Exception], unwritable: type[Exception]
+) -> Iterator[None]:
     """Hold DIR's lock while writing it. After ``wait`` seconds (negative: as long as it takes)
     raise ``locked``; a DIR that cannot hold the lock file raises ``unwritable``."""
     from filelock import FileLock, Timeout
@@ -96,7 +99,9 @@ def reproducible_zip(data: bytes) -> bytes:
             fixed.external_attr = 0o600 << 16
             content = src.read(info.filename)
             if info.filename == "docProps/core.xml":  # openpyxl stamps the save time here
-                content = _MODIFIED.sub(b"\\g<1>" + FIXED_TIMESTAMP.strftime("%Y-%m-%dT%H:%M:%SZ").encode() + b"\\g<2>", content)
+                content = _MODIFIED.sub(
+                    b"\\g<1>" + FIXED_TIMESTAMP.strftime("%Y-%m-%dT%H:%M:%SZ").encode() + b"\\g<2>", content
+                )
             dst.writestr(fixed, content)
     return out.getvalue()
 

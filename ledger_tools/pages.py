@@ -14,8 +14,12 @@ def template_environment() -> Environment:
     """Autoescape always on (never per file extension), strict undefined names; templates in
     ``ledger_tools/templates/``."""
     environment = Environment(
-        loader=PackageLoader("ledger_tools", "templates"), autoescape=True, undefined=StrictUndefined,
-        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+        loader=PackageLoader("ledger_tools", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
     )
     environment.filters["wareki"] = to_wareki
     return environment

@@ -5,16 +5,23 @@
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import io
 import os
 from pathlib import Path
 
-from ledger_tools.form.fields import FIELDS, SECTIONS, FieldType
 from ledger_tools.check.findings import CODES
+from ledger_tools.form.fields import FIELDS, SECTIONS, FieldType
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
-TYPE_LABELS = {FieldType.TEXT: "文字", FieldType.LONG_TEXT: "文章", FieldType.CHOICE: "選択", FieldType.DATE: "日付", FieldType.TIME: "時刻"}
+TYPE_LABELS = {
+    FieldType.TEXT: "文字",
+    FieldType.LONG_TEXT: "文章",
+    FieldType.CHOICE: "選択",
+    FieldType.DATE: "日付",
+    FieldType.TIME: "時刻",
+}
 
 
 def _cell(text: str) -> str:
@@ -30,17 +37,28 @@ def fields_markdown() -> str:
         "",
     ]
     for section in SECTIONS:
-        lines += [f"## {section.letter} {section.title}", "", "| id | 項目 | 型 | 選択肢・形式 | 記入 | 公表 |", "| --- | --- | --- | --- | --- | --- |"]
+        lines += [
+            f"## {section.letter} {section.title}",
+            "",
+            "| id | 項目 | 型 | 選択肢・形式 | 記入 | 公表 |",
+            "| --- | --- | --- | --- | --- | --- |",
+        ]
         for f in (f for f in FIELDS if f.section == section.letter):
             if f.choices_from:
-                choices = "設定ファイル（" + {"organs": "機関", "departments": "機関ごとの部局"}[f.choices_from] + "）"
+                choices = (
+                    "設定ファイル（"
+                    + {"organs": "機関", "departments": "機関ごとの部局"}[f.choices_from]
+                    + "）"
+                )
             elif f.suggestions_from:
                 choices = "設定ファイルの主管課から選択、又は直接入力"
             else:
                 choices = "、".join(f.choices)
             if f.max_length:
                 choices = (choices + " " if choices else "") + f"{f.max_length}文字以内"
-            lines.append(f"| `{f.id}` | {_cell(f.label)} | {TYPE_LABELS[f.type]} | {_cell(choices)} | {_cell(f.requirement_text())} | {'○' if f.public else ''} |")
+            lines.append(
+                f"| `{f.id}` | {_cell(f.label)} | {TYPE_LABELS[f.type]} | {_cell(choices)} | {_cell(f.requirement_text())} | {'○' if f.public else ''} |"
+            )
         lines.append("")
     return "\n".join(lines)
 
@@ -64,8 +82,14 @@ def cli_markdown() -> str:
     from ledger_tools.cli import build_parser
 
     parser = build_parser()
-    sections = ["# Command reference", "", "Generated from `--help` by `python -m ledger_tools.reference`.", ""]
-    commands = parser._subparsers._group_actions[0].choices  # argparse keeps its subcommands here
+    sections = [
+        "# Command reference",
+        "",
+        "Generated from `--help` by `python -m ledger_tools.reference`.",
+        "",
+    ]
+    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    commands = subparsers.choices  # argparse keeps its subcommands here
     for name, sub in [("ledger-tools", parser), *commands.items()]:
         title = name if name == "ledger-tools" else f"ledger-tools {name}"
         sections += [f"## {title}", "", "```", _help_text(sub).rstrip(), "```", ""]
@@ -89,7 +113,11 @@ def _help_text(parser) -> str:
 
 
 def documents() -> dict[str, str]:
-    return {"fields.md": fields_markdown(), "finding-codes.md": finding_codes_markdown(), "cli.md": cli_markdown()}
+    return {
+        "fields.md": fields_markdown(),
+        "finding-codes.md": finding_codes_markdown(),
+        "cli.md": cli_markdown(),
+    }
 
 
 if __name__ == "__main__":

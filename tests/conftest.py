@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from ledger_tools.config import load_config
 from ledger_tools.check.rules import RuleContext
-from ledger_tools.form.samples import filled_workbook_bytes
 from ledger_tools.check.validation import validate_file
+from ledger_tools.config import load_config
+from ledger_tools.form.samples import filled_workbook_bytes
 
 AS_OF = dt.date(2026, 11, 25)
 IN_CI = os.environ.get("CI", "").lower() == "true"

@@ -3,25 +3,52 @@
 from __future__ import annotations
 
 import pytest
+from conftest import AS_OF
 from filelock import FileLock
 
-from conftest import AS_OF
 from ledger_tools.cli import main
 from ledger_tools.form.samples import SAMPLE_INBOX, complete_values, recorded_values
 
 
 def test_the_sample_inbox_aggregates_with_a_japanese_summary(tmp_path, capsys):
     out = tmp_path / "集計"
-    code = main(["aggregate", str(SAMPLE_INBOX), "--out", str(out), "--as-of", AS_OF.isoformat(), "--month", "2026-03"])
+    code = main(
+        [
+            "aggregate",
+            str(SAMPLE_INBOX),
+            "--out",
+            str(out),
+            "--as-of",
+            AS_OF.isoformat(),
+            "--month",
+            "2026-03",
+        ]
+    )
     printed = capsys.readouterr().out
     assert code == 0
     assert "集計しました（基準日 2026-11-25、月次 2026-03）" in printed
-    assert "ファイル: 6件を確認" in printed and "台帳: 6件（対象外（除外事由） 1、非該当 1、正常 4）" in printed
+    assert (
+        "ファイル: 6件を確認" in printed and "台帳: 6件（対象外（除外事由） 1、非該当 1、正常 4）" in printed
+    )
     assert "整理番号の競合: 0件" in printed and "期限を過ぎている手続:" in printed
     for name in ("台帳.xlsx", "台帳.csv", "ledger.json", "月次状況_2026-03.xlsx", "月次状況_2026-03.html"):
         assert f"  {name}" in printed and (out / name).is_file()
 
-    assert main(["aggregate", str(SAMPLE_INBOX), "--out", str(out), "--as-of", AS_OF.isoformat(), "--month", "2026-03"]) == 0
+    assert (
+        main(
+            [
+                "aggregate",
+                str(SAMPLE_INBOX),
+                "--out",
+                str(out),
+                "--as-of",
+                AS_OF.isoformat(),
+                "--month",
+                "2026-03",
+            ]
+        )
+        == 0
+    )
     assert "変更: なし" in capsys.readouterr().out
 
 
@@ -40,16 +67,24 @@ def test_a_locked_output_folder_is_a_one_line_error(tmp_path, capsys):
     with FileLock(str(out / ".lock")):
         code = main(["aggregate", str(SAMPLE_INBOX), "--out", str(out), "--wait", "0.1"])
     err = capsys.readouterr().err
-    assert code == 2 and err.count("\n") == 1 and "別の集計又は公表が同じフォルダ" in err and "0.1秒待ちました" in err
+    assert (
+        code == 2
+        and err.count("\n") == 1
+        and "別の集計又は公表が同じフォルダ" in err
+        and "0.1秒待ちました" in err
+    )
 
 
-@pytest.mark.parametrize("args, message", [
-    (["存在しない", "--out", "集計"], "提出フォルダが見つかりません"),
-    ([str(SAMPLE_INBOX), "--out", str(SAMPLE_INBOX / "集計")], "提出フォルダ"),
-    ([str(SAMPLE_INBOX), "--out", "集計", "--month", "2026-13"], "YYYY-MM"),
-    ([str(SAMPLE_INBOX), "--out", "集計", "--as-of", "11月"], "YYYY-MM-DD"),
-    ([str(SAMPLE_INBOX)], "--out"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["存在しない", "--out", "集計"], "提出フォルダが見つかりません"),
+        ([str(SAMPLE_INBOX), "--out", str(SAMPLE_INBOX / "集計")], "提出フォルダ"),
+        ([str(SAMPLE_INBOX), "--out", "集計", "--month", "2026-13"], "YYYY-MM"),
+        ([str(SAMPLE_INBOX), "--out", "集計", "--as-of", "11月"], "YYYY-MM-DD"),
+        ([str(SAMPLE_INBOX)], "--out"),
+    ],
+)
 def test_usage_errors_exit_with_2_and_touch_nothing(args, message, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["aggregate", *args]) == 2

@@ -12,18 +12,25 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import AS_OF
 from filelock import FileLock
 from openpyxl import load_workbook
 
-from conftest import AS_OF
-from ledger_tools.ledger import aggregation
-from ledger_tools.ledger import intake
-from ledger_tools.ledger.aggregation import AggregationError, AggregationLocked, ArchiveUnwritable, FoldersOverlap, InboxNotFound, OutputInUse, aggregate
-from ledger_tools.form.fields import NOT_APPLICABLE
 from ledger_tools.check.findings import Status
+from ledger_tools.form.fields import NOT_APPLICABLE
+from ledger_tools.form.samples import complete_values, filled_workbook, filled_workbook_bytes, recorded_values
+from ledger_tools.ledger import aggregation, intake
+from ledger_tools.ledger.aggregation import (
+    AggregationError,
+    AggregationLocked,
+    ArchiveUnwritable,
+    FoldersOverlap,
+    InboxNotFound,
+    OutputInUse,
+    aggregate,
+)
 from ledger_tools.ledger.entries import load_ledger
 from ledger_tools.outputs import workbook_bytes
-from ledger_tools.form.samples import complete_values, filled_workbook, filled_workbook_bytes, recorded_values
 
 OUTPUT_NAMES = ["ledger.json", "台帳.xlsx", "台帳.csv", "月次状況_2026-11.xlsx", "月次状況_2026-11.html"]
 
@@ -34,13 +41,24 @@ def books() -> dict[str, bytes]:
     return {
         "recorded": filled_workbook_bytes(recorded_values(record_id="R-1")),
         "complete": filled_workbook_bytes(complete_values(record_id="R-1")),
-        "conflict": filled_workbook_bytes(recorded_values(record_id="R-1", received_date=dt.date(2025, 6, 9))),
-        "other": filled_workbook_bytes(complete_values(record_id="R-2", received_date=dt.date(2025, 7, 1), reported_date=dt.date(2025, 7, 2))),
+        "conflict": filled_workbook_bytes(
+            recorded_values(record_id="R-1", received_date=dt.date(2025, 6, 9))
+        ),
+        "other": filled_workbook_bytes(
+            complete_values(
+                record_id="R-2", received_date=dt.date(2025, 7, 1), reported_date=dt.date(2025, 7, 2)
+            )
+        ),
         "excluded": filled_workbook_bytes(recorded_values(record_id="R-3", excl_public_venue="該当する")),
-        "not_applicable": filled_workbook_bytes(recorded_values(
-            record_id="R-4", supervisor_judgement=NOT_APPLICABLE, judgement_date=dt.date(2025, 6, 12),
-            personnel_info_provided="行っていない", art38_2_suspected="なし",
-        )),
+        "not_applicable": filled_workbook_bytes(
+            recorded_values(
+                record_id="R-4",
+                supervisor_judgement=NOT_APPLICABLE,
+                judgement_date=dt.date(2025, 6, 12),
+                personnel_info_provided="行っていない",
+                art38_2_suspected="なし",
+            )
+        ),
         "invalid": filled_workbook_bytes(recorded_values(record_id="R-5", place=None)),
     }
 
@@ -66,7 +84,11 @@ def outputs_bytes(out: Path) -> dict[str, bytes]:
 
 
 def fingerprints(folder: Path) -> dict[str, tuple[str, int]]:
-    return {p.relative_to(folder).as_posix(): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns) for p in folder.rglob("*") if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
+        for p in folder.rglob("*")
+        if p.is_file()
+    }
 
 
 # ---------------------------------------------------------------------------- what lands where
@@ -79,17 +101,27 @@ def test_every_current_entry_is_in_the_ledger_and_every_output_is_written(inbox,
     put(inbox, "R-5.xlsx", books["invalid"])
     put(inbox, "壊れた.xlsx", b"PK\x03\x04broken")
     put(inbox, "県土整備部/~$R-1.xlsx", b"lock")
-    put(inbox, "メモ.txt", "memo".encode())
+    put(inbox, "メモ.txt", b"memo")
     before = fingerprints(inbox)
 
     result = run(inbox, out, config)
 
     statuses = {path: e.status for path, e in entries_by_path(result).items()}
     assert statuses == {
-        "県土整備部/R-1.xlsx": Status.OK, "警察本部/R-3.xlsx": Status.EXCLUDED, "農林水産部/R-4.xlsx": Status.NOT_APPLICABLE,
-        "R-5.xlsx": Status.INVALID, "壊れた.xlsx": Status.UNREADABLE,
+        "県土整備部/R-1.xlsx": Status.OK,
+        "警察本部/R-3.xlsx": Status.EXCLUDED,
+        "農林水産部/R-4.xlsx": Status.NOT_APPLICABLE,
+        "R-5.xlsx": Status.INVALID,
+        "壊れた.xlsx": Status.UNREADABLE,
     }
-    assert result.summary == {"skipped": 2, "unreadable": 1, "invalid": 1, "excluded": 1, "not_applicable": 1, "ok": 1}
+    assert result.summary == {
+        "skipped": 2,
+        "unreadable": 1,
+        "invalid": 1,
+        "excluded": 1,
+        "not_applicable": 1,
+        "ok": 1,
+    }
     assert result.has_failures and result.conflicts == 0
     assert [p.name for p in result.outputs] == OUTPUT_NAMES and all(p.is_file() for p in result.outputs)
     assert load_ledger(out).entries == result.ledger.entries
@@ -109,12 +141,17 @@ def test_the_ledger_workbook_has_one_sheet_per_kind_with_real_dates(inbox, out, 
     records = wb["対象の記録"]
     header = [c.value for c in records[1]]
     assert header[:4] == ["状態", "段階", "除外事由", "整理番号"] and header[-1] == "ソースファイル"
-    assert records.freeze_panes == "A2" and records.auto_filter.ref == f"A1:{records.cell(1, len(header)).column_letter}3"
-    rows = {r[3]: dict(zip(header, r)) for r in records.iter_rows(min_row=2, values_only=True)}
+    assert (
+        records.freeze_panes == "A2"
+        and records.auto_filter.ref == f"A1:{records.cell(1, len(header)).column_letter}3"
+    )
+    rows = {r[3]: dict(zip(header, r, strict=False)) for r in records.iter_rows(min_row=2, values_only=True)}
     assert set(rows) == {"R-1", "R-5"}  # in scope: the valid record and the one to fix
     assert rows["R-1"]["働きかけを受けた日"] == dt.datetime(2025, 6, 10) and rows["R-1"]["段階"] == "共有済"
     assert records.cell(2, header.index("働きかけを受けた日") + 1).number_format == "yyyy-mm-dd"
-    assert [r[2] for r in wb["除外"].iter_rows(min_row=2, values_only=True)] == ["不特定多数の者が内容を知り得る場"]
+    assert [r[2] for r in wb["除外"].iter_rows(min_row=2, values_only=True)] == [
+        "不特定多数の者が内容を知り得る場"
+    ]
     assert [r[3] for r in wb["非該当"].iter_rows(min_row=2, values_only=True)] == ["R-4"]
     errors = list(wb["要修正・読取不可"].iter_rows(min_row=2, values_only=True))
     assert [(e[0], e[6]) for e in errors] == [("R-5.xlsx", "place")]
@@ -152,7 +189,10 @@ def test_a_conflict_lists_both_files_with_an_error_and_chooses_neither(inbox, ou
     result = run(inbox, out, config)
     entries = entries_by_path(result)
     assert set(entries) == {"a.xlsx", "b.xlsx"}
-    assert all(e.status is Status.INVALID and [f.code for f in e.findings] == ["record_id_conflict"] for e in entries.values())
+    assert all(
+        e.status is Status.INVALID and [f.code for f in e.findings] == ["record_id_conflict"]
+        for e in entries.values()
+    )
     assert "b.xlsx" in entries["a.xlsx"].findings[0].message
     assert result.conflicts == 1 and result.has_failures
 
@@ -164,7 +204,7 @@ def test_a_copied_file_is_one_record(inbox, out, books, config):
     assert len(result.ledger.entries) == 1 and result.duplicates == 1
     [note] = result.ledger.entries[0].findings
     assert note.code == "duplicate_file" and "a.xlsx" in note.message and "1件として扱います" in note.message
-    assert [e.detail for e in result.events if e.location == "a.xlsx"][0].startswith("重複")
+    assert next(e.detail for e in result.events if e.location == "a.xlsx").startswith("重複")
 
 
 # ---------------------------------------------------------------------------- across runs: nothing lost
@@ -180,7 +220,10 @@ def test_a_file_deleted_from_the_inbox_stays_in_the_ledger_from_the_archive(inbo
     entry = entries_by_path(result)["県土整備部/R-1.xlsx"]
     assert entry.source_missing and entry.status is Status.OK and entry.values["record_id"] == "R-1"
     assert [f.code for f in entry.findings] == ["source_missing"]
-    assert "原本がフォルダにありません" in entry.findings[0].message and "県土整備部/R-1.xlsx" in entry.findings[0].message
+    assert (
+        "原本がフォルダにありません" in entry.findings[0].message
+        and "県土整備部/R-1.xlsx" in entry.findings[0].message
+    )
     assert result.source_missing == 1 and "原本なし 1件" in result.summary_text()
     assert [(e.event, e.record_id) for e in result.events] == [("原本なし", "R-1")]
     assert load_ledger(out).entries[1].source_missing  # the publisher sees it too
@@ -199,7 +242,9 @@ def test_a_superseded_version_never_comes_back_as_missing(inbox, out, books, con
     assert list(entries_by_path(run(inbox, out, config))) == ["2_共有済.xlsx"]
     later.unlink()
     result = run(inbox, out, config)
-    assert [(e.path, e.source_missing, e.stage) for e in result.ledger.entries] == [("2_共有済.xlsx", True, "共有済")]
+    assert [(e.path, e.source_missing, e.stage) for e in result.ledger.entries] == [
+        ("2_共有済.xlsx", True, "共有済")
+    ]
 
 
 def test_a_later_stage_in_the_inbox_replaces_an_archived_version(inbox, out, books, config):
@@ -217,7 +262,9 @@ def test_an_archived_later_stage_outranks_an_earlier_copy_left_in_the_inbox(inbo
     later.unlink()
     put(inbox, "1_記録.xlsx", books["recorded"])
     result = run(inbox, out, config)
-    assert [(e.path, e.source_missing, e.stage) for e in result.ledger.entries] == [("2_共有済.xlsx", True, "共有済")]
+    assert [(e.path, e.source_missing, e.stage) for e in result.ledger.entries] == [
+        ("2_共有済.xlsx", True, "共有済")
+    ]
     assert result.superseded == 1
 
 
@@ -226,7 +273,9 @@ def test_a_file_saved_again_at_its_place_is_the_new_version(inbox, out, books, c
     run(inbox, out, config)
     path.write_bytes(books["conflict"])  # corrected facts, same record id, same place
     result = run(inbox, out, config)
-    assert [(e.path, e.source_missing, e.status) for e in result.ledger.entries] == [("R-1.xlsx", False, Status.OK)]
+    assert [(e.path, e.source_missing, e.status) for e in result.ledger.entries] == [
+        ("R-1.xlsx", False, Status.OK)
+    ]
     assert result.ledger.entries[0].values["received_date"] == dt.date(2025, 6, 9)
     assert [e.event for e in result.events] == ["変更"]
 
@@ -245,14 +294,28 @@ def test_a_moved_file_keeps_its_record_without_being_parsed_again(inbox, out, bo
 def test_each_row_of_a_list_workbook_is_a_record_kept_like_any_other(inbox, out, config):
     from ledger_tools.form.list_template import build_list_template
 
-    rows = [complete_values(record_id="L-1"), recorded_values(record_id="L-2", received_date=dt.date(2025, 7, 1), reported_date=dt.date(2025, 7, 2))]
+    rows = [
+        complete_values(record_id="L-1"),
+        recorded_values(
+            record_id="L-2", received_date=dt.date(2025, 7, 1), reported_date=dt.date(2025, 7, 2)
+        ),
+    ]
     path = put(inbox, "一覧.xlsx", workbook_bytes(build_list_template(config, rows)))
     first = run(inbox, out, config)
-    assert sorted((e.record_id, e.status) for e in first.ledger.entries) == [("L-1", Status.OK), ("L-2", Status.OK)]
+    assert sorted((e.record_id, e.status) for e in first.ledger.entries) == [
+        ("L-1", Status.OK),
+        ("L-2", Status.OK),
+    ]
     path.unlink()
     result = run(inbox, out, config)
-    assert sorted((e.record_id, e.source_missing) for e in result.ledger.entries) == [("L-1", True), ("L-2", True)]
-    assert all("一覧.xlsx " in e.findings[-1].message and "行目" in e.findings[-1].message for e in result.ledger.entries)
+    assert sorted((e.record_id, e.source_missing) for e in result.ledger.entries) == [
+        ("L-1", True),
+        ("L-2", True),
+    ]
+    assert all(
+        "一覧.xlsx " in e.findings[-1].message and "行目" in e.findings[-1].message
+        for e in result.ledger.entries
+    )
 
 
 # ---------------------------------------------------------------------------- re-runs
@@ -268,7 +331,11 @@ def test_a_rerun_parses_nothing_and_gives_byte_identical_outputs(inbox, out, boo
     again = run(inbox, out, config)
     assert (again.parsed, again.events, again.files_read) == (0, [], 2)
     assert outputs_bytes(out) == written
-    assert (again.summary, again.has_failures, again.entries) == (first.summary, first.has_failures, first.entries)
+    assert (again.summary, again.has_failures, again.entries) == (
+        first.summary,
+        first.has_failures,
+        first.entries,
+    )
     assert again.ledger.entries == first.ledger.entries  # read back from ledger.json on demand
     assert "変更: なし" in again.summary_text()
 
@@ -287,14 +354,19 @@ def test_after_one_file_changed_only_that_file_is_read_again(inbox, out, books, 
     assert [(e.event, e.location) for e in result.events] == [("変更", "R-1.xlsx")]
 
 
-def test_a_file_saved_with_another_record_replaces_the_first_which_stays_in_the_archive(inbox, out, books, config):
+def test_a_file_saved_with_another_record_replaces_the_first_which_stays_in_the_archive(
+    inbox, out, books, config
+):
     path = put(inbox, "記録.xlsx", books["complete"])
     run(inbox, out, config)
     path.write_bytes(books["excluded"])  # R-3 saved over R-1's file: the user's correction
     result = run(inbox, out, config)
     assert [(e.record_id, e.source_missing) for e in result.ledger.entries] == [("R-3", False)]
     assert [(e.event, e.record_id) for e in result.events] == [("置換", "R-1"), ("追加", "R-3")]
-    assert "別の記録（整理番号 R-3）で上書き保存" in result.events[0].detail and "保管庫に残っています" in result.events[0].detail
+    assert (
+        "別の記録（整理番号 R-3）で上書き保存" in result.events[0].detail
+        and "保管庫に残っています" in result.events[0].detail
+    )
     assert len(list((out / "archive").rglob("*.xlsx"))) == 2  # both versions kept
 
 
@@ -353,15 +425,20 @@ def test_a_file_that_grows_while_read_is_never_taken_as_read(inbox, out, books, 
     result = run(inbox, out, config)
     [entry] = result.ledger.entries
     assert entry.status is Status.UNREADABLE
-    assert "コピー中の可能性" in entry.findings[0].message and intake.CHANGED_WHILE_READ in entry.findings[0].message
+    assert (
+        "コピー中の可能性" in entry.findings[0].message
+        and intake.CHANGED_WHILE_READ in entry.findings[0].message
+    )
 
 
 def test_a_second_run_on_the_same_dir_waits_then_refuses(inbox, out, books, config):
     put(inbox, "R-1.xlsx", books["complete"])
     out.mkdir()
-    with FileLock(str(out / ".lock")):
-        with pytest.raises(AggregationLocked, match="別の集計又は公表が同じフォルダ"):
-            run(inbox, out, config, lock_wait=0.2)
+    with (
+        FileLock(str(out / ".lock")),
+        pytest.raises(AggregationLocked, match="別の集計又は公表が同じフォルダ"),
+    ):
+        run(inbox, out, config, lock_wait=0.2)
     assert not (out / "ledger.json").exists()
     assert run(inbox, out, config).entries == 1  # once the other run is over
 
@@ -387,18 +464,30 @@ def test_a_run_killed_while_writing_leaves_the_previous_outputs_intact(inbox, ou
     previous = outputs_bytes(out)
     put(inbox, "R-2.xlsx", books["other"])
 
-    killed = subprocess.run([sys.executable, "-c", KILLED_RUN, str(out), str(inbox), AS_OF.isoformat()], capture_output=True, timeout=120)
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_RUN, str(out), str(inbox), AS_OF.isoformat()],
+        capture_output=True,
+        timeout=120,
+    )
     assert killed.returncode == 137
     assert outputs_bytes(out) == previous
-    leftovers = [p.name for p in out.iterdir() if p.name not in OUTPUT_NAMES and p.name not in ("archive", "manifest.sqlite", ".lock")]
+    leftovers = [
+        p.name
+        for p in out.iterdir()
+        if p.name not in OUTPUT_NAMES and p.name not in ("archive", "manifest.sqlite", ".lock")
+    ]
     assert leftovers and all(name.startswith(".") and name.endswith(".tmp") for name in leftovers)
 
     result = run(inbox, out, config)
     assert result.entries == 2 and outputs_bytes(out) != previous
-    assert sorted(p.name for p in out.iterdir()) == sorted([*OUTPUT_NAMES, "archive", "manifest.sqlite", ".lock"])
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [*OUTPUT_NAMES, "archive", "manifest.sqlite", ".lock"]
+    )
 
 
-def test_an_output_open_in_another_program_stops_the_run_with_a_message(inbox, out, books, config, monkeypatch):
+def test_an_output_open_in_another_program_stops_the_run_with_a_message(
+    inbox, out, books, config, monkeypatch
+):
     put(inbox, "R-1.xlsx", books["complete"])
     run(inbox, out, config)
     previous = outputs_bytes(out)
@@ -419,7 +508,9 @@ def test_an_output_open_in_another_program_stops_the_run_with_a_message(inbox, o
     assert run(inbox, out, config).entries == 2  # nothing was recorded as done
 
 
-def test_an_archive_that_cannot_be_written_stops_the_run_with_a_message(inbox, out, books, config, monkeypatch):
+def test_an_archive_that_cannot_be_written_stops_the_run_with_a_message(
+    inbox, out, books, config, monkeypatch
+):
     put(inbox, "R-1.xlsx", books["complete"])
 
     def disk_full(*args, **kwargs):
@@ -443,19 +534,36 @@ def formula_workbook(values: dict) -> bytes:
 
 def test_text_users_typed_never_runs_as_a_formula(inbox, out, config):
     typed = {
-        "place": "=HYPERLINK(\"http://example.com\",\"x\")", "business_name": "+SUM(1,2)", "request_content": "-1+2",
-        "response_detail": "@SUM(A1)", "staff_title": "＝1+1",
+        "place": '=HYPERLINK("http://example.com","x")',
+        "business_name": "+SUM(1,2)",
+        "request_content": "-1+2",
+        "response_detail": "@SUM(A1)",
+        "staff_title": "＝1+1",
     }
     put(inbox, "=cmd.xlsx", formula_workbook(recorded_values(**typed)))
     result = run(inbox, out, config)
     [entry] = result.ledger.entries
     assert entry.status is Status.OK, entry.findings
     csv_text = (out / "台帳.csv").read_text(encoding="utf-8-sig")
-    for text in ("'=HYPERLINK(\"\"http://example.com\"\",\"\"x\"\")", "'+SUM(1,2)", "'-1+2", "'@SUM(A1)", "'=1+1", "'=cmd.xlsx"):
+    for text in (
+        '\'=HYPERLINK(""http://example.com"",""x"")',
+        "'+SUM(1,2)",
+        "'-1+2",
+        "'@SUM(A1)",
+        "'=1+1",
+        "'=cmd.xlsx",
+    ):
         assert text in csv_text
     sheet = load_workbook(out / "台帳.xlsx")["対象の記録"]
     cells = {c.value: c for c in sheet[2] if isinstance(c.value, str)}
-    for text in ("=HYPERLINK(\"http://example.com\",\"x\")", "+SUM(1,2)", "-1+2", "@SUM(A1)", "=1+1", "=cmd.xlsx"):
+    for text in (
+        '=HYPERLINK("http://example.com","x")',
+        "+SUM(1,2)",
+        "-1+2",
+        "@SUM(A1)",
+        "=1+1",
+        "=cmd.xlsx",
+    ):
         assert cells[text].data_type == "s"
     with zipfile.ZipFile(out / "台帳.xlsx") as zf:
         assert not any(b"<f>" in zf.read(n) for n in zf.namelist() if n.startswith("xl/worksheets/"))
@@ -476,7 +584,10 @@ def test_a_lost_manifest_is_rebuilt_from_the_ledger_and_the_archive(inbox, out, 
     path.unlink()
     (out / "manifest.sqlite").rename(out / "manifest.sqlite.old")
     result = run(inbox, out, config)
-    assert sorted((e.record_id, e.source_missing) for e in result.ledger.entries) == [("R-1", True), ("R-2", False)]
+    assert sorted((e.record_id, e.source_missing) for e in result.ledger.entries) == [
+        ("R-1", True),
+        ("R-2", False),
+    ]
 
 
 def test_folders_that_make_no_sense_are_refused(inbox, tmp_path, config):
@@ -510,8 +621,17 @@ def test_workers_also_start_with_spawn_as_on_windows(inbox, tmp_path, books, con
     monkeypatch.setattr(intake, "PARALLEL_MIN_FILES", 2)
     items = [(put(inbox, f"{key}.xlsx", books[key]), f"{key}.xlsx") for key in ("complete", "invalid")]
     progress = intake.Progress(len(items), "test", enabled=False)
-    found = list(intake.examine_all(items * 2, RuleContext(config, AS_OF), tmp_path / "archive", frozenset(), 2, progress,
-                                    mp_context=multiprocessing.get_context("spawn")))
+    found = list(
+        intake.examine_all(
+            items * 2,
+            RuleContext(config, AS_OF),
+            tmp_path / "archive",
+            frozenset(),
+            2,
+            progress,
+            mp_context=multiprocessing.get_context("spawn"),
+        )
+    )
     assert [f.reports[0].status for f in found] == [Status.OK, Status.INVALID] * 2
     assert len(list((tmp_path / "archive").rglob("*.xlsx"))) == 2  # the workers kept the copies
 
@@ -536,9 +656,14 @@ def test_the_manifest_keeps_every_accepted_version(inbox, out, books, config):
     path.write_bytes(books["complete"])
     run(inbox, out, config)
     with sqlite3.connect(out / "manifest.sqlite") as db:
-        rows = db.execute("SELECT path, record_id, status, stage, size, run_id, time FROM manifest_with_time ORDER BY run_id").fetchall()
+        rows = db.execute(
+            "SELECT path, record_id, status, stage, size, run_id, time FROM manifest_with_time ORDER BY run_id"
+        ).fetchall()
         runs = db.execute("SELECT COUNT(*) FROM runs WHERE finished_at IS NOT NULL").fetchone()[0]
-    assert [(r[0], r[1], r[2], r[3], r[5]) for r in rows] == [("R-1.xlsx", "R-1", "ok", "記録", 1), ("R-1.xlsx", "R-1", "ok", "共有済", 2)]
+    assert [(r[0], r[1], r[2], r[3], r[5]) for r in rows] == [
+        ("R-1.xlsx", "R-1", "ok", "記録", 1),
+        ("R-1.xlsx", "R-1", "ok", "共有済", 2),
+    ]
     assert all(r[4] > 0 and r[6] for r in rows) and runs == 2
     assert len(list((out / "archive").rglob("*.xlsx"))) == 2
 
@@ -553,7 +678,12 @@ def list_bytes(config, rows: list[dict]) -> bytes:
 
 
 def list_rows(count: int) -> list[dict]:
-    return [recorded_values(record_id=f"L-{i}", received_date=dt.date(2025, 7, i), reported_date=dt.date(2025, 7, i + 1)) for i in range(1, count + 1)]
+    return [
+        recorded_values(
+            record_id=f"L-{i}", received_date=dt.date(2025, 7, i), reported_date=dt.date(2025, 7, i + 1)
+        )
+        for i in range(1, count + 1)
+    ]
 
 
 def test_renumbering_one_side_of_a_conflict_in_place_resolves_it_without_a_ghost(inbox, out, books, config):
@@ -561,15 +691,20 @@ def test_renumbering_one_side_of_a_conflict_in_place_resolves_it_without_a_ghost
     put(inbox, "A.xlsx", books["recorded"])
     b = put(inbox, "B.xlsx", filled_workbook_bytes(recorded_values(record_id="R-1", **other_facts)))
     assert run(inbox, out, config).conflicts == 1
-    b.write_bytes(filled_workbook_bytes(recorded_values(record_id="R-9", **other_facts)))  # B's id corrected in place
+    b.write_bytes(
+        filled_workbook_bytes(recorded_values(record_id="R-9", **other_facts))
+    )  # B's id corrected in place
 
     result = run(inbox, out, config)
     assert sorted((e.path, e.record_id, e.status, e.source_missing) for e in result.ledger.entries) == [
-        ("A.xlsx", "R-1", Status.OK, False), ("B.xlsx", "R-9", Status.OK, False),
+        ("A.xlsx", "R-1", Status.OK, False),
+        ("B.xlsx", "R-9", Status.OK, False),
     ]
     assert (result.conflicts, result.has_failures, result.source_missing) == (0, False, 0)
     assert [(e.event, e.record_id, e.location) for e in result.events] == [
-        ("状態の変更", "R-1", "A.xlsx"), ("置換", "R-1", "B.xlsx"), ("追加", "R-9", "B.xlsx"),
+        ("状態の変更", "R-1", "A.xlsx"),
+        ("置換", "R-1", "B.xlsx"),
+        ("追加", "R-9", "B.xlsx"),
     ]
 
 
@@ -577,11 +712,19 @@ def test_a_row_deleted_from_a_list_leaves_the_ledger_and_only_that_row_is_in_the
     rows = list_rows(4)
     path = put(inbox, "一覧.xlsx", list_bytes(config, rows))
     run(inbox, out, config)
-    path.write_bytes(list_bytes(config, [rows[0], rows[2], rows[3]]))  # L-2 deleted: L-3 and L-4 move up a row
+    path.write_bytes(
+        list_bytes(config, [rows[0], rows[2], rows[3]])
+    )  # L-2 deleted: L-3 and L-4 move up a row
 
     result = run(inbox, out, config)
-    assert [(e.record_id, e.row, e.source_missing) for e in result.ledger.entries] == [("L-1", 3, False), ("L-3", 4, False), ("L-4", 5, False)]
-    assert [(e.event, e.record_id, e.location) for e in result.events] == [("行の削除", "L-2", "一覧.xlsx 4行目")]
+    assert [(e.record_id, e.row, e.source_missing) for e in result.ledger.entries] == [
+        ("L-1", 3, False),
+        ("L-3", 4, False),
+        ("L-4", 5, False),
+    ]
+    assert [(e.event, e.record_id, e.location) for e in result.events] == [
+        ("行の削除", "L-2", "一覧.xlsx 4行目")
+    ]
     assert "保管庫に残っています" in result.events[0].detail and not result.has_failures
 
 
@@ -591,8 +734,14 @@ def test_a_row_of_a_list_renumbered_in_place_replaces_the_old_record(inbox, out,
     run(inbox, out, config)
     path.write_bytes(list_bytes(config, [rows[0], {**rows[1], "record_id": "L-9"}]))
     result = run(inbox, out, config)
-    assert [(e.record_id, e.source_missing) for e in result.ledger.entries] == [("L-1", False), ("L-9", False)]
-    assert [(e.event, e.record_id, e.location) for e in result.events] == [("置換", "L-2", "一覧.xlsx 4行目"), ("追加", "L-9", "一覧.xlsx 4行目")]
+    assert [(e.record_id, e.source_missing) for e in result.ledger.entries] == [
+        ("L-1", False),
+        ("L-9", False),
+    ]
+    assert [(e.event, e.record_id, e.location) for e in result.events] == [
+        ("置換", "L-2", "一覧.xlsx 4行目"),
+        ("追加", "L-9", "一覧.xlsx 4行目"),
+    ]
     assert "別の記録（整理番号 L-9）に書き換えられました" in result.events[0].detail
 
 
@@ -607,18 +756,33 @@ def test_saving_a_list_again_logs_only_the_rows_that_changed(inbox, out, config)
     assert result.history_total == 6
 
 
-def test_another_record_reusing_a_deleted_records_id_is_a_conflict_not_a_replacement(inbox, out, books, config):
+def test_another_record_reusing_a_deleted_records_id_is_a_conflict_not_a_replacement(
+    inbox, out, books, config
+):
     a = put(inbox, "a.xlsx", books["complete"])
     run(inbox, out, config)
     a.unlink()
-    put(inbox, "b.xlsx", filled_workbook_bytes(complete_values(
-        record_id="R-1", received_date=dt.date(2025, 6, 9), requester_name="別人 花子", section="別の課")))
+    put(
+        inbox,
+        "b.xlsx",
+        filled_workbook_bytes(
+            complete_values(
+                record_id="R-1",
+                received_date=dt.date(2025, 6, 9),
+                requester_name="別人 花子",
+                section="別の課",
+            )
+        ),
+    )
 
     result = run(inbox, out, config)
     entries = entries_by_path(result)
     assert set(entries) == {"a.xlsx", "b.xlsx"}
     assert entries["a.xlsx"].source_missing and entries["a.xlsx"].values["requester_name"] == "山田 太郎"
-    assert all("record_id_conflict" in {f.code for f in e.findings} and e.status is Status.INVALID for e in entries.values())
+    assert all(
+        "record_id_conflict" in {f.code for f in e.findings} and e.status is Status.INVALID
+        for e in entries.values()
+    )
     assert result.conflicts == 1 and result.has_failures
 
 
@@ -626,21 +790,31 @@ def test_a_new_version_of_the_same_record_elsewhere_still_replaces_the_deleted_o
     a = put(inbox, "a.xlsx", books["recorded"])
     run(inbox, out, config)
     a.unlink()
-    put(inbox, "b.xlsx", filled_workbook_bytes(recorded_values(record_id="R-1", place="別の場所")))  # same record, corrected
+    put(
+        inbox, "b.xlsx", filled_workbook_bytes(recorded_values(record_id="R-1", place="別の場所"))
+    )  # same record, corrected
     result = run(inbox, out, config)
-    assert [(e.path, e.source_missing, e.status) for e in result.ledger.entries] == [("b.xlsx", False, Status.OK)]
+    assert [(e.path, e.source_missing, e.status) for e in result.ledger.entries] == [
+        ("b.xlsx", False, Status.OK)
+    ]
 
 
 def test_a_record_in_a_file_with_another_suffix_survives_its_deletion(inbox, out, books, config):
     path = put(inbox, "R-1.xls", books["complete"])  # an .xlsx saved under an .xls name
     assert [e.status for e in run(inbox, out, config).ledger.entries] == [Status.OK]
     path.unlink()
-    edited = config.model_copy(update={"deadlines": config.deadlines.model_copy(update={"judgement_days": 20})})
+    edited = config.model_copy(
+        update={"deadlines": config.deadlines.model_copy(update={"judgement_days": 20})}
+    )
     result = run(inbox, out, edited)  # another configuration: the record is read again from its archived copy
-    assert [(e.path, e.record_id, e.status, e.source_missing) for e in result.ledger.entries] == [("R-1.xls", "R-1", Status.OK, True)]
+    assert [(e.path, e.record_id, e.status, e.source_missing) for e in result.ledger.entries] == [
+        ("R-1.xls", "R-1", Status.OK, True)
+    ]
 
 
-def test_a_file_being_overwritten_keeps_its_previous_version_flagged_not_missing(inbox, out, books, config, monkeypatch):
+def test_a_file_being_overwritten_keeps_its_previous_version_flagged_not_missing(
+    inbox, out, books, config, monkeypatch
+):
     path = put(inbox, "R-1.xlsx", books["recorded"])
     run(inbox, out, config)
     path.write_bytes(truncated(books["conflict"]))  # the new version is still being copied
@@ -648,7 +822,12 @@ def test_a_file_being_overwritten_keeps_its_previous_version_flagged_not_missing
 
     result = run(inbox, out, config)
     [entry] = result.ledger.entries
-    assert (entry.path, entry.record_id, entry.source_missing, entry.status) == ("R-1.xlsx", "R-1", False, Status.INVALID)
+    assert (entry.path, entry.record_id, entry.source_missing, entry.status) == (
+        "R-1.xlsx",
+        "R-1",
+        False,
+        Status.INVALID,
+    )
     assert entry.values["received_date"] == dt.date(2025, 6, 10)  # the previous version
     assert [f.code for f in entry.findings] == ["unreadable_corrupt", "previous_version_kept"]
     assert (result.source_missing, result.unreadable_kept, result.entries) == (0, 1, 1)
@@ -657,14 +836,18 @@ def test_a_file_being_overwritten_keeps_its_previous_version_flagged_not_missing
 
     path.write_bytes(books["conflict"])  # the copy finished
     result = run(inbox, out, config)
-    assert [(e.status, e.values["received_date"]) for e in result.ledger.entries] == [(Status.OK, dt.date(2025, 6, 9))]
+    assert [(e.status, e.values["received_date"]) for e in result.ledger.entries] == [
+        (Status.OK, dt.date(2025, 6, 9))
+    ]
     assert [e.event for e in result.events] == ["変更"]
 
 
 # ---------------------------------------------------------------------------- what is read again, and when
 
 
-def test_a_file_damaged_for_good_is_not_read_again_nor_waited_for_on_the_next_run(inbox, out, config, monkeypatch):
+def test_a_file_damaged_for_good_is_not_read_again_nor_waited_for_on_the_next_run(
+    inbox, out, config, monkeypatch
+):
     put(inbox, "壊れた.xlsx", b"PK\x03\x04broken")
     pauses = []
     monkeypatch.setattr(aggregation, "pause", pauses.append)
@@ -674,7 +857,9 @@ def test_a_file_damaged_for_good_is_not_read_again_nor_waited_for_on_the_next_ru
     assert (again.parsed, len(pauses), again.has_failures) == (0, 1, True)
 
 
-def test_another_reference_date_parses_nothing_again_and_the_same_one_gives_the_same_bytes(inbox, out, books, config):
+def test_another_reference_date_parses_nothing_again_and_the_same_one_gives_the_same_bytes(
+    inbox, out, books, config
+):
     put(inbox, "R-1.xlsx", books["complete"])  # shared with 総務課 on 2025-06-25
     early, late = dt.date(2025, 6, 20), dt.date(2025, 6, 30)
 
@@ -689,7 +874,9 @@ def test_another_reference_date_parses_nothing_again_and_the_same_one_gives_the_
     back = aggregate(inbox, out, config, early, progress=False, workers=1)
     assert back.parsed == 0 and back.ledger.entries[0].status is Status.INVALID
     now = outputs_bytes_for(out, "2025-06")
-    assert {k: v for k, v in now.items() if k != "台帳.xlsx"} == {k: v for k, v in written.items() if k != "台帳.xlsx"}  # the history grew
+    assert {k: v for k, v in now.items() if k != "台帳.xlsx"} == {
+        k: v for k, v in written.items() if k != "台帳.xlsx"
+    }  # the history grew
     again = aggregate(inbox, out, config, early, progress=False, workers=1)  # the unchanged-run shortcut
     assert again.events == [] and again.has_failures and outputs_bytes_for(out, "2025-06") == now
 
@@ -699,7 +886,9 @@ def outputs_bytes_for(out: Path, month: str) -> dict[str, bytes]:
     return {name: (out / name).read_bytes() for name in names}
 
 
-def test_the_history_sheet_shows_the_latest_events_and_says_where_the_rest_is(inbox, out, config, monkeypatch):
+def test_the_history_sheet_shows_the_latest_events_and_says_where_the_rest_is(
+    inbox, out, config, monkeypatch
+):
     from ledger_tools.ledger import workbook as ledger_book
 
     monkeypatch.setattr(ledger_book, "HISTORY_SHEET_LIMIT", 3)
@@ -709,8 +898,15 @@ def test_the_history_sheet_shows_the_latest_events_and_says_where_the_rest_is(in
     path.unlink()
     result = run(inbox, out, config)
     history = list(load_workbook(out / "台帳.xlsx")["処理履歴"].iter_rows(min_row=2, values_only=True))
-    assert [(row[1], row[2]) for row in history] == [("追加", "L-2"), ("原本なし", "L-1"), ("原本なし", "L-2")]
-    assert "処理履歴: 全4件のうち最新の3件を 台帳.xlsx に載せています（全件は manifest.sqlite の history 表）" in result.summary_text()
+    assert [(row[1], row[2]) for row in history] == [
+        ("追加", "L-2"),
+        ("原本なし", "L-1"),
+        ("原本なし", "L-2"),
+    ]
+    assert (
+        "処理履歴: 全4件のうち最新の3件を 台帳.xlsx に載せています（全件は manifest.sqlite の history 表）"
+        in result.summary_text()
+    )
 
 
 def test_a_manifest_of_the_previous_version_is_upgraded_in_place(inbox, out, books, config):
@@ -757,7 +953,9 @@ def test_no_more_than_61_worker_processes_on_windows(tmp_path, books, config, mo
     monkeypatch.setattr(intake, "PARALLEL_MIN_FILES", 2)
     items = [(put(tmp_path / "提出", f"{i}.xlsx", books["complete"]), f"{i}.xlsx") for i in range(2)]
     progress = intake.Progress(len(items), "test", enabled=False)
-    found = list(intake.examine_all(items, RuleContext(config, None), tmp_path / "archive", frozenset(), 64, progress))
+    found = list(
+        intake.examine_all(items, RuleContext(config, None), tmp_path / "archive", frozenset(), 64, progress)
+    )
     assert started == [61] and [f.reports[0].status for f in found] == [Status.OK, Status.OK]
 
 

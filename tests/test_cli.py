@@ -6,15 +6,17 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import AS_OF
+
 from ledger_tools.cli import build_parser, main
 from ledger_tools.form.samples import complete_values, recorded_values
 
 
 def run_cli(*args: str, env_extra: dict | None = None) -> subprocess.CompletedProcess:
     env = {**os.environ, **(env_extra or {})}
-    return subprocess.run([sys.executable, "-m", "ledger_tools", *args], capture_output=True, env=env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "ledger_tools", *args], capture_output=True, env=env, timeout=120
+    )
 
 
 @pytest.fixture
@@ -30,7 +32,14 @@ def test_json_output_has_the_documented_shape(inbox, capsys):
     code = main(["validate", str(inbox), "--format", "json", "--as-of", AS_OF.isoformat()])
     out = json.loads(capsys.readouterr().out)
     assert code == 1
-    assert out["summary"] == {"skipped": 1, "unreadable": 0, "invalid": 1, "excluded": 0, "not_applicable": 0, "ok": 1}
+    assert out["summary"] == {
+        "skipped": 1,
+        "unreadable": 0,
+        "invalid": 1,
+        "excluded": 0,
+        "not_applicable": 0,
+        "ok": 1,
+    }
     by_status = {f["status"]: f for f in out["files"]}
     assert set(by_status["invalid"]) >= {"path", "status", "record_id", "stage", "exclusions", "findings"}
     assert by_status["invalid"]["record_id"] == "R7-0002"
@@ -53,7 +62,9 @@ def test_exit_code_is_zero_when_nothing_is_invalid(tmp_path, write_workbook, cap
     assert main(["validate", str(tmp_path), "--as-of", AS_OF.isoformat()]) == 0
 
 
-@pytest.mark.parametrize("args", [["validate"], ["validate", "存在しない"], ["validate", ".", "--as-of", "昨日"], ["nope"]])
+@pytest.mark.parametrize(
+    "args", [["validate"], ["validate", "存在しない"], ["validate", ".", "--as-of", "昨日"], ["nope"]]
+)
 def test_usage_errors_exit_with_2(args, capsys):
     assert main(args) == 2
     assert capsys.readouterr().err
@@ -71,7 +82,10 @@ def test_the_excel_report_keeps_user_text_as_text(tmp_path, write_workbook, monk
 
     write_workbook(recorded_values(method="+HYPERLINK(1)"), name="=HYPERLINK(1).xlsx")
     monkeypatch.chdir(tmp_path)
-    assert main(["validate", "=HYPERLINK(1).xlsx", "--report", "指摘事項.xlsx", "--as-of", AS_OF.isoformat()]) == 1
+    assert (
+        main(["validate", "=HYPERLINK(1).xlsx", "--report", "指摘事項.xlsx", "--as-of", AS_OF.isoformat()])
+        == 1
+    )
     sheet = load_workbook(tmp_path / "指摘事項.xlsx")["指摘事項"]
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][:3] == ("ファイル", "状態", "整理番号")
@@ -83,7 +97,9 @@ def test_the_excel_report_keeps_user_text_as_text(tmp_path, write_workbook, monk
 def test_a_cp932_console_never_crashes(tmp_path, write_workbook):
     """Paths and text outside cp932 (𠮷, emoji) are replaced on such a console, not fatal."""
     write_workbook(recorded_values(place="会議室🙂"), name="𠮷野_🙂.xlsx")
-    result = run_cli("validate", str(tmp_path), "--as-of", AS_OF.isoformat(), env_extra={"PYTHONIOENCODING": "cp932"})
+    result = run_cli(
+        "validate", str(tmp_path), "--as-of", AS_OF.isoformat(), env_extra={"PYTHONIOENCODING": "cp932"}
+    )
     assert result.returncode == 0, result.stderr.decode("cp932", "replace")
     assert "正常".encode("cp932") in result.stdout
 
@@ -111,7 +127,15 @@ def test_template_command_writes_the_form(tmp_path):
 
 def test_json_is_utf8_even_on_a_cp932_console(tmp_path, write_workbook):
     write_workbook(recorded_values(), name="髙橋①.xlsx")
-    result = run_cli("validate", str(tmp_path), "--format", "json", "--as-of", AS_OF.isoformat(), env_extra={"PYTHONIOENCODING": "cp932"})
+    result = run_cli(
+        "validate",
+        str(tmp_path),
+        "--format",
+        "json",
+        "--as-of",
+        AS_OF.isoformat(),
+        env_extra={"PYTHONIOENCODING": "cp932"},
+    )
     assert result.returncode == 0
     assert json.loads(result.stdout.decode("utf-8"))["files"][0]["path"].endswith("髙橋①.xlsx")
 
@@ -127,17 +151,34 @@ def test_a_report_saved_into_the_checked_folder_is_not_checked_next_time(tmp_pat
 def test_a_report_that_cannot_be_written_is_a_clear_error(tmp_path, write_workbook, capsys):
     write_workbook(recorded_values(), name="a.xlsx")
     (tmp_path / "out.xlsx").mkdir()  # a folder in the way, like a file locked by Excel
-    assert main(["validate", str(tmp_path / "a.xlsx"), "--report", str(tmp_path / "out.xlsx"), "--as-of", AS_OF.isoformat()]) == 2
+    assert (
+        main(
+            [
+                "validate",
+                str(tmp_path / "a.xlsx"),
+                "--report",
+                str(tmp_path / "out.xlsx"),
+                "--as-of",
+                AS_OF.isoformat(),
+            ]
+        )
+        == 2
+    )
     assert "書き出せません" in capsys.readouterr().err
 
 
-def test_a_configuration_saved_with_a_bom_works_and_one_in_cp932_is_a_clear_error(tmp_path, write_workbook, capsys):
+def test_a_configuration_saved_with_a_bom_works_and_one_in_cp932_is_a_clear_error(
+    tmp_path, write_workbook, capsys
+):
     from ledger_tools.config import default_config_text
 
     write_workbook(recorded_values(), name="a.xlsx")
     with_bom = tmp_path / "bom.toml"
     with_bom.write_bytes(default_config_text().encode("utf-8-sig"))
-    assert main(["validate", str(tmp_path / "a.xlsx"), "--config", str(with_bom), "--as-of", AS_OF.isoformat()]) == 0
+    assert (
+        main(["validate", str(tmp_path / "a.xlsx"), "--config", str(with_bom), "--as-of", AS_OF.isoformat()])
+        == 0
+    )
     in_cp932 = tmp_path / "cp932.toml"
     in_cp932.write_bytes(default_config_text().encode("cp932", "replace"))
     assert main(["validate", str(tmp_path / "a.xlsx"), "--config", str(in_cp932)]) == 2
@@ -147,7 +188,11 @@ def test_a_configuration_saved_with_a_bom_works_and_one_in_cp932_is_a_clear_erro
 def test_list_rows_are_shown_with_their_row(tmp_path, config, capsys):
     from ledger_tools.form.list_template import list_template_bytes
 
-    (tmp_path / "一覧.xlsx").write_bytes(list_template_bytes(config, [recorded_values(record_id="A"), recorded_values(record_id="B", place=None)]))
+    (tmp_path / "一覧.xlsx").write_bytes(
+        list_template_bytes(
+            config, [recorded_values(record_id="A"), recorded_values(record_id="B", place=None)]
+        )
+    )
     main(["validate", str(tmp_path), "--as-of", AS_OF.isoformat()])
     out = capsys.readouterr().out
     assert "一覧.xlsx 4行目（整理番号 B" in out and "1件のファイル（2件の記録）" in out

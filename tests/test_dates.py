@@ -4,13 +4,35 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger_tools.dates import MIN_PLAUSIBLE_DATE, DateProblem, FiscalYear, normalise_text, parse_date, parse_time, to_wareki
+from ledger_tools.dates import (
+    MIN_PLAUSIBLE_DATE,
+    DateProblem,
+    FiscalYear,
+    normalise_text,
+    parse_date,
+    parse_time,
+    to_wareki,
+)
 
 
 @pytest.mark.parametrize(
     "text",
-    ["2025-03-01", "2025/3/1", "2025年3月1日", "令和7年3月1日", "R7.3.1", "R07/03/01", "Ｒ７．３．１", "r7.3.1",
-     "令和７年３月１日", " 2025/03/01 ", "2025-03-01 00:00:00", 45717, 45717.0, dt.datetime(2025, 3, 1, 0, 0)],
+    [
+        "2025-03-01",
+        "2025/3/1",
+        "2025年3月1日",
+        "令和7年3月1日",
+        "R7.3.1",
+        "R07/03/01",
+        "Ｒ７．３．１",
+        "r7.3.1",
+        "令和７年３月１日",
+        " 2025/03/01 ",
+        "2025-03-01 00:00:00",
+        45717,
+        45717.0,
+        dt.datetime(2025, 3, 1, 0, 0),
+    ],
 )
 def test_every_form_of_the_spec_reads_as_the_same_day(text):
     assert parse_date(text) == dt.date(2025, 3, 1)
@@ -24,7 +46,11 @@ def test_first_year_of_an_era_is_gannen():
 
 @pytest.mark.parametrize(
     ("text", "hint"),
-    [("平成31年5月1日", "令和元年5月1日"), ("平成32年1月1日", "令和2年1月1日"), ("令和元年4月30日", "平成31年4月30日")],
+    [
+        ("平成31年5月1日", "令和元年5月1日"),
+        ("平成32年1月1日", "令和2年1月1日"),
+        ("令和元年4月30日", "平成31年4月30日"),
+    ],
 )
 def test_a_date_past_its_era_is_refused_with_the_right_name(text, hint):
     with pytest.raises(DateProblem) as caught:
@@ -67,7 +93,9 @@ def test_fiscal_years_and_their_names():
 def test_any_wareki_date_reads_back_in_every_written_form(day):
     assert parse_date(to_wareki(day)) == day
     assert parse_date(to_wareki(day, letter=True)) == day
-    full_width = to_wareki(day, letter=True).translate(str.maketrans("0123456789.RHST", "０１２３４５６７８９．ＲＨＳＴ"))
+    full_width = to_wareki(day, letter=True).translate(
+        str.maketrans("0123456789.RHST", "０１２３４５６７８９．ＲＨＳＴ")
+    )
     assert parse_date(full_width) == day
     assert parse_date(day.strftime("%Y/%m/%d")) == day
 

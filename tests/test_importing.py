@@ -4,12 +4,12 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-
 from conftest import AS_OF
+
 from ledger_tools.check.findings import Status
-from ledger_tools.migrate.importing import MigrationError, import_register, load_mapping
 from ledger_tools.check.rules import RuleContext
 from ledger_tools.check.validation import validate_records
+from ledger_tools.migrate.importing import MigrationError, import_register, load_mapping
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE_MAPPING = REPO / "ledger_tools" / "data" / "mappings" / "再就職者記録簿.toml"
@@ -25,11 +25,20 @@ def test_the_example_cp932_register_converts_and_validates(tmp_path, config):
     assert result.records[1]["method"] == "電話" and result.records[1]["requester_withdrew"] == "撤回した"
     assert [(v.row, v.column, v.value, v.list_row) for v in result.unmapped_values] == [(4, "方法", "FAX", 5)]
     assert result.unmapped_columns == [] and result.missing_columns == []
-    assert "記録簿の4行目「方法」の値「FAX」" in result.summary_text(out) and "一覧の5行目" in result.summary_text(out)
+    assert "記録簿の4行目「方法」の値「FAX」" in result.summary_text(
+        out
+    ) and "一覧の5行目" in result.summary_text(out)
 
     reports = validate_records(out, RuleContext(config, AS_OF))
-    assert [(r.record_id, r.status) for r in reports] == [("OB-R6-01", Status.OK), ("OB-R7-01", Status.OK), ("OB-R7-02", Status.INVALID)]
-    assert {f.code for f in reports[2].errors} == {"invalid_choice", "required_missing"}  # FAX, and no reason for 未
+    assert [(r.record_id, r.status) for r in reports] == [
+        ("OB-R6-01", Status.OK),
+        ("OB-R7-01", Status.OK),
+        ("OB-R7-02", Status.INVALID),
+    ]
+    assert {f.code for f in reports[2].errors} == {
+        "invalid_choice",
+        "required_missing",
+    }  # FAX, and no reason for 未
 
 
 def test_an_excel_register_with_other_columns_is_reported(tmp_path, config):
@@ -43,7 +52,10 @@ def test_an_excel_register_with_other_columns_is_reported(tmp_path, config):
     source = tmp_path / "register.xlsx"
     wb.save(source)
     mapping = tmp_path / "map.toml"
-    mapping.write_text('[columns]\n"番号" = "record_id"\n"受付年月日" = "received_date"\n"所属名" = "section"\n', encoding="utf-8")
+    mapping.write_text(
+        '[columns]\n"番号" = "record_id"\n"受付年月日" = "received_date"\n"所属名" = "section"\n',
+        encoding="utf-8",
+    )
     result = import_register(source, mapping, tmp_path / "out.xlsx", config)
     assert result.records == [{"record_id": "X-1", "received_date": dt.date(2025, 6, 1)}]
     assert (result.unmapped_columns, result.missing_columns) == (["備考"], ["所属名"])

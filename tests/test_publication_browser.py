@@ -11,15 +11,15 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from conftest import IN_CI, require_program
+from test_publication import LEDGER_DATE, entry
+
+from ledger_tools.check.findings import Status, make_finding
 from ledger_tools.config import load_config
 from ledger_tools.dates import FiscalYear
-from ledger_tools.check.findings import Status, make_finding
+from ledger_tools.form.samples import complete_values, sample_records
 from ledger_tools.ledger.entries import Ledger, LedgerEntry
 from ledger_tools.publish.publication import PAGE_FILE, STYLESHEET_FILE, publish_ledger
-from ledger_tools.form.samples import complete_values, sample_records
-from test_publication import LEDGER_DATE, entry
 
 pytestmark = pytest.mark.real_client
 
@@ -48,14 +48,53 @@ def sample_ledger() -> Ledger:
             status = Status.EXCLUDED
         elif values.get("supervisor_judgement") == "該当しない":
             status = Status.NOT_APPLICABLE
-        entries.append(LedgerEntry(path=path, sha256="", status=status, record_id=str(values["record_id"]), stage=None, values=values))
+        entries.append(
+            LedgerEntry(
+                path=path,
+                sha256="",
+                status=status,
+                record_id=str(values["record_id"]),
+                stage=None,
+                values=values,
+            )
+        )
     entries.append(entry(record_id="R7-0009", shared_with_general_affairs_date=None))
-    entries.append(entry(Status.INVALID, values={**complete_values(record_id="R7-0010", organ="警察本部"), "department": None, "method": None},
-                         findings=[make_finding("required_missing", field="method", label="方法", condition="必須")]))
-    entries.append(entry(Status.INVALID, values={**complete_values(record_id="R7-0011"), "supervisor_judgement": None},
-                         findings=[make_finding("invalid_choice", field="supervisor_judgement", label="所属長の判断", value="?", choices="…")]))
-    entries.append(LedgerEntry(path="inbox/壊れた.xlsx", sha256="", status=Status.UNREADABLE, record_id=None, stage=None,
-                               findings=[make_finding("unreadable_corrupt", detail="zip")]))
+    entries.append(
+        entry(
+            Status.INVALID,
+            values={
+                **complete_values(record_id="R7-0010", organ="警察本部"),
+                "department": None,
+                "method": None,
+            },
+            findings=[make_finding("required_missing", field="method", label="方法", condition="必須")],
+        )
+    )
+    entries.append(
+        entry(
+            Status.INVALID,
+            values={**complete_values(record_id="R7-0011"), "supervisor_judgement": None},
+            findings=[
+                make_finding(
+                    "invalid_choice",
+                    field="supervisor_judgement",
+                    label="所属長の判断",
+                    value="?",
+                    choices="…",
+                )
+            ],
+        )
+    )
+    entries.append(
+        LedgerEntry(
+            path="inbox/壊れた.xlsx",
+            sha256="",
+            status=Status.UNREADABLE,
+            record_id=None,
+            stage=None,
+            findings=[make_finding("unreadable_corrupt", detail="zip")],
+        )
+    )
     return Ledger(LEDGER_DATE, entries)
 
 
@@ -79,7 +118,9 @@ def check_page(page: Path, *options: str) -> dict:
     require_node_modules()
     result = subprocess.run(
         [node, str(BROWSER_DIR / "check_page.mjs"), str(page), *options],
-        capture_output=True, timeout=120, cwd=BROWSER_DIR,
+        capture_output=True,
+        timeout=120,
+        cwd=BROWSER_DIR,
     )
     assert result.returncode == 0, result.stderr.decode(errors="replace")
     return json.loads(result.stdout)
@@ -118,7 +159,8 @@ def test_the_nu_html_checker_finds_no_error(pages):
     files = [pages["records"], pages["empty"], pages["records"].parent / STYLESHEET_FILE]
     result = subprocess.run(
         [java, "-jar", str(VNU_JAR), "--format", "json", "--also-check-css", "--stdout", *map(str, files)],
-        capture_output=True, timeout=180,
+        capture_output=True,
+        timeout=180,
     )
     messages = json.loads(result.stdout)["messages"]
     errors = [m for m in messages if m.get("type") == "error" or m.get("subType") == "fatal"]

@@ -8,13 +8,13 @@ import re
 import zipfile
 
 import pytest
-
 from conftest import AS_OF, codes
+
 from ledger_tools.check.findings import Status
 from ledger_tools.check.rules import RuleContext
+from ledger_tools.check.validation import validate_file
 from ledger_tools.form.samples import complete_values, filled_workbook_bytes, recorded_values
 from ledger_tools.form.template import field_cells
-from ledger_tools.check.validation import validate_file
 
 CELLS = field_cells()
 
@@ -53,8 +53,13 @@ def sheet_part(data: bytes) -> bytes:
 
 @pytest.mark.parametrize(
     ("name", "code"),
-    [("~$record.xlsx", "skipped_lock_file"), (".record.xlsx", "skipped_hidden_file"),
-     ("record.xlsx.tmp", "skipped_hidden_file"), ("memo.txt", "skipped_not_spreadsheet"), ("scan.pdf", "skipped_not_spreadsheet")],
+    [
+        ("~$record.xlsx", "skipped_lock_file"),
+        (".record.xlsx", "skipped_hidden_file"),
+        ("record.xlsx.tmp", "skipped_hidden_file"),
+        ("memo.txt", "skipped_not_spreadsheet"),
+        ("scan.pdf", "skipped_not_spreadsheet"),
+    ],
 )
 def test_files_that_are_not_submissions_are_skipped(check, good_bytes, name, code):
     report = check(name, good_bytes)
@@ -88,7 +93,10 @@ def test_a_file_still_being_copied_is_unreadable_not_half_read(check, good_bytes
 
 def test_a_zip_bomb_is_refused_before_decompression(check, good_bytes):
     bomb = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(good_bytes)) as src, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as dst:
+    with (
+        zipfile.ZipFile(io.BytesIO(good_bytes)) as src,
+        zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as dst,
+    ):
         for info in src.infolist():
             dst.writestr(info.filename, src.read(info.filename))
         dst.writestr("xl/media/padding.bin", b"\x00" * (50 * 1024 * 1024))
@@ -134,12 +142,20 @@ def test_fields_are_found_by_their_names_wherever_the_cells_moved(check, good_by
     col = re.sub(r"\d", "", CELLS["staff_name"])
 
     def move_staff_name(xml: bytes) -> bytes:
-        return xml.replace(f"'対応記録簿'!${col}${row}".encode(), b"\xe5\xaf\xbe\xe5\xbf\x9c\xe8\xa8\x98\xe9\x8c\xb2\xe7\xb0\xbf!$Z$99")  # unquoted
+        return xml.replace(
+            f"'対応記録簿'!${col}${row}".encode(),
+            b"\xe5\xaf\xbe\xe5\xbf\x9c\xe8\xa8\x98\xe9\x8c\xb2\xe7\xb0\xbf!$Z$99",
+        )  # unquoted
 
     def put_value(xml: bytes) -> bytes:
-        return xml.replace(b"</sheetData>", b'<row r="99"><c r="Z99" t="inlineStr"><is><t>moved name</t></is></c></row></sheetData>')
+        return xml.replace(
+            b"</sheetData>",
+            b'<row r="99"><c r="Z99" t="inlineStr"><is><t>moved name</t></is></c></row></sheetData>',
+        )
 
-    data = rewrite(rewrite(good_bytes, "xl/workbook.xml", move_staff_name), "xl/worksheets/sheet1.xml", put_value)
+    data = rewrite(
+        rewrite(good_bytes, "xl/workbook.xml", move_staff_name), "xl/worksheets/sheet1.xml", put_value
+    )
     report = check("moved.xlsx", data)
     assert report.values["staff_name"] == "moved name"
     assert report.cells["staff_name"] == "対応記録簿!Z99"
@@ -149,19 +165,31 @@ def test_shared_strings_with_furigana_are_read_without_the_reading(check, good_b
     cell = CELLS["requester_name"]
 
     def to_shared(xml: bytes) -> bytes:
-        return re.sub(rf'<c r="{cell}"([^>]*?) t="inlineStr"><is><t>[^<]*</t></is></c>'.encode(), rf'<c r="{cell}"\1 t="s"><v>0</v></c>'.encode(), xml)
+        return re.sub(
+            rf'<c r="{cell}"([^>]*?) t="inlineStr"><is><t>[^<]*</t></is></c>'.encode(),
+            rf'<c r="{cell}"\1 t="s"><v>0</v></c>'.encode(),
+            xml,
+        )
 
-    sst = ('<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1">'
-           '<si><t>山田太郎</t><rPh sb="0" eb="2"><t>ヤマダ</t></rPh><rPh sb="2" eb="4"><t>タロウ</t></rPh><phoneticPr fontId="1"/></si></sst>').encode()
+    sst = (
+        '<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1">'
+        '<si><t>山田太郎</t><rPh sb="0" eb="2"><t>ヤマダ</t></rPh><rPh sb="2" eb="4"><t>タロウ</t></rPh><phoneticPr fontId="1"/></si></sst>'
+    ).encode()
     data = rewrite(good_bytes, "xl/worksheets/sheet1.xml", to_shared)
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
         for info in src.infolist():
             content = src.read(info.filename)
             if info.filename == "[Content_Types].xml":
-                content = content.replace(b"</Types>", b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
+                content = content.replace(
+                    b"</Types>",
+                    b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
+                )
             if info.filename == "xl/_rels/workbook.xml.rels":
-                content = content.replace(b"</Relationships>", b'<Relationship Id="rIdSST" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>')
+                content = content.replace(
+                    b"</Relationships>",
+                    b'<Relationship Id="rIdSST" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>',
+                )
             dst.writestr(info.filename, content)
         dst.writestr("xl/sharedStrings.xml", sst)
     report = check("furigana.xlsx", out.getvalue())
@@ -173,16 +201,30 @@ def test_date_serials_in_japanese_built_in_date_formats_are_dates(check, good_by
     cell = CELLS["received_date"]
 
     def serial_with_format(xml: bytes) -> bytes:
-        xml = re.sub(rb"<cellXfs count=\"(\d+)\">", lambda m: b'<cellXfs count="%d">' % (int(m.group(1)) + 1), xml)
-        return xml.replace(b"</cellXfs>", b'<xf numFmtId="%d" fontId="0" fillId="0" borderId="0" applyNumberFormat="1"/></cellXfs>' % num_fmt_id)
+        xml = re.sub(
+            rb"<cellXfs count=\"(\d+)\">", lambda m: b'<cellXfs count="%d">' % (int(m.group(1)) + 1), xml
+        )
+        return xml.replace(
+            b"</cellXfs>",
+            b'<xf numFmtId="%d" fontId="0" fillId="0" borderId="0" applyNumberFormat="1"/></cellXfs>'
+            % num_fmt_id,
+        )
 
     with zipfile.ZipFile(io.BytesIO(good_bytes)) as z:
         count = int(re.search(rb'<cellXfs count="(\d+)"', z.read("xl/styles.xml")).group(1))
 
     def put_serial(xml: bytes) -> bytes:
-        return re.sub(rf'<c r="{cell}"[^>]*?(/>|>.*?</c>)'.encode(), f'<c r="{cell}" s="{count}"><v>45717</v></c>'.encode(), xml, count=1, flags=re.S)
+        return re.sub(
+            rf'<c r="{cell}"[^>]*?(/>|>.*?</c>)'.encode(),
+            f'<c r="{cell}" s="{count}"><v>45717</v></c>'.encode(),
+            xml,
+            count=1,
+            flags=re.S,
+        )
 
-    data = rewrite(rewrite(good_bytes, "xl/styles.xml", serial_with_format), "xl/worksheets/sheet1.xml", put_serial)
+    data = rewrite(
+        rewrite(good_bytes, "xl/styles.xml", serial_with_format), "xl/worksheets/sheet1.xml", put_serial
+    )
     report = check("serial.xlsx", data)
     assert report.values["received_date"] == dt.date(2025, 3, 1)
 
@@ -191,8 +233,20 @@ def test_a_formula_is_read_by_its_cached_value_and_one_without_is_an_error(check
     place, section = CELLS["place"], CELLS["section"]
 
     def formulas(xml: bytes) -> bytes:
-        xml = re.sub(rf'<c r="{place}"[^>]*?(/>|>.*?</c>)'.encode(), f'<c r="{place}" t="str"><f>"会議室"&amp;"A"</f><v>会議室A</v></c>'.encode(), xml, count=1, flags=re.S)
-        return re.sub(rf'<c r="{section}"[^>]*?(/>|>.*?</c>)'.encode(), f'<c r="{section}"><f>Sheet9!A1</f></c>'.encode(), xml, count=1, flags=re.S)
+        xml = re.sub(
+            rf'<c r="{place}"[^>]*?(/>|>.*?</c>)'.encode(),
+            f'<c r="{place}" t="str"><f>"会議室"&amp;"A"</f><v>会議室A</v></c>'.encode(),
+            xml,
+            count=1,
+            flags=re.S,
+        )
+        return re.sub(
+            rf'<c r="{section}"[^>]*?(/>|>.*?</c>)'.encode(),
+            f'<c r="{section}"><f>Sheet9!A1</f></c>'.encode(),
+            xml,
+            count=1,
+            flags=re.S,
+        )
 
     report = check("formula.xlsx", rewrite(good_bytes, "xl/worksheets/sheet1.xml", formulas))
     assert report.values["place"] == "会議室A"
@@ -218,8 +272,12 @@ def test_validation_never_modifies_the_input_file(write_workbook, config):
 
 def test_a_stray_cell_far_away_is_refused_before_reading(check, good_bytes):
     """calamine makes a dense grid of the used range: XFD1048576 would need hundreds of GB."""
+
     def stray_cell(xml: bytes) -> bytes:
-        return xml.replace(b"</sheetData>", b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row></sheetData>')
+        return xml.replace(
+            b"</sheetData>",
+            b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row></sheetData>',
+        )
 
     report = check("stray.xlsx", rewrite(good_bytes, "xl/worksheets/sheet1.xml", stray_cell))
     assert codes(report) == [("unreadable_too_large", None)]
@@ -230,8 +288,20 @@ def test_an_empty_formula_result_is_an_empty_value_and_an_error_value_is_named(c
     title, place = CELLS["staff_title"], CELLS["place"]
 
     def formulas(xml: bytes) -> bytes:
-        xml = re.sub(rf'<c r="{title}"[^>]*?(/>|>.*?</c>)'.encode(), f'<c r="{title}" t="str"><f>IF(1=1,"","x")</f><v></v></c>'.encode(), xml, count=1, flags=re.S)
-        return re.sub(rf'<c r="{place}"[^>]*?(/>|>.*?</c>)'.encode(), f'<c r="{place}" t="e"><f>1/0</f><v>#DIV/0!</v></c>'.encode(), xml, count=1, flags=re.S)
+        xml = re.sub(
+            rf'<c r="{title}"[^>]*?(/>|>.*?</c>)'.encode(),
+            f'<c r="{title}" t="str"><f>IF(1=1,"","x")</f><v></v></c>'.encode(),
+            xml,
+            count=1,
+            flags=re.S,
+        )
+        return re.sub(
+            rf'<c r="{place}"[^>]*?(/>|>.*?</c>)'.encode(),
+            f'<c r="{place}" t="e"><f>1/0</f><v>#DIV/0!</v></c>'.encode(),
+            xml,
+            count=1,
+            flags=re.S,
+        )
 
     report = check("formulas.xlsx", rewrite(good_bytes, "xl/worksheets/sheet1.xml", formulas))
     assert codes(report) == [("formula_error", "place")]
@@ -243,7 +313,7 @@ def test_corrupt_compressed_data_is_reported_as_a_damaged_file(check, good_bytes
         info = z.getinfo("xl/workbook.xml")
         offset = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
     damaged = bytearray(good_bytes)
-    damaged[offset + 5:offset + 25] = b"\xff" * 20
+    damaged[offset + 5 : offset + 25] = b"\xff" * 20
     report = check("damaged.xlsx", bytes(damaged))
     assert report.status is Status.UNREADABLE
     assert codes(report)[0][0] in ("unreadable_corrupt", "unreadable_xml")
@@ -251,7 +321,10 @@ def test_corrupt_compressed_data_is_reported_as_a_damaged_file(check, good_bytes
 
 def test_a_copied_form_sheet_is_an_error_not_a_silently_lost_record(check, good_bytes):
     def sheet_scoped_copy(xml: bytes) -> bytes:
-        return xml.replace(b"</definedNames>", "<definedName name=\"record_id\" localSheetId=\"1\">'記入要領'!$C$4</definedName></definedNames>".encode())
+        return xml.replace(
+            b"</definedNames>",
+            '<definedName name="record_id" localSheetId="1">\'記入要領\'!$C$4</definedName></definedNames>'.encode(),
+        )
 
     report = check("copied.xlsx", rewrite(good_bytes, "xl/workbook.xml", sheet_scoped_copy))
     assert ("sheet_copied", None) in codes(report)
@@ -263,7 +336,9 @@ def test_one_failing_record_costs_only_itself(tmp_path, config, monkeypatch):
     from ledger_tools.form.list_template import list_template_bytes
 
     path = tmp_path / "list.xlsx"
-    path.write_bytes(list_template_bytes(config, [recorded_values(record_id="A"), recorded_values(record_id="B")]))
+    path.write_bytes(
+        list_template_bytes(config, [recorded_values(record_id="A"), recorded_values(record_id="B")])
+    )
     real = validation.evaluate
 
     def fail_on_b(shown, record, context):

@@ -3,10 +3,10 @@
 import datetime as dt
 
 import pytest
-
 from conftest import codes
-from ledger_tools.form.fields import APPLICABLE, NOT_APPLICABLE, UNDECIDED
+
 from ledger_tools.check.findings import Severity, Status
+from ledger_tools.form.fields import APPLICABLE, NOT_APPLICABLE, UNDECIDED
 from ledger_tools.form.samples import complete_values, recorded_values
 from ledger_tools.form.template import field_cells
 
@@ -15,7 +15,12 @@ CELLS = field_cells()
 
 def test_a_complete_record_is_ok_with_no_findings(validate_values):
     report = validate_values(complete_values())
-    assert (report.status, report.stage, report.record_id, report.findings) == (Status.OK, "共有済", "R7-0001", [])
+    assert (report.status, report.stage, report.record_id, report.findings) == (
+        Status.OK,
+        "共有済",
+        "R7-0001",
+        [],
+    )
 
 
 def test_a_record_handed_on_by_staff_is_ok_at_stage_recorded(validate_values):
@@ -51,7 +56,9 @@ def test_a_department_of_another_organ_is_refused(validate_values):
     assert "教育庁" in report.findings[0].message
 
 
-@pytest.mark.parametrize("typed", ["令和7年6月10日", "R7.6.10", "Ｒ７．６．１０", "2025/6/10", "R07/06/10", 45818])
+@pytest.mark.parametrize(
+    "typed", ["令和7年6月10日", "R7.6.10", "Ｒ７．６．１０", "2025/6/10", "R07/06/10", 45818]
+)
 def test_dates_typed_as_text_or_serials_are_read(validate_values, typed):
     report = validate_values(recorded_values(received_date=typed))
     assert report.status is Status.OK
@@ -74,19 +81,26 @@ def test_dates_out_of_order_name_the_later_field(validate_values):
 
 
 def test_future_dates_are_errors_against_the_reference_date(validate_values):
-    report = validate_values(recorded_values(received_date=dt.date(2026, 11, 20), reported_date=dt.date(2026, 11, 21)), as_of=dt.date(2026, 11, 20))
+    report = validate_values(
+        recorded_values(received_date=dt.date(2026, 11, 20), reported_date=dt.date(2026, 11, 21)),
+        as_of=dt.date(2026, 11, 20),
+    )
     assert codes(report) == [("date_in_future", "reported_date")]
 
 
 def test_before_operation_start_and_late_report_are_warnings(validate_values):
-    report = validate_values(recorded_values(received_date=dt.date(2025, 2, 1), reported_date=dt.date(2025, 2, 20)))
+    report = validate_values(
+        recorded_values(received_date=dt.date(2025, 2, 1), reported_date=dt.date(2025, 2, 20))
+    )
     assert codes(report) == [("received_before_operation", "received_date"), ("report_late", "reported_date")]
     assert report.status is Status.OK  # warnings never change the status
     assert "19日後" in report.findings[1].message
 
 
 def test_each_exclusion_gives_status_excluded_with_its_reason(validate_values):
-    report = validate_values(recorded_values(excl_minuted_meeting="該当する", excl_official_document="該当する"))
+    report = validate_values(
+        recorded_values(excl_minuted_meeting="該当する", excl_official_document="該当する")
+    )
     assert report.status is Status.EXCLUDED
     assert report.exclusions == ["minuted_meeting", "official_document"]
 
@@ -108,15 +122,23 @@ def test_a_withdrawn_request_is_still_recorded(validate_values):
 
 
 def test_judged_not_applicable_is_its_own_status(validate_values):
-    values = recorded_values(supervisor_judgement=NOT_APPLICABLE, judgement_date=dt.date(2025, 6, 12),
-                             personnel_info_provided="行っていない", art38_2_suspected="なし")
+    values = recorded_values(
+        supervisor_judgement=NOT_APPLICABLE,
+        judgement_date=dt.date(2025, 6, 12),
+        personnel_info_provided="行っていない",
+        art38_2_suspected="なし",
+    )
     report = validate_values(values)
     assert (report.status, report.stage) == (Status.NOT_APPLICABLE, "判断")
 
 
 def test_judged_applicable_needs_the_forwarding_fields(validate_values):
-    values = recorded_values(supervisor_judgement=APPLICABLE, judgement_date=dt.date(2025, 6, 12),
-                             personnel_info_provided="行っていない", art38_2_suspected="なし")
+    values = recorded_values(
+        supervisor_judgement=APPLICABLE,
+        judgement_date=dt.date(2025, 6, 12),
+        personnel_info_provided="行っていない",
+        art38_2_suspected="なし",
+    )
     assert codes(validate_values(values)) == [
         ("required_missing", "sent_to_lead_date"),
         ("required_missing", "responsible_division"),
@@ -137,7 +159,9 @@ def test_a_section_g_entry_without_a_judgement_is_an_error(validate_values):
 def test_reemployed_requester_needs_the_article_38_2_answer(validate_values):
     report = validate_values(recorded_values(requester_category="再就職者（県職員OB）"))
     assert codes(report) == [("required_missing", "art38_2_suspected")]
-    report = validate_values(complete_values(requester_category="再就職者（県職員OB）", art38_2_suspected="あり"))
+    report = validate_values(
+        complete_values(requester_category="再就職者（県職員OB）", art38_2_suspected="あり")
+    )
     assert codes(report) == [("art38_2_not_notified", "personnel_committee_notified_date")]
     assert report.findings[0].severity is Severity.WARNING
 
@@ -145,7 +169,14 @@ def test_reemployed_requester_needs_the_article_38_2_answer(validate_values):
 def test_not_told_needs_a_reason(validate_values):
     report = validate_values(recorded_values(told_will_be_recorded="伝えていない"))
     assert codes(report) == [("required_missing", "not_told_reason")]
-    assert validate_values(recorded_values(told_will_be_recorded="伝えていない", not_told_reason="相手が一方的に電話を切った")).status is Status.OK
+    assert (
+        validate_values(
+            recorded_values(
+                told_will_be_recorded="伝えていない", not_told_reason="相手が一方的に電話を切った"
+            )
+        ).status
+        is Status.OK
+    )
 
 
 def test_business_type_other_is_a_warning(validate_values):
@@ -155,12 +186,18 @@ def test_business_type_other_is_a_warning(validate_values):
 
 def test_measures_needed_requires_measures_and_notification(validate_values):
     report = validate_values(complete_values(measures_taken=None, result_notified_date=None))
-    assert codes(report) == [("required_missing", "measures_taken"), ("required_missing", "result_notified_date")]
+    assert codes(report) == [
+        ("required_missing", "measures_taken"),
+        ("required_missing", "result_notified_date"),
+    ]
 
 
 def test_publication_fields_are_warned_when_shared_with_general_affairs(validate_values):
     report = validate_values(complete_values(public_summary=None, public_measures=None))
-    assert codes(report) == [("recommended_missing", "public_summary"), ("recommended_missing", "public_measures")]
+    assert codes(report) == [
+        ("recommended_missing", "public_summary"),
+        ("recommended_missing", "public_measures"),
+    ]
     assert report.status is Status.OK
 
 
@@ -181,7 +218,9 @@ def test_publication_fields_are_warned_when_shared_with_general_affairs(validate
         ("番号１２３４５６７８９０１２の書類。", "12桁の番号"),
     ],
 )
-def test_personal_data_in_the_public_summary_is_an_error_naming_what_was_found(validate_values, summary, kind):
+def test_personal_data_in_the_public_summary_is_an_error_naming_what_was_found(
+    validate_values, summary, kind
+):
     report = validate_values(complete_values(public_summary=summary))
     assert codes(report) == [("personal_data_in_public", "public_summary")]
     assert kind in report.findings[0].message
@@ -195,20 +234,28 @@ def test_a_part_of_a_name_is_a_warning_since_it_may_be_an_ordinary_word(validate
 
 @pytest.mark.parametrize(
     "summary",
-    ["2025-06-10に1,234,567円の工事について依頼があった。", "工事番号100-2025の入札に関する依頼。", "第123-4567号の許可に関する依頼。",
-     "令和7年度の補助金の交付を急ぐよう求められた。"],
+    [
+        "2025-06-10に1,234,567円の工事について依頼があった。",
+        "工事番号100-2025の入札に関する依頼。",
+        "第123-4567号の許可に関する依頼。",
+        "令和7年度の補助金の交付を急ぐよう求められた。",
+    ],
 )
 def test_ordinary_summaries_raise_nothing(validate_values, summary):
     assert codes(validate_values(complete_values(public_summary=summary))) == []
 
 
 def test_placeholder_affiliations_are_not_names(validate_values):
-    report = validate_values(complete_values(requester_affiliation="なし", public_summary="対応の必要はなしと判断した。"))
+    report = validate_values(
+        complete_values(requester_affiliation="なし", public_summary="対応の必要はなしと判断した。")
+    )
     assert codes(report) == []
 
 
 def test_a_cell_holding_only_spaces_is_empty(validate_values):
-    report = validate_values(recorded_values(staff_title="\u3000", received_time="\u3000", judgement_date=" "))
+    report = validate_values(
+        recorded_values(staff_title="\u3000", received_time="\u3000", judgement_date=" ")
+    )
     assert (report.status, codes(report)) == (Status.OK, [])
     report = validate_values(recorded_values(method="\u3000"))
     assert codes(report) == [("required_missing", "method")]
@@ -248,7 +295,9 @@ def test_record_id_is_normalised(validate_values):
 
 @pytest.mark.parametrize("typed", ["2025年6月10日（火）", "2025/6/10 9:30", "R7.6.10(火)"])
 def test_dates_with_a_weekday_or_a_time_are_read(validate_values, typed):
-    assert validate_values(recorded_values(received_date=typed)).values["received_date"] == dt.date(2025, 6, 10)
+    assert validate_values(recorded_values(received_date=typed)).values["received_date"] == dt.date(
+        2025, 6, 10
+    )
 
 
 @pytest.mark.parametrize("typed", [2025, "2025", 14])

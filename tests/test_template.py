@@ -15,9 +15,8 @@ import openpyxl
 import pytest
 from openpyxl.utils import range_boundaries
 
-from ledger_tools.form import fields
-from ledger_tools.form import template
 from ledger_tools.config import load_config
+from ledger_tools.form import fields, template
 from ledger_tools.form.fields import FIELDS, SECTIONS, TEMPLATE_VERSION, FieldType
 from ledger_tools.form.template import FORM_SHEET, GUIDE_SHEET, LISTS_SHEET, template_bytes
 
@@ -58,7 +57,9 @@ def name_values(wb, name: str) -> tuple:
     """The non-empty values of the range a defined name points at."""
     sheet, ref = destination(wb, name)
     min_col, min_row, max_col, max_row = range_boundaries(ref)
-    rows = wb[sheet].iter_rows(min_row=min_row, max_row=max_row, min_col=min_col, max_col=max_col, values_only=True)
+    rows = wb[sheet].iter_rows(
+        min_row=min_row, max_row=max_row, min_col=min_col, max_col=max_col, values_only=True
+    )
     return tuple(v for row in rows for v in row if v is not None)
 
 
@@ -74,7 +75,9 @@ def cell_of(field_id: str) -> str:
 
 # --- the committed file and reproducibility ---------------------------------------------
 def test_committed_template_is_up_to_date(data):
-    assert COMMITTED.exists(), f"missing {COMMITTED}; run: ledger-tools template --out workbook_templates/{COMMITTED.name}"
+    assert COMMITTED.exists(), (
+        f"missing {COMMITTED}; run: ledger-tools template --out workbook_templates/{COMMITTED.name}"
+    )
     assert COMMITTED.read_bytes() == data, (
         f"{COMMITTED.name} is stale; regenerate it with `ledger-tools template --out workbook_templates/{COMMITTED.name}` "
         "and commit it"
@@ -88,7 +91,9 @@ def test_bytes_are_identical_across_calls_and_processes(config, data):
         "sys.stdout.write(hashlib.sha256(template_bytes(load_config())).hexdigest())"
     )
     env = dict(os.environ, PYTHONHASHSEED="12345")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True, cwd=REPO)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True, cwd=REPO
+    )
     assert out.stdout == hashlib.sha256(data).hexdigest()
 
 
@@ -132,7 +137,9 @@ def test_form_shows_sections_and_labels_in_catalogue_order(form):
         last_row = header_row
         for f in fields.fields_of(section.letter):
             row = form[cell_of(f.id)].row
-            assert row > last_row, f"{f.id} is not below the header of section {section.letter} / the previous field"
+            assert row > last_row, (
+                f"{f.id} is not below the header of section {section.letter} / the previous field"
+            )
             label = form.cell(row, 1).value
             assert label.startswith(f.label), f"row {row}: label {label!r} is not {f.label!r}"
             assert label.endswith(template.REQUIRED_MARK) == f.always_required
@@ -153,7 +160,7 @@ def test_long_text_inputs_are_taller_and_wrap(form):
 def test_a_new_catalogue_entry_appears_without_template_code(monkeypatch, config):
     extra = fields.Field("extra_note", "追加の項目", FieldType.TEXT, "B", hint="テスト用")
     at = fields.FIELDS.index(fields.FIELD_BY_ID["staff_title"]) + 1
-    monkeypatch.setattr(fields, "FIELDS", fields.FIELDS[:at] + (extra,) + fields.FIELDS[at:])
+    monkeypatch.setattr(fields, "FIELDS", (*fields.FIELDS[:at], extra, *fields.FIELDS[at:]))
     monkeypatch.setitem(fields.FIELD_BY_ID, extra.id, extra)
     try:
         patched = importlib.reload(template)
@@ -169,7 +176,9 @@ def test_a_new_catalogue_entry_appears_without_template_code(monkeypatch, config
 
 
 # --- dropdowns, prompts, formats --------------------------------------------------------
-@pytest.mark.parametrize("f", [f for f in CHOICE_FIELDS if f.choices_from != "departments"], ids=lambda f: f.id)
+@pytest.mark.parametrize(
+    "f", [f for f in CHOICE_FIELDS if f.choices_from != "departments"], ids=lambda f: f.id
+)
 def test_choice_fields_are_dropdowns_with_catalogue_choices(wb, form, config, f):
     dv = validation_of(form, cell_of(f.id))
     assert dv.type == "list" and dv.showErrorMessage and dv.errorStyle in (None, "stop")
@@ -217,7 +226,11 @@ def test_length_limits_are_enforced_in_excel(form):
     for f in FIELDS:
         if f.max_length and not f.is_choice:
             dv = validation_of(form, cell_of(f.id))
-            assert (dv.type, dv.operator, dv.formula1) == ("textLength", "lessThanOrEqual", str(f.max_length)), f.id
+            assert (dv.type, dv.operator, dv.formula1) == (
+                "textLength",
+                "lessThanOrEqual",
+                str(f.max_length),
+            ), f.id
 
 
 # --- protection, sheets, printing -------------------------------------------------------
@@ -242,7 +255,10 @@ def test_form_prints_on_one_a4_portrait_page(form):
 def test_printed_form_is_not_shrunk_below_readability(form):
     """Estimate Excel's fit-to-page zoom from the row heights and column widths (>= 75 %)."""
     margins = form.page_margins
-    page_w_pt, page_h_pt = 595.3 - 72 * (margins.left + margins.right), 841.9 - 72 * (margins.top + margins.bottom)
+    page_w_pt, page_h_pt = (
+        595.3 - 72 * (margins.left + margins.right),
+        841.9 - 72 * (margins.top + margins.bottom),
+    )
     last_row = max(form[c].row for c in template.field_cells().values())
     height_pt = sum(form.row_dimensions[r].height or 15 for r in range(1, last_row + 1))
     width_pt = sum((form.column_dimensions[c].width * 7 + 5) * 0.75 for c in "ABCDE")
@@ -261,7 +277,9 @@ def test_empty_required_cells_are_highlighted(form):
         cell = cell_of(f.id)
         absolute = f"$C${cell[1:]}"
         rules = highlight_rules(form, cell)
-        assert any(f"LEN(TRIM({absolute}))=0" == r.formula[0] for r, _ in rules), f"{f.id}: no empty-cell highlight"
+        assert any(f"LEN(TRIM({absolute}))=0" == r.formula[0] for r, _ in rules), (
+            f"{f.id}: no empty-cell highlight"
+        )
         fills = {r.dxf.fill.fgColor.rgb[-6:] for r, _ in rules}
         assert "FFF2CC" in fills
 
@@ -283,10 +301,27 @@ def test_guide_explains_every_field_and_the_exclusions(wb):
     for f in FIELDS:
         assert f.label in text and f.id in text, f.id
         assert f.requirement_text() in text, f.id
-    for phrase in ("不特定多数の者がその内容を知り得る場", "議事録が作成される会議の場", "県の機関あてに発出された文書"):
+    for phrase in (
+        "不特定多数の者がその内容を知り得る場",
+        "議事録が作成される会議の場",
+        "県の機関あてに発出された文書",
+    ):
         assert phrase in text
-    for phrase in ("入札・契約", "許認可", "補助金等", "撤回", "人事課長", "地方公務員法第38条の2", "人事委員会", "総務課",
-                   "令和7年3月1日", "R7.3.1", "Ｒ７．３．１", "電話番号", "メールアドレス"):
+    for phrase in (
+        "入札・契約",
+        "許認可",
+        "補助金等",
+        "撤回",
+        "人事課長",
+        "地方公務員法第38条の2",
+        "人事委員会",
+        "総務課",
+        "令和7年3月1日",
+        "R7.3.1",
+        "Ｒ７．３．１",
+        "電話番号",
+        "メールアドレス",
+    ):
         assert phrase in text, phrase
 
 

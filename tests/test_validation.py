@@ -3,9 +3,10 @@
 import datetime as dt
 
 from conftest import AS_OF
+
 from ledger_tools.check.findings import Status
-from ledger_tools.form.samples import complete_values, recorded_values
 from ledger_tools.check.validation import validate_paths
+from ledger_tools.form.samples import complete_values, recorded_values
 
 
 def by_name(report):
@@ -21,10 +22,20 @@ def test_a_folder_is_read_recursively_and_every_file_is_listed(tmp_path, write_w
     report = validate_paths([tmp_path], config, AS_OF)
     statuses = {name: f.status for name, f in by_name(report).items()}
     assert statuses == {
-        "a.xlsx": Status.OK, "b.xlsx": Status.EXCLUDED, "~$a.xlsx": Status.SKIPPED,
-        "メモ.txt": Status.SKIPPED, "壊れた.xlsx": Status.UNREADABLE,
+        "a.xlsx": Status.OK,
+        "b.xlsx": Status.EXCLUDED,
+        "~$a.xlsx": Status.SKIPPED,
+        "メモ.txt": Status.SKIPPED,
+        "壊れた.xlsx": Status.UNREADABLE,
     }
-    assert report.summary() == {"skipped": 2, "unreadable": 1, "invalid": 0, "excluded": 1, "not_applicable": 0, "ok": 1}
+    assert report.summary() == {
+        "skipped": 2,
+        "unreadable": 1,
+        "invalid": 0,
+        "excluded": 1,
+        "not_applicable": 0,
+        "ok": 1,
+    }
     assert report.has_failures
 
 
@@ -67,7 +78,9 @@ def test_a_copied_file_is_one_record_with_a_note(tmp_path, write_workbook, confi
 def test_the_flattened_report_lists_every_finding(tmp_path, write_workbook, config):
     write_workbook(recorded_values(place=None), name="a.xlsx")
     report = validate_paths([tmp_path], config, AS_OF)
-    assert [row[1:] for row in report.flatten()] == [["required_missing", "place", report.files[0].cells["place"]]]
+    assert [row[1:] for row in report.flatten()] == [
+        ["required_missing", "place", report.files[0].cells["place"]]
+    ]
 
 
 def test_the_findings_as_a_table_can_be_queried(tmp_path, write_workbook, config):
@@ -84,10 +97,16 @@ def test_a_report_made_without_a_reference_date_gets_the_future_rule_later(write
     from ledger_tools.check.rules import RuleContext
     from ledger_tools.check.validation import apply_reference_date, validate_file
 
-    path = write_workbook(recorded_values(received_date=dt.date(2026, 11, 20), reported_date=dt.date(2026, 11, 21)))
+    path = write_workbook(
+        recorded_values(received_date=dt.date(2026, 11, 20), reported_date=dt.date(2026, 11, 21))
+    )
     undated = validate_file(path, RuleContext(config, None))
     assert (undated.status, undated.findings) == (Status.OK, [])
     apply_reference_date(undated, dt.date(2026, 11, 20))
     dated = validate_file(path, RuleContext(config, dt.date(2026, 11, 20)))
-    assert (undated.status, undated.findings) == (dated.status, dated.findings) == (Status.INVALID, dated.findings)
+    assert (
+        (undated.status, undated.findings)
+        == (dated.status, dated.findings)
+        == (Status.INVALID, dated.findings)
+    )
     assert [f.code for f in dated.findings] == ["date_in_future"]

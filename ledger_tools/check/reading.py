@@ -17,21 +17,18 @@ import re
 import stat
 import zipfile
 import zlib
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator, Mapping
-
 from xml.etree import ElementTree
 
 from ledger_tools.config import Limits
 from ledger_tools.form.fields import FIELD_BY_ID, FIELD_IDS, RECORD_LIST_NAME, TEMPLATE_VERSION_NAME
 
-
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xltx", ".xltm", ".ods"}
 ZIP_MAGIC = b"PK\x03\x04"
 CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # OLE compound file: legacy .xls or an encrypted xlsx
 ENCRYPTION_MARKER = "EncryptionInfo".encode("utf-16-le")
-
 
 
 class Unreadable(Exception):
@@ -108,7 +105,11 @@ def skip_reason(path: Path) -> str | None:
     name = path.name
     if name.startswith("~$"):
         return "skipped_lock_file"
-    if name.startswith(".") or name.lower().endswith((".tmp", ".temp", ".crdownload", ".part", "~")) or _is_hidden(path):
+    if (
+        name.startswith(".")
+        or name.lower().endswith((".tmp", ".temp", ".crdownload", ".part", "~"))
+        or _is_hidden(path)
+    ):
         return "skipped_hidden_file"
     if path.suffix.lower() not in SPREADSHEET_SUFFIXES and not path.is_dir():
         return "skipped_not_spreadsheet"
@@ -124,6 +125,10 @@ def _is_hidden(path: Path) -> bool:
     return bool(attributes & getattr(stat, "FILE_ATTRIBUTE_HIDDEN", 0))
 
 
+def _note_unlistable(unlistable: list[str], error: OSError) -> None:
+    unlistable.append(str(error.filename))
+
+
 def iter_candidate_files(paths: Iterable[Path]) -> Iterator[Path]:
     """Every file under ``paths`` (folders recursively), in a stable order; hidden folders skipped.
 
@@ -133,7 +138,7 @@ def iter_candidate_files(paths: Iterable[Path]) -> Iterator[Path]:
         path = Path(path)
         if path.is_dir():
             unlistable: list[str] = []
-            for root, dirs, files in os.walk(path, onerror=lambda e: unlistable.append(e.filename)):
+            for root, dirs, files in os.walk(path, onerror=functools.partial(_note_unlistable, unlistable)):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in sorted(files):
                     yield Path(root) / name
@@ -153,15 +158,19 @@ def read_workbook(path: Path, limits: Limits, data: bytes | None = None) -> RawW
         has_macros = "xl/vbaProject.bin" in archive.NameToInfo
         is_list = RECORD_LIST_NAME in defined
         names = (TEMPLATE_VERSION_NAME, RECORD_LIST_NAME) if is_list else (TEMPLATE_VERSION_NAME, *FIELD_IDS)
-        refs = {name: _parse_ref(defined[name]) for name in names if name in defined}
-        missing = [name for name in names if refs.get(name) is None]
+        parsed = {name: _parse_ref(defined[name]) for name in names if name in defined}
+        refs = {name: ref for name, ref in parsed.items() if ref is not None}
+        missing = [name for name in names if name not in refs]
         if missing:
             raise Unreadable("unreadable_not_template", _shorten(missing))
         sheets_needed = {ref.sheet for ref in refs.values()}
         unknown = sheets_needed - sheet_paths.keys()
         if unknown:
             raise Unreadable("unreadable_not_template", "シート " + "、".join(sorted(unknown)))
-        scans = {sheet: scan_sheet(_read_part(archive, sheet_paths[sheet], limits), limits) for sheet in sheets_needed}
+        scans = {
+            sheet: scan_sheet(_read_part(archive, sheet_paths[sheet], limits), limits)
+            for sheet in sheets_needed
+        }
     grids = _read_grids(data, sheets_needed)
     version_ref = refs.pop(TEMPLATE_VERSION_NAME)
     version = _value_at(grids[version_ref.sheet], version_ref)
@@ -170,9 +179,17 @@ def read_workbook(path: Path, limits: Limits, data: bytes | None = None) -> RawW
         list_ref = refs[RECORD_LIST_NAME]
         records = _list_records(grids[list_ref.sheet], list_ref, scans[list_ref.sheet])
     else:
-        values = {name: value for name, ref in refs.items() if not _blank(value := _value_at(grids[ref.sheet], ref))}
-        formulas = frozenset(name for name, ref in refs.items() if (ref.row, ref.col) in scans[ref.sheet].formulas)
-        errors = {name: scans[ref.sheet].errors[(ref.row, ref.col)] for name, ref in refs.items() if (ref.row, ref.col) in scans[ref.sheet].errors}
+        values = {
+            name: value for name, ref in refs.items() if not _blank(value := _value_at(grids[ref.sheet], ref))
+        }
+        formulas = frozenset(
+            name for name, ref in refs.items() if (ref.row, ref.col) in scans[ref.sheet].formulas
+        )
+        errors = {
+            name: scans[ref.sheet].errors[(ref.row, ref.col)]
+            for name, ref in refs.items()
+            if (ref.row, ref.col) in scans[ref.sheet].errors
+        }
         records = [RawRecord(None, values, {name: ref.a1 for name, ref in refs.items()}, formulas, errors)]
     return RawWorkbook(Path(path), sha256, records, version, has_macros, is_list, copied)
 
@@ -181,7 +198,7 @@ def _shorten(names: list[str]) -> str:
     return "、".join(names[:3]) + (f" ほか{len(names) - 3}個" if len(names) > 3 else "")
 
 
-def _list_records(grid: list[list[object]], id_row: CellRef, scan: "SheetScan") -> list[RawRecord]:
+def _list_records(grid: list[list[object]], id_row: CellRef, scan: SheetScan) -> list[RawRecord]:
     """One record per row below the id row whose field cells are not all empty.
 
     Columns are found by the field-id row; a label row right below it is skipped. Cells outside
@@ -269,8 +286,12 @@ def open_container(data: bytes, limits: Limits) -> zipfile.ZipFile:
     if total > limits.max_uncompressed_bytes:
         raise Unreadable("unreadable_zip_bomb", f"展開後{total:,}バイト")
     for info in infos:
-        if info.file_size > 1_000_000 and info.file_size > limits.max_compression_ratio * max(info.compress_size, 1):
-            raise Unreadable("unreadable_zip_bomb", f"圧縮率{info.file_size // max(info.compress_size, 1):,}倍")
+        if info.file_size > 1_000_000 and info.file_size > limits.max_compression_ratio * max(
+            info.compress_size, 1
+        ):
+            raise Unreadable(
+                "unreadable_zip_bomb", f"圧縮率{info.file_size // max(info.compress_size, 1):,}倍"
+            )
     if "xl/workbook.xml" not in archive.namelist():
         raise Unreadable("unreadable_not_xlsx")
     return archive
@@ -311,7 +332,9 @@ def _parse_xml(data: bytes, name: str) -> ElementTree.Element:
         raise Unreadable("unreadable_xml", f"{name}: {e}") from None
 
 
-def _workbook_structure(archive: zipfile.ZipFile, limits: Limits) -> tuple[dict[str, str], dict[str, str], list[tuple[str, str]]]:
+def _workbook_structure(
+    archive: zipfile.ZipFile, limits: Limits
+) -> tuple[dict[str, str], dict[str, str], list[tuple[str, str]]]:
     """Sheet name → part path, the workbook-scoped defined names, and the sheet-scoped names as
     (name, sheet) — Excel makes those when a user copies the form sheet inside the workbook."""
     rels_name = "xl/_rels/workbook.xml.rels"
@@ -320,31 +343,35 @@ def _workbook_structure(archive: zipfile.ZipFile, limits: Limits) -> tuple[dict[
 
 
 @functools.lru_cache(maxsize=64)
-def _parse_structure(rels: bytes, workbook_xml: bytes) -> tuple[dict[str, str], dict[str, str], list[tuple[str, str]]]:
+def _parse_structure(
+    rels: bytes, workbook_xml: bytes
+) -> tuple[dict[str, str], dict[str, str], list[tuple[str, str]]]:
     """The parse of the two parts, remembered by their bytes: files made from one template share
     them, so a batch parses them once. The result is never modified by callers."""
-    targets = {}
+    targets: dict[str, str] = {}
     if rels:
         for rel in _parse_xml(rels, "xl/_rels/workbook.xml.rels").iter(f"{_NS_PKG_REL}Relationship"):
             target = rel.get("Target", "")
             part = target.lstrip("/") if target.startswith("/") else "xl/" + target
-            targets[rel.get("Id")] = _normalise_part(part)
+            targets[rel.get("Id", "")] = _normalise_part(part)
     workbook = _parse_xml(workbook_xml, "xl/workbook.xml")
-    sheets = {}
-    order = []
+    sheets: dict[str, str] = {}
+    order: list[str] = []
     for sheet in workbook.iter(f"{_NS_MAIN}sheet"):
-        order.append(sheet.get("name"))
-        part = targets.get(sheet.get(f"{_NS_REL}id"))
+        sheet_name = sheet.get("name", "")
+        order.append(sheet_name)
+        part = targets.get(sheet.get(f"{_NS_REL}id", ""), "")
         if part:
-            sheets[sheet.get("name")] = part
-    defined, local = {}, []
+            sheets[sheet_name] = part
+    defined: dict[str, str] = {}
+    local: list[tuple[str, str]] = []
     for name in workbook.iter(f"{_NS_MAIN}definedName"):
         scope = name.get("localSheetId")
         if scope is None:
             if name.text:
-                defined[name.get("name")] = name.text
+                defined[name.get("name", "")] = name.text
         elif scope.isdigit() and int(scope) < len(order):
-            local.append((name.get("name"), order[int(scope)]))
+            local.append((name.get("name", ""), order[int(scope)]))
     return sheets, defined, local
 
 
@@ -359,7 +386,9 @@ def _normalise_part(part: str) -> str:
     return "/".join(stack)
 
 
-_REF = re.compile(r"^=?(?:'(?P<quoted>(?:[^']|'')+)'|(?P<plain>[^!'\s]+))!\$?(?P<col>[A-Za-z]{1,3})\$?(?P<row>\d+)(?::.*)?$")
+_REF = re.compile(
+    r"^=?(?:'(?P<quoted>(?:[^']|'')+)'|(?P<plain>[^!'\s]+))!\$?(?P<col>[A-Za-z]{1,3})\$?(?P<row>\d+)(?::.*)?$"
+)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -443,7 +472,11 @@ def _check_extent(xml: bytes, start: int, end: int, limits: Limits) -> None:
     rows = cols = 0
     for m in _CELL.finditer(xml, max(start, 0), end):
         body = m.group(2)
-        if body and (b"<v" in body or b"<is" in body or b":v" in body) and (address := _CELL_ADDRESS.search(m.group(1))):
+        if (
+            body
+            and (b"<v" in body or b"<is" in body or b":v" in body)
+            and (address := _CELL_ADDRESS.search(m.group(1)))
+        ):
             cols = max(cols, _column_number(address.group(1)))
             rows = max(rows, int(address.group(2)))
     if rows * max(cols, 1) > limits.max_sheet_cells:
@@ -456,7 +489,10 @@ def _read_grids(data: bytes, sheets: set[str]) -> dict[str, list[list[object]]]:
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(data))
         try:
-            return {name: book.get_sheet_by_name(name).to_python(skip_empty_area=False) for name in sheets}
+            return {
+                name: book.get_sheet_by_name(name).to_python(skip_empty_area=False)  # type: ignore[misc]
+                for name in sheets
+            }
         finally:
             book.close()
     except PasswordError:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ledger_tools.form.fields import FIELD_BY_ID
 from ledger_tools.check.findings import CODES, STATUS_LABELS_JA, Severity, Status, ValidationReport
+from ledger_tools.form.fields import FIELD_BY_ID
 
 SEVERITY_LABELS_JA = {Severity.ERROR: "エラー", Severity.WARNING: "警告", Severity.INFO: "情報"}
 
@@ -26,13 +26,17 @@ def render_text(report: ValidationReport, *, show_skipped: bool = True) -> str:
         lines.append(head + (f"（{'、'.join(details)}）" if details else ""))
         for finding in file.findings:
             where = " ".join(part for part in (finding.cell, _field_label(finding.field)) if part)
-            lines.append(f"  {SEVERITY_LABELS_JA[finding.severity]}: {where + ': ' if where else ''}{finding.message}")
+            lines.append(
+                f"  {SEVERITY_LABELS_JA[finding.severity]}: {where + ': ' if where else ''}{finding.message}"
+            )
     counts = report.summary()
     files = len({f.path for f in report.files})
     records = sum(counts.values())
     total = f"{files}件のファイル" + (f"（{records}件の記録）" if records != files else "")
     lines.append("")
-    lines.append(f"{total}: " + "、".join(f"{STATUS_LABELS_JA[Status(s)]} {n}" for s, n in counts.items() if n))
+    lines.append(
+        f"{total}: " + "、".join(f"{STATUS_LABELS_JA[Status(s)]} {n}" for s, n in counts.items() if n)
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -47,7 +51,18 @@ def render_json(report: ValidationReport) -> str:
     return json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n"
 
 
-REPORT_COLUMNS = ("ファイル", "状態", "整理番号", "重大度", "区分", "項目", "項目ID", "セル", "内容と直し方", "コード")
+REPORT_COLUMNS = (
+    "ファイル",
+    "状態",
+    "整理番号",
+    "重大度",
+    "区分",
+    "項目",
+    "項目ID",
+    "セル",
+    "内容と直し方",
+    "コード",
+)
 
 
 def report_rows(report: ValidationReport) -> list[list[str]]:
@@ -57,11 +72,20 @@ def report_rows(report: ValidationReport) -> list[list[str]]:
             continue
         for finding in file.findings:
             spec = FIELD_BY_ID.get(finding.field or "")
-            rows.append([
-                file.location, STATUS_LABELS_JA[file.status], file.record_id or "", SEVERITY_LABELS_JA[finding.severity],
-                CODES[finding.code].title, spec.label if spec else "", finding.field or "", finding.cell or "",
-                finding.message, finding.code,
-            ])
+            rows.append(
+                [
+                    file.location,
+                    STATUS_LABELS_JA[file.status],
+                    file.record_id or "",
+                    SEVERITY_LABELS_JA[finding.severity],
+                    CODES[finding.code].title,
+                    spec.label if spec else "",
+                    finding.field or "",
+                    finding.cell or "",
+                    finding.message,
+                    finding.code,
+                ]
+            )
     return rows
 
 
@@ -82,7 +106,9 @@ def write_excel_report(report: ValidationReport, path: Path) -> None:
     for row_index, row in enumerate(report_rows(report), start=2):
         for col_index, value in enumerate(row, start=1):
             set_text(ws.cell(row=row_index, column=col_index), value)
-            ws.cell(row=row_index, column=col_index).alignment = Alignment(wrap_text=col_index == 9, vertical="top")
+            ws.cell(row=row_index, column=col_index).alignment = Alignment(
+                wrap_text=col_index == 9, vertical="top"
+            )
     widths = (40, 14, 16, 8, 18, 28, 26, 16, 80, 24)
     for col_index, width in enumerate(widths, start=1):
         ws.column_dimensions[ws.cell(row=1, column=col_index).column_letter].width = width

@@ -7,14 +7,19 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
+from ledger_tools.check.findings import FileReport, Finding, make_finding, status_for
+from ledger_tools.check.reading import RawRecord
 from ledger_tools.config import Config
 from ledger_tools.dates import DateProblem, normalise_text, parse_date, parse_time
 from ledger_tools.form.fields import (
+    APPLICABLE,
     BUSINESS_OTHER,
     DATE_CHAIN,
     DATE_FIELD_IDS,
@@ -24,15 +29,12 @@ from ledger_tools.form.fields import (
     FIELD_BY_ID,
     FIELD_IDS,
     FIELDS,
-    APPLICABLE,
     METHOD_DOCUMENT,
     TEMPLATE_VERSION,
     Field,
     FieldType,
     stage_of,
 )
-from ledger_tools.check.findings import FileReport, Finding, make_finding, status_for
-from ledger_tools.check.reading import RawRecord
 
 RECORD_ID = re.compile(r"[A-Za-z0-9_-]{1,40}")
 EXCLUSION_LABELS_JA = {
@@ -48,7 +50,9 @@ HINT_FIELDS = {
     "minuted_meeting": ("place",),
     "official_document": ("requester_affiliation", "public_summary", "request_content"),
 }
-PUBLIC_TEXT_FIELDS = tuple(f.id for f in FIELDS if f.public and f.type in (FieldType.TEXT, FieldType.LONG_TEXT))
+PUBLIC_TEXT_FIELDS = tuple(
+    f.id for f in FIELDS if f.public and f.type in (FieldType.TEXT, FieldType.LONG_TEXT)
+)
 PRIVATE_IDENTITY_FIELDS = ("requester_name", "staff_name", "requester_affiliation", "section")
 # What people write in the affiliation when there is none: never a name to look for.
 PLACEHOLDERS = {"なし", "無し", "無", "不明", "個人", "特になし", "該当なし", "-", "ー", "未記入"}
@@ -63,9 +67,16 @@ _DIGIT_DASHES = re.compile(r"(?<=\d)\s*[ー−‐‑–—―ｰ]\s*(?=\d)")
 _PHONE_SEPARATORS = r"[-\s()]*"
 _PERSONAL_PATTERNS: tuple[tuple[str, re.Pattern], ...] = (
     ("メールアドレス", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")),
-    ("電話番号", re.compile(
-        r"(?<![\d-])\(?0\d{1,4}\)?" + _PHONE_SEPARATORS + r"\d{1,4}" + _PHONE_SEPARATORS + r"\d{3,4}(?![\d-])"
-    )),
+    (
+        "電話番号",
+        re.compile(
+            r"(?<![\d-])\(?0\d{1,4}\)?"
+            + _PHONE_SEPARATORS
+            + r"\d{1,4}"
+            + _PHONE_SEPARATORS
+            + r"\d{3,4}(?![\d-])"
+        ),
+    ),
     ("郵便番号", re.compile(r"〒\s?\d{3}-?\d{4}|(?:郵便番号|住所)\D{0,3}\d{3}-\d{4}(?!\d)")),
     ("12桁の番号（個人番号の可能性）", re.compile(r"(?<!\d)\d{4}[ -]?\d{4}[ -]?\d{4}(?!\d)")),
 )
@@ -97,7 +108,11 @@ def evaluate(path: str, record: RawRecord, context: RuleContext) -> FileReport:
         if field_id in record.formulas:
             findings.append(make_finding("formula_without_value", field=field_id, cell=cells[field_id]))
         elif field_id in record.errors:
-            findings.append(make_finding("formula_error", field=field_id, cell=cells[field_id], value=record.errors[field_id]))
+            findings.append(
+                make_finding(
+                    "formula_error", field=field_id, cell=cells[field_id], value=record.errors[field_id]
+                )
+            )
     stored = record.values
     for spec in FIELDS:
         if spec.id not in stored or spec.id in unusable:
@@ -111,11 +126,15 @@ def evaluate(path: str, record: RawRecord, context: RuleContext) -> FileReport:
 
     findings += _missing_required(values, unusable, cells)
     findings += _date_rules(values, cells, context)
-    exclusions = [reason for field_id, reason in EXCLUSION_FIELDS.items() if values.get(field_id) == EXCLUSION_APPLIES]
+    exclusions = [
+        reason for field_id, reason in EXCLUSION_FIELDS.items() if values.get(field_id) == EXCLUSION_APPLIES
+    ]
     findings += _exclusion_findings(values, cells, exclusions, context.config)
     findings += _lead_division_check(values, cells, context.config)
     if values.get("business_type") == BUSINESS_OTHER:
-        findings.append(make_finding("business_type_other", field="business_type", cell=cells["business_type"]))
+        findings.append(
+            make_finding("business_type_other", field="business_type", cell=cells["business_type"])
+        )
     findings += _personal_data(values, cells)
 
     return FileReport(
@@ -177,7 +196,9 @@ def _choices_by_key(choices: tuple[str, ...]) -> dict[str, str]:
     return {_choice_key(c): c for c in choices}
 
 
-def _normalise(spec: Field, value: object, config: Config, earlier: Mapping[str, Any]) -> tuple[Any, _Problem | None]:
+def _normalise(
+    spec: Field, value: object, config: Config, earlier: Mapping[str, Any]
+) -> tuple[Any, _Problem | None]:
     """A cell value → its normalised form, or the problem that stops it being read.
 
     ``earlier`` holds the fields already read (the organ, when reading the department).
@@ -203,7 +224,9 @@ def _normalise(spec: Field, value: object, config: Config, earlier: Mapping[str,
         if chosen is not None:
             return chosen, None
         if spec.choices_from == "departments" and organ is not None:
-            return None, _Problem("department_not_in_organ", {"value": text, "organ": organ, "choices": "、".join(choices)})
+            return None, _Problem(
+                "department_not_in_organ", {"value": text, "organ": organ, "choices": "、".join(choices)}
+            )
         return None, _Problem("invalid_choice", {"value": text, "choices": "、".join(choices)})
     if spec.id == "record_id":
         if not RECORD_ID.fullmatch(text):
@@ -214,7 +237,9 @@ def _normalise(spec: Field, value: object, config: Config, earlier: Mapping[str,
     return text, None
 
 
-def _missing_required(values: Mapping[str, Any], unusable: set[str], cells: Mapping[str, str]) -> list[Finding]:
+def _missing_required(
+    values: Mapping[str, Any], unusable: set[str], cells: Mapping[str, str]
+) -> list[Finding]:
     findings = []
     for spec in FIELDS:
         if spec.id in values or spec.id in unusable:
@@ -232,13 +257,17 @@ def _missing_required(values: Mapping[str, Any], unusable: set[str], cells: Mapp
 def _date_rules(values: Mapping[str, Any], cells: Mapping[str, str], context: RuleContext) -> list[Finding]:
     findings = []
     present = [f for f in DATE_CHAIN if f in values]
-    pairs = list(zip(present, present[1:])) + [(earlier, later) for later, earlier in DATE_NOT_BEFORE]
+    pairs = list(itertools.pairwise(present)) + [(earlier, later) for later, earlier in DATE_NOT_BEFORE]
     for earlier, later in pairs:
         if earlier in values and later in values and values[later] < values[earlier]:
             findings.append(
                 make_finding(
-                    "date_order", field=later, cell=cells[later], value=values[later].isoformat(),
-                    other_label=FIELD_BY_ID[earlier].label, other_value=values[earlier].isoformat(),
+                    "date_order",
+                    field=later,
+                    cell=cells[later],
+                    value=values[later].isoformat(),
+                    other_label=FIELD_BY_ID[earlier].label,
+                    other_value=values[earlier].isoformat(),
                 )
             )
     if context.as_of is not None:
@@ -247,11 +276,24 @@ def _date_rules(values: Mapping[str, Any], cells: Mapping[str, str], context: Ru
     rules = context.config.rules
     if received is not None and received < rules.operation_start:
         findings.append(
-            make_finding("received_before_operation", field="received_date", cell=cells["received_date"], value=received.isoformat(), start=rules.operation_start.isoformat())
+            make_finding(
+                "received_before_operation",
+                field="received_date",
+                cell=cells["received_date"],
+                value=received.isoformat(),
+                start=rules.operation_start.isoformat(),
+            )
         )
     if received is not None and reported is not None and (reported - received).days > rules.report_due_days:
         findings.append(
-            make_finding("report_late", field="reported_date", cell=cells["reported_date"], value=reported.isoformat(), days=(reported - received).days, limit=rules.report_due_days)
+            make_finding(
+                "report_late",
+                field="reported_date",
+                cell=cells["reported_date"],
+                value=reported.isoformat(),
+                days=(reported - received).days,
+                limit=rules.report_due_days,
+            )
         )
     return findings
 
@@ -259,30 +301,54 @@ def _date_rules(values: Mapping[str, Any], cells: Mapping[str, str], context: Ru
 def future_dates(values: Mapping[str, Any], cells: Mapping[str, str], as_of: dt.date) -> list[Finding]:
     """No date may lie after the run's reference date."""
     return [
-        make_finding("date_in_future", field=field_id, cell=cells[field_id], value=values[field_id].isoformat(), as_of=as_of.isoformat())
+        make_finding(
+            "date_in_future",
+            field=field_id,
+            cell=cells[field_id],
+            value=values[field_id].isoformat(),
+            as_of=as_of.isoformat(),
+        )
         for field_id in DATE_FIELD_IDS
         if field_id in values and values[field_id] > as_of
     ]
 
 
-def _lead_division_check(values: Mapping[str, Any], cells: Mapping[str, str], config: Config) -> list[Finding]:
+def _lead_division_check(
+    values: Mapping[str, Any], cells: Mapping[str, str], config: Config
+) -> list[Finding]:
     """The 主管課 written should be the one the configuration gives for the department."""
     written = values.get("lead_division")
     expected = config.lead_division(values.get("organ", ""), values.get("department", ""))
     if written and expected and "".join(written.split()) != "".join(expected.split()):
-        return [make_finding("lead_division_unexpected", field="lead_division", cell=cells["lead_division"],
-                             value=written, department=values.get("department"), expected=expected)]
+        return [
+            make_finding(
+                "lead_division_unexpected",
+                field="lead_division",
+                cell=cells["lead_division"],
+                value=written,
+                department=values.get("department"),
+                expected=expected,
+            )
+        ]
     return []
 
 
-def _exclusion_findings(values: Mapping[str, Any], cells: Mapping[str, str], exclusions: list[str], config: Config) -> list[Finding]:
+def _exclusion_findings(
+    values: Mapping[str, Any], cells: Mapping[str, str], exclusions: list[str], config: Config
+) -> list[Finding]:
     """An exclusion that applies is noted; one that seems to apply but was not ticked is a warning."""
     if exclusions:
         reasons = "、".join(EXCLUSION_LABELS_JA[r] for r in exclusions)
         first = next(f for f, r in EXCLUSION_FIELDS.items() if r == exclusions[0])
         findings = [make_finding("exclusion_applies", field=first, cell=cells[first], reasons=reasons)]
         if values.get("supervisor_judgement") == APPLICABLE:
-            findings.append(make_finding("exclusion_with_judgement", field="supervisor_judgement", cell=cells["supervisor_judgement"]))
+            findings.append(
+                make_finding(
+                    "exclusion_with_judgement",
+                    field="supervisor_judgement",
+                    cell=cells["supervisor_judgement"],
+                )
+            )
         return findings
     findings = []
     hints = config.exclusion_hints
@@ -294,14 +360,20 @@ def _exclusion_findings(values: Mapping[str, Any], cells: Mapping[str, str], exc
             source, keyword = match
             findings.append(
                 make_finding(
-                    "exclusion_suspected", field=field_id, cell=cells[field_id],
-                    label=FIELD_BY_ID[source].label, keyword=keyword, reason=EXCLUSION_LABELS_JA[reason],
+                    "exclusion_suspected",
+                    field=field_id,
+                    cell=cells[field_id],
+                    label=FIELD_BY_ID[source].label,
+                    keyword=keyword,
+                    reason=EXCLUSION_LABELS_JA[reason],
                 )
             )
     return findings
 
 
-def _first_keyword(values: Mapping[str, Any], keywords: tuple[str, ...], fields: tuple[str, ...]) -> tuple[str, str] | None:
+def _first_keyword(
+    values: Mapping[str, Any], keywords: tuple[str, ...], fields: tuple[str, ...]
+) -> tuple[str, str] | None:
     """The first of ``fields`` whose text contains one of ``keywords``, and that keyword."""
     pattern = _keyword_pattern(keywords)
     if pattern is None:
@@ -336,12 +408,22 @@ def _personal_data(values: Mapping[str, Any], cells: Mapping[str, str]) -> list[
         for kind, needle, whole in identities:
             if needle in compact:
                 code = "personal_data_in_public" if whole else "personal_data_suspected"
-                findings.append(make_finding(code, field=field_id, cell=cells[field_id], kind=kind, found=needle))
+                findings.append(
+                    make_finding(code, field=field_id, cell=cells[field_id], kind=kind, found=needle)
+                )
                 break
         digits = _DIGIT_DASHES.sub("-", text)
         for kind, pattern in _PERSONAL_PATTERNS:
             if m := pattern.search(digits):
-                findings.append(make_finding("personal_data_in_public", field=field_id, cell=cells[field_id], kind=kind, found=m.group(0).strip()))
+                findings.append(
+                    make_finding(
+                        "personal_data_in_public",
+                        field=field_id,
+                        cell=cells[field_id],
+                        kind=kind,
+                        found=m.group(0).strip(),
+                    )
+                )
     return findings
 
 
@@ -360,5 +442,9 @@ def _identity_strings(values: Mapping[str, Any]) -> list[tuple[str, str, bool]]:
         if field_id.endswith("_name"):
             found += [(kind, part, False) for part in text.split() if len(part) >= 2]
     # Longest first, so that the finding names the most specific match (the company, not a surname in it).
-    usable = {(kind, needle, whole) for kind, needle, whole in found if len(needle) >= 2 and needle not in PLACEHOLDERS}
+    usable = {
+        (kind, needle, whole)
+        for kind, needle, whole in found
+        if len(needle) >= 2 and needle not in PLACEHOLDERS
+    }
     return sorted(usable, key=lambda item: (-len(item[1]), not item[2], item[0], item[1]))

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from itertools import combinations
 from pathlib import Path
-from typing import Iterable
 
-from ledger_tools.config import Config
-from ledger_tools.form.fields import STAGES
 from ledger_tools.check.findings import FileReport, Status, ValidationReport, make_finding, status_for
 from ledger_tools.check.reading import Unreadable, iter_candidate_files, read_workbook, skip_reason
 from ledger_tools.check.rules import RuleContext, VersionMismatch, check_version, evaluate, future_dates
+from ledger_tools.config import Config
+from ledger_tools.form.fields import STAGES
 
 # The facts that make two files the same record at different stages (spec §6).
 IDENTITY_FIELDS = ("received_date", "requester_name", "section")
@@ -32,12 +32,26 @@ def validate_records(path: Path, context: RuleContext, data: bytes | None = None
     except Unreadable as e:
         return [FileReport(shown, Status.UNREADABLE, findings=[make_finding(e.code, detail=e.detail)])]
     except VersionMismatch as e:
-        return [FileReport(shown, Status.UNREADABLE, findings=[make_finding("unreadable_template_version", detail=str(e))])]
+        return [
+            FileReport(
+                shown,
+                Status.UNREADABLE,
+                findings=[make_finding("unreadable_template_version", detail=str(e))],
+            )
+        ]
     except Exception as e:  # a bug must not cost the rest of the batch
         detail = f"{type(e).__name__}: {e}"
-        return [FileReport(shown, Status.UNREADABLE, findings=[make_finding("unreadable_unexpected", detail=detail)])]
+        return [
+            FileReport(
+                shown, Status.UNREADABLE, findings=[make_finding("unreadable_unexpected", detail=detail)]
+            )
+        ]
     if not raw.records:
-        return [FileReport(shown, Status.SKIPPED, sha256=raw.sha256, findings=[make_finding("skipped_empty_list")])]
+        return [
+            FileReport(
+                shown, Status.SKIPPED, sha256=raw.sha256, findings=[make_finding("skipped_empty_list")]
+            )
+        ]
     file_notes = [make_finding("macro_not_run")] if raw.has_macros else []
     file_notes += [make_finding("sheet_copied", detail=sheet) for sheet in raw.copied_sheets]
     reports = [_evaluate_record(shown, record, context) for record in raw.records]
@@ -45,7 +59,9 @@ def validate_records(path: Path, context: RuleContext, data: bytes | None = None
         report.sha256 = raw.sha256
         if file_notes:
             report.findings[:0] = file_notes
-            report.status = status_for(report.findings, report.exclusions, report.values.get("supervisor_judgement"))
+            report.status = status_for(
+                report.findings, report.exclusions, report.values.get("supervisor_judgement")
+            )
     return reports
 
 
@@ -63,7 +79,9 @@ def apply_reference_date(report: FileReport, as_of: dt.date) -> None:
     found = future_dates(report.values, report.cells, as_of)
     if found:
         report.findings.extend(found)
-        report.status = status_for(report.findings, report.exclusions, report.values.get("supervisor_judgement"))
+        report.status = status_for(
+            report.findings, report.exclusions, report.values.get("supervisor_judgement")
+        )
 
 
 def validate_file(path: Path, context: RuleContext, data: bytes | None = None) -> FileReport:
@@ -71,7 +89,9 @@ def validate_file(path: Path, context: RuleContext, data: bytes | None = None) -
     return validate_records(path, context, data)[0]
 
 
-def validate_paths(paths: Iterable[Path], config: Config, as_of: dt.date | None = None, exclude: Iterable[Path] = ()) -> ValidationReport:
+def validate_paths(
+    paths: Iterable[Path], config: Config, as_of: dt.date | None = None, exclude: Iterable[Path] = ()
+) -> ValidationReport:
     """Validate every file under ``paths`` (folders recursively) and compare them by record_id.
 
     ``exclude``: files not to look at (the report being written into the same folder)."""
@@ -96,12 +116,22 @@ def cross_check(reports: list[FileReport]) -> None:
             if original is None:
                 distinct.append(report)
             else:
-                report.findings.append(make_finding("duplicate_file", field="record_id", cell=report.cells.get("record_id"), record_id=record_id, other=original.location))
+                report.findings.append(
+                    make_finding(
+                        "duplicate_file",
+                        field="record_id",
+                        cell=report.cells.get("record_id"),
+                        record_id=record_id,
+                        other=original.location,
+                    )
+                )
         for a, b in combinations(distinct, 2):
             _compare(record_id, a, b)
     for report in reports:
         if report.values:
-            report.status = status_for(report.findings, report.exclusions, report.values.get("supervisor_judgement"))
+            report.status = status_for(
+                report.findings, report.exclusions, report.values.get("supervisor_judgement")
+            )
 
 
 def _compare(record_id: str, a: FileReport, b: FileReport) -> None:
@@ -110,8 +140,32 @@ def _compare(record_id: str, a: FileReport, b: FileReport) -> None:
     stage_a, stage_b = STAGES.index(a.stage), STAGES.index(b.stage)
     if same_record and stage_a != stage_b:
         earlier, later = (a, b) if stage_a < stage_b else (b, a)
-        earlier.findings.append(make_finding("superseded", field="record_id", cell=earlier.cells.get("record_id"), record_id=record_id, other=later.location))
-        later.findings.append(make_finding("supersedes", field="record_id", cell=later.cells.get("record_id"), record_id=record_id, other=earlier.location))
+        earlier.findings.append(
+            make_finding(
+                "superseded",
+                field="record_id",
+                cell=earlier.cells.get("record_id"),
+                record_id=record_id,
+                other=later.location,
+            )
+        )
+        later.findings.append(
+            make_finding(
+                "supersedes",
+                field="record_id",
+                cell=later.cells.get("record_id"),
+                record_id=record_id,
+                other=earlier.location,
+            )
+        )
         return
     for this, other in ((a, b), (b, a)):
-        this.findings.append(make_finding("record_id_conflict", field="record_id", cell=this.cells.get("record_id"), record_id=record_id, other=other.location))
+        this.findings.append(
+            make_finding(
+                "record_id_conflict",
+                field="record_id",
+                cell=this.cells.get("record_id"),
+                record_id=record_id,
+                other=other.location,
+            )
+        )

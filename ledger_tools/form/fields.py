@@ -6,9 +6,9 @@ generated from ``FIELDS``. Adding a field is adding one ``Field`` entry here.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Mapping
 
 TEMPLATE_VERSION = 1
 TEMPLATE_VERSION_NAME = "template_version"
@@ -93,7 +93,7 @@ class Requirement:
                 and filled(values.get("shared_with_general_affairs_date"))
                 and (self.when_field is None or values.get(self.when_field) in self.when_values)
             )
-        return values.get(self.when_field) in self.when_values
+        return self.when_field is not None and values.get(self.when_field) in self.when_values
 
     def describe(self) -> str:
         """The condition in Japanese, for the 記入要領 sheet and the docs."""
@@ -165,7 +165,11 @@ class Field:
         if self.choices_from == "organs":
             return config.organ_names
         if self.choices_from == "departments":
-            return config.departments_by_organ.get(organ, config.all_departments) if organ else config.all_departments
+            return (
+                config.departments_by_organ.get(organ, config.all_departments)
+                if organ
+                else config.all_departments
+            )
         if self.suggestions_from == "lead_divisions":
             return config.lead_divisions
         return self.choices
@@ -174,11 +178,19 @@ class Field:
         """The requirements in Japanese; conditions on the same values are joined with 又は."""
         merged: list[str] = []
         for r in self.required:
-            same = [o for o in self.required if o.need is Need.WHEN and r.need is Need.WHEN and (o.when_values, o.severity) == (r.when_values, r.severity)]
+            same = [
+                o
+                for o in self.required
+                if o.need is Need.WHEN
+                and r.need is Need.WHEN
+                and (o.when_values, o.severity) == (r.when_values, r.severity)
+            ]
             if len(same) > 1:
                 if r is same[0]:
-                    labels = "又は".join(f"「{FIELD_BY_ID[o.when_field].label}」" for o in same)
-                    merged.append(f"{labels}が" + "又は".join(f"「{v}」" for v in r.when_values) + "のとき必須")
+                    labels = "又は".join(f"「{FIELD_BY_ID[o.when_field or ''].label}」" for o in same)
+                    merged.append(
+                        f"{labels}が" + "又は".join(f"「{v}」" for v in r.when_values) + "のとき必須"
+                    )
             else:
                 merged.append(r.describe())
         return "、".join(merged) or "任意"
@@ -191,9 +203,24 @@ DATE_HINT = "例: 2025/3/1、令和7年3月1日、R7.3.1"
 
 FIELDS: tuple[Field, ...] = (
     # A 識別
-    Field("record_id", "整理番号", T, "A", max_length=40, hint="半角英数字・ハイフン・アンダースコア（40文字以内）"),
+    Field(
+        "record_id",
+        "整理番号",
+        T,
+        "A",
+        max_length=40,
+        hint="半角英数字・ハイフン・アンダースコア（40文字以内）",
+    ),
     Field("organ", "機関", C, "A", public=True, choices_from="organs"),
-    Field("department", "部局", C, "A", public=True, choices_from="departments", hint="機関を選んでから選択してください"),
+    Field(
+        "department",
+        "部局",
+        C,
+        "A",
+        public=True,
+        choices_from="departments",
+        hint="機関を選んでから選択してください",
+    ),
     Field("section", "所属", T, "A"),
     # B 受けた職員
     Field("staff_name", "職員氏名", T, "B"),
@@ -202,11 +229,32 @@ FIELDS: tuple[Field, ...] = (
     Field("received_date", "働きかけを受けた日", D, "C", public=True, hint=DATE_HINT),
     Field("received_time", "時刻", TM, "C", OPTIONAL, hint="例: 14:30"),
     Field("place", "場所", T, "C"),
-    Field("method", "方法", C, "C", public=True, choices=("面談", "電話", "電子メール", METHOD_DOCUMENT, "その他")),
+    Field(
+        "method",
+        "方法",
+        C,
+        "C",
+        public=True,
+        choices=("面談", "電話", "電子メール", METHOD_DOCUMENT, "その他"),
+    ),
     Field("requester_name", "相手方の氏名", T, "C"),
     Field("requester_affiliation", "相手方の所属（会社・団体等）", T, "C", OPTIONAL),
-    Field("requester_category", "相手方の区分", C, "C", public=True, choices=("事業者", "団体", "議員", REEMPLOYED, "その他")),
-    Field("business_type", "事務の区分", C, "C", public=True, choices=("入札・契約", "許認可", "補助金等", BUSINESS_OTHER)),
+    Field(
+        "requester_category",
+        "相手方の区分",
+        C,
+        "C",
+        public=True,
+        choices=("事業者", "団体", "議員", REEMPLOYED, "その他"),
+    ),
+    Field(
+        "business_type",
+        "事務の区分",
+        C,
+        "C",
+        public=True,
+        choices=("入札・契約", "許認可", "補助金等", BUSINESS_OTHER),
+    ),
     Field("business_name", "関係する事務・事業名", T, "C"),
     Field("request_content", "要求又は依頼の内容", LT, "C"),
     # D 除外事由の確認
@@ -217,57 +265,146 @@ FIELDS: tuple[Field, ...] = (
     Field("told_cannot_comply", "応じられない旨の伝達", C, "E", public=True, choices=TOLD_CHOICES),
     Field("told_will_be_recorded", "記録される旨の伝達", C, "E", public=True, choices=TOLD_CHOICES),
     Field(
-        "not_told_reason", "伝えていない理由", T, "E",
+        "not_told_reason",
+        "伝えていない理由",
+        T,
+        "E",
         (when("told_cannot_comply", NOT_TOLD), when("told_will_be_recorded", NOT_TOLD)),
     ),
-    Field("requester_withdrew", "相手方の撤回", C, "E", public=True, choices=("撤回した", "撤回していない", "不明")),
+    Field(
+        "requester_withdrew",
+        "相手方の撤回",
+        C,
+        "E",
+        public=True,
+        choices=("撤回した", "撤回していない", "不明"),
+    ),
     Field("response_detail", "対応の内容", LT, "E", OPTIONAL),
     Field("reported_date", "所属長への報告日", D, "E", hint=DATE_HINT),
     # F 所属長の判断
     Field(
-        "supervisor_judgement", "所属長の判断", C, "F", (Requirement(Need.LATER_STAGE),),
-        public=True, choices=(APPLICABLE, NOT_APPLICABLE, UNDECIDED),
+        "supervisor_judgement",
+        "所属長の判断",
+        C,
+        "F",
+        (Requirement(Need.LATER_STAGE),),
+        public=True,
+        choices=(APPLICABLE, NOT_APPLICABLE, UNDECIDED),
     ),
-    Field("judgement_date", "判断日", D, "F", (when("supervisor_judgement", APPLICABLE, NOT_APPLICABLE),), hint=DATE_HINT),
     Field(
-        "personnel_info_provided", "人事課長への情報提供（退職管理）", C, "F", (Requirement(Need.DECIDED),),
+        "judgement_date",
+        "判断日",
+        D,
+        "F",
+        (when("supervisor_judgement", APPLICABLE, NOT_APPLICABLE),),
+        hint=DATE_HINT,
+    ),
+    Field(
+        "personnel_info_provided",
+        "人事課長への情報提供（退職管理）",
+        C,
+        "F",
+        (Requirement(Need.DECIDED),),
         choices=(PROVIDED, "行っていない"),
     ),
-    Field("personnel_info_date", "情報提供日", D, "F", (when("personnel_info_provided", PROVIDED),), hint=DATE_HINT),
     Field(
-        "art38_2_suspected", "地方公務員法第38条の2の規制対象の疑い", C, "F",
-        (Requirement(Need.DECIDED), when("requester_category", REEMPLOYED)), choices=(SUSPECTED, "なし"),
+        "personnel_info_date",
+        "情報提供日",
+        D,
+        "F",
+        (when("personnel_info_provided", PROVIDED),),
+        hint=DATE_HINT,
     ),
     Field(
-        "personnel_committee_notified_date", "人事委員会への届出日", D, "F",
-        (when("art38_2_suspected", SUSPECTED, severity="warning", code="art38_2_not_notified"),), hint=DATE_HINT,
+        "art38_2_suspected",
+        "地方公務員法第38条の2の規制対象の疑い",
+        C,
+        "F",
+        (Requirement(Need.DECIDED), when("requester_category", REEMPLOYED)),
+        choices=(SUSPECTED, "なし"),
     ),
-    Field("sent_to_lead_date", "主管課長への送付日", D, "F", (when("supervisor_judgement", APPLICABLE),), hint=DATE_HINT),
+    Field(
+        "personnel_committee_notified_date",
+        "人事委員会への届出日",
+        D,
+        "F",
+        (when("art38_2_suspected", SUSPECTED, severity="warning", code="art38_2_not_notified"),),
+        hint=DATE_HINT,
+    ),
+    Field(
+        "sent_to_lead_date",
+        "主管課長への送付日",
+        D,
+        "F",
+        (when("supervisor_judgement", APPLICABLE),),
+        hint=DATE_HINT,
+    ),
     Field("responsible_division", "主務課", T, "F", (when("supervisor_judgement", APPLICABLE),)),
     Field(
-        "shared_with_responsible_date", "主務課長への共有日", D, "F",
-        (when("supervisor_judgement", APPLICABLE),), hint=DATE_HINT,
+        "shared_with_responsible_date",
+        "主務課長への共有日",
+        D,
+        "F",
+        (when("supervisor_judgement", APPLICABLE),),
+        hint=DATE_HINT,
     ),
     # G 主管課の措置
-    Field("lead_division", "主管課", T, "G", (Requirement(Need.STAGE_G),), suggestions_from="lead_divisions",
-          hint="一覧にない場合は直接入力できます"),
-    Field("measures_needed", "措置の要否", C, "G", (Requirement(Need.STAGE_G),), public=True, choices=(MEASURES_NEEDED, "不要")),
+    Field(
+        "lead_division",
+        "主管課",
+        T,
+        "G",
+        (Requirement(Need.STAGE_G),),
+        suggestions_from="lead_divisions",
+        hint="一覧にない場合は直接入力できます",
+    ),
+    Field(
+        "measures_needed",
+        "措置の要否",
+        C,
+        "G",
+        (Requirement(Need.STAGE_G),),
+        public=True,
+        choices=(MEASURES_NEEDED, "不要"),
+    ),
     Field("measures_taken", "講じた措置の内容", LT, "G", (when("measures_needed", MEASURES_NEEDED),)),
-    Field("result_notified_date", "所属長への結果通知日", D, "G", (when("measures_needed", MEASURES_NEEDED),), hint=DATE_HINT),
+    Field(
+        "result_notified_date",
+        "所属長への結果通知日",
+        D,
+        "G",
+        (when("measures_needed", MEASURES_NEEDED),),
+        hint=DATE_HINT,
+    ),
     # Needed for publication; a record may rest at stage 措置 before it is shared, so only a warning.
     Field(
-        "shared_with_general_affairs_date", "総務課への共有日", D, "G",
-        (Requirement(Need.STAGE_G, severity="warning"),), hint=DATE_HINT,
+        "shared_with_general_affairs_date",
+        "総務課への共有日",
+        D,
+        "G",
+        (Requirement(Need.STAGE_G, severity="warning"),),
+        hint=DATE_HINT,
     ),
     # H 公表用
     Field(
-        "public_summary", "公表用の概要", LT, "H", (Requirement(Need.PUBLICATION, severity="warning"),),
-        public=True, max_length=200, hint="氏名・団体名・連絡先を書かないでください（200字以内）",
+        "public_summary",
+        "公表用の概要",
+        LT,
+        "H",
+        (Requirement(Need.PUBLICATION, severity="warning"),),
+        public=True,
+        max_length=200,
+        hint="氏名・団体名・連絡先を書かないでください（200字以内）",
     ),
     Field(
-        "public_measures", "公表用の措置の概要", LT, "H",
+        "public_measures",
+        "公表用の措置の概要",
+        LT,
+        "H",
         (Requirement(Need.PUBLICATION, "measures_needed", (MEASURES_NEEDED,), severity="warning"),),
-        public=True, max_length=200, hint="氏名・団体名・連絡先を書かないでください（200字以内）",
+        public=True,
+        max_length=200,
+        hint="氏名・団体名・連絡先を書かないでください（200字以内）",
     ),
 )
 
@@ -276,7 +413,9 @@ FIELD_IDS: tuple[str, ...] = tuple(f.id for f in FIELDS)
 PUBLIC_FIELD_IDS: tuple[str, ...] = tuple(f.id for f in FIELDS if f.public)
 DATE_FIELD_IDS: tuple[str, ...] = tuple(f.id for f in FIELDS if f.is_date)
 STAGE_G_FIELD_IDS: tuple[str, ...] = tuple(f.id for f in FIELDS if f.section == "G")
-LATER_STAGE_FIELD_IDS: tuple[str, ...] = tuple(f.id for f in FIELDS if f.section in "FG" and f.id != "supervisor_judgement")
+LATER_STAGE_FIELD_IDS: tuple[str, ...] = tuple(
+    f.id for f in FIELDS if f.section in "FG" and f.id != "supervisor_judgement"
+)
 
 
 def fields_of(section: str) -> tuple[Field, ...]:

@@ -7,8 +7,8 @@ finds each field's column by its id even after a user reorders the columns.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Iterable, Mapping
 
 from openpyxl import Workbook
 from openpyxl.formatting.rule import FormulaRule
@@ -17,9 +17,13 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ledger_tools.config import Config
-from ledger_tools.form.fields import FIELDS, TEMPLATE_VERSION, TEMPLATE_VERSION_NAME, FieldType
-from ledger_tools.outputs import set_text, workbook_bytes, write_bytes_atomic
-from ledger_tools.form.fields import RECORD_LIST_NAME
+from ledger_tools.form.fields import (
+    FIELDS,
+    RECORD_LIST_NAME,
+    TEMPLATE_VERSION,
+    TEMPLATE_VERSION_NAME,
+    FieldType,
+)
 from ledger_tools.form.template import (
     MISSING_FILL,
     NUMBER_FORMATS,
@@ -32,13 +36,29 @@ from ledger_tools.form.template import (
     organ_field,
     write_guide,
 )
+from ledger_tools.outputs import set_text, workbook_bytes, write_bytes_atomic
 
 LIST_SHEET = "対応記録簿一覧"
 LIST_TEMPLATE_FILENAME = f"対応記録簿_一覧_v{TEMPLATE_VERSION}.xlsx"
 ID_ROW, LABEL_ROW, FIRST_RECORD_ROW = 1, 2, 3
 LAST_VALIDATED_ROW = 1_048_576  # dropdowns and highlights cover whole columns
-COLUMN_WIDTHS = {FieldType.TEXT: 18, FieldType.LONG_TEXT: 36, FieldType.CHOICE: 16, FieldType.DATE: 12, FieldType.TIME: 8}
-SECTION_COLORS = {"A": "D9E1F2", "B": "E2EFDA", "C": "FFF2CC", "D": "FCE4D6", "E": "EDEDED", "F": "DDEBF7", "G": "E4DFEC", "H": "F8CBAD"}
+COLUMN_WIDTHS = {
+    FieldType.TEXT: 18,
+    FieldType.LONG_TEXT: 36,
+    FieldType.CHOICE: 16,
+    FieldType.DATE: 12,
+    FieldType.TIME: 8,
+}
+SECTION_COLORS = {
+    "A": "D9E1F2",
+    "B": "E2EFDA",
+    "C": "FFF2CC",
+    "D": "FCE4D6",
+    "E": "EDEDED",
+    "F": "DDEBF7",
+    "G": "E4DFEC",
+    "H": "F8CBAD",
+}
 
 LIST_LAYOUT_NOTE = (
     f"「{LIST_SHEET}」シートは1行に1件を記入します（3行目から）。列の順序は変えても構いませんが、"
@@ -46,8 +66,11 @@ LIST_LAYOUT_NOTE = (
 )
 LIST_INTRO = [
     ("heading", "一覧形式について"),
-    ("text", "一覧形式は、多数の記録をまとめて管理する主管課や、既存の記録簿（再就職者からの働きかけの記録など）を"
-             "移行するときに使います。1件ずつ記入するときは、通常の様式（対応記録簿_v1.xlsx）を使ってください。"),
+    (
+        "text",
+        "一覧形式は、多数の記録をまとめて管理する主管課や、既存の記録簿（再就職者からの働きかけの記録など）を"
+        "移行するときに使います。1件ずつ記入するときは、通常の様式（対応記録簿_v1.xlsx）を使ってください。",
+    ),
 ]
 
 
@@ -62,7 +85,11 @@ def _write_header(ws: Worksheet) -> None:
         ws.cell(row=ID_ROW, column=col, value=f.id).font = font(8, color="595959")
         label = ws.cell(row=LABEL_ROW, column=col, value=form_label(f))
         label.font = font(bold=True)
-        label.fill = PatternFill("solid", start_color=SECTION_COLORS.get(f.section, "D9E1F2"), end_color=SECTION_COLORS.get(f.section, "D9E1F2"))
+        label.fill = PatternFill(
+            "solid",
+            start_color=SECTION_COLORS.get(f.section, "D9E1F2"),
+            end_color=SECTION_COLORS.get(f.section, "D9E1F2"),
+        )
         label.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
         ws.column_dimensions[letter].width = COLUMN_WIDTHS[f.type]
         ws.column_dimensions[letter].number_format = NUMBER_FORMATS.get(f.type, "General")
@@ -91,7 +118,10 @@ def _add_missing_highlights(ws: Worksheet) -> None:
         if f.always_required:
             letter = column_letters()[f.id]
             formula = f"AND({started},LEN(TRIM({letter}{FIRST_RECORD_ROW}))=0)"
-            ws.conditional_formatting.add(f"{letter}{FIRST_RECORD_ROW}:{letter}{LAST_VALIDATED_ROW}", FormulaRule(formula=[formula], fill=MISSING_FILL))
+            ws.conditional_formatting.add(
+                f"{letter}{FIRST_RECORD_ROW}:{letter}{LAST_VALIDATED_ROW}",
+                FormulaRule(formula=[formula], fill=MISSING_FILL),
+            )
 
 
 def build_list_template(config: Config, records: Iterable[Mapping[str, object]] = ()) -> Workbook:

@@ -7,8 +7,8 @@ defined names point to, so samples follow the field catalogue and the template b
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 from ledger_tools.config import Config, load_config
 from ledger_tools.form.fields import APPLICABLE, FIELD_IDS, NOT_APPLICABLE, UNDECIDED
@@ -69,7 +69,7 @@ def complete_values(**overrides: object) -> dict[str, object]:
 
 def recorded_values(**overrides: object) -> dict[str, object]:
     """A record as the staff member hands it on: sections A–E only."""
-    later = {f: None for f in FIELD_IDS[FIELD_IDS.index("supervisor_judgement"):]}
+    later = dict.fromkeys(FIELD_IDS[FIELD_IDS.index("supervisor_judgement") :])
     return complete_values(**{**later, **overrides})
 
 
@@ -93,43 +93,97 @@ def sample_records() -> dict[str, dict[str, object]]:
     return {
         "知事部局/県土整備部/R7-0001_入札.xlsx": complete_values(),
         "知事部局/健康福祉部/R7-0002_補助金.xlsx": complete_values(
-            record_id="R7-0002", department="健康福祉部", section="福祉政策課", staff_name="福祉 花子",
-            received_date=dt.date(2025, 9, 3), received_time=None, method="電話", requester_name="佐藤 次郎",
-            requester_affiliation="社会福祉法人さくら会", requester_category="団体", business_type="補助金等",
-            business_name="施設整備補助金", request_content="補助金の審査を甘くしてほしいとの依頼。",
-            requester_withdrew="撤回していない", reported_date=dt.date(2025, 9, 4), judgement_date=dt.date(2025, 9, 5),
-            sent_to_lead_date=dt.date(2025, 9, 8), responsible_division="障害福祉課", shared_with_responsible_date=dt.date(2025, 9, 8),
-            lead_division="健康福祉部福祉政策課", measures_needed="不要", measures_taken=None, result_notified_date=None,
+            record_id="R7-0002",
+            department="健康福祉部",
+            section="福祉政策課",
+            staff_name="福祉 花子",
+            received_date=dt.date(2025, 9, 3),
+            received_time=None,
+            method="電話",
+            requester_name="佐藤 次郎",
+            requester_affiliation="社会福祉法人さくら会",
+            requester_category="団体",
+            business_type="補助金等",
+            business_name="施設整備補助金",
+            request_content="補助金の審査を甘くしてほしいとの依頼。",
+            requester_withdrew="撤回していない",
+            reported_date=dt.date(2025, 9, 4),
+            judgement_date=dt.date(2025, 9, 5),
+            sent_to_lead_date=dt.date(2025, 9, 8),
+            responsible_division="障害福祉課",
+            shared_with_responsible_date=dt.date(2025, 9, 8),
+            lead_division="健康福祉部福祉政策課",
+            measures_needed="不要",
+            measures_taken=None,
+            result_notified_date=None,
             shared_with_general_affairs_date=dt.date(2025, 9, 19),
-            public_summary="補助金の交付審査に関し、団体から審査の基準を緩めるよう依頼された。", public_measures=None,
+            public_summary="補助金の交付審査に関し、団体から審査の基準を緩めるよう依頼された。",
+            public_measures=None,
         ),
         "教育委員会/R7-E001_許認可.xlsx": complete_values(
-            record_id="R7-E001", organ="教育委員会", department="教育庁", section="教育施設課", staff_name="学校 三郎",
-            received_date=dt.date(2026, 1, 15), method="電子メール", requester_name="鈴木 四郎",
-            requester_affiliation="鈴木設備", requester_category="再就職者（県職員OB）", business_type="許認可",
-            business_name="施設使用許可", request_content="許可の手続を早めてほしいとの依頼。", reported_date=dt.date(2026, 1, 16),
-            judgement_date=dt.date(2026, 1, 19), personnel_info_provided="行った", personnel_info_date=dt.date(2026, 1, 20),
-            art38_2_suspected="あり", personnel_committee_notified_date=dt.date(2026, 1, 21),
-            sent_to_lead_date=dt.date(2026, 1, 20), responsible_division="教育施設課", shared_with_responsible_date=dt.date(2026, 1, 20),
-            lead_division="教育庁教育総務課", result_notified_date=dt.date(2026, 1, 30), shared_with_general_affairs_date=dt.date(2026, 2, 5),
+            record_id="R7-E001",
+            organ="教育委員会",
+            department="教育庁",
+            section="教育施設課",
+            staff_name="学校 三郎",
+            received_date=dt.date(2026, 1, 15),
+            method="電子メール",
+            requester_name="鈴木 四郎",
+            requester_affiliation="鈴木設備",
+            requester_category="再就職者（県職員OB）",
+            business_type="許認可",
+            business_name="施設使用許可",
+            request_content="許可の手続を早めてほしいとの依頼。",
+            reported_date=dt.date(2026, 1, 16),
+            judgement_date=dt.date(2026, 1, 19),
+            personnel_info_provided="行った",
+            personnel_info_date=dt.date(2026, 1, 20),
+            art38_2_suspected="あり",
+            personnel_committee_notified_date=dt.date(2026, 1, 21),
+            sent_to_lead_date=dt.date(2026, 1, 20),
+            responsible_division="教育施設課",
+            shared_with_responsible_date=dt.date(2026, 1, 20),
+            lead_division="教育庁教育総務課",
+            result_notified_date=dt.date(2026, 1, 30),
+            shared_with_general_affairs_date=dt.date(2026, 2, 5),
             public_summary="施設使用許可に関し、再就職者から手続を優先するよう依頼された。",
             public_measures="許可事務の手順を確認し、職員に周知した。",
         ),
         "知事部局/県土整備部/R7-0003_判断中.xlsx": recorded_values(
-            record_id="R7-0003", received_date=dt.date(2026, 3, 2), reported_date=dt.date(2026, 3, 3),
-            requester_name="田中 五郎", requester_affiliation="田中土木", supervisor_judgement=UNDECIDED,
+            record_id="R7-0003",
+            received_date=dt.date(2026, 3, 2),
+            reported_date=dt.date(2026, 3, 3),
+            requester_name="田中 五郎",
+            requester_affiliation="田中土木",
+            supervisor_judgement=UNDECIDED,
         ),
         "知事部局/農林水産部/R7-0004_非該当.xlsx": recorded_values(
-            record_id="R7-0004", department="農林水産部", section="農政課", received_date=dt.date(2025, 11, 5),
-            reported_date=dt.date(2025, 11, 6), business_type="補助金等", business_name="農業振興補助金",
-            request_content="申請書類の書き方を教えてほしいとの相談。", requester_name="高橋 六郎",
-            requester_affiliation="高橋農園", supervisor_judgement=NOT_APPLICABLE, judgement_date=dt.date(2025, 11, 7),
-            personnel_info_provided="行っていない", art38_2_suspected="なし",
+            record_id="R7-0004",
+            department="農林水産部",
+            section="農政課",
+            received_date=dt.date(2025, 11, 5),
+            reported_date=dt.date(2025, 11, 6),
+            business_type="補助金等",
+            business_name="農業振興補助金",
+            request_content="申請書類の書き方を教えてほしいとの相談。",
+            requester_name="高橋 六郎",
+            requester_affiliation="高橋農園",
+            supervisor_judgement=NOT_APPLICABLE,
+            judgement_date=dt.date(2025, 11, 7),
+            personnel_info_provided="行っていない",
+            art38_2_suspected="なし",
         ),
         "警察本部/R7-P001_説明会.xlsx": recorded_values(
-            record_id="R7-P001", organ="警察本部", department="警察本部", section="会計課", received_date=dt.date(2025, 7, 22),
-            reported_date=dt.date(2025, 7, 23), place="入札説明会の会場", requester_name="伊藤 七郎",
-            requester_affiliation="伊藤商事", excl_public_venue="該当する",
+            record_id="R7-P001",
+            organ="警察本部",
+            department="警察本部",
+            section="会計課",
+            received_date=dt.date(2025, 7, 22),
+            reported_date=dt.date(2025, 7, 23),
+            place="入札説明会の会場",
+            requester_name="伊藤 七郎",
+            requester_affiliation="伊藤商事",
+            excl_public_venue="該当する",
         ),
     }
 

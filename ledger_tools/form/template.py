@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import math
 import unicodedata
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from openpyxl import Workbook
 from openpyxl.formatting.rule import FormulaRule
@@ -37,8 +37,8 @@ from ledger_tools.form.fields import (
     FIELDS,
     LATER_STAGE_FIELD_IDS,
     NOT_APPLICABLE,
-    STAGE_G_FIELD_IDS,
     SECTIONS,
+    STAGE_G_FIELD_IDS,
     TEMPLATE_VERSION,
     TEMPLATE_VERSION_NAME,
     Field,
@@ -71,10 +71,19 @@ TITLE_ROW_HEIGHT = 21.0
 DATE_FORMAT = "yyyy/m/d"
 TIME_FORMAT = "h:mm"
 TEXT_FORMAT = "@"
-NUMBER_FORMATS = {FieldType.DATE: DATE_FORMAT, FieldType.TIME: TIME_FORMAT, FieldType.TEXT: TEXT_FORMAT,
-                  FieldType.LONG_TEXT: TEXT_FORMAT}
-TYPE_NAMES = {FieldType.TEXT: "文字", FieldType.LONG_TEXT: "文章", FieldType.CHOICE: "選択",
-              FieldType.DATE: "日付", FieldType.TIME: "時刻"}
+NUMBER_FORMATS = {
+    FieldType.DATE: DATE_FORMAT,
+    FieldType.TIME: TIME_FORMAT,
+    FieldType.TEXT: TEXT_FORMAT,
+    FieldType.LONG_TEXT: TEXT_FORMAT,
+}
+TYPE_NAMES = {
+    FieldType.TEXT: "文字",
+    FieldType.LONG_TEXT: "文章",
+    FieldType.CHOICE: "選択",
+    FieldType.DATE: "日付",
+    FieldType.TIME: "時刻",
+}
 
 REQUIRED_MARK = "※"
 MISSING_FILL = PatternFill("solid", start_color="FFF2CC", end_color="FFF2CC")  # required, still empty
@@ -200,7 +209,10 @@ def _any_filled(field_ids: Iterable[str]) -> str:
             runs[-1].append(row)
         else:
             runs.append([row])
-    refs = [_abs(f"{INPUT_COL}{r[0]}") if len(r) == 1 else _abs(f"{INPUT_COL}{r[0]}:{INPUT_COL}{r[-1]}") for r in runs]
+    refs = [
+        _abs(f"{INPUT_COL}{r[0]}") if len(r) == 1 else _abs(f"{INPUT_COL}{r[0]}:{INPUT_COL}{r[-1]}")
+        for r in runs
+    ]
     return f"COUNTA({','.join(refs)})>0"
 
 
@@ -215,7 +227,10 @@ def requirement_condition(req: Requirement) -> str | None:
     if req.need is Need.STAGE_G:
         return _any_filled(STAGE_G_FIELD_IDS)
     if req.need is Need.PUBLICATION:
-        parts = [_equals_any("supervisor_judgement", (APPLICABLE,)), f"NOT({_is_empty('shared_with_general_affairs_date')})"]
+        parts = [
+            _equals_any("supervisor_judgement", (APPLICABLE,)),
+            f"NOT({_is_empty('shared_with_general_affairs_date')})",
+        ]
         if req.when_field:
             parts.append(_equals_any(req.when_field, req.when_values))
         return f"AND({','.join(parts)})"
@@ -278,7 +293,9 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def input_validation(f: Field, config: Config, target: str | None = None, organ_ref: str | None = None) -> DataValidation:
+def input_validation(
+    f: Field, config: Config, target: str | None = None, organ_ref: str | None = None
+) -> DataValidation:
     """The data validation of a field's input: dropdown, length limit or just the input prompt.
 
     ``target`` is the range it covers (default: the field's input on the form) and ``organ_ref``
@@ -288,8 +305,10 @@ def input_validation(f: Field, config: Config, target: str | None = None, organ_
     error = ""
     if f.choices_from == "departments" and (organ := organ_field()):
         fallback = choice_list_name(f)
-        formula = (f'INDIRECT(IFERROR("departments_"&MATCH({organ_ref or _ref(organ.id)},{choice_list_name(organ)},0),'
-                   f'"{fallback}"))')
+        formula = (
+            f'INDIRECT(IFERROR("departments_"&MATCH({organ_ref or _ref(organ.id)},{choice_list_name(organ)},0),'
+            f'"{fallback}"))'
+        )
         dv = DataValidation(type="list", formula1=formula, allow_blank=True)
         error = f"「{organ.label}」に応じた「{f.label}」を一覧から選択してください。"
         hint = f.hint or "一覧から選択してください"
@@ -302,7 +321,9 @@ def input_validation(f: Field, config: Config, target: str | None = None, organ_
         error = f"「{f.label}」の一覧にない値です。このまま入力するときは「はい」を選んでください。"
         hint = f.hint
     elif f.max_length:
-        dv = DataValidation(type="textLength", operator="lessThanOrEqual", formula1=str(f.max_length), allow_blank=True)
+        dv = DataValidation(
+            type="textLength", operator="lessThanOrEqual", formula1=str(f.max_length), allow_blank=True
+        )
         error = f"「{f.label}」は{f.max_length}文字以内で入力してください。"
         hint = f.hint
     else:
@@ -350,7 +371,9 @@ def _write_field_row(ws: Worksheet, row: int, f: Field) -> None:
     cell.protection = Protection(locked=False)
     cell.number_format = NUMBER_FORMATS.get(f.type, "General")
     long_text = f.type is FieldType.LONG_TEXT
-    cell.alignment = Alignment(vertical="top" if long_text else "center", wrap_text=long_text or f.type is FieldType.TEXT)
+    cell.alignment = Alignment(
+        vertical="top" if long_text else "center", wrap_text=long_text or f.type is FieldType.TEXT
+    )
     ws.merge_cells(input_range(f.id))
     ws.row_dimensions[row].height = _field_row_height(f)
 
@@ -435,7 +458,13 @@ def setup_print(ws: Worksheet, area: str, fit_height: int) -> None:
 
 # --- the guide sheet ---------------------------------------------------------------------
 GUIDE_COLUMNS: tuple[tuple[str, float], ...] = (
-    ("欄", 5), ("項目", 26), ("定義名（項目ID）", 28), ("種類", 7), ("選択肢・書式", 32), ("記入", 24), ("公表", 6),
+    ("欄", 5),
+    ("項目", 26),
+    ("定義名（項目ID）", 28),
+    ("種類", 7),
+    ("選択肢・書式", 32),
+    ("記入", 24),
+    ("公表", 6),
 )
 EXCLUSIONS = (
     "不特定多数の者がその内容を知り得る場（説明会、公開の場など）で行われたもの",
@@ -444,7 +473,9 @@ EXCLUSIONS = (
 )
 
 
-FORM_LAYOUT_NOTE = f"「{FORM_SHEET}」シートの名前、行・列の構成は変えないでください（記入欄は名前で読み取ります）。"
+FORM_LAYOUT_NOTE = (
+    f"「{FORM_SHEET}」シートの名前、行・列の構成は変えないでください（記入欄は名前で読み取ります）。"
+)
 
 
 def guide_paragraphs(config: Config, layout_note: str = FORM_LAYOUT_NOTE) -> list[tuple[str, str]]:
@@ -455,38 +486,77 @@ def guide_paragraphs(config: Config, layout_note: str = FORM_LAYOUT_NOTE) -> lis
     h_fields = fields_of(SECTIONS[-1].letter)
     return [
         ("heading", "1 目的と対象"),
-        ("text", "この記録簿は、働きかけ記録制度に基づき、入札・契約、許認可、補助金等の事務に利害関係を有する外部の者から、"
-                 "職務上不正な行為をするよう、又は相当の行為をしないよう要求・依頼（不当な働きかけ）を受けたときに、"
-                 "その内容と対応を記録するものです。"),
-        ("text", "働きかけを受けた職員は、相手方に「要求には応じられないこと」と「記録されること」を伝えるよう努め、"
-                 f"速やかにこの記録簿を作成して所属長に報告してください（受けた日から{config.rules.report_due_days}日以内が目安）。"),
-        ("text", "説明の後に相手方が要求を撤回した場合も、記録の対象です（撤回しても記録は省略できません）。"),
+        (
+            "text",
+            "この記録簿は、働きかけ記録制度に基づき、入札・契約、許認可、補助金等の事務に利害関係を有する外部の者から、"
+            "職務上不正な行為をするよう、又は相当の行為をしないよう要求・依頼（不当な働きかけ）を受けたときに、"
+            "その内容と対応を記録するものです。",
+        ),
+        (
+            "text",
+            "働きかけを受けた職員は、相手方に「要求には応じられないこと」と「記録されること」を伝えるよう努め、"
+            f"速やかにこの記録簿を作成して所属長に報告してください（受けた日から{config.rules.report_due_days}日以内が目安）。",
+        ),
+        (
+            "text",
+            "説明の後に相手方が要求を撤回した場合も、記録の対象です（撤回しても記録は省略できません）。",
+        ),
         ("text", f"対象となる機関: {organs}。"),
         ("heading", "2 対象外となるもの（除外事由）"),
         ("text", "次のいずれかに当たる働きかけは、この制度の対象外です。D欄で一つずつ確認してください。"),
         *[("text", line) for line in exclusions],
-        ("text", "いずれかが「該当する」場合も、記録簿は提出してください（対象外として区別して整理され、公表されません）。"),
+        (
+            "text",
+            "いずれかが「該当する」場合も、記録簿は提出してください（対象外として区別して整理され、公表されません）。",
+        ),
         ("heading", "3 記入と報告の流れ"),
         ("text", "① 職員: A〜E欄を記入し、所属長に報告します。"),
-        ("text", "② 所属長: F欄に判断と日付を記入します。不当な働きかけに該当すると判断したときは、主管課長へ送付し、"
-                 "その事務を所管する主務課長と内容を共有します。"),
-        ("text", "退職管理の観点から不適切と認められる働きかけ（県職員OBなど再就職者によるもの等）は、所属長が人事課長へ情報提供します。"),
-        ("text", "地方公務員法第38条の2の規制対象となる働きかけは、この制度とは別に、人事委員会へ届け出てください（届出日をF欄に記入）。"),
-        ("text", "③ 主管課: G欄を記入します。必要に応じて主務課長と連携して措置を講じ、結果を所属長に通知し、"
-                 "記録と結果を総務課へ共有します。"),
-        ("text", "④ 総務課: 年度（4月〜翌年3月）ごとに、不当な働きかけの概要を県のホームページで公表します。"),
+        (
+            "text",
+            "② 所属長: F欄に判断と日付を記入します。不当な働きかけに該当すると判断したときは、主管課長へ送付し、"
+            "その事務を所管する主務課長と内容を共有します。",
+        ),
+        (
+            "text",
+            "退職管理の観点から不適切と認められる働きかけ（県職員OBなど再就職者によるもの等）は、所属長が人事課長へ情報提供します。",
+        ),
+        (
+            "text",
+            "地方公務員法第38条の2の規制対象となる働きかけは、この制度とは別に、人事委員会へ届け出てください（届出日をF欄に記入）。",
+        ),
+        (
+            "text",
+            "③ 主管課: G欄を記入します。必要に応じて主務課長と連携して措置を講じ、結果を所属長に通知し、"
+            "記録と結果を総務課へ共有します。",
+        ),
+        (
+            "text",
+            "④ 総務課: 年度（4月〜翌年3月）ごとに、不当な働きかけの概要を県のホームページで公表します。",
+        ),
         ("heading", "4 日付・時刻の書き方"),
-        ("text", "日付は次のどの書き方でも読み取れます: 2025/3/1、2025-03-01、令和7年3月1日、令和元年5月1日、R7.3.1、R07/03/01、"
-                 "Ｒ７．３．１（全角）。"),
-        ("text", "存在しない日付（令和7年2月30日など）や元号の期間を過ぎた日付（平成31年5月1日など）はエラーになります。"
-                 "時刻は 14:30 のように記入してください。"),
+        (
+            "text",
+            "日付は次のどの書き方でも読み取れます: 2025/3/1、2025-03-01、令和7年3月1日、令和元年5月1日、R7.3.1、R07/03/01、"
+            "Ｒ７．３．１（全角）。",
+        ),
+        (
+            "text",
+            "存在しない日付（令和7年2月30日など）や元号の期間を過ぎた日付（平成31年5月1日など）はエラーになります。"
+            "時刻は 14:30 のように記入してください。",
+        ),
         ("heading", f"5 {SECTIONS[-1].letter}欄（{SECTIONS[-1].title}）の注意"),
-        ("text", f"{'・'.join(f.label for f in h_fields)}は、そのまま県のホームページで公表されます。"
-                 "氏名、会社・団体名などの所属、電話番号、メールアドレス、郵便番号、個人番号を書かないでください。"),
+        (
+            "text",
+            f"{'・'.join(f.label for f in h_fields)}は、そのまま県のホームページで公表されます。"
+            "氏名、会社・団体名などの所属、電話番号、メールアドレス、郵便番号、個人番号を書かないでください。",
+        ),
         ("text", f"公表されるのは次の項目だけです: {public_labels}。"),
         ("heading", "6 記号と色"),
-        ("text", f"{REQUIRED_MARK} は必ず記入する項目です。記入欄が黄色のときは、未記入の必須項目です"
-                 "（条件付きの項目は、条件を満たしたときに黄色になります）。水色は、公表等のため記入が必要な項目です。"),
+        (
+            "text",
+            f"{REQUIRED_MARK} は必ず記入する項目です。記入欄が黄色のときは、未記入の必須項目です"
+            "（条件付きの項目は、条件を満たしたときに黄色になります）。水色は、公表等のため記入が必要な項目です。",
+        ),
         ("text", layout_note),
         ("heading", "7 項目一覧"),
     ]
@@ -508,8 +578,15 @@ def _choices_text(f: Field, config: Config) -> str:
 def guide_table(config: Config) -> list[tuple[str, ...]]:
     """One row per field: section, label, field id, type, choices/format, requirement, public."""
     return [
-        (f.section, f.label, f.id, TYPE_NAMES.get(f.type, str(f.type)), _choices_text(f, config),
-         f.requirement_text(), "○" if f.public else "－")
+        (
+            f.section,
+            f.label,
+            f.id,
+            TYPE_NAMES.get(f.type, str(f.type)),
+            _choices_text(f, config),
+            f.requirement_text(),
+            "○" if f.public else "－",
+        )
         for f in FIELDS
     ]
 
@@ -533,7 +610,9 @@ def write_guide(ws: Worksheet, config: Config, paragraphs: list[tuple[str, str]]
         cell.alignment = Alignment(vertical="center", wrap_text=True)
         ws.merge_cells(f"A{row}:{last_col}{row}")
         size = HEADER_PT if heading else BODY_PT
-        ws.row_dimensions[row].height = _height(_text_lines(text, full_width, size), size) + (4 if heading else 0)
+        ws.row_dimensions[row].height = _height(_text_lines(text, full_width, size), size) + (
+            4 if heading else 0
+        )
         row += 1
 
     for col, (header, _) in enumerate(GUIDE_COLUMNS, start=1):
@@ -550,8 +629,9 @@ def write_guide(ws: Worksheet, config: Config, paragraphs: list[tuple[str, str]]
             cell = ws.cell(row=row, column=col, value=value)
             cell.font = font()
             cell.border = BOX
-            cell.alignment = Alignment(vertical="center", wrap_text=True,
-                                       horizontal="center" if col in (1, 4, 7) else None)
+            cell.alignment = Alignment(
+                vertical="center", wrap_text=True, horizontal="center" if col in (1, 4, 7) else None
+            )
             lines = max(lines, _text_lines(value, _column_pixels(widths[col - 1]), BODY_PT))
         ws.row_dimensions[row].height = _height(lines, BODY_PT)
         row += 1

@@ -41,13 +41,19 @@ import os
 import sqlite3
 import unicodedata
 from collections import Counter
+from collections.abc import Callable, Iterable
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
+from ledger_tools.check.findings import STATUS_LABELS_JA, FileReport, Status, make_finding, record_location
+from ledger_tools.check.rules import RuleContext
+from ledger_tools.check.validation import IDENTITY_FIELDS, apply_reference_date, cross_check, validate_records
+from ledger_tools.config import Config, config_digest
+from ledger_tools.form.fields import STAGES
 from ledger_tools.ledger.archive import (
     ARCHIVE_DIR,
     MANIFEST_FILE,
@@ -64,16 +70,34 @@ from ledger_tools.ledger.archive import (
     reports_to_json,
     sync_archive,
 )
-from ledger_tools.config import Config, config_digest
-from ledger_tools.form.fields import STAGES
-from ledger_tools.check.findings import STATUS_LABELS_JA, FileReport, Status, make_finding, record_location
-from ledger_tools.ledger.intake import Examined, Progress, default_workers, examine, examine_all, inbox_files, pause, read_snapshot, relative_paths
 from ledger_tools.ledger.entries import LEDGER_FILE, Ledger, LedgerEntry, LedgerError, load_ledger
-from ledger_tools.ledger.workbook import HISTORY_SHEET_LIMIT, LEDGER_CSV, LEDGER_WORKBOOK, ledger_csv_bytes, ledger_workbook_bytes
-from ledger_tools.ledger.monthly import MonthlyState, month_of, monthly_html, monthly_state, monthly_workbook_bytes, parse_month
+from ledger_tools.ledger.intake import (
+    Examined,
+    Progress,
+    default_workers,
+    examine,
+    examine_all,
+    inbox_files,
+    pause,
+    read_snapshot,
+    relative_paths,
+)
+from ledger_tools.ledger.monthly import (
+    MonthlyState,
+    month_of,
+    monthly_html,
+    monthly_state,
+    monthly_workbook_bytes,
+    parse_month,
+)
+from ledger_tools.ledger.workbook import (
+    HISTORY_SHEET_LIMIT,
+    LEDGER_CSV,
+    LEDGER_WORKBOOK,
+    ledger_csv_bytes,
+    ledger_workbook_bytes,
+)
 from ledger_tools.outputs import atomic_output, directory_lock
-from ledger_tools.check.rules import RuleContext
-from ledger_tools.check.validation import IDENTITY_FIELDS, apply_reference_date, cross_check, validate_records
 
 LOCK_WAIT_SECONDS = 10.0  # a second run on the same DIR waits this long, then refuses
 RETRY_DELAY_SECONDS = 2.0  # the pause before files that were being copied are read again (once per run)
@@ -152,7 +176,9 @@ class AggregationResult:
     duplicates: int = 0
     source_missing: int = 0
     unreadable_kept: int = 0  # entries shown from the previous version: their file cannot be read now
-    history_total: int = 0  # events in the whole history (the ledger workbook shows the latest HISTORY_SHEET_LIMIT)
+    history_total: int = (
+        0  # events in the whole history (the ledger workbook shows the latest HISTORY_SHEET_LIMIT)
+    )
     events: list[HistoryEvent] = field(default_factory=list)  # what changed since the last run
     _ledger: Ledger | None = field(default=None, repr=False)
 
@@ -171,7 +197,11 @@ class AggregationResult:
     def summary_text(self) -> str:
         """The short Japanese summary that the CLI prints."""
         skipped = self.summary.get(Status.SKIPPED, 0)
-        statuses = "、".join(f"{STATUS_LABELS_JA[Status(s)]} {n:,}" for s, n in self.summary.items() if n and s != Status.SKIPPED)
+        statuses = "、".join(
+            f"{STATUS_LABELS_JA[Status(s)]} {n:,}"
+            for s, n in self.summary.items()
+            if n and s != Status.SKIPPED
+        )
         lines = [
             f"集計しました（基準日 {self.as_of.isoformat()}、月次 {self.month}）。",
             f"ファイル: {self.files_read:,}件を確認（うち読み取り {self.parsed:,}件、前回の結果を利用 {self.files_read - self.parsed:,}件）"
@@ -179,31 +209,57 @@ class AggregationResult:
             f"台帳: {self.entries:,}件" + (f"（{statuses}）" if statuses else ""),
         ]
         if self.source_missing:
-            lines.append(f"  うち原本なし {self.source_missing:,}件（フォルダから消えたため保管庫の写しで残しています。"
-                         "不要な記録は ledger-tools forget で理由を付けて取り消せます）")
+            lines.append(
+                f"  うち原本なし {self.source_missing:,}件（フォルダから消えたため保管庫の写しで残しています。"
+                "不要な記録は ledger-tools forget で理由を付けて取り消せます）"
+            )
         if self.unreadable_kept:
-            lines.append(f"  うち読み取れないファイルの記録 {self.unreadable_kept:,}件（前回読み取った版で残しています。コピー中ならコピーが終わってから再実行してください）")
-        lines.append(f"整理番号の競合: {self.conflicts:,}件、後の段階の版に置換: {self.superseded:,}件、重複ファイル: {self.duplicates:,}件")
+            lines.append(
+                f"  うち読み取れないファイルの記録 {self.unreadable_kept:,}件（前回読み取った版で残しています。コピー中ならコピーが終わってから再実行してください）"
+            )
+        lines.append(
+            f"整理番号の競合: {self.conflicts:,}件、後の段階の版に置換: {self.superseded:,}件、重複ファイル: {self.duplicates:,}件"
+        )
         lines.append(f"期限を過ぎている手続: {self.overdue:,}件")
         lines.append(f"変更: {len(self.events):,}件（処理履歴に記録）" if self.events else "変更: なし")
         if self.history_total > HISTORY_SHEET_LIMIT:
-            lines.append(f"処理履歴: 全{self.history_total:,}件のうち最新の{HISTORY_SHEET_LIMIT:,}件を {LEDGER_WORKBOOK} に載せています（全件は {MANIFEST_FILE} の history 表）")
+            lines.append(
+                f"処理履歴: 全{self.history_total:,}件のうち最新の{HISTORY_SHEET_LIMIT:,}件を {LEDGER_WORKBOOK} に載せています（全件は {MANIFEST_FILE} の history 表）"
+            )
         lines.append(f"出力先: {self.out_dir}")
         lines += [f"  {path.name}" for path in self.outputs]
         if self.has_failures:
-            lines.append(f"要修正・読み取り不可の記録があります。{LEDGER_WORKBOOK} の「要修正・読取不可」シートを見て、提出元に修正を依頼してください。")
+            lines.append(
+                f"要修正・読み取り不可の記録があります。{LEDGER_WORKBOOK} の「要修正・読取不可」シートを見て、提出元に修正を依頼してください。"
+            )
         return "\n".join(lines) + "\n"
 
 
 _OUTCOME_FACTS = (
-    "summary", "has_failures", "conflicts", "overdue", "entries", "superseded", "duplicates", "source_missing", "unreadable_kept", "history_total",
+    "summary",
+    "has_failures",
+    "conflicts",
+    "overdue",
+    "entries",
+    "superseded",
+    "duplicates",
+    "source_missing",
+    "unreadable_kept",
+    "history_total",
 )
 
 
 def aggregate(
-    inbox: Path, out_dir: Path, config: Config, as_of: dt.date, month: str | None = None,
-    progress: bool | None = None, workers: int | None = None, *,
-    lock_wait: float = LOCK_WAIT_SECONDS, retry_delay: float = RETRY_DELAY_SECONDS,
+    inbox: Path,
+    out_dir: Path,
+    config: Config,
+    as_of: dt.date,
+    month: str | None = None,
+    progress: bool | None = None,
+    workers: int | None = None,
+    *,
+    lock_wait: float = LOCK_WAIT_SECONDS,
+    retry_delay: float = RETRY_DELAY_SECONDS,
 ) -> AggregationResult:
     """Aggregate INBOX into DIR (``out_dir``); see the module docstring.
 
@@ -219,11 +275,28 @@ def aggregate(
     with _dir_lock(out_dir, lock_wait), _manifest_errors(out_dir):
         _remove_stale_temporaries(out_dir)
         with Manifest(out_dir / MANIFEST_FILE) as manifest:
-            run = _Run(inbox, out_dir, config, as_of, month, manifest, progress, workers or default_workers(), retry_delay)
+            run = _Run(
+                inbox,
+                out_dir,
+                config,
+                as_of,
+                month,
+                manifest,
+                progress,
+                workers or default_workers(),
+                retry_delay,
+            )
             return run.execute()
 
 
-def forget(out_dir: Path, record_id: str, reason: str, path: str | None = None, *, lock_wait: float = LOCK_WAIT_SECONDS) -> list[str]:
+def forget(
+    out_dir: Path,
+    record_id: str,
+    reason: str,
+    path: str | None = None,
+    *,
+    lock_wait: float = LOCK_WAIT_SECONDS,
+) -> list[str]:
     """Retire the versions of ``record_id`` that the last run kept only from the archive (原本なし).
 
     For a record whose file is gone for good (a test file, the wrong one of a conflict, a row
@@ -242,16 +315,32 @@ def forget(out_dir: Path, record_id: str, reason: str, path: str | None = None, 
     if not reason:
         raise ForgetRefused("取り消す理由を書いてください（--reason）。理由は処理履歴に残ります。")
     if not (out_dir / MANIFEST_FILE).is_file():
-        raise AggregationError(f"集計フォルダ（{out_dir}）に処理記録（{MANIFEST_FILE}）がありません。aggregate の --out に指定したフォルダを指定してください。")
+        raise AggregationError(
+            f"集計フォルダ（{out_dir}）に処理記録（{MANIFEST_FILE}）がありません。aggregate の --out に指定したフォルダを指定してください。"
+        )
     place = path.replace("\\", "/").strip().strip("/") if path else None
-    with _dir_lock(out_dir, lock_wait), _manifest_errors(out_dir), Manifest(out_dir / MANIFEST_FILE) as manifest:
-        versions = [s for s in manifest.record_states() if s.record_id == record_id and place in (None, s.path, location_of(s))]
+    with (
+        _dir_lock(out_dir, lock_wait),
+        _manifest_errors(out_dir),
+        Manifest(out_dir / MANIFEST_FILE) as manifest,
+    ):
+        versions = [
+            s
+            for s in manifest.record_states()
+            if s.record_id == record_id and place in (None, s.path, location_of(s))
+        ]
         retired = manifest.retirements()
-        missing = [s for s in versions if s.disposition == Disposition.MISSING and (s.path, s.row, s.sha256) not in retired]
+        missing = [
+            s
+            for s in versions
+            if s.disposition == Disposition.MISSING and (s.path, s.row, s.sha256) not in retired
+        ]
         if not missing:
             where = f"（{place}）" if place else ""
             if any(s.disposition == Disposition.MISSING for s in versions):
-                raise ForgetRefused(f"整理番号「{record_id}」{where}の原本なしの記録は取り消し済みです。次に aggregate を実行すると台帳から除かれます。")
+                raise ForgetRefused(
+                    f"整理番号「{record_id}」{where}の原本なしの記録は取り消し済みです。次に aggregate を実行すると台帳から除かれます。"
+                )
             present = [location_of(s) for s in versions if s.disposition in PRESENT]
             if present:
                 raise ForgetRefused(
@@ -286,7 +375,9 @@ def _check_folders(inbox: Path, out_dir: Path) -> None:
         raise InboxNotFound(f"提出フォルダが見つかりません: {inbox}")
     inbox_real, out_real = inbox.resolve(), out_dir.resolve()
     if out_real == inbox_real or inbox_real in out_real.parents:
-        raise FoldersOverlap(f"出力フォルダ（{out_dir}）を提出フォルダ（{inbox}）の中に置かないでください。別のフォルダを指定してください。")
+        raise FoldersOverlap(
+            f"出力フォルダ（{out_dir}）を提出フォルダ（{inbox}）の中に置かないでください。別のフォルダを指定してください。"
+        )
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -323,23 +414,44 @@ def record_content(values: dict[str, Any], sha256: str | None) -> str:
     so that re-saving a list changes only the rows that changed."""
     if not values:
         return sha256 or ""
-    text = json.dumps({k: v.isoformat() if isinstance(v, (dt.date, dt.time)) else v for k, v in values.items()},
-                      ensure_ascii=False, sort_keys=True, default=str)
+    text = json.dumps(
+        {k: v.isoformat() if isinstance(v, (dt.date, dt.time)) else v for k, v in values.items()},
+        ensure_ascii=False,
+        sort_keys=True,
+        default=str,
+    )
     return hashlib.sha256(text.encode()).hexdigest()
 
 
 class _Run:
     """One aggregation, step by step (see the module docstring)."""
 
-    def __init__(self, inbox: Path, out_dir: Path, config: Config, as_of: dt.date, month: str, manifest: Manifest,
-                 progress: bool | None, workers: int, retry_delay: float):
+    def __init__(
+        self,
+        inbox: Path,
+        out_dir: Path,
+        config: Config,
+        as_of: dt.date,
+        month: str,
+        manifest: Manifest,
+        progress: bool | None,
+        workers: int,
+        retry_delay: float,
+    ):
         self.inbox, self.out_dir, self.config, self.as_of, self.month = inbox, out_dir, config, as_of, month
-        self.manifest, self.progress, self.workers, self.retry_delay = manifest, progress, workers, retry_delay
+        self.manifest, self.progress, self.workers, self.retry_delay = (
+            manifest,
+            progress,
+            workers,
+            retry_delay,
+        )
         self.context = RuleContext(config, None)  # no reference date: reports are cached for any --as-of
         self.context_key = context_key(config)
         self.archive_root = out_dir / ARCHIVE_DIR
         self.copies_written = False  # copies put back into the archive (see _restore_copy)
-        self.archived: dict[tuple[str, str], dict[int, FileReport]] = {}  # (sha256, path) → archived reports by row
+        self.archived: dict[
+            tuple[str, str], dict[int, FileReport]
+        ] = {}  # (sha256, path) → archived reports by row
 
     def execute(self) -> AggregationResult:
         run_id = self.manifest.begin_run(self.as_of, self.month, self.inbox, self.context_key)
@@ -357,9 +469,13 @@ class _Run:
         previous = self._previous_states()
         retired = self.manifest.retirements()
         present = {relative for _, relative in candidates}
-        revived, kept = self._carry_over(previous, reports, present, {f.sha256 for f in examined.values() if f.sha256}, retired)
+        revived, kept = self._carry_over(
+            previous, reports, present, {f.sha256 for f in examined.values() if f.sha256}, retired
+        )
         kept_paths = {r.path for r in kept}
-        reports = [r for r in reports if not (r.status is Status.UNREADABLE and r.path in kept_paths)]  # shown by the kept version
+        reports = [
+            r for r in reports if not (r.status is Status.UNREADABLE and r.path in kept_paths)
+        ]  # shown by the kept version
         # Of identical copies the first is kept: the one the ledger already held, not a stray copy.
         held = {(s.path, s.row) for s in previous if s.disposition in CURRENT}
         everything = sorted(reports + revived + kept, key=lambda r: (r.path, r.row or 0) not in held)
@@ -368,8 +484,14 @@ class _Run:
         cross_check(everything)
         dispositions = self._dispose(reports, revived, kept)
         _note_copies(everything, dispositions)
-        current = sorted((r for r in everything if dispositions[id(r)] in CURRENT), key=lambda r: (r.path, r.row or 0, r.sha256 or ""))
-        entries = [LedgerEntry.from_report(r, source_missing=dispositions[id(r)] is Disposition.MISSING) for r in current]
+        current = sorted(
+            (r for r in everything if dispositions[id(r)] in CURRENT),
+            key=lambda r: (r.path, r.row or 0, r.sha256 or ""),
+        )
+        entries = [
+            LedgerEntry.from_report(r, source_missing=dispositions[id(r)] is Disposition.MISSING)
+            for r in current
+        ]
         ledger = Ledger(self.as_of, entries, config_digest(self.config))
 
         states = [_state(r, dispositions[id(r)]) for r in everything]
@@ -377,7 +499,9 @@ class _Run:
         history_total = self.manifest.history_count() + len(events)
         history = (self.manifest.history(latest=HISTORY_SHEET_LIMIT) + events)[-HISTORY_SHEET_LIMIT:]
         monthly = monthly_state(ledger, self.config, self.month)
-        inbox_key = "\n".join(f"{f.path}\t{f.sha256 or ''}" for f in sorted(examined.values(), key=lambda f: f.path))
+        inbox_key = "\n".join(
+            f"{f.path}\t{f.sha256 or ''}" for f in sorted(examined.values(), key=lambda f: f.path)
+        )
         written = self._write_outputs(ledger, states, history, monthly, inbox_key)
         counts = Counter(str(e.status) for e in ledger.entries)
         counts[str(Status.SKIPPED)] = len(skipped)
@@ -387,7 +511,13 @@ class _Run:
             month=self.month,
             summary={str(s): counts.get(str(s), 0) for s in Status},
             has_failures=any(e.status in (Status.INVALID, Status.UNREADABLE) for e in ledger.entries),
-            conflicts=len({e.record_id for e in ledger.entries if any(f.code == "record_id_conflict" for f in e.findings)}),
+            conflicts=len(
+                {
+                    e.record_id
+                    for e in ledger.entries
+                    if any(f.code == "record_id_conflict" for f in e.findings)
+                }
+            ),
             overdue=len(monthly.overdue),
             outputs=[self.out_dir / name for name in written],
             entries=len(ledger.entries),
@@ -401,19 +531,29 @@ class _Run:
             events=events,
             _ledger=ledger,
         )
-        seen = [SeenFile(f.path, f.size, f.mtime_ns, f.sha256) for f in examined.values() if f.stable]
+        seen = [
+            SeenFile(f.path, f.size, f.mtime_ns, f.sha256)
+            for f in examined.values()
+            if f.stable and f.size is not None and f.mtime_ns is not None and f.sha256 is not None
+        ]
         self.manifest.commit_run(
             run_id,
             seen=None if sorted(seen_before.values(), key=_by_path) == sorted(seen, key=_by_path) else seen,
             states=None if sorted(previous, key=_by_place) == sorted(states, key=_by_place) else states,
             events=events,
-            accepted=[_manifest_row(r, examined[r.path]) for r in reports if r.values and _new_sighting(r, seen_before)],
+            accepted=[
+                _manifest_row(r, examined[r.path])
+                for r in reports
+                if r.values and _new_sighting(r, seen_before)
+            ],
             outputs=written,
             outcome={**result.outcome(), "retirements": retirement_mark},
         )
         return result
 
-    def _unchanged_result(self, examined: dict[str, Examined], seen: dict[str, SeenFile], skipped: int, retirement_mark: int) -> AggregationResult | None:
+    def _unchanged_result(
+        self, examined: dict[str, Examined], seen: dict[str, SeenFile], skipped: int, retirement_mark: int
+    ) -> AggregationResult | None:
         """The last run's result again when nothing it depends on changed: the same files (size,
         mtime, hash), reference date, configuration, code, month and retirements, and its outputs
         untouched."""
@@ -422,7 +562,12 @@ class _Run:
             return None
         for found in examined.values():
             before = seen.get(found.path)
-            if not found.cached or found.incomplete or before is None or (before.size, before.mtime_ns, before.sha256) != (found.size, found.mtime_ns, found.sha256):
+            if (
+                not found.cached
+                or found.incomplete
+                or before is None
+                or (before.size, before.mtime_ns, before.sha256) != (found.size, found.mtime_ns, found.sha256)
+            ):
                 return None
         input_keys = set()
         for name in last["outputs"]:
@@ -435,8 +580,12 @@ class _Run:
         facts = {name: last[name] for name in _OUTCOME_FACTS}
         facts["summary"] = {**facts["summary"], str(Status.SKIPPED): skipped}
         return AggregationResult(
-            out_dir=self.out_dir, as_of=self.as_of, month=self.month, outputs=[self.out_dir / n for n in last["outputs"]],
-            files_read=len(examined), **facts,
+            out_dir=self.out_dir,
+            as_of=self.as_of,
+            month=self.month,
+            outputs=[self.out_dir / n for n in last["outputs"]],
+            files_read=len(examined),
+            **facts,
         )
 
     # -- 1. reading
@@ -460,21 +609,31 @@ class _Run:
             if again:  # a copy still running: one pause for all of them, then a last try
                 pause(self.retry_delay)
                 for path, relative in again:
-                    examined[relative] = examine(path, relative, self.context, self.archive_root, known, final=True)
+                    examined[relative] = examine(
+                        path, relative, self.context, self.archive_root, known, final=True
+                    )
         except OSError as e:  # reading a file never raises: this is the archive
-            raise ArchiveUnwritable(f"保管庫（{self.archive_root}）に書き込めません: {e.strerror or e}。空き容量と権限を確認してください。") from None
+            raise ArchiveUnwritable(
+                f"保管庫（{self.archive_root}）に書き込めません: {e.strerror or e}。空き容量と権限を確認してください。"
+            ) from None
         except BrokenProcessPool:
-            raise AggregationError("並列に読むプロセスが異常終了しました（メモリ不足など）。--workers 1 を付けて実行し直してください。") from None
+            raise AggregationError(
+                "並列に読むプロセスが異常終了しました（メモリ不足など）。--workers 1 を付けて実行し直してください。"
+            ) from None
         finally:
             progress.close()
         return examined
 
-    def _reports(self, candidates: list[tuple[Path, str]], examined: dict[str, Examined], skipped: list[FileReport]) -> tuple[list[FileReport], int]:
+    def _reports(
+        self, candidates: list[tuple[Path, str]], examined: dict[str, Examined], skipped: list[FileReport]
+    ) -> tuple[list[FileReport], int]:
         """The single-file reports of the inbox (cached or new), before any check across files."""
         reports: list[FileReport] = []
         new_cache: list[tuple[str, str]] = []
         parsed = 0
-        cached = self.manifest.cached_texts((f.sha256 for f in examined.values() if f.cached and f.sha256), self.context_key)
+        cached = self.manifest.cached_texts(
+            (f.sha256 for f in examined.values() if f.cached and f.sha256), self.context_key
+        )
         for path, relative in candidates:
             found = examined[relative]
             file_reports = None
@@ -482,14 +641,19 @@ class _Run:
                 text = cached.get(found.sha256 or "")
                 file_reports = None if text is None else reports_from_json(text, relative)
                 if file_reports is None:  # the cache lost it meanwhile: parse after all
-                    found = examined[relative] = examine(path, relative, self.context, self.archive_root, frozenset(), final=True)
-                elif any(r.values for r in file_reports) and find_copy(self.archive_root, found.sha256 or "") is None:
+                    found = examined[relative] = examine(
+                        path, relative, self.context, self.archive_root, frozenset(), final=True
+                    )
+                elif (
+                    any(r.values for r in file_reports)
+                    and find_copy(self.archive_root, found.sha256 or "") is None
+                ):
                     self._restore_copy(path, found.sha256 or "")
             if file_reports is None:
                 parsed += 1
                 file_reports = relative_paths(found.reports or [], relative)
                 if found.stable:
-                    new_cache.append((found.sha256, reports_to_json(file_reports)))
+                    new_cache.append((found.sha256 or "", reports_to_json(file_reports)))
             for report in file_reports:
                 report.sha256 = found.sha256
                 (skipped if report.status is Status.SKIPPED else reports).append(report)
@@ -514,13 +678,26 @@ class _Run:
         except LedgerError:
             return []
         return [
-            RecordState(e.path, e.row or 0, e.sha256, e.record_id, e.status, e.stage,
-                        Disposition.MISSING if e.source_missing else Disposition.LEDGER, record_content(e.values, e.sha256))
-            for e in ledger.entries if e.sha256
+            RecordState(
+                e.path,
+                e.row or 0,
+                e.sha256,
+                e.record_id,
+                e.status,
+                e.stage,
+                Disposition.MISSING if e.source_missing else Disposition.LEDGER,
+                record_content(e.values, e.sha256),
+            )
+            for e in ledger.entries
+            if e.sha256
         ]
 
     def _carry_over(
-        self, previous: list[RecordState], reports: list[FileReport], present: set[str], inbox_hashes: set[str],
+        self,
+        previous: list[RecordState],
+        reports: list[FileReport],
+        present: set[str],
+        inbox_hashes: set[str],
         retired: dict[tuple[str, int, str], Retirement],
     ) -> tuple[list[FileReport], list[FileReport]]:
         """Reports, from the archive, of the last ledger's versions that stay current although no
@@ -538,17 +715,20 @@ class _Run:
                 continue
             if state.path in present:  # what is there now replaces it, unless it cannot be read now
                 if state.path in unreadable and state.status is not Status.UNREADABLE:
-                    report = self._archived_report(state)
-                    if report is not None:
-                        report.findings += [*unreadable[state.path].findings, make_finding("previous_version_kept")]
-                        kept.append(report)
+                    archived = self._archived_report(state)
+                    if archived is not None:
+                        archived.findings += [
+                            *unreadable[state.path].findings,
+                            make_finding("previous_version_kept"),
+                        ]
+                        kept.append(archived)
                 continue
             if not state.record_id or state.sha256 in inbox_hashes:  # no record to keep, or moved
                 continue
-            report = self._archived_report(state)
-            if report is not None and not _replaced(report, by_record.get(state.record_id, [])):
-                report.findings.append(make_finding("source_missing", path=location_of(state)))
-                revived.append(report)
+            archived = self._archived_report(state)
+            if archived is not None and not _replaced(archived, by_record.get(state.record_id, [])):
+                archived.findings.append(make_finding("source_missing", path=location_of(state)))
+                revived.append(archived)
         return sorted(revived, key=_by_location), sorted(kept, key=_by_location)
 
     def _archived_report(self, state: RecordState) -> FileReport | None:
@@ -559,7 +739,9 @@ class _Run:
             reports = self.manifest.cached_reports(state.sha256, self.context_key, state.path)
             if reports is None:
                 copy = find_copy(self.archive_root, state.sha256)
-                reports = [] if copy is None else relative_paths(validate_records(copy, self.context), state.path)
+                reports = (
+                    [] if copy is None else relative_paths(validate_records(copy, self.context), state.path)
+                )
                 if reports:
                     self.manifest.store_reports([(state.sha256, reports_to_json(reports))], self.context_key)
             rows = self.archived[key] = {r.row or 0: r for r in reports if r.values}
@@ -570,7 +752,9 @@ class _Run:
 
     # -- 3. what became of each version
     @staticmethod
-    def _dispose(reports: list[FileReport], revived: list[FileReport], kept: list[FileReport]) -> dict[int, Disposition]:
+    def _dispose(
+        reports: list[FileReport], revived: list[FileReport], kept: list[FileReport]
+    ) -> dict[int, Disposition]:
         dispositions = {}
         carried = {id(r): Disposition.MISSING for r in revived} | {id(r): Disposition.KEPT for r in kept}
         for report in reports + revived + kept:
@@ -584,8 +768,14 @@ class _Run:
         return dispositions
 
     # -- 4. outputs
-    def _write_outputs(self, ledger: Ledger, states: list[RecordState], history: list[HistoryEvent], state: MonthlyState,
-                       inbox_key: str) -> dict[str, tuple[str, str]]:
+    def _write_outputs(
+        self,
+        ledger: Ledger,
+        states: list[RecordState],
+        history: list[HistoryEvent],
+        state: MonthlyState,
+        inbox_key: str,
+    ) -> dict[str, tuple[str, str]]:
         """Render what changed and replace those files together; (input key, sha256) of every output.
 
         The input key stands for everything an output is made from: the reference date, the
@@ -593,7 +783,10 @@ class _Run:
         the hash and the context), the history shown, the month.
         """
         versions = "\n".join(f"{s.path}\t{s.row}\t{s.sha256}\t{s.disposition}" for s in states)
-        history_text = json.dumps([[e.as_of.isoformat(), e.event, e.record_id, e.location, e.detail] for e in history], ensure_ascii=False)
+        history_text = json.dumps(
+            [[e.as_of.isoformat(), e.event, e.record_id, e.location, e.detail] for e in history],
+            ensure_ascii=False,
+        )
         parts = (self.context_key, self.as_of.isoformat(), self.month, inbox_key, versions, history_text)
         input_key = hashlib.sha256("\0".join(parts).encode()).hexdigest()
         monthly_xlsx, monthly_page = monthly_file_names(self.month)
@@ -631,9 +824,15 @@ def _note_copies(reports: list[FileReport], dispositions: dict[int, Disposition]
         if dispositions[id(copy)] is Disposition.DUPLICATE:
             original = next((r for r in kept.get(copy.record_id or "", []) if r.values == copy.values), None)
             if original is not None:
-                original.findings.append(make_finding(
-                    "duplicate_file", field="record_id", cell=original.cells.get("record_id"), record_id=copy.record_id, other=copy.location,
-                ))
+                original.findings.append(
+                    make_finding(
+                        "duplicate_file",
+                        field="record_id",
+                        cell=original.cells.get("record_id"),
+                        record_id=copy.record_id,
+                        other=copy.location,
+                    )
+                )
 
 
 def _replace_together(files: dict[Path, bytes]) -> None:
@@ -647,7 +846,9 @@ def _replace_together(files: dict[Path, bytes]) -> None:
             f"出力ファイルを置き換えられません（{e.filename or ''}）。Excel などで開いていれば閉じてから実行し直してください。"
         ) from None
     except OSError as e:
-        raise AggregationError(f"出力ファイルを書き込めません（{e.filename or ''}）: {e.strerror or e}。空き容量を確認してください。") from None
+        raise AggregationError(
+            f"出力ファイルを書き込めません（{e.filename or ''}）: {e.strerror or e}。空き容量を確認してください。"
+        ) from None
 
 
 def _file_sha256(path: Path) -> str:
@@ -672,7 +873,16 @@ def _by_path(seen: SeenFile) -> tuple:
 
 
 def _by_place(state: RecordState) -> tuple:
-    return (state.path, state.row, state.record_id or "", state.sha256, str(state.status), state.stage or "", state.disposition, state.content)
+    return (
+        state.path,
+        state.row,
+        state.record_id or "",
+        state.sha256,
+        str(state.status),
+        state.stage or "",
+        state.disposition,
+        state.content,
+    )
 
 
 def _unchanged(path: Path, last: SeenFile) -> bool:
@@ -691,18 +901,39 @@ def _replaced(archived: FileReport, inbox_versions: Iterable[FileReport]) -> boo
         return False
     for report in inbox_versions:
         same_record = all(report.values.get(f) == archived.values.get(f) for f in IDENTITY_FIELDS)
-        if same_record and report.stage in STAGES and STAGES.index(report.stage) >= STAGES.index(archived.stage):
+        if (
+            same_record
+            and report.stage in STAGES
+            and STAGES.index(report.stage) >= STAGES.index(archived.stage)
+        ):
             return True
     return False
 
 
 def _state(report: FileReport, disposition: Disposition) -> RecordState:
-    return RecordState(report.path, report.row or 0, report.sha256 or "", report.record_id, report.status, report.stage,
-                       str(disposition), record_content(report.values, report.sha256))
+    return RecordState(
+        report.path,
+        report.row or 0,
+        report.sha256 or "",
+        report.record_id,
+        report.status,
+        report.stage,
+        str(disposition),
+        record_content(report.values, report.sha256),
+    )
 
 
 def _manifest_row(report: FileReport, found: Examined) -> ManifestRow:
-    return ManifestRow(report.sha256 or "", report.path, report.row or 0, found.size, found.mtime_ns, report.record_id, report.status, report.stage)
+    return ManifestRow(
+        report.sha256 or "",
+        report.path,
+        report.row or 0,
+        found.size,
+        found.mtime_ns,
+        report.record_id,
+        report.status,
+        report.stage,
+    )
 
 
 def location_of(state: RecordState) -> str:
@@ -713,8 +944,11 @@ def location_of(state: RecordState) -> str:
 
 
 def history_events(
-    previous: list[RecordState], current: list[RecordState], as_of: dt.date,
-    present: Iterable[str] = (), retired: dict[tuple[str, int, str], Retirement] | None = None,
+    previous: list[RecordState],
+    current: list[RecordState],
+    as_of: dt.date,
+    present: Iterable[str] = (),
+    retired: dict[tuple[str, int, str], Retirement] | None = None,
 ) -> list[HistoryEvent]:
     """What changed between two runs, one event per record version, in the order of the places.
 
@@ -743,7 +977,7 @@ def history_events(
                 unmatched.append(new)
         left = [old for old in olds if id(old) not in matched]
         paired = min(len(left), len(unmatched))
-        pairs += zip(left[:paired], unmatched[:paired])
+        pairs += zip(left[:paired], unmatched[:paired], strict=False)
         gone += left[paired:]
         arrived += unmatched[paired:]
 
@@ -753,7 +987,9 @@ def history_events(
             detail = "行の内容が変更されました。" if new.row else "上書き保存されました。"
             events.append((_order(new), _event(as_of, "変更", new, detail + _describe(new))))
         elif (old.status, old.stage, old.disposition) != (new.status, new.stage, new.disposition):
-            name = {Disposition.MISSING: "原本なし", Disposition.KEPT: "読み取り不可"}.get(Disposition(new.disposition))
+            name = {Disposition.MISSING: "原本なし", Disposition.KEPT: "読み取り不可"}.get(
+                Disposition(new.disposition)
+            )
             if name is None:
                 name = "原本の復帰" if old.disposition == Disposition.MISSING else "状態の変更"
             events.append((_order(new), _event(as_of, name, new, f"{_describe(old)} → {_describe(new)}")))
@@ -767,7 +1003,9 @@ def history_events(
         if origins:
             origin = origins.pop(0)
             moves.add(id(origin))
-            events.append((_order(new), _event(as_of, "移動", new, f"{location_of(origin)} から移動。{_describe(new)}")))
+            events.append(
+                (_order(new), _event(as_of, "移動", new, f"{location_of(origin)} から移動。{_describe(new)}"))
+            )
         else:
             events.append((_order(new), _event(as_of, "追加", new, _describe(new))))
     current_ids = {s.record_id for s in current if s.record_id}
@@ -780,21 +1018,51 @@ def history_events(
             continue
         retirement = retired.get((old.path, old.row, old.sha256))
         if retirement is not None:
-            events.append((_order(old), _event(as_of, "取消", old, f"原本なしの記録を取り消しました（理由: {retirement.reason}）。保管庫の写しは残っています。")))
+            events.append(
+                (
+                    _order(old),
+                    _event(
+                        as_of,
+                        "取消",
+                        old,
+                        f"原本なしの記録を取り消しました（理由: {retirement.reason}）。保管庫の写しは残っています。",
+                    ),
+                )
+            )
         elif old.path in present:
             if old.status is Status.UNREADABLE:
                 continue  # the file can be read now: its new content has its own event
             if old.row and (old.path, old.row) in arrived_at:
                 other = arrived_at[old.path, old.row].record_id
                 detail = f"一覧の同じ行が{f'別の記録（整理番号 {other}）' if other else '整理番号の読めない内容'}に書き換えられました。"
-                events.append((_order(old), _event(as_of, "置換", old, detail + "前の版は保管庫に残っています。")))
+                events.append(
+                    (_order(old), _event(as_of, "置換", old, detail + "前の版は保管庫に残っています。"))
+                )
             elif old.row:
                 detail = "一覧から行が削除されました。"
-                events.append((_order(old), _event(as_of, "行の削除", old, detail + "前の版は保管庫に残っています。")))
+                events.append(
+                    (_order(old), _event(as_of, "行の削除", old, detail + "前の版は保管庫に残っています。"))
+                )
             else:
                 ids = sorted({i for i in now_at.get(old.path, []) if i})
-                other = f"別の記録（整理番号 {'、'.join(ids)}）" if ids else "整理番号の読めない内容" if now_at.get(old.path) else "記録のない内容"
-                events.append((_order(old), _event(as_of, "置換", old, f"同じファイルが{other}で上書き保存されました。前の版は保管庫に残っています。")))
+                other = (
+                    f"別の記録（整理番号 {'、'.join(ids)}）"
+                    if ids
+                    else "整理番号の読めない内容"
+                    if now_at.get(old.path)
+                    else "記録のない内容"
+                )
+                events.append(
+                    (
+                        _order(old),
+                        _event(
+                            as_of,
+                            "置換",
+                            old,
+                            f"同じファイルが{other}で上書き保存されました。前の版は保管庫に残っています。",
+                        ),
+                    )
+                )
         else:
             detail = "フォルダからなくなりました"
             if old.record_id in current_ids:
@@ -825,5 +1093,7 @@ def _event(as_of: dt.date, name: str, state: RecordState, detail: str) -> Histor
 
 
 def _describe(state: RecordState) -> str:
-    status = STATUS_LABELS_JA[state.status] + (f"・{state.stage}" if state.stage and state.status is not Status.UNREADABLE else "")
+    status = STATUS_LABELS_JA[state.status] + (
+        f"・{state.stage}" if state.stage and state.status is not Status.UNREADABLE else ""
+    )
     return f"{DISPOSITION_LABELS[Disposition(state.disposition)]}（{status}）"

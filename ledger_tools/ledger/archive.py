@@ -30,9 +30,10 @@ import datetime as dt
 import json
 import os
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from ledger_tools.check.findings import FileReport, Status
 from ledger_tools.ledger.entries import LedgerEntry
@@ -134,10 +135,20 @@ def reports_from_json(text: str, path: str) -> list[FileReport]:
     reports = []
     for data in json.loads(text):
         entry = LedgerEntry.from_json(data)
-        reports.append(FileReport(
-            path=path, status=entry.status, record_id=entry.record_id, stage=entry.stage, exclusions=entry.exclusions,
-            findings=entry.findings, values=entry.values, cells=entry.cells, sha256=entry.sha256 or None, row=data.get("row"),
-        ))
+        reports.append(
+            FileReport(
+                path=path,
+                status=entry.status,
+                record_id=entry.record_id,
+                stage=entry.stage,
+                exclusions=entry.exclusions,
+                findings=entry.findings,
+                values=entry.values,
+                cells=entry.cells,
+                sha256=entry.sha256 or None,
+                row=data.get("row"),
+            )
+        )
     return reports
 
 
@@ -232,7 +243,7 @@ class Manifest:
     def close(self) -> None:
         self.db.close()
 
-    def __enter__(self) -> "Manifest":
+    def __enter__(self) -> Manifest:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -244,7 +255,8 @@ class Manifest:
             "INSERT INTO runs (started_at, as_of, month, inbox, context_key) VALUES (?, ?, ?, ?, ?)",
             (_now(), as_of.isoformat(), month, str(inbox), context_key),
         )
-        return int(cursor.lastrowid)
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
 
     def last_outcome(self, context_key: str, month: str, as_of: dt.date) -> dict[str, Any] | None:
         """The outcome of the last finished run, if it had the same context, month and reference date."""
@@ -271,10 +283,14 @@ class Manifest:
 
     # -- the report cache
     def cached_shas(self, context_key: str) -> frozenset[str]:
-        return frozenset(r[0] for r in self.db.execute("SELECT sha256 FROM reports WHERE context_key = ?", (context_key,)))
+        return frozenset(
+            r[0] for r in self.db.execute("SELECT sha256 FROM reports WHERE context_key = ?", (context_key,))
+        )
 
     def cached_reports(self, sha256: str, context_key: str, path: str) -> list[FileReport] | None:
-        row = self.db.execute("SELECT reports FROM reports WHERE sha256 = ? AND context_key = ?", (sha256, context_key)).fetchone()
+        row = self.db.execute(
+            "SELECT reports FROM reports WHERE sha256 = ? AND context_key = ?", (sha256, context_key)
+        ).fetchone()
         return reports_from_json(row[0], path) if row else None
 
     def cached_texts(self, hashes: Iterable[str], context_key: str) -> dict[str, str]:
@@ -282,7 +298,7 @@ class Manifest:
         wanted = sorted(set(hashes))
         found: dict[str, str] = {}
         for start in range(0, len(wanted), 500):
-            batch = wanted[start:start + 500]
+            batch = wanted[start : start + 500]
             query = f"SELECT sha256, reports FROM reports WHERE context_key = ? AND sha256 IN ({','.join('?' * len(batch))})"
             found.update(self.db.execute(query, (context_key, *batch)))
         return found
@@ -297,13 +313,18 @@ class Manifest:
 
     # -- the last run's state
     def seen_files(self) -> dict[str, SeenFile]:
-        return {r[0]: SeenFile(*r) for r in self.db.execute("SELECT path, size, mtime_ns, sha256 FROM seen_files")}
+        return {
+            r[0]: SeenFile(*r) for r in self.db.execute("SELECT path, size, mtime_ns, sha256 FROM seen_files")
+        }
 
     def record_states(self) -> list[RecordState]:
         rows = self.db.execute(
             "SELECT path, row, sha256, record_id, status, stage, disposition, content FROM record_state ORDER BY path, row"
         )
-        return [RecordState(p, row, sha, rid, Status(status), stage, disp, content) for p, row, sha, rid, status, stage, disp, content in rows]
+        return [
+            RecordState(p, row, sha, rid, Status(status), stage, disp, content)
+            for p, row, sha, rid, status, stage, disp, content in rows
+        ]
 
     def history(self, latest: int | None = None) -> list[HistoryEvent]:
         """The history, oldest first; only the ``latest`` events when given."""
@@ -328,7 +349,9 @@ class Manifest:
 
     def retirements(self) -> dict[tuple[str, int, str], Retirement]:
         """Every retired version by (path, row, sha256); the latest reason wins."""
-        rows = self.db.execute("SELECT path, row, sha256, record_id, reason FROM retired ORDER BY retirement_id")
+        rows = self.db.execute(
+            "SELECT path, row, sha256, record_id, reason FROM retired ORDER BY retirement_id"
+        )
         return {(p, row, sha): Retirement(p, row, sha, rid, reason) for p, row, sha, rid, reason in rows}
 
     def last_retirement(self) -> int:
@@ -341,29 +364,60 @@ class Manifest:
         return (row[0], row[1]) if row else None
 
     def commit_run(
-        self, run_id: int, *, seen: Iterable[SeenFile] | None, states: Iterable[RecordState] | None, events: list[HistoryEvent],
-        accepted: Iterable[ManifestRow], outputs: dict[str, tuple[str, str]], outcome: dict[str, Any],
+        self,
+        run_id: int,
+        *,
+        seen: Iterable[SeenFile] | None,
+        states: Iterable[RecordState] | None,
+        events: list[HistoryEvent],
+        accepted: Iterable[ManifestRow],
+        outputs: dict[str, tuple[str, str]],
+        outcome: dict[str, Any],
     ) -> None:
         """Record the run's outcome, all or nothing; ``seen`` or ``states`` None: unchanged."""
         with _transaction(self.db):
             if seen is not None:
                 self.db.execute("DELETE FROM seen_files")
-                self.db.executemany("INSERT INTO seen_files VALUES (?, ?, ?, ?)", ((s.path, s.size, s.mtime_ns, s.sha256) for s in seen))
+                self.db.executemany(
+                    "INSERT INTO seen_files VALUES (?, ?, ?, ?)",
+                    ((s.path, s.size, s.mtime_ns, s.sha256) for s in seen),
+                )
             if states is not None:
                 self.db.execute("DELETE FROM record_state")
                 self.db.executemany(
                     "INSERT INTO record_state VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    ((s.path, s.row, s.sha256, s.record_id, str(s.status), s.stage, s.disposition, s.content) for s in states),
+                    (
+                        (
+                            s.path,
+                            s.row,
+                            s.sha256,
+                            s.record_id,
+                            str(s.status),
+                            s.stage,
+                            s.disposition,
+                            s.content,
+                        )
+                        for s in states
+                    ),
                 )
             self.db.executemany(
                 "INSERT INTO history VALUES (?, ?, ?, ?, ?, ?, ?)",
-                ((run_id, seq, e.as_of.isoformat(), e.event, e.record_id, e.location, e.detail) for seq, e in enumerate(events, start=1)),
+                (
+                    (run_id, seq, e.as_of.isoformat(), e.event, e.record_id, e.location, e.detail)
+                    for seq, e in enumerate(events, start=1)
+                ),
             )
             self.db.executemany(
                 "INSERT OR IGNORE INTO manifest VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                ((m.sha256, m.path, m.row, m.size, m.mtime_ns, m.record_id, str(m.status), m.stage, run_id) for m in accepted),
+                (
+                    (m.sha256, m.path, m.row, m.size, m.mtime_ns, m.record_id, str(m.status), m.stage, run_id)
+                    for m in accepted
+                ),
             )
-            self.db.executemany("INSERT OR REPLACE INTO outputs VALUES (?, ?, ?)", ((n, k, s) for n, (k, s) in outputs.items()))
+            self.db.executemany(
+                "INSERT OR REPLACE INTO outputs VALUES (?, ?, ?)",
+                ((n, k, s) for n, (k, s) in outputs.items()),
+            )
             self._finish(run_id, outcome)
 
 
@@ -381,4 +435,4 @@ class _transaction:
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds")

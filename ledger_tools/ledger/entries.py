@@ -13,8 +13,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from ledger_tools.form.fields import FIELD_BY_ID, FIELD_IDS, FieldType
 from ledger_tools.check.findings import FileReport, Finding, Severity, Status
+from ledger_tools.form.fields import FIELD_BY_ID, FIELD_IDS, FieldType
 from ledger_tools.outputs import write_text_atomic
 
 LEDGER_FILE = "ledger.json"
@@ -32,28 +32,53 @@ class LedgerEntry(FileReport):
     source_missing: bool = False  # the file is no longer in the inbox: kept from the archive
 
     @classmethod
-    def from_report(cls, report: FileReport, path: str | None = None, source_missing: bool = False) -> "LedgerEntry":
+    def from_report(
+        cls, report: FileReport, path: str | None = None, source_missing: bool = False
+    ) -> LedgerEntry:
         copied = {f.name: getattr(report, f.name) for f in fields(FileReport)}
-        copied.update(path=path or report.path, exclusions=list(report.exclusions), findings=list(report.findings),
-                      values=dict(report.values), cells=dict(report.cells))
+        copied.update(
+            path=path or report.path,
+            exclusions=list(report.exclusions),
+            findings=list(report.findings),
+            values=dict(report.values),
+            cells=dict(report.cells),
+        )
         return cls(**copied, source_missing=source_missing)
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "path": self.path, "sha256": self.sha256 or "", "status": str(self.status), "record_id": self.record_id,
-            "stage": self.stage, "exclusions": self.exclusions, "findings": [f.to_dict() for f in self.findings],
-            "values": {k: _encode(v) for k, v in sorted(self.values.items(), key=lambda kv: FIELD_IDS.index(kv[0]))},
-            "cells": dict(self.cells), "source_missing": self.source_missing, "row": self.row,
+            "path": self.path,
+            "sha256": self.sha256 or "",
+            "status": str(self.status),
+            "record_id": self.record_id,
+            "stage": self.stage,
+            "exclusions": self.exclusions,
+            "findings": [f.to_dict() for f in self.findings],
+            "values": {
+                k: _encode(v) for k, v in sorted(self.values.items(), key=lambda kv: FIELD_IDS.index(kv[0]))
+            },
+            "cells": dict(self.cells),
+            "source_missing": self.source_missing,
+            "row": self.row,
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "LedgerEntry":
+    def from_json(cls, data: dict[str, Any]) -> LedgerEntry:
         return cls(
-            path=data["path"], sha256=data["sha256"], status=Status(data["status"]), record_id=data["record_id"],
-            stage=data["stage"], exclusions=list(data["exclusions"]),
-            findings=[Finding(f["code"], Severity(f["severity"]), f["message"], f["field"], f["cell"]) for f in data["findings"]],
-            values={k: _decode(k, v) for k, v in data["values"].items()}, cells=dict(data["cells"]),
-            source_missing=bool(data["source_missing"]), row=data.get("row"),
+            path=data["path"],
+            sha256=data["sha256"],
+            status=Status(data["status"]),
+            record_id=data["record_id"],
+            stage=data["stage"],
+            exclusions=list(data["exclusions"]),
+            findings=[
+                Finding(f["code"], Severity(f["severity"]), f["message"], f["field"], f["cell"])
+                for f in data["findings"]
+            ],
+            values={k: _decode(k, v) for k, v in data["values"].items()},
+            cells=dict(data["cells"]),
+            source_missing=bool(data["source_missing"]),
+            row=data.get("row"),
         )
 
 
@@ -67,7 +92,10 @@ class Ledger:
 
     def to_json_text(self) -> str:
         """One entry per line: diffs stay readable and the C encoder does the work (no indent)."""
-        head = json.dumps({"format": LEDGER_FORMAT, "as_of": self.as_of.isoformat(), "config": self.config_digest}, ensure_ascii=False)[:-1]
+        head = json.dumps(
+            {"format": LEDGER_FORMAT, "as_of": self.as_of.isoformat(), "config": self.config_digest},
+            ensure_ascii=False,
+        )[:-1]
         entries = ",\n".join(json.dumps(e.to_json(), ensure_ascii=False) for e in self.entries)
         return head + ', "entries": [\n' + entries + "\n]}\n"
 
@@ -87,7 +115,9 @@ def load_ledger(directory: Path) -> Ledger:
     except (OSError, ValueError) as e:
         raise LedgerError(f"台帳（{path}）を読めません: {e}") from None
     if data.get("format") != LEDGER_FORMAT:
-        raise LedgerError(f"台帳（{path}）の形式 {data.get('format')} に対応していません。aggregate を実行し直してください。")
+        raise LedgerError(
+            f"台帳（{path}）の形式 {data.get('format')} に対応していません。aggregate を実行し直してください。"
+        )
     entries = [LedgerEntry.from_json(e) for e in data["entries"]]
     return Ledger(dt.date.fromisoformat(data["as_of"]), entries, data.get("config"))
 

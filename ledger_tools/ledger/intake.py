@@ -16,16 +16,17 @@ import hashlib
 import os
 import sys
 import time
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Iterable, Iterator
+from typing import IO
 
-from ledger_tools.ledger.archive import keep_copy
 from ledger_tools.check.findings import FileReport, Status, make_finding
 from ledger_tools.check.reading import iter_candidate_files, skip_reason
 from ledger_tools.check.rules import RuleContext
 from ledger_tools.check.validation import validate_records
+from ledger_tools.ledger.archive import keep_copy
 
 # Results that may come from a file still being written: worth one more try after a pause.
 INCOMPLETE_CODES = frozenset({"unreadable_corrupt", "unreadable_io"})
@@ -80,12 +81,21 @@ def read_snapshot(path: Path) -> tuple[bytes, os.stat_result] | None:
     with open(path, "rb") as f:
         data = f.read()
     after = os.stat(path)
-    if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns) or len(data) != after.st_size:
+    if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns) or len(
+        data
+    ) != after.st_size:
         return None
     return data, after
 
 
-def examine(path: Path, relative: str, context: RuleContext, archive_root: Path, known: frozenset[str], final: bool = False) -> Examined:
+def examine(
+    path: Path,
+    relative: str,
+    context: RuleContext,
+    archive_root: Path,
+    known: frozenset[str],
+    final: bool = False,
+) -> Examined:
     """Read one file once: hash it, validate it unless its hash is ``known``, archive a readable version.
 
     On the ``final`` attempt a file that still changes while read is reported unreadable, and
@@ -102,7 +112,11 @@ def examine(path: Path, relative: str, context: RuleContext, archive_root: Path,
     if snapshot is None:
         if not final:
             return Examined(relative, incomplete=True)
-        report = FileReport(str(path), Status.UNREADABLE, findings=[make_finding("unreadable_corrupt", detail=CHANGED_WHILE_READ)])
+        report = FileReport(
+            str(path),
+            Status.UNREADABLE,
+            findings=[make_finding("unreadable_corrupt", detail=CHANGED_WHILE_READ)],
+        )
         return Examined(relative, reports=[report], incomplete=True)
     data, stat = snapshot
     sha256 = hashlib.sha256(data).hexdigest()
@@ -120,7 +134,11 @@ def examine(path: Path, relative: str, context: RuleContext, archive_root: Path,
 
 
 def _incomplete(reports: list[FileReport]) -> bool:
-    return len(reports) == 1 and reports[0].status is Status.UNREADABLE and reports[0].findings[0].code in INCOMPLETE_CODES
+    return (
+        len(reports) == 1
+        and reports[0].status is Status.UNREADABLE
+        and reports[0].findings[0].code in INCOMPLETE_CODES
+    )
 
 
 # ---------------------------------------------------------------------------- on all cores
@@ -140,8 +158,13 @@ def _examine_chunk(items: list[tuple[Path, str]]) -> list[Examined]:
 
 
 def examine_all(
-    items: list[tuple[Path, str]], context: RuleContext, archive_root: Path, known: frozenset[str],
-    workers: int, progress: "Progress", mp_context=None,
+    items: list[tuple[Path, str]],
+    context: RuleContext,
+    archive_root: Path,
+    known: frozenset[str],
+    workers: int,
+    progress: Progress,
+    mp_context=None,
 ) -> Iterator[Examined]:
     """Examine ``items`` in order; in worker processes when there are enough of them."""
     workers = pool_size(workers)
@@ -151,8 +174,10 @@ def examine_all(
             progress.advance()
         return
     size = max(4, min(64, len(items) // (workers * 8)))
-    chunks = [items[i:i + size] for i in range(0, len(items), size)]
-    with ProcessPoolExecutor(workers, mp_context=mp_context, initializer=_init_worker, initargs=(context, archive_root, known)) as pool:
+    chunks = [items[i : i + size] for i in range(0, len(items), size)]
+    with ProcessPoolExecutor(
+        workers, mp_context=mp_context, initializer=_init_worker, initargs=(context, archive_root, known)
+    ) as pool:
         for results in pool.map(_examine_chunk, chunks):
             yield from results
             progress.advance(len(results))
@@ -193,11 +218,15 @@ class Progress:
         self.total, self.label, self.done = total, label, 0
         interactive = hasattr(self.stream, "isatty") and self.stream.isatty()
         self.bar = None
-        self.enabled = total > 0 and (enabled if enabled is not None else interactive or total >= self.PLAIN_MIN)
+        self.enabled = total > 0 and (
+            enabled if enabled is not None else interactive or total >= self.PLAIN_MIN
+        )
         if self.enabled and interactive:
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total, desc=label, unit="件", file=self.stream, leave=False, dynamic_ncols=True)
+            self.bar = tqdm(
+                total=total, desc=label, unit="件", file=self.stream, leave=False, dynamic_ncols=True
+            )
         self.step = max(1, total // 10)
 
     def advance(self, n: int = 1) -> None:

@@ -18,10 +18,10 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import cache
 
+from ledger_tools.check.findings import Status
 from ledger_tools.config import Config
 from ledger_tools.dates import FiscalYear
 from ledger_tools.form.fields import APPLICABLE, MEASURES_NEEDED, NOT_APPLICABLE, STAGES
-from ledger_tools.check.findings import Status
 from ledger_tools.ledger.entries import Ledger, LedgerEntry
 from ledger_tools.ledger.workbook import EXCLUDED as EXCLUDED_COLUMN
 from ledger_tools.ledger.workbook import NOT_APPLICABLE_LABEL as NOT_APPLICABLE_COLUMN
@@ -29,7 +29,16 @@ from ledger_tools.ledger.workbook import add_table_sheet, category, table_workbo
 from ledger_tools.outputs import workbook_bytes
 
 UNKNOWN_MONTH = "受付日不明"
-COUNT_COLUMNS = ("受付月", "機関", "部局", *STAGES, "計", "うち要修正", NOT_APPLICABLE_COLUMN, EXCLUDED_COLUMN)
+COUNT_COLUMNS = (
+    "受付月",
+    "機関",
+    "部局",
+    *STAGES,
+    "計",
+    "うち要修正",
+    NOT_APPLICABLE_COLUMN,
+    EXCLUDED_COLUMN,
+)
 OVERDUE_COLUMNS = ("整理番号", "機関", "部局", "段階", "遅れている手続", "期限", "超過日数", "ソースファイル")
 LATE_COLUMNS = ("整理番号", "機関", "部局", "段階", "手続", "期限", "実施日", "超過日数", "ソースファイル")
 SHEET_COUNTS, SHEET_OVERDUE, SHEET_LATE = "件数", "遅延", "期限後の実施"
@@ -78,7 +87,16 @@ class CountRow:
         return sum(self.by_stage)
 
     def cells(self) -> list[object]:
-        return [self.month, self.organ, self.department, *self.by_stage, self.total, self.invalid, self.not_applicable, self.excluded]
+        return [
+            self.month,
+            self.organ,
+            self.department,
+            *self.by_stage,
+            self.total,
+            self.invalid,
+            self.not_applicable,
+            self.excluded,
+        ]
 
 
 @dataclass(frozen=True)
@@ -102,8 +120,27 @@ class OverdueItem:
     def cells(self) -> list[object]:
         """A row of the 遅延 sheet (``OVERDUE_COLUMNS``) or, for a step done late, of ``LATE_COLUMNS``."""
         if self.done is None:
-            return [self.record_id, self.organ, self.department, self.stage, self.step, self.due, self.days, self.path]
-        return [self.record_id, self.organ, self.department, self.stage, self.step, self.due, self.done, self.days, self.path]
+            return [
+                self.record_id,
+                self.organ,
+                self.department,
+                self.stage,
+                self.step,
+                self.due,
+                self.days,
+                self.path,
+            ]
+        return [
+            self.record_id,
+            self.organ,
+            self.department,
+            self.stage,
+            self.step,
+            self.due,
+            self.done,
+            self.days,
+            self.path,
+        ]
 
 
 @dataclass(frozen=True)
@@ -113,7 +150,9 @@ class MonthlyState:
     fiscal_year: FiscalYear
     rows: tuple[CountRow, ...]
     overdue: tuple[OverdueItem, ...]  # steps still to do, past their deadline on the reference date
-    late: tuple[OverdueItem, ...] = ()  # steps done after their deadline, within the month (no longer overdue)
+    late: tuple[
+        OverdueItem, ...
+    ] = ()  # steps done after their deadline, within the month (no longer overdue)
 
     @property
     def totals(self) -> CountRow:
@@ -121,7 +160,15 @@ class MonthlyState:
             return sum(get(r) for r in self.rows)
 
         by_stage = tuple(column(lambda r, i=i: r.by_stage[i]) for i in range(len(STAGES)))
-        return CountRow("合計", "", "", by_stage, column(lambda r: r.invalid), column(lambda r: r.not_applicable), column(lambda r: r.excluded))
+        return CountRow(
+            "合計",
+            "",
+            "",
+            by_stage,
+            column(lambda r: r.invalid),
+            column(lambda r: r.not_applicable),
+            column(lambda r: r.excluded),
+        )
 
     @property
     def overdue_by_step(self) -> dict[str, int]:
@@ -150,7 +197,9 @@ def monthly_state(ledger: Ledger, config: Config, month: str) -> MonthlyState:
         if entry.status is Status.INVALID and where in STAGES:  # うち要修正: of the records counted by stage
             counts[key]["invalid"] += 1
     rows = tuple(
-        CountRow(m, o, d, tuple(c[s] for s in STAGES), c["invalid"], c[NOT_APPLICABLE_COLUMN], c[EXCLUDED_COLUMN])
+        CountRow(
+            m, o, d, tuple(c[s] for s in STAGES), c["invalid"], c[NOT_APPLICABLE_COLUMN], c[EXCLUDED_COLUMN]
+        )
         for (m, o, d), c in sorted(counts.items(), key=lambda kv: _row_order(kv[0], config))
     )
     items = sorted(
@@ -166,7 +215,14 @@ def _row_order(key: tuple[str, str, str], config: Config) -> tuple:
     month, organ, department = key
     organs = _positions(config.organ_names)
     departments = _positions(config.all_departments)
-    return (month == UNKNOWN_MONTH, month, organs.get(organ, len(organs)), organ, departments.get(department, len(departments)), department)
+    return (
+        month == UNKNOWN_MONTH,
+        month,
+        organs.get(organ, len(organs)),
+        organ,
+        departments.get(department, len(departments)),
+        department,
+    )
 
 
 @cache
@@ -206,13 +262,20 @@ def _steps(v: dict, config: Config) -> list[tuple[str, object, int, object]]:
     decided = judgement in (APPLICABLE, NOT_APPLICABLE)
     steps: list[tuple[str, object, int, object]] = [
         (STEP_REPORT, v.get("received_date"), config.rules.report_due_days, v.get("reported_date")),
-        (STEP_JUDGEMENT, v.get("reported_date"), days.judgement_days, (v.get("judgement_date") or _DONE_UNDATED) if decided else None),
+        (
+            STEP_JUDGEMENT,
+            v.get("reported_date"),
+            days.judgement_days,
+            (v.get("judgement_date") or _DONE_UNDATED) if decided else None,
+        ),
     ]
     if judgement != APPLICABLE:
         return steps
     judged, sent = v.get("judgement_date"), v.get("sent_to_lead_date")
     steps.append((STEP_SENT_TO_LEAD, judged, days.sent_to_lead_days, sent))
-    steps.append((STEP_SHARED_WITH_RESPONSIBLE, judged, days.sent_to_lead_days, v.get("shared_with_responsible_date")))
+    steps.append(
+        (STEP_SHARED_WITH_RESPONSIBLE, judged, days.sent_to_lead_days, v.get("shared_with_responsible_date"))
+    )
     measures = v.get("measures_needed")
     steps.append((STEP_MEASURES, sent, days.result_notified_days, _DONE_UNDATED if measures else None))
     if measures == MEASURES_NEEDED:
@@ -220,13 +283,30 @@ def _steps(v: dict, config: Config) -> list[tuple[str, object, int, object]]:
         share_base = v.get("result_notified_date")
     else:
         share_base = sent
-    steps.append((STEP_SHARED_WITH_GENERAL_AFFAIRS, share_base, days.shared_with_general_affairs_days, v.get("shared_with_general_affairs_date")))
+    steps.append(
+        (
+            STEP_SHARED_WITH_GENERAL_AFFAIRS,
+            share_base,
+            days.shared_with_general_affairs_days,
+            v.get("shared_with_general_affairs_date"),
+        )
+    )
     return steps
 
 
 def _item(entry: LedgerEntry, step: str, due: dt.date, days: int, done: dt.date | None = None) -> OverdueItem:
     v = entry.values
-    return OverdueItem(entry.record_id or "", v.get("organ", ""), v.get("department", ""), entry.stage or "", step, due, days, entry.path, done)
+    return OverdueItem(
+        entry.record_id or "",
+        v.get("organ", ""),
+        v.get("department", ""),
+        entry.stage or "",
+        step,
+        due,
+        days,
+        entry.path,
+        done,
+    )
 
 
 # ---------------------------------------------------------------------------- renderings
@@ -236,9 +316,23 @@ def monthly_workbook_bytes(state: MonthlyState) -> bytes:
     """The monthly state as a workbook: 件数, 遅延 (overdue now) and 期限後の実施 (done late this month)."""
     wb = table_workbook()
     counts = [row.cells() for row in state.rows] + [state.totals.cells()]
-    add_table_sheet(wb, SHEET_COUNTS, COUNT_COLUMNS, counts, widths=(12, 14, 18, *[9] * (len(COUNT_COLUMNS) - 3)))
-    add_table_sheet(wb, SHEET_OVERDUE, OVERDUE_COLUMNS, [item.cells() for item in state.overdue], widths=(16, 14, 18, 9, 24, 12, 10, 48))
-    add_table_sheet(wb, SHEET_LATE, LATE_COLUMNS, [item.cells() for item in state.late], widths=(16, 14, 18, 9, 24, 12, 12, 10, 48))
+    add_table_sheet(
+        wb, SHEET_COUNTS, COUNT_COLUMNS, counts, widths=(12, 14, 18, *[9] * (len(COUNT_COLUMNS) - 3))
+    )
+    add_table_sheet(
+        wb,
+        SHEET_OVERDUE,
+        OVERDUE_COLUMNS,
+        [item.cells() for item in state.overdue],
+        widths=(16, 14, 18, 9, 24, 12, 10, 48),
+    )
+    add_table_sheet(
+        wb,
+        SHEET_LATE,
+        LATE_COLUMNS,
+        [item.cells() for item in state.late],
+        widths=(16, 14, 18, 9, 24, 12, 12, 10, 48),
+    )
     return workbook_bytes(wb)
 
 
@@ -247,7 +341,16 @@ def monthly_html(state: MonthlyState) -> str:
     year, number = parse_month(state.month)
     from ledger_tools.pages import template_environment  # jinja2 only when a page is written
 
-    return template_environment().get_template("monthly_state.html.j2").render(
-        state=state, title=f"働きかけ記録 月次状況 {year}年{number}月", stages=STAGES,
-        count_columns=COUNT_COLUMNS, overdue_columns=OVERDUE_COLUMNS[:-1], late_columns=LATE_COLUMNS[:-1], totals=state.totals,
+    return (
+        template_environment()
+        .get_template("monthly_state.html.j2")
+        .render(
+            state=state,
+            title=f"働きかけ記録 月次状況 {year}年{number}月",
+            stages=STAGES,
+            count_columns=COUNT_COLUMNS,
+            overdue_columns=OVERDUE_COLUMNS[:-1],
+            late_columns=LATE_COLUMNS[:-1],
+            totals=state.totals,
+        )
     )

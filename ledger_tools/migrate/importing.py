@@ -31,7 +31,7 @@ class MigrationError(Exception):
 
 class Source(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    header_row: int = Field(1, ge=1)
+    header_row: int = Field(default=1, ge=1)
     sheet: str = ""
     encoding: str = "auto"  # CSV only: auto (UTF-8, else CP932), utf-8, cp932
 
@@ -54,14 +54,16 @@ class ColumnMapping(BaseModel):
         return {normalise_text(k): v for k, v in columns.items()}
 
     @model_validator(mode="after")
-    def _choice_and_fixed_fields(self) -> "ColumnMapping":
+    def _choice_and_fixed_fields(self) -> ColumnMapping:
         for field_id, table in self.values.items():
             if field_id not in FIELD_BY_ID or not FIELD_BY_ID[field_id].is_choice:
                 raise ValueError(f"values.{field_id}: not a choice field")
             choices = FIELD_BY_ID[field_id].choices
             wrong = sorted(v for v in table.values() if choices and v not in choices)
             if wrong:
-                raise ValueError(f"values.{field_id}: not choices of the field: {wrong} (choices: {list(choices)})")
+                raise ValueError(
+                    f"values.{field_id}: not choices of the field: {wrong} (choices: {list(choices)})"
+                )
         unknown = sorted(set(self.fixed) - FIELD_BY_ID.keys())
         if unknown:
             raise ValueError(f"fixed: unknown field ids: {unknown}")
@@ -89,7 +91,10 @@ class ImportResult:
         if self.unmapped_columns:
             lines.append("対応表にない列（取り込んでいません）: " + "、".join(self.unmapped_columns))
         if self.missing_columns:
-            lines.append("記録簿に見つからない列（対応表の見出しを確認してください）: " + "、".join(self.missing_columns))
+            lines.append(
+                "記録簿に見つからない列（対応表の見出しを確認してください）: "
+                + "、".join(self.missing_columns)
+            )
         for item in self.unmapped_values:
             label = FIELD_BY_ID[item.field].label
             lines.append(
@@ -97,7 +102,9 @@ class ImportResult:
                 f"（一覧の{item.list_row}行目にそのまま記入しました）"
             )
         if self.unmapped_values:
-            lines.append(f"対応づけられない値 {len(self.unmapped_values)}件: 対応表の [values] に追加するか、変換後のファイルで直してください。")
+            lines.append(
+                f"対応づけられない値 {len(self.unmapped_values)}件: 対応表の [values] に追加するか、変換後のファイルで直してください。"
+            )
         lines.append("変換したファイルは validate で検査してから提出してください。")
         return "\n".join(lines) + "\n"
 
@@ -117,7 +124,7 @@ def read_register(path: Path, source: Source) -> tuple[list[str], list[tuple[int
     header = [normalise_text(str(v)) if v is not None else "" for v in rows[source.header_row - 1]]
     data = [
         (number, values)
-        for number, values in enumerate(rows[source.header_row:], start=source.header_row + 1)
+        for number, values in enumerate(rows[source.header_row :], start=source.header_row + 1)
         if any(v is not None and normalise_text(str(v)) for v in values)
     ]
     return header, data
@@ -125,7 +132,9 @@ def read_register(path: Path, source: Source) -> tuple[list[str], list[tuple[int
 
 def _csv_rows(path: Path, source: Source) -> list[list[Any]]:
     raw = path.read_bytes()
-    encodings = {"auto": ("utf-8-sig", "cp932"), "utf-8": ("utf-8-sig",), "cp932": ("cp932",)}.get(source.encoding.lower())
+    encodings = {"auto": ("utf-8-sig", "cp932"), "utf-8": ("utf-8-sig",), "cp932": ("cp932",)}.get(
+        source.encoding.lower()
+    )
     if encodings is None:
         raise MigrationError(f"文字コード {source.encoding} には対応していません（auto、utf-8、cp932）")
     for encoding in encodings:
@@ -150,7 +159,9 @@ def _excel_rows(path: Path, source: Source) -> list[list[Any]]:
         raise MigrationError(f"Excelファイルを読めません（{path}）: {e}") from None
 
 
-def convert(header: list[str], rows: list[tuple[int, list[Any]]], mapping: ColumnMapping, config: Config) -> ImportResult:
+def convert(
+    header: list[str], rows: list[tuple[int, list[Any]]], mapping: ColumnMapping, config: Config
+) -> ImportResult:
     """Source rows → records of field values (choices mapped, dates as dates where readable)."""
     positions = {field_id: header.index(name) for name, field_id in mapping.columns.items() if name in header}
     result = ImportResult(
@@ -168,7 +179,11 @@ def convert(header: list[str], rows: list[tuple[int, list[Any]]], mapping: Colum
             record[field_id] = _field_value(field_id, value, value_maps.get(field_id, {}))
         for field_id, value in record.items():
             spec = FIELD_BY_ID[field_id]
-            if spec.is_choice and isinstance(value, str) and value not in spec.allowed_values(config, record.get("organ")):
+            if (
+                spec.is_choice
+                and isinstance(value, str)
+                and value not in spec.allowed_values(config, record.get("organ"))
+            ):
                 column = next((name for name, f in mapping.columns.items() if f == field_id), "（固定値）")
                 list_row = FIRST_RECORD_ROW + len(result.records)
                 result.unmapped_values.append(UnmappedValue(number, column, field_id, value, list_row))
@@ -205,6 +220,9 @@ def import_register(source_path: Path, mapping_path: Path, out: Path, config: Co
     header, rows = read_register(source_path, mapping.source)
     result = convert(header, rows, mapping, config)
     if len(result.missing_columns) == len(mapping.columns):
-        raise MigrationError(f"対応表の列が1つも見つかりません（見出しの行: {mapping.source.header_row}行目）: " + "、".join(result.missing_columns[:5]))
+        raise MigrationError(
+            f"対応表の列が1つも見つかりません（見出しの行: {mapping.source.header_row}行目）: "
+            + "、".join(result.missing_columns[:5])
+        )
     write_list_template(out, config, result.records)
     return result

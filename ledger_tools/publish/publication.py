@@ -23,15 +23,23 @@ import os
 import secrets
 import shutil
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
+from ledger_tools.check.findings import STATUS_LABELS_JA, Severity, Status
 from ledger_tools.config import Config, config_digest
 from ledger_tools.dates import FiscalYear, to_wareki, to_wareki_month
-from ledger_tools.form.fields import APPLICABLE, FIELD_BY_ID, MEASURES_NEEDED, NOT_APPLICABLE, PUBLIC_FIELD_IDS, filled
-from ledger_tools.check.findings import STATUS_LABELS_JA, Severity, Status
+from ledger_tools.form.fields import (
+    APPLICABLE,
+    FIELD_BY_ID,
+    MEASURES_NEEDED,
+    NOT_APPLICABLE,
+    PUBLIC_FIELD_IDS,
+    filled,
+)
 from ledger_tools.ledger.entries import Ledger, LedgerEntry, load_ledger
 from ledger_tools.outputs import csv_bytes, directory_lock, write_bytes_atomic
 from ledger_tools.pages import template_environment
@@ -67,7 +75,7 @@ class PublicationLocked(PublicationError):
 class PublicationRefused(PublicationError):
     """Some 該当 records of the year are held back and publishing with them was not allowed."""
 
-    def __init__(self, publication: "Publication", reconciliation: "Reconciliation", report: Path):
+    def __init__(self, publication: Publication, reconciliation: Reconciliation, report: Path):
         self.publication = publication
         self.reconciliation = reconciliation
         self.report = report
@@ -119,7 +127,9 @@ PAGE_LIST_COLUMNS: tuple[PublicColumn, ...] = tuple(c for c in PUBLIC_COLUMNS if
 
 def records_header(date_precision: str) -> list[str]:
     """The records CSV's header: 通番 and the public columns, nothing else."""
-    return [NUMBER_HEADER] + [DATE_HEADERS[date_precision] if c.field_id == "received_date" else c.header for c in PUBLIC_COLUMNS]
+    return [NUMBER_HEADER] + [
+        DATE_HEADERS[date_precision] if c.field_id == "received_date" else c.header for c in PUBLIC_COLUMNS
+    ]
 
 
 @dataclass(frozen=True)
@@ -132,7 +142,10 @@ class PublishedRecord:
     values: Mapping[str, str]  # the other public columns as text ("" when empty)
 
     def csv_row(self) -> list[str | int]:
-        return [self.number] + [self.date_iso if c.field_id == "received_date" else self.values[c.field_id] for c in PUBLIC_COLUMNS]
+        return [self.number] + [
+            self.date_iso if c.field_id == "received_date" else self.values[c.field_id]
+            for c in PUBLIC_COLUMNS
+        ]
 
 
 def _public_record(number: int, values: Mapping[str, Any], date_precision: str) -> PublishedRecord:
@@ -142,7 +155,9 @@ def _public_record(number: int, values: Mapping[str, Any], date_precision: str) 
         date_iso, date_label = f"{received:%Y-%m}", to_wareki_month(received)
     else:
         date_iso, date_label = received.isoformat(), to_wareki(received)
-    texts = {c.field_id: _text(values.get(c.field_id)) for c in PUBLIC_COLUMNS if c.field_id != "received_date"}
+    texts = {
+        c.field_id: _text(values.get(c.field_id)) for c in PUBLIC_COLUMNS if c.field_id != "received_date"
+    }
     return PublishedRecord(number, date_iso, date_label, texts)
 
 
@@ -336,14 +351,18 @@ def check_fiscal_year(fiscal_year: FiscalYear, config: Config, as_of: dt.date) -
     """Refuse a year before the system started or one that had not begun on the reference date."""
     start = config.rules.operation_start
     if fiscal_year.end < start:
-        raise PublicationError(f"{fiscal_year.label_with_western}は制度の運用開始（{to_wareki(start)}）より前の年度です。")
+        raise PublicationError(
+            f"{fiscal_year.label_with_western}は制度の運用開始（{to_wareki(start)}）より前の年度です。"
+        )
     if fiscal_year.start > as_of:
         raise PublicationError(
             f"{fiscal_year.label_with_western}は基準日（{as_of.isoformat()}）にはまだ始まっていません。年度を確認してください。"
         )
 
 
-def build_publication(ledger: Ledger, config: Config, fiscal_year: FiscalYear) -> tuple[Publication, Reconciliation]:
+def build_publication(
+    ledger: Ledger, config: Config, fiscal_year: FiscalYear
+) -> tuple[Publication, Reconciliation]:
     """Count the year's records and choose the publishable 該当 records. The reconciliation lists every
     該当 record of the year (and every record that may be one): published, held back with its reasons,
     or out of scope; the breakdowns cover every 該当 record, published or held back."""
@@ -393,12 +412,18 @@ def build_publication(ledger: Ledger, config: Config, fiscal_year: FiscalYear) -
     reconciliation = Reconciliation(fiscal_year, rows)
     kinds = Counter(kind for _, _, kind in held)
     held_back = HeldBack(
-        kinds[HeldKind.APPLICABLE], kinds[HeldKind.UNCONFIRMED], kinds[HeldKind.UNREADABLE],
+        kinds[HeldKind.APPLICABLE],
+        kinds[HeldKind.UNCONFIRMED],
+        kinds[HeldKind.UNREADABLE],
         count_reasons(reconciliation.held_back),
     )
-    counts = Counts(sum(judged.values()), judged[APPLICABLE], judged[NOT_APPLICABLE], judged["undecided"], len(records))
+    counts = Counts(
+        sum(judged.values()), judged[APPLICABLE], judged[NOT_APPLICABLE], judged["undecided"], len(records)
+    )
     if counts.applicable != counts.published + held_back.applicable:  # a guard that survives python -O
-        raise RuntimeError(f"該当 {counts.applicable}件 ≠ 公表 {counts.published}件 + 保留 {held_back.applicable}件")
+        raise RuntimeError(
+            f"該当 {counts.applicable}件 ≠ 公表 {counts.published}件 + 保留 {held_back.applicable}件"
+        )
 
     published_ids = {id(e) for e in publishable}
     keys = [_breakdown_key(e, config, published=id(e) in published_ids) for e in applicable]
@@ -424,7 +449,9 @@ def build_publication(ledger: Ledger, config: Config, fiscal_year: FiscalYear) -
 
 def _in_scope(entry: LedgerEntry) -> bool:
     """Counted on the page: valid records in scope, and records being corrected that state no exclusion."""
-    return entry.status in (Status.OK, Status.NOT_APPLICABLE) or (entry.status is Status.INVALID and not entry.exclusions)
+    return entry.status in (Status.OK, Status.NOT_APPLICABLE) or (
+        entry.status is Status.INVALID and not entry.exclusions
+    )
 
 
 BREAKDOWN_FIELDS = ("organ", "department", "business_type", "requester_category", "method")
@@ -445,18 +472,31 @@ def _breakdown_key(entry: LedgerEntry, config: Config, published: bool) -> dict[
     key["organ"] = organ
     key["department"] = department if department in config.departments_by_organ.get(organ, ()) else UNKNOWN
     for f in ("business_type", "requester_category", "method"):
-        key[f] = values.get(f) if values.get(f) in FIELD_BY_ID[f].choices else UNKNOWN
+        value = values.get(f)
+        key[f] = value if isinstance(value, str) and value in FIELD_BY_ID[f].choices else UNKNOWN
     return key
 
 
 def _reconciliation_row(
-    entry: LedgerEntry, number: int | None = None, *, reasons: tuple[str, ...] = (), notes: tuple[str, ...] = (), held_kind: str = ""
+    entry: LedgerEntry,
+    number: int | None = None,
+    *,
+    reasons: tuple[str, ...] = (),
+    notes: tuple[str, ...] = (),
+    held_kind: str = "",
 ) -> ReconciliationRow:
     received = entry.values.get("received_date")
     return ReconciliationRow(
-        record_id=entry.record_id or "", path=entry.path, status=entry.status, organ=_text(entry.values.get("organ")),
-        department=_text(entry.values.get("department")), received_date=received if isinstance(received, dt.date) else None,
-        number=number, reasons=reasons, notes=notes, held_kind=held_kind,
+        record_id=entry.record_id or "",
+        path=entry.path,
+        status=entry.status,
+        organ=_text(entry.values.get("organ")),
+        department=_text(entry.values.get("department")),
+        received_date=received if isinstance(received, dt.date) else None,
+        number=number,
+        reasons=reasons,
+        notes=notes,
+        held_kind=held_kind,
     )
 
 
@@ -489,9 +529,13 @@ def _record_sort_key(entry: LedgerEntry, organ_order: Mapping[str, int], config:
     departments = config.departments_by_organ.get(organ, ())
     department = _text(entry.values.get("department"))
     return (
-        organ_order.get(organ, len(organ_order)), organ, entry.values["received_date"],
-        departments.index(department) if department in departments else len(departments), department,
-        entry.record_id or "", entry.path,
+        organ_order.get(organ, len(organ_order)),
+        organ,
+        entry.values["received_date"],
+        departments.index(department) if department in departments else len(departments),
+        department,
+        entry.record_id or "",
+        entry.path,
     )
 
 
@@ -502,7 +546,9 @@ def _ordered(counter: Counter[str], known: Iterable[str]) -> list[str]:
     return known + unexpected + ([UNKNOWN] if counter[UNKNOWN] and UNKNOWN not in known else [])
 
 
-def _organ_groups(keys: list[dict[str, str]], records: tuple[PublishedRecord, ...], config: Config) -> tuple[OrganGroup, ...]:
+def _organ_groups(
+    keys: list[dict[str, str]], records: tuple[PublishedRecord, ...], config: Config
+) -> tuple[OrganGroup, ...]:
     """Every organ and department of the configuration, zero included; unknown names after them."""
     by_organ = Counter(k["organ"] for k in keys)
     groups = []
@@ -510,7 +556,9 @@ def _organ_groups(keys: list[dict[str, str]], records: tuple[PublishedRecord, ..
         counter = Counter(k["department"] for k in keys if k["organ"] == name)
         departments = _ordered(counter, config.departments_by_organ.get(name, ()))
         mine = tuple(r for r in records if r.values["organ"] == name)
-        groups.append(OrganGroup(name, by_organ[name], tuple(Tally(d, counter[d]) for d in departments), mine))
+        groups.append(
+            OrganGroup(name, by_organ[name], tuple(Tally(d, counter[d]) for d in departments), mine)
+        )
     return tuple(groups)
 
 
@@ -520,7 +568,9 @@ def _tally(keys: Iterable[Mapping[str, str]], field_id: str) -> tuple[Tally, ...
     return tuple(Tally(label, counter[label]) for label in _ordered(counter, FIELD_BY_ID[field_id].choices))
 
 
-def _months(keys: Iterable[Mapping[str, str]], fiscal_year: FiscalYear, period_start: dt.date) -> tuple[Tally, ...]:
+def _months(
+    keys: Iterable[Mapping[str, str]], fiscal_year: FiscalYear, period_start: dt.date
+) -> tuple[Tally, ...]:
     """April → March; a first year that starts late (令和6年度: only 3月) shows its months only."""
     counter = Counter(k["month"] for k in keys)
     first = f"{period_start:%Y-%m}"
@@ -551,7 +601,18 @@ BREAKDOWN_TITLES = {
     "method": "方法",
     "month": "月",
 }
-RECONCILIATION_HEADER = ("整理番号", "ファイル", "状態", "機関", "部局", "働きかけを受けた日", "公表", "通番", "公表しない理由", "理由コード")
+RECONCILIATION_HEADER = (
+    "整理番号",
+    "ファイル",
+    "状態",
+    "機関",
+    "部局",
+    "働きかけを受けた日",
+    "公表",
+    "通番",
+    "公表しない理由",
+    "理由コード",
+)
 
 
 def records_csv(publication: Publication) -> bytes:
@@ -568,7 +629,9 @@ def counts_rows(publication: Publication) -> list[tuple[str, str, str, str, int]
     ]
     for group in publication.organs:
         rows.append((year, BREAKDOWN_TITLES["organ"], group.name, "", group.count))
-        rows.extend((year, BREAKDOWN_TITLES["organ"], group.name, d.label, d.count) for d in group.departments)
+        rows.extend(
+            (year, BREAKDOWN_TITLES["organ"], group.name, d.label, d.count) for d in group.departments
+        )
     for key, tallies in (
         ("business_type", publication.by_business_type),
         ("requester_category", publication.by_requester_category),
@@ -588,8 +651,16 @@ def reconciliation_csv(reconciliation: Reconciliation) -> bytes:
     reasons) or out of scope (対象外: an exclusion applies), and every record that may be 該当."""
     rows = [
         [
-            r.record_id, r.path, STATUS_LABELS_JA[r.status], r.organ, r.department, r.received_date, r.outcome,
-            r.number, "、".join(REASON_TEXTS[code] for code in (*r.reasons, *r.notes)), " ".join((*r.reasons, *r.notes)),
+            r.record_id,
+            r.path,
+            STATUS_LABELS_JA[r.status],
+            r.organ,
+            r.department,
+            r.received_date,
+            r.outcome,
+            r.number,
+            "、".join(REASON_TEXTS[code] for code in (*r.reasons, *r.notes)),
+            " ".join((*r.reasons, *r.notes)),
         ]
         for r in reconciliation.rows
     ]
@@ -605,11 +676,18 @@ def monthly_chart(months: tuple[Tally, ...]) -> Chart:
     bars = []
     for i, month in enumerate(months):
         bar_height = (baseline - top) * month.count / peak
-        bars.append(Bar(
-            x=_coord(left + i * slot + slot * 0.2), y=_coord(baseline - bar_height), width=_coord(slot * 0.6),
-            height=_coord(bar_height), label=month.label.split("年")[-1], count=month.count,
-            label_x=_coord(left + (i + 0.5) * slot), count_y=_coord(baseline - bar_height - 6),
-        ))
+        bars.append(
+            Bar(
+                x=_coord(left + i * slot + slot * 0.2),
+                y=_coord(baseline - bar_height),
+                width=_coord(slot * 0.6),
+                height=_coord(bar_height),
+                label=month.label.split("年")[-1],
+                count=month.count,
+                label_x=_coord(left + (i + 0.5) * slot),
+                count_y=_coord(baseline - bar_height - 6),
+            )
+        )
     return Chart(width, height, baseline, baseline + 22, tuple(bars))
 
 
@@ -634,19 +712,23 @@ def stylesheet() -> bytes:
 def render_page(publication: Publication, downloads: Mapping[str, int]) -> str:
     """The HTML page; ``downloads`` maps the CSV file names to their sizes in bytes."""
     fy = publication.fiscal_year
-    return template_environment().get_template(PAGE_TEMPLATE).render(
-        pub=publication,
-        title=f"{fy.label}（{fy.start_year}年度）不当な働きかけの記録の状況",
-        count_labels=COUNT_LABELS,
-        columns=PAGE_LIST_COLUMNS,
-        number_header=NUMBER_HEADER,
-        date_header=DATE_HEADERS[publication.date_precision],
-        unknown=UNKNOWN,
-        chart=monthly_chart(publication.by_month),
-        records_csv=records_csv_name(fy),
-        counts_csv=counts_csv_name(fy),
-        downloads={name: human_size(size) for name, size in downloads.items()},
-        stylesheet=STYLESHEET_FILE,
+    return (
+        template_environment()
+        .get_template(PAGE_TEMPLATE)
+        .render(
+            pub=publication,
+            title=f"{fy.label}（{fy.start_year}年度）不当な働きかけの記録の状況",
+            count_labels=COUNT_LABELS,
+            columns=PAGE_LIST_COLUMNS,
+            number_header=NUMBER_HEADER,
+            date_header=DATE_HEADERS[publication.date_precision],
+            unknown=UNKNOWN,
+            chart=monthly_chart(publication.by_month),
+            records_csv=records_csv_name(fy),
+            counts_csv=counts_csv_name(fy),
+            downloads={name: human_size(size) for name, size in downloads.items()},
+            stylesheet=STYLESHEET_FILE,
+        )
     )
 
 
@@ -684,11 +766,15 @@ class PublishResult:
         ]
         held = pub.held_back
         if held:
-            lines.append(f"  公表を保留した記録: {held.total}件（{held.groups_text()}）。ページにも同じ件数を記載しています。")
+            lines.append(
+                f"  公表を保留した記録: {held.total}件（{held.groups_text()}）。ページにも同じ件数を記載しています。"
+            )
             if held.reasons_text():
                 lines.append(f"    理由: {held.reasons_text()}。照合表で確認してください。")
         if pub.out_of_scope:
-            lines.append(f"  除外事由に該当するのに「該当する」と判断された記録: {pub.out_of_scope}件（公表の対象外。照合表に記載）")
+            lines.append(
+                f"  除外事由に該当するのに「該当する」と判断された記録: {pub.out_of_scope}件（公表の対象外。照合表に記載）"
+            )
         lines.append(f"  ページ: {self.page.resolve()}")
         lines.append(f"  ブラウザで開く: {self.page.resolve().as_uri()}")
         lines.append("  CSV: " + "、".join(str(p.resolve()) for p in self.files if p.suffix == ".csv"))
@@ -721,7 +807,10 @@ def write_folder(directory: Path, files: Mapping[str, bytes]) -> None:
     replaces a non-empty folder, and removed last). A failure leaves the old folder as it was."""
     parent = directory.parent
     token = secrets.token_hex(4)
-    staging, aside = parent / f".{directory.name}{_STAGING}{token}", parent / f".{directory.name}{_ASIDE}{token}"
+    staging, aside = (
+        parent / f".{directory.name}{_STAGING}{token}",
+        parent / f".{directory.name}{_ASIDE}{token}",
+    )
     try:
         staging.mkdir(parents=True)
         for name, content in files.items():
@@ -772,8 +861,13 @@ def _publish_unlocked(
 
 
 def publish_ledger(
-    ledger: Ledger, out_dir: Path, config: Config, fiscal_year: FiscalYear, allow_pending: bool = False,
-    *, lock_wait: float = LOCK_WAIT_SECONDS,
+    ledger: Ledger,
+    out_dir: Path,
+    config: Config,
+    fiscal_year: FiscalYear,
+    allow_pending: bool = False,
+    *,
+    lock_wait: float = LOCK_WAIT_SECONDS,
 ) -> PublishResult:
     """Write DIR/publication/<FY>/ and DIR/公表照合表_<FY>.csv from ``ledger``, holding DIR's lock.
 
@@ -790,8 +884,12 @@ def publish_ledger(
 
 
 def publish(
-    directory: Path, config: Config, fiscal_year: FiscalYear, allow_pending: bool = False,
-    *, lock_wait: float = LOCK_WAIT_SECONDS,
+    directory: Path,
+    config: Config,
+    fiscal_year: FiscalYear,
+    allow_pending: bool = False,
+    *,
+    lock_wait: float = LOCK_WAIT_SECONDS,
 ) -> PublishResult:
     """Publish the year from the ledger that ``aggregate`` left in ``directory``; the ledger is read
     and the files written under DIR's lock, so an aggregation never runs in between.
