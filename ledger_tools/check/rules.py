@@ -42,7 +42,6 @@ EXCLUSION_LABELS_JA = {
     "minuted_meeting": "議事録が作成される会議の場",
     "official_document": "県の機関あての文書",
 }
-# Where a hint that an exclusion applies is looked for (free text a person wrote).
 # Where a hint that an exclusion applies is looked for (spec §4): where it happened for the
 # public venue and the minuted meeting; who wrote and what was summarised for the document.
 HINT_FIELDS = {
