@@ -63,7 +63,12 @@ VERSION_CELL = f"{INPUT_LAST_COL}{TITLE_ROW}"
 
 FONT_NAME = "ＭＳ Ｐゴシック"
 BODY_PT, SMALL_PT, HEADER_PT, TITLE_PT = 9, 8, 10, 14
-LONG_TEXT_MIN_LINES = 3  # a long-text input row is at least this many body lines tall
+# A long-text input row is tall enough for this many full-width characters, so that the printed
+# form shows a typical text whole on one A4 page at a readable zoom (>= 75 %; 200 characters in
+# every long field would shrink it to about 65 %). A longer text needs a taller row: rows may be
+# resized on the protected sheet, and the page is then fitted to A4, smaller.
+LONG_TEXT_FIT_CHARS = 100
+WRAPPED_TEXT_FIT_CHARS = {"not_told_reason": 50}  # a text field that may hold a sentence
 MIN_ROW_HEIGHT = 13.5
 SECTION_ROW_HEIGHT = 15.0
 TITLE_ROW_HEIGHT = 21.0
@@ -346,7 +351,9 @@ def input_validation(
 def _field_row_height(f: Field) -> float:
     label_lines = _text_lines(form_label(f), _column_pixels(COLUMN_WIDTHS[LABEL_COL]), BODY_PT)
     req_lines = _text_lines(f.requirement_text(), _column_pixels(COLUMN_WIDTHS[REQUIREMENT_COL]), SMALL_PT)
-    input_lines = LONG_TEXT_MIN_LINES if f.type is FieldType.LONG_TEXT else 1
+    fit = LONG_TEXT_FIT_CHARS if f.type is FieldType.LONG_TEXT else WRAPPED_TEXT_FIT_CHARS.get(f.id, 0)
+    input_width = sum(_column_pixels(COLUMN_WIDTHS[c]) for c in "CDE")
+    input_lines = _text_lines("あ" * fit, input_width, BODY_PT) if fit else 1
     return max(_height(max(label_lines, input_lines), BODY_PT), _height(req_lines, SMALL_PT))
 
 
@@ -451,6 +458,8 @@ def setup_print(ws: Worksheet, area: str, fit_height: int) -> None:
     ws.page_setup.fitToHeight = fit_height
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.3  # inches: more of the page for the form
+    ws.page_margins.top = ws.page_margins.bottom = 0.4
     ws.page_margins.left = ws.page_margins.right = 0.5
     ws.page_margins.top = ws.page_margins.bottom = 0.5
     ws.page_margins.header = ws.page_margins.footer = 0.2

@@ -70,6 +70,7 @@ from ledger_tools.ledger.archive import (
     reports_to_json,
     sync_archive,
 )
+from ledger_tools.ledger.division_files import division_renderers
 from ledger_tools.ledger.entries import LEDGER_FILE, Ledger, LedgerEntry, LedgerError, load_ledger
 from ledger_tools.ledger.intake import (
     Examined,
@@ -797,6 +798,7 @@ class _Run:
             monthly_xlsx: lambda: monthly_workbook_bytes(state),
             monthly_page: lambda: monthly_html(state).encode("utf-8"),
         }
+        renderers.update(division_renderers(state, self.out_dir))  # 主管課別/<主管課>.xlsx
         written: dict[str, tuple[str, str]] = {}
         pending: dict[str, bytes] = {}
         for name, render in renderers.items():

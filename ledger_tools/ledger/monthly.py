@@ -15,13 +15,14 @@ import calendar
 import datetime as dt
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import cache
+from pathlib import PurePosixPath
 
-from ledger_tools.check.findings import Status
+from ledger_tools.check.findings import STATUS_LABELS_JA, Severity, Status
 from ledger_tools.config import Config
-from ledger_tools.dates import FiscalYear
-from ledger_tools.form.fields import APPLICABLE, MEASURES_NEEDED, NOT_APPLICABLE, STAGES
+from ledger_tools.dates import FiscalYear, to_wareki, to_wareki_month
+from ledger_tools.form.fields import APPLICABLE, MEASURES_NEEDED, NOT_APPLICABLE, STAGES, filled
 from ledger_tools.ledger.entries import Ledger, LedgerEntry
 from ledger_tools.ledger.workbook import EXCLUDED as EXCLUDED_COLUMN
 from ledger_tools.ledger.workbook import NOT_APPLICABLE_LABEL as NOT_APPLICABLE_COLUMN
@@ -29,19 +30,72 @@ from ledger_tools.ledger.workbook import add_table_sheet, category, table_workbo
 from ledger_tools.outputs import workbook_bytes
 
 UNKNOWN_MONTH = "受付日不明"
+UNKNOWN_DIVISION = "（主管課不明）"
+# A stage as a column or cell says where the record rests and what it waits for: 「記録」 alone
+# would read as a count of records.
+STAGE_LABELS: dict[str, str] = {
+    STAGES[0]: "記録済み（所属長の判断待ち）",
+    STAGES[1]: "判断済み（主管課の措置待ち）",
+    STAGES[2]: "措置中（総務課への共有待ち）",
+    STAGES[3]: "総務課へ共有済み",
+}
 COUNT_COLUMNS = (
     "受付月",
     "機関",
     "部局",
-    *STAGES,
+    *(STAGE_LABELS[s] for s in STAGES),
     "計",
     "うち要修正",
     NOT_APPLICABLE_COLUMN,
     EXCLUDED_COLUMN,
 )
-OVERDUE_COLUMNS = ("整理番号", "機関", "部局", "段階", "遅れている手続", "期限", "超過日数", "ソースファイル")
-LATE_COLUMNS = ("整理番号", "機関", "部局", "段階", "手続", "期限", "実施日", "超過日数", "ソースファイル")
-SHEET_COUNTS, SHEET_OVERDUE, SHEET_LATE = "件数", "遅延", "期限後の実施"
+OVERDUE_COLUMNS = (
+    "主管課",
+    "機関",
+    "部局",
+    "所属",
+    "整理番号",
+    "受けた日",
+    "段階",
+    "遅れている手続",
+    "期限",
+    "超過日数",
+    "ソースファイル",
+)
+LATE_COLUMNS = (
+    "主管課",
+    "機関",
+    "部局",
+    "所属",
+    "整理番号",
+    "段階",
+    "手続",
+    "期限",
+    "実施日",
+    "超過日数",
+    "ソースファイル",
+)
+FIX_COLUMNS = ("主管課", "機関", "部局", "所属", "整理番号", "状態", "最初に直すこと", "セル", "ファイル")
+HELD_COLUMNS = (
+    "主管課",
+    "機関",
+    "部局",
+    "所属",
+    "整理番号",
+    "受けた日",
+    "段階",
+    "公表できない理由",
+    "ファイル",
+)
+SUMMARY_COLUMNS = ("主管課", "期限を過ぎている手続", "直すファイル", "公表できない記録")
+SHEET_SUMMARY, SHEET_COUNTS, SHEET_OVERDUE, SHEET_FIX, SHEET_HELD, SHEET_LATE = (
+    "主管課別",
+    "件数",
+    "遅延",
+    "要修正・読取不可",
+    "公表の準備中",
+    "期限後の実施",
+)
 PENDING, DONE_LATE = "未了", "完了（期限後）"
 # The steps of the procedure, in order (spec §1); the deadlines are in the configuration.
 STEP_REPORT = "所属長への報告"
@@ -74,7 +128,7 @@ def month_of(day: dt.date) -> str:
 class CountRow:
     """Records received in one month by one 部局: how many rest at each stage."""
 
-    month: str
+    month: str  # YYYY-MM, or UNKNOWN_MONTH
     organ: str
     department: str
     by_stage: tuple[int, ...]  # in the order of STAGES
@@ -86,9 +140,17 @@ class CountRow:
     def total(self) -> int:
         return sum(self.by_stage)
 
+    @property
+    def month_label(self) -> str:
+        """令和8年11月; 合計 and 受付日不明 as they are."""
+        if _MONTH.fullmatch(self.month):
+            year, number = parse_month(self.month)
+            return to_wareki_month(dt.date(year, number, 1))
+        return self.month
+
     def cells(self) -> list[object]:
         return [
-            self.month,
+            self.month_label,
             self.organ,
             self.department,
             *self.by_stage,
@@ -112,35 +174,98 @@ class OverdueItem:
     days: int  # past the deadline: until the reference date, or until it was done
     path: str
     done: dt.date | None = None  # when a step done after its deadline was done
+    section: str = ""
+    lead_division: str = ""
+    received: dt.date | None = None
 
     @property
     def state(self) -> str:
         return PENDING if self.done is None else DONE_LATE
 
+    @property
+    def stage_label(self) -> str:
+        return STAGE_LABELS.get(self.stage, self.stage)
+
     def cells(self) -> list[object]:
         """A row of the 遅延 sheet (``OVERDUE_COLUMNS``) or, for a step done late, of ``LATE_COLUMNS``."""
+        who = [self.lead_division, self.organ, self.department, self.section, self.record_id]
         if self.done is None:
-            return [
-                self.record_id,
-                self.organ,
-                self.department,
-                self.stage,
-                self.step,
-                self.due,
-                self.days,
-                self.path,
-            ]
+            return [*who, self.received, self.stage_label, self.step, self.due, self.days, self.path]
+        return [*who, self.stage_label, self.step, self.due, self.done, self.days, self.path]
+
+
+@dataclass(frozen=True)
+class FixItem:
+    """A file that is 要修正 or 読み取り不可, with the first fix to make (its first error)."""
+
+    lead_division: str
+    organ: str
+    department: str
+    section: str
+    record_id: str
+    status: str  # STATUS_LABELS_JA
+    first_fix: str
+    cell: str
+    path: str  # with the row of a list record
+    entry: LedgerEntry = field(repr=False, compare=False)
+
+    def cells(self) -> list[object]:
         return [
-            self.record_id,
+            self.lead_division,
             self.organ,
             self.department,
-            self.stage,
-            self.step,
-            self.due,
-            self.done,
-            self.days,
+            self.section,
+            self.record_id,
+            self.status,
+            self.first_fix,
+            self.cell,
             self.path,
         ]
+
+
+@dataclass(frozen=True)
+class HeldItem:
+    """A 該当 record that cannot be published yet, and why."""
+
+    lead_division: str
+    organ: str
+    department: str
+    section: str
+    record_id: str
+    received: dt.date | None
+    stage: str
+    reasons: tuple[str, ...]  # Japanese, in the order of HOLD_REASONS_JA
+    path: str
+
+    @property
+    def stage_label(self) -> str:
+        return STAGE_LABELS.get(self.stage, self.stage)
+
+    def cells(self) -> list[object]:
+        return [
+            self.lead_division,
+            self.organ,
+            self.department,
+            self.section,
+            self.record_id,
+            self.received,
+            self.stage_label,
+            "、".join(self.reasons),
+            self.path,
+        ]
+
+
+@dataclass(frozen=True)
+class DivisionSummary:
+    """What one 主管課 has to chase this month."""
+
+    name: str
+    overdue: int
+    fixes: int
+    held: int
+
+    def cells(self) -> list[object]:
+        return [self.name, self.overdue, self.fixes, self.held]
 
 
 @dataclass(frozen=True)
@@ -150,9 +275,15 @@ class MonthlyState:
     fiscal_year: FiscalYear
     rows: tuple[CountRow, ...]
     overdue: tuple[OverdueItem, ...]  # steps still to do, past their deadline on the reference date
-    late: tuple[
-        OverdueItem, ...
-    ] = ()  # steps done after their deadline, within the month (no longer overdue)
+    late: tuple[OverdueItem, ...] = ()  # steps done after their deadline, within the month
+    fixes: tuple[FixItem, ...] = ()  # files to correct: 要修正, 読み取り不可
+    held: tuple[HeldItem, ...] = ()  # 該当 records not yet publishable
+    divisions: tuple[str, ...] = ()  # every 主管課 that has something to chase, in configuration order
+
+    @property
+    def last_day(self) -> dt.date:
+        year, number = parse_month(self.month)
+        return dt.date(year, number, calendar.monthrange(year, number)[1])
 
     @property
     def totals(self) -> CountRow:
@@ -174,20 +305,69 @@ class MonthlyState:
     def overdue_by_step(self) -> dict[str, int]:
         return dict(Counter(item.step for item in self.overdue))
 
+    @property
+    def summaries(self) -> tuple[DivisionSummary, ...]:
+        overdue = Counter(i.lead_division for i in self.overdue)
+        fixes = Counter(i.lead_division for i in self.fixes)
+        held = Counter(i.lead_division for i in self.held)
+        return tuple(DivisionSummary(d, overdue[d], fixes[d], held[d]) for d in self.divisions)
+
+    def for_division(self, name: str) -> MonthlyState:
+        """The same state with only one 主管課's items (what that division is sent)."""
+        return replace(
+            self,
+            rows=(),
+            overdue=tuple(i for i in self.overdue if i.lead_division == name),
+            late=tuple(i for i in self.late if i.lead_division == name),
+            fixes=tuple(i for i in self.fixes if i.lead_division == name),
+            held=tuple(i for i in self.held if i.lead_division == name),
+            divisions=(name,) if name in self.divisions else (),
+        )
+
+
+def lead_division_of(entry: LedgerEntry, config: Config) -> str:
+    """The 主管課 that answers for a record: the configuration's for its 部局; else the one written
+    in the record; for an unreadable file, that of a 部局 (or 機関) named by a folder of its path."""
+    v = entry.values
+    organ, department = v.get("organ", ""), v.get("department", "")
+    if (
+        isinstance(organ, str)
+        and isinstance(department, str)
+        and (name := config.lead_division(organ, department))
+    ):
+        return name
+    if isinstance(v.get("lead_division"), str) and v["lead_division"].strip():
+        return v["lead_division"].strip()
+    folders = PurePosixPath(entry.path.replace("\\", "/")).parts[:-1]
+    for folder in reversed(folders):
+        for o in config.organs:
+            for d in o.departments:
+                if d.lead_division and (folder == d.name or (folder == o.name and len(o.departments) == 1)):
+                    return d.lead_division
+    return UNKNOWN_DIVISION
+
+
+def _is_open(entry: LedgerEntry) -> bool:
+    """Still in the procedure: not excluded, not judged 非該当, not yet shared with 総務課."""
+    return category(entry) in STAGES[:-1]
+
 
 def monthly_state(ledger: Ledger, config: Config, month: str) -> MonthlyState:
-    """Counts for the fiscal year up to ``month``, and what is overdue on the ledger's reference date."""
+    """Counts for the fiscal year up to ``month`` (and records of earlier years still open), what is
+    overdue on the ledger's reference date, files to fix and 該当 records not yet publishable."""
     year, number = parse_month(month)
     fiscal_year = FiscalYear.of(dt.date(year, number, 1))
     last_day = dt.date(year, number, calendar.monthrange(year, number)[1])
     counts: dict[tuple[str, str, str], Counter] = {}
     for entry in ledger.entries:
         if not entry.values:
-            continue  # unreadable: no record to count (listed with the errors)
+            continue  # unreadable: no record to count (listed with the files to fix)
         received = entry.values.get("received_date")
         if isinstance(received, dt.date):
-            if not fiscal_year.start <= received <= last_day:
+            if received > last_day:
                 continue
+            if received < fiscal_year.start and not _is_open(entry):
+                continue  # an earlier year's record stays counted until it is done
             key_month = month_of(received)
         else:
             key_month = UNKNOWN_MONTH
@@ -202,13 +382,97 @@ def monthly_state(ledger: Ledger, config: Config, month: str) -> MonthlyState:
         )
         for (m, o, d), c in sorted(counts.items(), key=lambda kv: _row_order(kv[0], config))
     )
+    order = _positions(config.lead_divisions)
+
+    def division_key(name: str) -> tuple:
+        return (name == UNKNOWN_DIVISION, order.get(name, len(order)), name)
+
     items = sorted(
         (item for entry in ledger.entries for item in overdue_items(entry, config, ledger.as_of, month)),
-        key=lambda i: (-i.days, i.record_id, i.step, i.path),
+        key=lambda i: (division_key(i.lead_division), -i.days, i.record_id, i.step, i.path),
     )
     overdue = tuple(i for i in items if i.done is None)
     late = tuple(i for i in items if i.done is not None)
-    return MonthlyState(month, ledger.as_of, fiscal_year, rows, overdue, late)
+    fixes = tuple(
+        sorted(
+            (fix for entry in ledger.entries if (fix := fix_item(entry, config)) is not None),
+            key=lambda i: (division_key(i.lead_division), i.path, i.record_id),
+        )
+    )
+    held = tuple(
+        sorted(
+            (h for entry in ledger.entries if (h := held_item(entry, config)) is not None),
+            key=lambda i: (division_key(i.lead_division), i.received or dt.date.max, i.record_id, i.path),
+        )
+    )
+    divisions = tuple(
+        sorted({i.lead_division for group in (overdue, fixes, held) for i in group}, key=division_key)
+    )
+    return MonthlyState(month, ledger.as_of, fiscal_year, rows, overdue, late, fixes, held, divisions)
+
+
+def fix_item(entry: LedgerEntry, config: Config) -> FixItem | None:
+    """A file to correct (要修正, 読み取り不可) with its first error; None for any other file."""
+    if entry.status not in (Status.INVALID, Status.UNREADABLE):
+        return None
+    errors = [f for f in entry.findings if f.severity is Severity.ERROR] or entry.findings
+    first = errors[0] if errors else None
+    v = entry.values
+    return FixItem(
+        lead_division_of(entry, config),
+        _text(v.get("organ")),
+        _text(v.get("department")),
+        _text(v.get("section")),
+        entry.record_id or "",
+        STATUS_LABELS_JA[entry.status],
+        first.message if first else "",
+        (first.cell or "") if first else "",
+        entry.location,
+        entry,
+    )
+
+
+# Why a 該当 record cannot be published yet (the publisher holds it back for the same reasons).
+HOLD_REASONS_JA = (
+    "要修正のエラーあり",
+    "総務課への共有日が未記入",
+    "公表用の概要が未記入",
+    "措置が「要」なのに公表用の措置の概要が未記入",
+)
+
+
+def held_item(entry: LedgerEntry, config: Config) -> HeldItem | None:
+    """A record judged 該当 (not excluded) that lacks what publication needs; None otherwise."""
+    v = entry.values
+    if not v or entry.exclusions or v.get("supervisor_judgement") != APPLICABLE:
+        return None
+    reasons = []
+    if any(f.severity is Severity.ERROR for f in entry.findings):
+        reasons.append(HOLD_REASONS_JA[0])
+    if not filled(v.get("shared_with_general_affairs_date")):
+        reasons.append(HOLD_REASONS_JA[1])
+    if not filled(v.get("public_summary")):
+        reasons.append(HOLD_REASONS_JA[2])
+    if v.get("measures_needed") == MEASURES_NEEDED and not filled(v.get("public_measures")):
+        reasons.append(HOLD_REASONS_JA[3])
+    if not reasons:
+        return None
+    received = v.get("received_date")
+    return HeldItem(
+        lead_division_of(entry, config),
+        _text(v.get("organ")),
+        _text(v.get("department")),
+        _text(v.get("section")),
+        entry.record_id or "",
+        received if isinstance(received, dt.date) else None,
+        entry.stage or "",
+        tuple(reasons),
+        entry.location,
+    )
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value)
 
 
 def _row_order(key: tuple[str, str, str], config: Config) -> tuple:
@@ -245,10 +509,10 @@ def overdue_items(entry: LedgerEntry, config: Config, as_of: dt.date, month: str
         due = base + dt.timedelta(days=allowed) if isinstance(base, dt.date) else None
         if done is None:
             if due is not None and as_of > due:
-                items.append(_item(entry, step, due, (as_of - due).days))
+                items.append(_item(entry, config, step, due, (as_of - due).days))
             break
         if due is not None and isinstance(done, dt.date) and done > due and month_of(done) == month:
-            items.append(_item(entry, step, due, (done - due).days, done))
+            items.append(_item(entry, config, step, due, (done - due).days, done))
     return items
 
 
@@ -294,8 +558,11 @@ def _steps(v: dict, config: Config) -> list[tuple[str, object, int, object]]:
     return steps
 
 
-def _item(entry: LedgerEntry, step: str, due: dt.date, days: int, done: dt.date | None = None) -> OverdueItem:
+def _item(
+    entry: LedgerEntry, config: Config, step: str, due: dt.date, days: int, done: dt.date | None = None
+) -> OverdueItem:
     v = entry.values
+    received = v.get("received_date")
     return OverdueItem(
         entry.record_id or "",
         v.get("organ", ""),
@@ -304,8 +571,11 @@ def _item(entry: LedgerEntry, step: str, due: dt.date, days: int, done: dt.date 
         step,
         due,
         days,
-        entry.path,
+        entry.location,
         done,
+        _text(v.get("section")),
+        lead_division_of(entry, config),
+        received if isinstance(received, dt.date) else None,
     )
 
 
@@ -313,44 +583,211 @@ def _item(entry: LedgerEntry, step: str, due: dt.date, days: int, done: dt.date 
 
 
 def monthly_workbook_bytes(state: MonthlyState) -> bytes:
-    """The monthly state as a workbook: 件数, 遅延 (overdue now) and 期限後の実施 (done late this month)."""
+    """The monthly state as a workbook: per 主管課, counts, overdue, files to fix, records held back
+    from publication, steps done late this month."""
     wb = table_workbook()
-    counts = [row.cells() for row in state.rows] + [state.totals.cells()]
     add_table_sheet(
-        wb, SHEET_COUNTS, COUNT_COLUMNS, counts, widths=(12, 14, 18, *[9] * (len(COUNT_COLUMNS) - 3))
+        wb, SHEET_SUMMARY, SUMMARY_COLUMNS, [s.cells() for s in state.summaries], (28, 20, 14, 16)
     )
+    counts = [row.cells() for row in state.rows] + [state.totals.cells()]
+    add_table_sheet(wb, SHEET_COUNTS, COUNT_COLUMNS, counts, widths=(14, 14, 18, *[16] * 4, *[9] * 4))
+    add_overdue_sheets(wb, state)
+    return workbook_bytes(wb)
+
+
+def add_overdue_sheets(wb, state: MonthlyState) -> None:
+    """遅延, 要修正・読取不可, 公表の準備中 and 期限後の実施 (the monthly state and a 主管課's file)."""
+    who = (24, 12, 16, 16, 16)
     add_table_sheet(
         wb,
         SHEET_OVERDUE,
         OVERDUE_COLUMNS,
-        [item.cells() for item in state.overdue],
-        widths=(16, 14, 18, 9, 24, 12, 10, 48),
+        [i.cells() for i in state.overdue],
+        (*who, 12, 26, 24, 12, 10, 48),
     )
+    add_table_sheet(wb, SHEET_FIX, FIX_COLUMNS, [i.cells() for i in state.fixes], (*who, 12, 60, 10, 48))
+    add_table_sheet(wb, SHEET_HELD, HELD_COLUMNS, [i.cells() for i in state.held], (*who, 12, 26, 48, 48))
     add_table_sheet(
-        wb,
-        SHEET_LATE,
-        LATE_COLUMNS,
-        [item.cells() for item in state.late],
-        widths=(16, 14, 18, 9, 24, 12, 12, 10, 48),
+        wb, SHEET_LATE, LATE_COLUMNS, [i.cells() for i in state.late], (*who, 26, 24, 12, 12, 10, 48)
     )
-    return workbook_bytes(wb)
+
+
+@dataclass(frozen=True)
+class HtmlCell:
+    text: str
+    header: bool = False  # a row header (th scope=row)
+    number: bool = False
+    rowspan: int = 1
+    id: str = ""
+    headers: str = ""  # the ids of this cell's header cells (H43): its column's and its row's
+
+
+@dataclass(frozen=True)
+class HtmlTable:
+    """A data table whose every data cell names its headers by id, as WCAG technique H43 asks of
+    tables with more than one column (or level) of row headers."""
+
+    id: str
+    caption: str
+    columns: tuple[tuple[str, str], ...]  # (id, label)
+    body: tuple[tuple[HtmlCell, ...], ...]
+    foot: tuple[HtmlCell, ...] = ()
+    foot_span: int = 0  # columns the footer's first header spans
+    empty: str = ""
+
+
+def _html_table(
+    table_id: str,
+    caption: str,
+    columns: tuple[str, ...],
+    rows: list[list[object]],
+    row_headers: int,
+    *,
+    group_first: bool = False,
+    numbers: tuple[int, ...] = (),
+    empty: str = "",
+    foot: list[object] | None = None,
+    foot_span: int = 0,
+) -> HtmlTable:
+    """Cells of ``rows`` as text; the first ``row_headers`` cells of a row are its headers. With
+    ``group_first`` the first column is one header over consecutive rows with the same value."""
+    col_ids = tuple(f"{table_id}-c{i}" for i in range(len(columns)))
+    body: list[tuple[HtmlCell, ...]] = []
+    group_id, group_value, group_start = "", None, 0
+    spans: dict[int, int] = {}
+    for r, row in enumerate(rows):
+        texts = [_html_text(v, i in numbers) for i, v in enumerate(row)]
+        cells: list[HtmlCell] = []
+        ids = [f"{table_id}-r{r}-{i}" for i in range(row_headers)]
+        start = 0
+        if group_first:
+            if r == 0 or texts[0] != group_value:
+                group_id, group_value, group_start = f"{table_id}-g{r}", texts[0], r
+                spans[group_start] = 0
+                cells.append(HtmlCell(texts[0], header=True, id=group_id))
+            spans[group_start] += 1
+            ids[0] = group_id
+            start = 1
+        for i in range(start, len(texts)):
+            if i < row_headers:
+                cells.append(HtmlCell(texts[i], header=True, id=ids[i]))
+            else:
+                cells.append(HtmlCell(texts[i], number=i in numbers, headers=" ".join((col_ids[i], *ids))))
+        body.append(tuple(cells))
+    if group_first:  # the group header spans its rows
+        body = [
+            (replace(cells[0], rowspan=spans[r]), *cells[1:]) if r in spans else cells
+            for r, cells in enumerate(body)
+        ]
+    foot_cells: tuple[HtmlCell, ...] = ()
+    if foot is not None:
+        foot_id = f"{table_id}-total"
+        foot_cells = (
+            HtmlCell(_html_text(foot[0], False), header=True, id=foot_id),
+            *(
+                HtmlCell(_html_text(v, True), number=True, headers=f"{col_ids[i]} {foot_id}")
+                for i, v in enumerate(foot)
+                if i >= foot_span
+            ),
+        )
+    return HtmlTable(
+        table_id,
+        caption,
+        tuple(zip(col_ids, columns, strict=True)),
+        tuple(body),
+        foot_cells,
+        foot_span,
+        empty,
+    )
+
+
+def _html_text(value: object, number: bool) -> str:
+    """Dates in 和暦, counts with 件, days with 日 (the page never shows an ISO date)."""
+    if isinstance(value, dt.date):
+        return to_wareki(value)
+    if value is None:
+        return ""
+    if number and isinstance(value, int):
+        return f"{value}件"
+    return str(value)
 
 
 def monthly_html(state: MonthlyState) -> str:
-    """The internal HTML page (Japanese; record ids, but no names or file names)."""
+    """The internal HTML page (Japanese; record ids and file names, no personal names)."""
     year, number = parse_month(state.month)
     from ledger_tools.pages import template_environment  # jinja2 only when a page is written
 
+    count_numbers = tuple(range(3, len(COUNT_COLUMNS)))
+    tables = {
+        "summary": _html_table(
+            "summary",
+            "主管課ごとの件数（督促・修正依頼・公表準備の対象）",
+            SUMMARY_COLUMNS,
+            [s.cells() for s in state.summaries],
+            1,
+            numbers=(1, 2, 3),
+            empty="確認が必要な主管課はありません。",
+        ),
+        "counts": _html_table(
+            "counts",
+            "受付月・機関・部局ごとの件数（段階は、除外・非該当を除く記録がいまどこにあるか）",
+            COUNT_COLUMNS,
+            [row.cells() for row in state.rows],
+            3,
+            numbers=count_numbers,
+            empty="この期間に受け付けた記録はありません。",
+            foot=state.totals.cells(),
+            foot_span=3,
+        ),
+        "overdue": _html_table(
+            "overdue",
+            "期限を過ぎている手続（主管課ごと、超過日数の多い順）",
+            OVERDUE_COLUMNS,
+            [[*i.cells()[:-2], f"{i.days}日", i.path] for i in state.overdue],
+            5,
+            group_first=True,
+            empty="期限を過ぎている手続はありません。",
+        ),
+        "fixes": _html_table(
+            "fixes",
+            "要修正・読み取り不可のファイル（主管課ごと。最初に直すこと）",
+            FIX_COLUMNS,
+            [i.cells() for i in state.fixes],
+            5,
+            group_first=True,
+            empty="要修正・読み取り不可のファイルはありません。",
+        ),
+        "held": _html_table(
+            "held",
+            "公表できない該当の記録（主管課ごと）",
+            HELD_COLUMNS,
+            [i.cells() for i in state.held],
+            5,
+            group_first=True,
+            empty="公表できない該当の記録はありません。",
+        ),
+        "late": _html_table(
+            "late",
+            "期限を過ぎてから済んだ手続（主管課ごと、超過日数の多い順）",
+            LATE_COLUMNS,
+            [[*i.cells()[:-2], f"{i.days}日", i.path] for i in state.late],
+            5,
+            group_first=True,
+            empty="今月、期限を過ぎてから済んだ手続はありません。",
+        ),
+    }
     return (
         template_environment()
         .get_template("monthly_state.html.j2")
         .render(
             state=state,
-            title=f"働きかけ記録 月次状況 {year}年{number}月",
-            stages=STAGES,
-            count_columns=COUNT_COLUMNS,
-            overdue_columns=OVERDUE_COLUMNS[:-1],
-            late_columns=LATE_COLUMNS[:-1],
-            totals=state.totals,
+            title=f"働きかけ記録 月次状況 {to_wareki_month(dt.date(year, number, 1))}",
+            tables=tables,
+            period=(
+                f"基準日 {to_wareki(state.as_of)}。集計期間 {state.fiscal_year.label}の"
+                f"{to_wareki(state.fiscal_year.start)}から{to_wareki(state.last_day)}まで"
+                "（働きかけを受けた日による。前年度以前に受けた記録も、総務課への共有が済むまで数えます）。"
+            ),
+            month_label=f"{to_wareki_month(dt.date(year, number, 1))}",
         )
     )
