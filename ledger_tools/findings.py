@@ -99,7 +99,7 @@ CODES: dict[str, Code] = {
     "lead_division_unexpected": Code(W, "主管課の確認", "「主管課」の「{value}」は、設定上の部局「{department}」の主管課（{expected}）と異なります。確認してください。"),
     "business_type_other": Code(W, "対象外の事務の可能性", "「事務の区分」が「その他」です。この制度の対象は入札・契約、許認可、補助金等に関する働きかけです。区分を確認してください。"),
     "art38_2_not_notified": Code(W, "人事委員会への届出日が未記入", "地方公務員法第38条の2の規制対象の疑いが「あり」ですが、人事委員会への届出日が未記入です。この制度とは別に人事委員会へ届け出てください。"),
-    "personal_data_suspected": Code(W, "公表欄に氏名の一部", "「{label}」に{kind}の一部（「{found}」）と同じ語があります。氏名であれば削除してください。"),
+    "personal_data_suspected": Code(W, "公表欄に個人情報の可能性", "「{label}」の「{found}」は{kind}の可能性があります。個人や団体を特定できる情報であれば、削除するか一般的な表現に改めてください。"),
     "personal_data_in_public": Code(E, "公表欄に個人情報", "「{label}」に{kind}（「{found}」）が含まれています。公表される欄なので、削除するか一般的な表現に改めてください。"),
     # --- across files
     "record_id_conflict": Code(E, "整理番号の重複", "整理番号「{record_id}」が別のファイル（{other}）にもあり、内容が異なります。どちらが正しいか確認し、一方の整理番号を直してください。"),

@@ -32,6 +32,7 @@ from ledger_tools.fields import (
     stage_of,
 )
 from ledger_tools.findings import FileReport, Finding, make_finding, status_for
+from ledger_tools.personal_data import Identity, Role, find_personal_data
 from ledger_tools.reading import RawRecord
 
 RECORD_ID = re.compile(r"[A-Za-z0-9_-]{1,40}")
@@ -49,26 +50,11 @@ HINT_FIELDS = {
     "official_document": ("requester_affiliation", "public_summary", "request_content"),
 }
 PUBLIC_TEXT_FIELDS = tuple(f.id for f in FIELDS if f.public and f.type in (FieldType.TEXT, FieldType.LONG_TEXT))
-PRIVATE_IDENTITY_FIELDS = ("requester_name", "staff_name", "requester_affiliation", "section")
-# What people write in the affiliation when there is none: never a name to look for.
-PLACEHOLDERS = {"なし", "無し", "無", "不明", "個人", "特になし", "該当なし", "-", "ー", "未記入"}
-# Legal-form words around a company or body name; what is left is the name itself.
-LEGAL_FORMS = re.compile(
-    r"株式会社|有限会社|合同会社|合資会社|合名会社|\(株\)|\(有\)|㈱|㈲|一般社団法人|公益社団法人|一般財団法人|公益財団法人"
-    r"|社会福祉法人|医療法人|学校法人|特定非営利活動法人|NPO法人"
-)
-# Dashes typed between digits (ー from the Japanese keyboard's minus key, −, ‐ …) read as "-".
-_DIGIT_DASHES = re.compile(r"(?<=\d)\s*[ー−‐‑–—―ｰ]\s*(?=\d)")
-
-_PHONE_SEPARATORS = r"[-\s()]*"
-_PERSONAL_PATTERNS: tuple[tuple[str, re.Pattern], ...] = (
-    ("メールアドレス", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")),
-    ("電話番号", re.compile(
-        r"(?<![\d-])\(?0\d{1,4}\)?" + _PHONE_SEPARATORS + r"\d{1,4}" + _PHONE_SEPARATORS + r"\d{3,4}(?![\d-])"
-    )),
-    ("郵便番号", re.compile(r"〒\s?\d{3}-?\d{4}|(?:郵便番号|住所)\D{0,3}\d{3}-\d{4}(?!\d)")),
-    ("12桁の番号（個人番号の可能性）", re.compile(r"(?<!\d)\d{4}[ -]?\d{4}[ -]?\d{4}(?!\d)")),
-)
+# The form's own names and affiliations, none of which may be published (spec §6), and how
+# each is looked for (see personal_data).
+PRIVATE_IDENTITY_FIELDS: dict[str, Role] = {
+    "requester_name": "name", "staff_name": "name", "requester_affiliation": "affiliation", "section": "section",
+}
 
 
 @dataclass(frozen=True)
@@ -323,42 +309,20 @@ def _keyword_pattern(keywords: tuple[str, ...]) -> re.Pattern | None:
 def _personal_data(values: Mapping[str, Any], cells: Mapping[str, str]) -> list[Finding]:
     """Names, affiliations and contact data written into the fields that will be published.
 
-    A name or affiliation as written in the form is an error; a part of a name (a family
-    name alone) is a warning, since a short word may also be an ordinary one.
+    What is surely personal data is an error; what only may be (a family name alone, which
+    may also be an ordinary word) a warning — see ``personal_data.find_personal_data``.
     """
+    identities = [
+        Identity(FIELD_BY_ID[field_id].label, text, role)
+        for field_id, role in PRIVATE_IDENTITY_FIELDS.items()
+        if isinstance(text := values.get(field_id), str)
+    ]
     findings = []
-    identities = _identity_strings(values)
     for field_id in PUBLIC_TEXT_FIELDS:
         text = values.get(field_id)
         if not isinstance(text, str):
             continue
-        compact = "".join(text.split())
-        for kind, needle, whole in identities:
-            if needle in compact:
-                code = "personal_data_in_public" if whole else "personal_data_suspected"
-                findings.append(make_finding(code, field=field_id, cell=cells[field_id], kind=kind, found=needle))
-                break
-        digits = _DIGIT_DASHES.sub("-", text)
-        for kind, pattern in _PERSONAL_PATTERNS:
-            if m := pattern.search(digits):
-                findings.append(make_finding("personal_data_in_public", field=field_id, cell=cells[field_id], kind=kind, found=m.group(0).strip()))
+        for hit in find_personal_data(text, identities):
+            code = "personal_data_in_public" if hit.error else "personal_data_suspected"
+            findings.append(make_finding(code, field=field_id, cell=cells[field_id], kind=hit.kind, found=hit.found))
     return findings
-
-
-def _identity_strings(values: Mapping[str, Any]) -> list[tuple[str, str, bool]]:
-    """(kind, text, whole) for the names and affiliations of the form: each as written, the
-    affiliation also without its legal form, and each part of a name written with a space."""
-    found: list[tuple[str, str, bool]] = []
-    for field_id in PRIVATE_IDENTITY_FIELDS:
-        text = values.get(field_id)
-        if not isinstance(text, str) or text in PLACEHOLDERS:
-            continue
-        kind = FIELD_BY_ID[field_id].label
-        found.append((kind, "".join(text.split()), True))
-        if field_id == "requester_affiliation":
-            found.append((kind, "".join(LEGAL_FORMS.sub(" ", text).split()), True))
-        if field_id.endswith("_name"):
-            found += [(kind, part, False) for part in text.split() if len(part) >= 2]
-    # Longest first, so that the finding names the most specific match (the company, not a surname in it).
-    usable = {(kind, needle, whole) for kind, needle, whole in found if len(needle) >= 2 and needle not in PLACEHOLDERS}
-    return sorted(usable, key=lambda item: (-len(item[1]), not item[2], item[0], item[1]))
