@@ -12,6 +12,7 @@ from typing import Mapping
 
 TEMPLATE_VERSION = 1
 TEMPLATE_VERSION_NAME = "template_version"
+EXCEL_CELL_LIMIT = 32_767  # characters in one Excel cell
 
 
 class FieldType(StrEnum):
@@ -140,6 +141,12 @@ class Field:
     suggestions_from: str | None = None  # "lead_divisions": a text field offered a list, other values allowed
     max_length: int | None = None
     hint: str = ""  # the input prompt shown in Excel
+
+    @property
+    def length_limit(self) -> int:
+        """The most characters a value may have: ``max_length``, and never more than an Excel
+        cell holds, so that no output (the ledger, a CSV opened in Excel) ever cuts it."""
+        return min(self.max_length or EXCEL_CELL_LIMIT, EXCEL_CELL_LIMIT)
 
     @property
     def is_choice(self) -> bool:

@@ -85,6 +85,8 @@ CODES: dict[str, Code] = {
     "invalid_time": Code(E, "時刻として読めない", "「{label}」: {detail}。"),
     "invalid_record_id": Code(E, "整理番号の形式", "「整理番号」の「{value}」は使えません。半角英数字・ハイフン・アンダースコアの40文字以内で記入してください。"),
     "too_long": Code(E, "文字数超過", "「{label}」が{length}文字あります。{limit}文字以内にしてください。"),
+    "control_characters_in_public": Code(E, "公表欄に見えない文字", "「{label}」に表示されない文字 {chars} が含まれています。公表される欄なので、この文字を削除して保存し直してください（読み取った値からは取り除いています）。"),
+    "control_characters": Code(W, "見えない文字", "「{label}」に表示されない文字 {chars} が含まれていたため、取り除いて読み取りました。"),
     "formula_error": Code(E, "数式のエラー", "「{label}」の数式がエラー（{value}）になっています。数式を直すか、値を直接入力してください。"),
     "sheet_copied": Code(E, "シートのコピー", "「{detail}」シートにも様式の入力欄があります（シートのコピー）。1つのファイルには1件だけ記入し、コピーしたシートの記録は別のファイルにしてください（コピーしたシートは読み取っていません）。"),
     "formula_without_value": Code(E, "計算結果のない数式", "「{label}」の数式に計算結果が保存されていません。Excelで開いて再計算・保存するか、値を直接入力してください。"),

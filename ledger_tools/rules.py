@@ -19,6 +19,7 @@ from ledger_tools.fields import (
     DATE_CHAIN,
     DATE_FIELD_IDS,
     DATE_NOT_BEFORE,
+    EXCEL_CELL_LIMIT,
     EXCLUSION_APPLIES,
     EXCLUSION_FIELDS,
     FIELD_BY_ID,
@@ -32,6 +33,7 @@ from ledger_tools.fields import (
     stage_of,
 )
 from ledger_tools.findings import FileReport, Finding, make_finding, status_for
+from ledger_tools.hidden_characters import describe as describe_hidden, find_hidden, remove_hidden
 from ledger_tools.personal_data import Identity, Role, find_personal_data
 from ledger_tools.reading import RawRecord
 
@@ -88,7 +90,12 @@ def evaluate(path: str, record: RawRecord, context: RuleContext) -> FileReport:
     for spec in FIELDS:
         if spec.id not in stored or spec.id in unusable:
             continue
-        value, problem = _normalise(spec, stored[spec.id], context.config, values)
+        value = stored[spec.id]
+        if isinstance(value, str) and (hidden := find_hidden(value)):  # removed, and reported
+            code = "control_characters_in_public" if spec.public else "control_characters"
+            findings.append(make_finding(code, field=spec.id, cell=cells[spec.id], chars=describe_hidden(hidden)))
+            value = remove_hidden(value)
+        value, problem = _normalise(spec, value, context.config, values)
         if problem is not None:
             findings.append(problem.at(spec.id, cells[spec.id]))
             unusable.add(spec.id)
@@ -168,6 +175,8 @@ def _normalise(spec: Field, value: object, config: Config, earlier: Mapping[str,
 
     ``earlier`` holds the fields already read (the organ, when reading the department).
     """
+    if isinstance(value, str) and len(value) > EXCEL_CELL_LIMIT:  # any field, before parsing it
+        return None, _Problem("too_long", {"length": len(value), "limit": EXCEL_CELL_LIMIT})
     if spec.type is FieldType.DATE:
         try:
             return parse_date(value), None
@@ -195,8 +204,8 @@ def _normalise(spec: Field, value: object, config: Config, earlier: Mapping[str,
         if not RECORD_ID.fullmatch(text):
             return None, _Problem("invalid_record_id", {"value": text})
         text = text.upper()  # r7-0001 and R7-0001 are one record
-    if spec.max_length is not None and len(text) > spec.max_length:
-        return text, _Problem("too_long", {"length": len(text), "limit": spec.max_length})
+    if len(text) > spec.length_limit:
+        return text, _Problem("too_long", {"length": len(text), "limit": spec.length_limit})
     return text, None
 
 
