@@ -120,6 +120,9 @@ _EMAIL = re.compile(
 )
 # 個人番号: 12 digits, plain or in three groups of four; never part of a longer number or an amount.
 _TWELVE_DIGITS = re.compile(r"(?<![0-9.,-])(?:[0-9]{4}[ .-]?){2}[0-9]{4}(?![0-9]|[.,-][0-9]|\s*(?:円|千|万|億|%|件|人|㎡|m))")
+# A number labelled as a telephone number, even one no phone library would take (連絡先 1234-5678).
+_PHONE_LABELLED = re.compile(r"(?:電話番号|電話|TEL|携帯|FAX|ファクス|ファックス|連絡先)\s*[:：は]?\s*(\+?[0-9][0-9() -]{4,}[0-9])", re.IGNORECASE)
+_YEAR_FIRST = re.compile(r"(?:19|20)[0-9]{2}-.*")  # 電話 2025-04-01 (に受けた), 2025-123-4567: a date or an id
 # A number given its label: 工事番号 2025-123-4567, 第12-3456号, No.01-2345-6789 — not personal data.
 _ID_LABEL_BEFORE = re.compile(r"(?:第|No\.?|NO\.?|№|#|(?<!電話)(?<!携帯)(?<!FAX)(?<!TEL)(?<!郵便)(?<!連絡先)番号|コード|ID)\s*[:：は]?\s*$", re.IGNORECASE)
 _ID_AFTER = re.compile(r"^\s*号")
@@ -184,6 +187,7 @@ _PATTERN_KINDS = {PHONE, EMAIL, POSTCODE, MY_NUMBER, ADDRESS, HONORIFIC_NAME, CO
 class _Needle:
     text: str  # compact: NFKC, casefolded, without spaces or ・
     label: str
+    role: Role
     strength: Literal["error", "warning", "weak"]
     # error: an error even inside a longer word;  warning: an error standing alone, a warning
     # inside a longer word;  weak: a warning standing alone, nothing inside a longer word.
@@ -201,7 +205,9 @@ def _identity_hits(plain: str, identities: Sequence[Identity]) -> Iterable[Hit]:
         start = compact.find(needle.text)
         while start >= 0:
             end = start + len(needle.text)
-            inside = _inside_a_word(compact, start, end)
+            # A section or company may follow what it belongs to (県土整備部道路建設課); a name
+            # after kanji is often the end of another word (小山田, 新田中学校).
+            inside = _inside_a_word(compact, start, end, before=needle.role == "name")
             if needle.strength == "error" or (needle.strength == "warning" and not inside):
                 error = True
             elif needle.strength == "weak" and inside:
@@ -225,7 +231,7 @@ def _needles(identity: Identity) -> list[_Needle]:
     def add(value: str, strength: str, minimum: int = 2) -> None:
         value, _ = _compact(value)
         if len(value) >= minimum and value not in PLACEHOLDERS:
-            needles.append(_Needle(value, label, strength))  # type: ignore[arg-type]
+            needles.append(_Needle(value, label, identity.role, strength))  # type: ignore[arg-type]
 
     for entry in re.split(r"[、,，/／;；]", text):  # 山田太郎、鈴木次郎: two people
         if identity.role == "name":
@@ -237,8 +243,12 @@ def _needles(identity: Identity) -> list[_Needle]:
                 for part in parts:
                     add(part, "weak")  # a family or given name alone: maybe an ordinary word
         elif identity.role == "section":
-            # The staff member's section as written; a short one (総務課) is a common word.
+            # The staff member's section as written; a short one (総務課) is a common word, and so
+            # is a part of it (県土整備部 道路建設課: the 部局 is published anyway).
             add(entry, "warning" if len(_compact(entry)[0]) >= 4 else "weak")
+            if len(entry.split()) > 1:
+                for part in entry.split():
+                    add(part, "weak", minimum=4)
         else:
             needles += _affiliation_needles(entry, label)
     return needles
@@ -254,15 +264,15 @@ def _affiliation_needles(entry: str, label: str) -> list[_Needle]:
     found: list[_Needle] = []
     if _LEGAL_FORM.search(entry):
         for variant in _legal_form_variants(compact):
-            found.append(_Needle(variant.casefold(), label, "error"))
+            found.append(_Needle(variant.casefold(), label, "affiliation", "error"))
     elif core_compact:
-        found.append(_Needle(compact, label, "weak" if _is_generic(core_compact) else "warning"))
+        found.append(_Needle(compact, label, "affiliation", "weak" if _is_generic(core_compact) else "warning"))
     # The name without its legal form, and each part of it (山田建設 営業部): a distinctive name
     # is the body itself; a common word (開発, 営業部) is nothing without the legal form.
     parts = [_compact(p)[0] for p in core.split()]
     for name in {core_compact, *parts}:
         if len(name) >= 2 and name not in PLACEHOLDERS and name != compact and not _is_generic(name):
-            found.append(_Needle(name, label, "warning"))
+            found.append(_Needle(name, label, "affiliation", "warning"))
     return [n for n in found if len(n.text) >= 2]
 
 
@@ -297,17 +307,17 @@ def _script(char: str) -> str | None:
     return next((name for name, pattern in _SAME_SCRIPT.items() if pattern.match(char)), None)
 
 
-def _inside_a_word(text: str, start: int, end: int) -> bool:
+def _inside_a_word(text: str, start: int, end: int, before: bool = True) -> bool:
     """Whether text[start:end] continues into a longer word: the next character (or the one
     before) is of the same script — kanji after kanji, katakana after katakana — and is not a
     title or honorific that ends a name (田中課長, 代表取締役山田) rather than extending it (田中川).
     Mixed scripts count too when a kanji run follows a katakana name (ヤマダ電機 stays one word)."""
-    after, before = text[end:end + 1], text[start - 1:start] if start else ""
+    after, previous = text[end:end + 1], text[start - 1:start] if start else ""
     last, first = _script(text[end - 1]), _script(text[start])
     continues_after = bool(after) and _WORD_CHAR.match(after) is not None and (_script(after) == last or last == "katakana")
     if continues_after and _TITLE_AFTER.match(text, end):
         continues_after = False
-    continues_before = bool(before) and _WORD_CHAR.match(before) is not None and _script(before) == first
+    continues_before = before and bool(previous) and _WORD_CHAR.match(previous) is not None and _script(previous) == first
     if continues_before and _TITLE_BEFORE.search(text, 0, start):
         continues_before = False
     return continues_after or continues_before
@@ -319,6 +329,9 @@ def _pattern_hits(plain: str) -> Iterable[Hit]:
     for m in _EMAIL.finditer(plain):
         yield Hit(EMAIL, m.group(0), True, m.start(), m.end())
     yield from _phone_hits(plain)
+    for m in _PHONE_LABELLED.finditer(plain):
+        if len(re.sub(r"[^0-9]", "", m.group(1))) >= 6 and not _YEAR_FIRST.fullmatch(m.group(1)):
+            yield Hit(PHONE, m.group(1), True, m.start(1), m.end(1))
     for m in _TWELVE_DIGITS.finditer(plain):
         yield Hit(MY_NUMBER, m.group(0), True, m.start(), m.end())
     for m in _POSTCODE_LABELLED.finditer(plain):

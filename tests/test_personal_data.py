@@ -215,7 +215,7 @@ def test_placeholders_are_never_names(placeholder):
         ("taro(at)example.co.jp", "メールアドレス"), ("taro at example dot jp", "メールアドレス"),
         ("1234.5678.9012", "12桁の番号（個人番号の可能性）"), ("１２３４ ５６７８ ９０１２", "12桁の番号（個人番号の可能性）"),
         ("123-4567 東京都千代田区", "郵便番号"), ("〒 123－4567", "郵便番号"), ("郵便番号1234567", "郵便番号"),
-        ("住所：123-4567 ○○市", "郵便番号"),
+        ("住所：123-4567 ○○市", "郵便番号"), ("連絡先 1234-5678", "電話番号"),
     ],
 )
 def test_contact_data_as_people_type_it_is_an_error(text, kind):
@@ -251,6 +251,12 @@ def test_what_may_be_personal_data_is_a_warning(text, kind):
 @pytest.mark.parametrize("text", ["所定の様式で申請", "御殿場市の事業", "県民の皆様へ", "事業者様から", "お客様から", "相手方氏名は伏せる"])
 def test_words_with_an_honorific_character_that_are_no_names(text):
     assert find_personal_data(text) == []
+
+
+def test_a_section_is_found_after_its_department_but_a_name_not_inside_a_longer_word():
+    assert _found("県土整備部道路建設課の職員") == [("所属", "道路建設課", True)]
+    assert _found("小田中一郎") == [("相手方の氏名", "田中一郎", True)]  # a full name stays an error
+    assert _found("小田中の集落") == []
 
 
 def test_overlapping_findings_are_reported_once_the_strongest_winning():
