@@ -170,7 +170,7 @@ def find_personal_data(text: str, identities: Sequence[Identity] = ()) -> list[H
     plain = normalise(text)
     hits = [*_identity_hits(plain, identities), *_pattern_hits(plain)]
     # Errors first, then the hits of the form's own fields (more specific), then the longer.
-    hits.sort(key=lambda h: (not h.error, h.kind in _PATTERN_KINDS, -(h.end - h.start), h.start))
+    hits.sort(key=lambda h: (not h.error, h.kind in _PATTERN_KINDS, -(h.end - h.start), h.start, h.kind))
     kept: list[Hit] = []
     for hit in hits:
         if not any(hit.start < k.end and k.start < hit.end for k in kept):
@@ -365,7 +365,7 @@ def _phone_hits(plain: str) -> Iterable[Hit]:
     2025-123-4567 and 1234 5678 9012 alone, which POSSIBLE takes for phone numbers (measured on
     the corpus in tests/test_personal_data.py). VALID alone misses the numbers people make up
     or mistype (011-123-4567, 03-0000-0000), so a possible number written the Japanese way —
-    a leading 0 and 10 or 11 digits — counts too: no date, amount or 和暦 looks like that.
+    a leading 0 (or +81) and 10 or 11 digits — counts too: no date, amount or 和暦 looks like that.
     """
     scanned = _LETTERS.sub(" ", plain)
     valid = {(m.start, m.end) for m in phonenumbers.PhoneNumberMatcher(scanned, "JP", leniency=PHONE_LENIENCY)}
@@ -379,6 +379,8 @@ def _phone_hits(plain: str) -> Iterable[Hit]:
 
 def _written_like_a_japanese_number(raw: str) -> bool:
     digits = re.sub(r"[^0-9]", "", raw)
+    if raw.startswith("+81"):  # +81 3 0000 0000: the same without the leading 0
+        return len(digits) in (11, 12)
     return raw.lstrip("(").startswith("0") and len(digits) in (10, 11)
 
 

@@ -120,7 +120,7 @@ def test_leniency_valid_finds_the_phones_of_the_corpus_that_possible_finds_witho
         for name, (found, false) in rows.items():
             print(f"\nLeniency.{name}: {found}/{len(phone_lines)} phone summaries, matches in {false} harmless summaries")
     assert rows["VALID"][1] < rows["POSSIBLE"][1]
-    assert rows["VALID"][0] >= len(phone_lines) - 3  # the rest: made-up numbers, caught by the digit rule
+    assert rows["VALID"][0] >= 0.9 * len(phone_lines)  # the rest: made-up numbers, caught by the digit rule
 
 
 # --- through the rules, as validate reports it ---------------------------------------------
