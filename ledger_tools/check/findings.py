@@ -162,6 +162,16 @@ CODES: dict[str, Code] = {
         "「整理番号」の「{value}」は使えません。半角英数字・ハイフン・アンダースコアの40文字以内で記入してください。",
     ),
     "too_long": Code(E, "文字数超過", "「{label}」が{length}文字あります。{limit}文字以内にしてください。"),
+    "control_characters_in_public": Code(
+        E,
+        "公表欄に見えない文字",
+        "「{label}」に表示されない文字 {chars} が含まれています。公表される欄なので、この文字を削除して保存し直してください（読み取った値からは取り除いています）。",
+    ),
+    "control_characters": Code(
+        W,
+        "見えない文字",
+        "「{label}」に表示されない文字 {chars} が含まれていたため、取り除いて読み取りました。",
+    ),
     "formula_error": Code(
         E,
         "数式のエラー",
@@ -228,8 +238,8 @@ CODES: dict[str, Code] = {
     ),
     "personal_data_suspected": Code(
         W,
-        "公表欄に氏名の一部",
-        "「{label}」に{kind}の一部（「{found}」）と同じ語があります。氏名であれば削除してください。",
+        "公表欄に個人情報の可能性",
+        "「{label}」の「{found}」は{kind}の可能性があります。個人や団体を特定できる情報であれば、削除するか一般的な表現に改めてください。",
     ),
     "personal_data_in_public": Code(
         E,

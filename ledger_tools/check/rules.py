@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ledger_tools.check.findings import FileReport, Finding, make_finding, status_for
+from ledger_tools.check.hidden_characters import describe as describe_hidden
+from ledger_tools.check.hidden_characters import find_hidden, remove_hidden
+from ledger_tools.check.personal_data import Identity, Role, find_personal_data
 from ledger_tools.check.reading import RawRecord
 from ledger_tools.config import Config
 from ledger_tools.dates import DateProblem, normalise_text, parse_date, parse_time
@@ -24,6 +27,7 @@ from ledger_tools.form.fields import (
     DATE_CHAIN,
     DATE_FIELD_IDS,
     DATE_NOT_BEFORE,
+    EXCEL_CELL_LIMIT,
     EXCLUSION_APPLIES,
     EXCLUSION_FIELDS,
     FIELD_BY_ID,
@@ -52,33 +56,14 @@ HINT_FIELDS = {
 PUBLIC_TEXT_FIELDS = tuple(
     f.id for f in FIELDS if f.public and f.type in (FieldType.TEXT, FieldType.LONG_TEXT)
 )
-PRIVATE_IDENTITY_FIELDS = ("requester_name", "staff_name", "requester_affiliation", "section")
-# What people write in the affiliation when there is none: never a name to look for.
-PLACEHOLDERS = {"なし", "無し", "無", "不明", "個人", "特になし", "該当なし", "-", "ー", "未記入"}
-# Legal-form words around a company or body name; what is left is the name itself.
-LEGAL_FORMS = re.compile(
-    r"株式会社|有限会社|合同会社|合資会社|合名会社|\(株\)|\(有\)|㈱|㈲|一般社団法人|公益社団法人|一般財団法人|公益財団法人"
-    r"|社会福祉法人|医療法人|学校法人|特定非営利活動法人|NPO法人"
-)
-# Dashes typed between digits (ー from the Japanese keyboard's minus key, −, ‐ …) read as "-".
-_DIGIT_DASHES = re.compile(r"(?<=\d)\s*[ー−‐‑–—―ｰ]\s*(?=\d)")
-
-_PHONE_SEPARATORS = r"[-\s()]*"
-_PERSONAL_PATTERNS: tuple[tuple[str, re.Pattern], ...] = (
-    ("メールアドレス", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")),
-    (
-        "電話番号",
-        re.compile(
-            r"(?<![\d-])\(?0\d{1,4}\)?"
-            + _PHONE_SEPARATORS
-            + r"\d{1,4}"
-            + _PHONE_SEPARATORS
-            + r"\d{3,4}(?![\d-])"
-        ),
-    ),
-    ("郵便番号", re.compile(r"〒\s?\d{3}-?\d{4}|(?:郵便番号|住所)\D{0,3}\d{3}-\d{4}(?!\d)")),
-    ("12桁の番号（個人番号の可能性）", re.compile(r"(?<!\d)\d{4}[ -]?\d{4}[ -]?\d{4}(?!\d)")),
-)
+# The form's own names and affiliations, none of which may be published (spec §6), and how
+# each is looked for (see personal_data).
+PRIVATE_IDENTITY_FIELDS: dict[str, Role] = {
+    "requester_name": "name",
+    "staff_name": "name",
+    "requester_affiliation": "affiliation",
+    "section": "section",
+}
 
 
 @dataclass(frozen=True)
@@ -116,7 +101,14 @@ def evaluate(path: str, record: RawRecord, context: RuleContext) -> FileReport:
     for spec in FIELDS:
         if spec.id not in stored or spec.id in unusable:
             continue
-        value, problem = _normalise(spec, stored[spec.id], context.config, values)
+        value = stored[spec.id]
+        if isinstance(value, str) and (hidden := find_hidden(value)):  # removed, and reported
+            code = "control_characters_in_public" if spec.public else "control_characters"
+            findings.append(
+                make_finding(code, field=spec.id, cell=cells[spec.id], chars=describe_hidden(hidden))
+            )
+            value = remove_hidden(value)
+        value, problem = _normalise(spec, value, context.config, values)
         if problem is not None:
             findings.append(problem.at(spec.id, cells[spec.id]))
             unusable.add(spec.id)
@@ -202,6 +194,8 @@ def _normalise(
 
     ``earlier`` holds the fields already read (the organ, when reading the department).
     """
+    if isinstance(value, str) and len(value) > EXCEL_CELL_LIMIT:  # any field, before parsing it
+        return None, _Problem("too_long", {"length": len(value), "limit": EXCEL_CELL_LIMIT})
     if spec.type is FieldType.DATE:
         try:
             return parse_date(value), None
@@ -231,8 +225,8 @@ def _normalise(
         if not RECORD_ID.fullmatch(text):
             return None, _Problem("invalid_record_id", {"value": text})
         text = text.upper()  # r7-0001 and R7-0001 are one record
-    if spec.max_length is not None and len(text) > spec.max_length:
-        return text, _Problem("too_long", {"length": len(text), "limit": spec.max_length})
+    if len(text) > spec.length_limit:
+        return text, _Problem("too_long", {"length": len(text), "limit": spec.length_limit})
     return text, None
 
 
@@ -394,56 +388,22 @@ def _keyword_pattern(keywords: tuple[str, ...]) -> re.Pattern | None:
 def _personal_data(values: Mapping[str, Any], cells: Mapping[str, str]) -> list[Finding]:
     """Names, affiliations and contact data written into the fields that will be published.
 
-    A name or affiliation as written in the form is an error; a part of a name (a family
-    name alone) is a warning, since a short word may also be an ordinary one.
+    What is surely personal data is an error; what only may be (a family name alone, which
+    may also be an ordinary word) a warning — see ``personal_data.find_personal_data``.
     """
+    identities = [
+        Identity(FIELD_BY_ID[field_id].label, text, role)
+        for field_id, role in PRIVATE_IDENTITY_FIELDS.items()
+        if isinstance(text := values.get(field_id), str)
+    ]
     findings = []
-    identities = _identity_strings(values)
     for field_id in PUBLIC_TEXT_FIELDS:
         text = values.get(field_id)
         if not isinstance(text, str):
             continue
-        compact = "".join(text.split())
-        for kind, needle, whole in identities:
-            if needle in compact:
-                code = "personal_data_in_public" if whole else "personal_data_suspected"
-                findings.append(
-                    make_finding(code, field=field_id, cell=cells[field_id], kind=kind, found=needle)
-                )
-                break
-        digits = _DIGIT_DASHES.sub("-", text)
-        for kind, pattern in _PERSONAL_PATTERNS:
-            if m := pattern.search(digits):
-                findings.append(
-                    make_finding(
-                        "personal_data_in_public",
-                        field=field_id,
-                        cell=cells[field_id],
-                        kind=kind,
-                        found=m.group(0).strip(),
-                    )
-                )
+        for hit in find_personal_data(text, identities):
+            code = "personal_data_in_public" if hit.error else "personal_data_suspected"
+            findings.append(
+                make_finding(code, field=field_id, cell=cells[field_id], kind=hit.kind, found=hit.found)
+            )
     return findings
-
-
-def _identity_strings(values: Mapping[str, Any]) -> list[tuple[str, str, bool]]:
-    """(kind, text, whole) for the names and affiliations of the form: each as written, the
-    affiliation also without its legal form, and each part of a name written with a space."""
-    found: list[tuple[str, str, bool]] = []
-    for field_id in PRIVATE_IDENTITY_FIELDS:
-        text = values.get(field_id)
-        if not isinstance(text, str) or text in PLACEHOLDERS:
-            continue
-        kind = FIELD_BY_ID[field_id].label
-        found.append((kind, "".join(text.split()), True))
-        if field_id == "requester_affiliation":
-            found.append((kind, "".join(LEGAL_FORMS.sub(" ", text).split()), True))
-        if field_id.endswith("_name"):
-            found += [(kind, part, False) for part in text.split() if len(part) >= 2]
-    # Longest first, so that the finding names the most specific match (the company, not a surname in it).
-    usable = {
-        (kind, needle, whole)
-        for kind, needle, whole in found
-        if len(needle) >= 2 and needle not in PLACEHOLDERS
-    }
-    return sorted(usable, key=lambda item: (-len(item[1]), not item[2], item[0], item[1]))

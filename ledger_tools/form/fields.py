@@ -13,6 +13,7 @@ from enum import StrEnum
 TEMPLATE_VERSION = 1
 TEMPLATE_VERSION_NAME = "template_version"
 RECORD_LIST_NAME = "record_list"  # list-format workbooks: the defined name of the field-id row
+EXCEL_CELL_LIMIT = 32_767  # characters in one Excel cell
 
 
 class FieldType(StrEnum):
@@ -141,6 +142,12 @@ class Field:
     suggestions_from: str | None = None  # "lead_divisions": a text field offered a list, other values allowed
     max_length: int | None = None
     hint: str = ""  # the input prompt shown in Excel
+
+    @property
+    def length_limit(self) -> int:
+        """The most characters a value may have: ``max_length``, and never more than an Excel
+        cell holds, so that no output (the ledger, a CSV opened in Excel) ever cuts it."""
+        return min(self.max_length or EXCEL_CELL_LIMIT, EXCEL_CELL_LIMIT)
 
     @property
     def is_choice(self) -> bool:
