@@ -385,7 +385,8 @@ def test_the_page_escapes_what_people_typed(published):
 
 
 def test_templates_never_mark_data_safe():
-    from ledger_tools.publish.publication import PAGE_TEMPLATE, STYLESHEET_SOURCE, template_environment
+    from ledger_tools.pages import template_environment
+    from ledger_tools.publish.page import PAGE_TEMPLATE, STYLESHEET_SOURCE
 
     assert template_environment().autoescape is True
 
@@ -810,13 +811,13 @@ def test_the_publication_folder_is_replaced_as_a_whole(tmp_path, config):
 
 
 def test_a_failed_write_leaves_the_previous_publication_as_it_was(tmp_path, config, monkeypatch):
-    from ledger_tools.publish import publication
+    from ledger_tools.publish import folder
 
     publish_ledger(mixed_ledger(), tmp_path, config, FY)
     directory = tmp_path / "publication" / "2025"
     before = publication_files(directory)
     calls = []
-    real_write = publication.write_bytes_atomic
+    real_write = folder.write_bytes_atomic
 
     def write_bytes_atomic(path, data):  # the disk fills up at the third file of the publication
         calls.append(path)
@@ -824,7 +825,7 @@ def test_a_failed_write_leaves_the_previous_publication_as_it_was(tmp_path, conf
             raise OSError(28, "No space left on device")
         real_write(path, data)
 
-    monkeypatch.setattr(publication, "write_bytes_atomic", write_bytes_atomic)
+    monkeypatch.setattr(folder, "write_bytes_atomic", write_bytes_atomic)
     with pytest.raises(PublicationError, match="書き込めません: No space left on device"):
         publish_ledger(Ledger(LEDGER_DATE, [entry(record_id="A")]), tmp_path, config, FY)
     assert publication_files(directory) == before
@@ -834,7 +835,7 @@ def test_a_failed_write_leaves_the_previous_publication_as_it_was(tmp_path, conf
 @pytest.mark.parametrize("failing_call", [1, 2])  # renaming the old folder aside (1), the new one in (2)
 def test_a_folder_that_cannot_be_replaced_is_kept_and_reported(tmp_path, capsys, monkeypatch, failing_call):
     """On Windows a folder cannot be renamed while a file in it is open (a CSV in Excel): exit 2, old folder kept."""
-    from ledger_tools.publish import publication
+    from ledger_tools.publish import folder
 
     mixed_ledger().save(tmp_path)
     assert main(["publish", str(tmp_path), "--fiscal-year", "R7"]) == 0
@@ -851,7 +852,7 @@ def test_a_folder_that_cannot_be_replaced_is_kept_and_reported(tmp_path, capsys,
             raise PermissionError(13, "Permission denied")
         real_replace(source, target)
 
-    monkeypatch.setattr(publication.os, "replace", replace)
+    monkeypatch.setattr(folder.os, "replace", replace)
     assert main(["publish", str(tmp_path), "--fiscal-year", "R7"]) == 2
     monkeypatch.undo()
     err = capsys.readouterr().err
