@@ -145,6 +145,7 @@ class Publication:
     by_method: tuple[Tally, ...]
     by_month: tuple[Tally, ...]
     records: tuple[PublishedRecord, ...]
+    prefecture_code: str = ""  # 全国地方公共団体コード, a column of the open data
     held_back: HeldBack = field(default_factory=HeldBack)  # details in the internal reconciliation only
     out_of_scope: int = 0  # 該当 records with an exclusion: never published, listed in the reconciliation
 
@@ -203,6 +204,7 @@ def year_figures(selection: Selection, held_back: HeldBack, config: Config, as_o
         by_method=_tally(keys, "method"),
         by_month=_months(keys, fiscal_year, period_start),
         records=records,
+        prefecture_code=config.publication.prefecture_code,
         held_back=held_back,
         out_of_scope=len(selection.out_of_scope),
     )

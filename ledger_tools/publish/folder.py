@@ -66,3 +66,12 @@ def write_folder(directory: Path, files: Mapping[str, bytes]) -> None:
         ) from None
     if moved_aside:
         shutil.rmtree(aside, ignore_errors=True)
+
+
+def write_files(parent: Path, files: Mapping[str, bytes]) -> None:
+    """Write the files of DIR/publication/ itself (the index and the combined data), each atomically."""
+    try:
+        for name, content in files.items():
+            write_bytes_atomic(parent / name, content)
+    except OSError as e:
+        raise PublicationError(f"公表フォルダ（{parent}）に書き込めません: {e.strerror or e}") from None

@@ -106,5 +106,6 @@ def render_page(publication: Publication, downloads: Mapping[str, int]) -> str:
             counts_csv=counts_csv_name(fy),
             downloads={name: human_size(size) for name, size in downloads.items()},
             stylesheet=STYLESHEET_FILE,
+            index_page=PAGE_FILE,
         )
     )

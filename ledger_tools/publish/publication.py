@@ -25,6 +25,7 @@ from ledger_tools.config import Config, config_digest
 from ledger_tools.dates import FiscalYear
 from ledger_tools.ledger.entries import Ledger, load_ledger
 from ledger_tools.outputs import directory_lock, write_bytes_atomic
+from ledger_tools.publish.datapackage import datapackage_json
 from ledger_tools.publish.errors import PublicationError, PublicationLocked, PublicationRefused
 from ledger_tools.publish.figures import (
     PAGE_LIST_COLUMNS,
@@ -43,15 +44,19 @@ from ledger_tools.publish.folder import (
     PUBLICATION_DIR,
     publication_directory,
     remove_stale_folders,
+    write_files,
     write_folder,
 )
+from ledger_tools.publish.index import DATAPACKAGE_FILE, index_files, published_years
 from ledger_tools.publish.open_data import (
+    SUMMARY_FILE,
     counts_csv,
     counts_csv_name,
     counts_rows,
     records_csv,
     records_csv_name,
     records_header,
+    summary_json,
 )
 from ledger_tools.publish.page import (
     PAGE_FILE,
@@ -119,7 +124,18 @@ def render_files(publication: Publication) -> dict[str, bytes]:
     fy = publication.fiscal_year
     data = {records_csv_name(fy): records_csv(publication), counts_csv_name(fy): counts_csv(publication)}
     page = render_page(publication, {name: len(content) for name, content in data.items()})
-    return {PAGE_FILE: page.encode("utf-8"), STYLESHEET_FILE: stylesheet(), **data}
+    return {
+        PAGE_FILE: page.encode("utf-8"),
+        STYLESHEET_FILE: stylesheet(),
+        **data,
+        SUMMARY_FILE: summary_json(publication),
+    }
+
+
+def render_index_files(parent: Path) -> dict[str, bytes]:
+    """DIR/publication/'s own files, from the year folders as they are published."""
+    years = published_years(parent)
+    return {**index_files(parent, years), DATAPACKAGE_FILE: datapackage_json(years)}
 
 
 @dataclass
@@ -184,6 +200,7 @@ def _publish_unlocked(
     remove_stale_folders(directory.parent)
     files = render_files(publication)
     write_folder(directory, files)
+    write_files(directory.parent, render_index_files(directory.parent))
     return PublishResult(publication, reconciliation, directory, [directory / name for name in files], report)
 
 
