@@ -185,3 +185,46 @@ def test_publish_cli_writes_the_index(tmp_path, capsys):
         "records_all.csv",
         "style.css",
     ]
+
+
+def test_records_before_operation_start_are_in_no_publication_and_listed_in_the_report(tmp_path, config):
+    from test_publication import recorded_values
+
+    from ledger_tools.check.findings import Status
+    from ledger_tools.form.fields import NOT_APPLICABLE
+
+    ledger = Ledger(
+        LEDGER_DATE,
+        [
+            entry(record_id="early", received_date=dt.date(2025, 2, 10)),
+            entry(
+                Status.NOT_APPLICABLE,
+                values=recorded_values(
+                    record_id="older", received_date=dt.date(2024, 12, 1), supervisor_judgement=NOT_APPLICABLE
+                ),
+            ),
+            entry(record_id="first", received_date=dt.date(2025, 3, 10)),
+            entry(record_id="later", received_date=dt.date(2025, 6, 10)),
+        ],
+    )
+    result = publish_ledger(ledger, tmp_path, config, FiscalYear(2024))
+    pub = result.publication
+    assert (pub.counts.recorded, pub.counts.applicable, pub.counts.published) == (1, 1, 1)
+    assert [t.iso for t in pub.by_month] == ["2025-03"] and sum(t.count for t in pub.by_month) == 1
+    assert pub.period_start == dt.date(2025, 3, 1)
+    folder = tmp_path / "publication" / "2024"
+    assert [r[2] for r in read_csv((folder / "records_2024.csv").read_bytes())[1:]] == ["2025-03-10"]
+    page = (folder / PAGE_FILE).read_text(encoding="utf-8")
+    assert "令和7年3月1日</time>から" in page and "令和7年2月" not in page and "令和6年12月" not in page
+    report = read_csv((tmp_path / "公表照合表_2024.csv").read_bytes())
+    outcomes = {r[0]: (r[6], r[8]) for r in report[1:]}
+    assert outcomes["first"][0] == "公表"
+    assert (
+        outcomes["early"][0] == outcomes["older"][0] == "運用開始前" and "運用開始前" in outcomes["early"][1]
+    )
+    assert "later" not in outcomes
+    publish_ledger(ledger, tmp_path, config, FiscalYear(2025))
+    later = {r[0] for r in read_csv((tmp_path / "公表照合表_2025.csv").read_bytes())[1:]}
+    assert later == {"later"}  # listed once, in the first year's report
+    assert index_tables(tmp_path)["各年度の件数"][2][2:] == ["1件", "1件", "0件", "0件", "1件"]
+    assert "運用開始前に受けた記録: 2件" in result.summary_text()

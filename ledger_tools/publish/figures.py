@@ -190,7 +190,7 @@ def year_figures(selection: Selection, held_back: HeldBack, config: Config, as_o
     counts = _counts(selection.judged, len(records), held_back)
     published_ids = {id(e) for e in selection.publishable}
     keys = [_breakdown_key(e, config, published=id(e) in published_ids) for e in selection.applicable]
-    period_start = max(fiscal_year.start, config.rules.operation_start)
+    period_start = selection.period_start
     return Publication(
         fiscal_year=fiscal_year,
         as_of=as_of,
@@ -276,14 +276,15 @@ def _tally(keys: Iterable[Mapping[str, str]], field_id: str) -> tuple[Tally, ...
 def _months(
     keys: Iterable[Mapping[str, str]], fiscal_year: FiscalYear, period_start: dt.date
 ) -> tuple[Tally, ...]:
-    """April → March; a first year that starts late (令和6年度: only 3月) shows its months only."""
+    """April → March; a first year that starts late (令和6年度: only 3月) shows its months only (no record
+    before operation_start is counted, so none is lost)."""
     counter = Counter(k["month"] for k in keys)
     first = f"{period_start:%Y-%m}"
     months = []
     day = fiscal_year.start
     while day <= fiscal_year.end:
         iso = f"{day:%Y-%m}"
-        if iso >= first or counter[iso]:
+        if iso >= first:
             months.append(Tally(to_wareki_month(day), counter[iso], iso))
         day = dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
     return tuple(months)

@@ -170,6 +170,9 @@ class PublishResult:
             lines.append(
                 f"  除外事由に該当するのに「該当する」と判断された記録: {pub.out_of_scope}件（公表の対象外。照合表に記載）"
             )
+        before = sum(row.outcome == "運用開始前" for row in self.reconciliation.rows)
+        if before:
+            lines.append(f"  運用開始前に受けた記録: {before}件（公表・件数の対象外。照合表に記載）")
         lines.append(f"  ページ: {self.page.resolve()}")
         lines.append(f"  ブラウザで開く: {self.page.resolve().as_uri()}")
         lines.append("  CSV: " + "、".join(str(p.resolve()) for p in self.files if p.suffix == ".csv"))

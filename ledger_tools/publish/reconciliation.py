@@ -33,8 +33,10 @@ HOLD_REASONS: dict[str, str] = {
     "no_public_measures": "措置が「要」なのに公表用の措置の概要が未記入",
 }
 # Reasons a 該当 record is listed but never published, and never holds the publication back.
+BEFORE_OPERATION = "before_operation"  # received before operation_start: in no publication nor count
 OUT_OF_SCOPE_REASONS: dict[str, str] = {
     "excluded": "除外事由に該当（公表の対象外）",
+    BEFORE_OPERATION: "運用開始前（制度の運用開始日より前に受けた記録。公表・件数の対象外）",
 }
 REASON_TEXTS = {**HOLD_REASONS, **OUT_OF_SCOPE_REASONS}
 
@@ -57,7 +59,11 @@ class ReconciliationRow:
 
     @property
     def outcome(self) -> str:
-        return "保留" if self.reasons else "対象外" if self.notes else "公表"
+        if self.reasons:
+            return "保留"
+        if BEFORE_OPERATION in self.notes:
+            return "運用開始前"
+        return "対象外" if self.notes else "公表"
 
 
 @dataclass(frozen=True)
@@ -119,6 +125,7 @@ def reconcile(selection: Selection) -> Reconciliation:
             _reconciliation_row(e, reasons=reasons, held_kind=kind) for e, reasons, kind in selection.held
         )
         + tuple(_reconciliation_row(e, notes=("excluded",)) for e in selection.out_of_scope)
+        + tuple(_reconciliation_row(e, notes=(BEFORE_OPERATION,)) for e in selection.before_operation)
     )
     return Reconciliation(selection.fiscal_year, rows)
 

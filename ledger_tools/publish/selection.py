@@ -28,22 +28,27 @@ class Selection:
     """The records of one fiscal year sorted by what the publication does with them."""
 
     fiscal_year: FiscalYear
+    period_start: dt.date  # the year's start, or operation_start in the first year
     judged: Counter[str] = field(default_factory=Counter)  # APPLICABLE, NOT_APPLICABLE, "undecided"
     applicable: list[LedgerEntry] = field(default_factory=list)  # counted as 該当: published or held back
     publishable: list[LedgerEntry] = field(default_factory=list)  # in the order of their 通番
     held: list[tuple[LedgerEntry, tuple[str, ...], str]] = field(default_factory=list)  # reasons, HeldKind
     out_of_scope: list[LedgerEntry] = field(default_factory=list)  # 該当 with an exclusion: never published
+    before_operation: list[LedgerEntry] = field(
+        default_factory=list
+    )  # first year only: received before start
 
 
 def select_records(ledger: Ledger, config: Config, fiscal_year: FiscalYear) -> Selection:
     """Every entry of the ledger in its place; the publishable ones numbered in the page's order."""
-    selection = Selection(fiscal_year)
+    selection = Selection(fiscal_year, max(fiscal_year.start, config.rules.operation_start))
     for entry in ledger.entries:
         _select(selection, entry)
     organ_order = {name: i for i, name in enumerate(config.organ_names)}
     selection.publishable.sort(key=lambda e: _record_sort_key(e, organ_order, config))
     selection.held.sort(key=lambda item: (item[0].path, item[0].record_id or ""))
     selection.out_of_scope.sort(key=lambda e: (e.path, e.record_id or ""))
+    selection.before_operation.sort(key=lambda e: (e.path, e.record_id or ""))
     return selection
 
 
@@ -54,6 +59,10 @@ def _select(selection: Selection, entry: LedgerEntry) -> None:
         selection.held.append((entry, ("unreadable",), HeldKind.UNREADABLE))
         return
     received = entry.values.get("received_date")
+    if isinstance(received, dt.date) and received < selection.period_start:  # an earlier year's
+        if selection.period_start > selection.fiscal_year.start:  # the first year lists what came before
+            selection.before_operation.append(entry)
+        return
     in_year = isinstance(received, dt.date) and received in selection.fiscal_year
     judgement = entry.values.get("supervisor_judgement")
     counted = in_year and _in_scope(entry)
