@@ -228,3 +228,16 @@ def test_records_before_operation_start_are_in_no_publication_and_listed_in_the_
     assert later == {"later"}  # listed once, in the first year's report
     assert index_tables(tmp_path)["各年度の件数"][2][2:] == ["1件", "1件", "0件", "0件", "1件"]
     assert "運用開始前に受けた記録: 2件" in result.summary_text()
+
+
+def test_the_index_page_structure_is_accessible(tmp_path):
+    two_years(tmp_path)
+    page = page_structure((tmp_path / "publication" / PAGE_FILE).read_bytes())
+    assert page.lang == "ja" and page.h1 == 1 and page.title == "不当な働きかけの記録の状況（各年度の公表）"
+    assert "script" not in page.tags and len(page.tables) == 2
+    for table in page.tables:
+        assert table["caption"] and table["first_child"] == "caption", table
+        assert table["scopes"] and all(s in ("col", "row") for s in table["scopes"]), table
+    svg = page.svg_attrs[0]
+    assert svg["role"] == "img" and all(i in page.ids for i in svg["aria-labelledby"].split())
+    assert len(page.ids) == len(set(page.ids))
