@@ -18,7 +18,7 @@ from ledger_tools.form.fields import APPLICABLE, FIELD_BY_ID, NOT_APPLICABLE, PU
 from ledger_tools.ledger.entries import Ledger, LedgerEntry
 from ledger_tools.publish.errors import PublicationError
 from ledger_tools.publish.reconciliation import HeldBack, Reconciliation, held_back_of, reconcile
-from ledger_tools.publish.selection import Selection, select_records
+from ledger_tools.publish.selection import Selection, departments_for_year, select_records
 
 UNKNOWN = "不明"  # a breakdown value of a record held back that cannot be read
 COUNT_LABELS = {
@@ -189,7 +189,8 @@ def year_figures(selection: Selection, held_back: HeldBack, config: Config, as_o
     records = tuple(_public_record(n, e.values, precision) for n, e in enumerate(selection.publishable, 1))
     counts = _counts(selection.judged, len(records), held_back)
     published_ids = {id(e) for e in selection.publishable}
-    keys = [_breakdown_key(e, config, published=id(e) in published_ids) for e in selection.applicable]
+    organisation = departments_for_year(config, fiscal_year)
+    keys = [_breakdown_key(e, organisation, published=id(e) in published_ids) for e in selection.applicable]
     period_start = selection.period_start
     return Publication(
         fiscal_year=fiscal_year,
@@ -198,7 +199,7 @@ def year_figures(selection: Selection, held_back: HeldBack, config: Config, as_o
         period_end=fiscal_year.end,
         date_precision=precision,
         counts=counts,
-        organs=_organ_groups(keys, records, config),
+        organs=_organ_groups(keys, records, organisation),
         by_business_type=_tally(keys, "business_type"),
         by_requester_category=_tally(keys, "requester_category"),
         by_method=_tally(keys, "method"),
@@ -224,7 +225,9 @@ def _counts(judged: Counter[str], published: int, held_back: HeldBack) -> Counts
 BREAKDOWN_FIELDS = ("organ", "department", "business_type", "requester_category", "method")
 
 
-def _breakdown_key(entry: LedgerEntry, config: Config, published: bool) -> dict[str, str]:
+def _breakdown_key(
+    entry: LedgerEntry, organisation: Mapping[str, tuple[str, ...]], published: bool
+) -> dict[str, str]:
     """What a 該当 record adds to the breakdowns. A published record adds its published values; a record
     held back adds only values of the catalogue or configuration, 不明 for anything else (a value being
     corrected may be free text, which must never reach the page)."""
@@ -233,11 +236,11 @@ def _breakdown_key(entry: LedgerEntry, config: Config, published: bool) -> dict[
     if published:
         key.update({f: _text(values.get(f)) for f in BREAKDOWN_FIELDS})
         return key
-    organ = values.get("organ")
-    organ = organ if organ in config.organ_names else UNKNOWN
+    organ = _text(values.get("organ"))
+    organ = organ if organ in organisation else UNKNOWN
     department = values.get("department")
     key["organ"] = organ
-    key["department"] = department if department in config.departments_by_organ.get(organ, ()) else UNKNOWN
+    key["department"] = department if department in organisation.get(organ, ()) else UNKNOWN
     for f in ("business_type", "requester_category", "method"):
         value = values.get(f)
         key[f] = value if isinstance(value, str) and value in FIELD_BY_ID[f].choices else UNKNOWN
@@ -252,14 +255,16 @@ def _ordered(counter: Counter[str], known: Iterable[str]) -> list[str]:
 
 
 def _organ_groups(
-    keys: list[dict[str, str]], records: tuple[PublishedRecord, ...], config: Config
+    keys: list[dict[str, str]],
+    records: tuple[PublishedRecord, ...],
+    organisation: Mapping[str, tuple[str, ...]],
 ) -> tuple[OrganGroup, ...]:
-    """Every organ and department of the configuration, zero included; unknown names after them."""
+    """Every organ and department of the year (departments_for_year), zero included; unknown names after them."""
     by_organ = Counter(k["organ"] for k in keys)
     groups = []
-    for name in _ordered(by_organ, config.organ_names):
+    for name in _ordered(by_organ, organisation):
         counter = Counter(k["department"] for k in keys if k["organ"] == name)
-        departments = _ordered(counter, config.departments_by_organ.get(name, ()))
+        departments = _ordered(counter, organisation.get(name, ()))
         mine = tuple(r for r in records if r.values["organ"] == name)
         groups.append(
             OrganGroup(name, by_organ[name], tuple(Tally(d, counter[d]) for d in departments), mine)

@@ -39,13 +39,19 @@ class Selection:
     )  # first year only: received before start
 
 
+def departments_for_year(config: Config, fiscal_year: FiscalYear) -> dict[str, tuple[str, ...]]:
+    """Every 機関 listed in the year's publication and its 部局, in order. Today the configured organs;
+    the one place to switch to the organisation periods in force during the year."""
+    return dict(config.departments_by_organ)
+
+
 def select_records(ledger: Ledger, config: Config, fiscal_year: FiscalYear) -> Selection:
     """Every entry of the ledger in its place; the publishable ones numbered in the page's order."""
     selection = Selection(fiscal_year, max(fiscal_year.start, config.rules.operation_start))
     for entry in ledger.entries:
         _select(selection, entry)
-    organ_order = {name: i for i, name in enumerate(config.organ_names)}
-    selection.publishable.sort(key=lambda e: _record_sort_key(e, organ_order, config))
+    organisation = departments_for_year(config, fiscal_year)
+    selection.publishable.sort(key=lambda e: _record_sort_key(e, organisation))
     selection.held.sort(key=lambda item: (item[0].path, item[0].record_id or ""))
     selection.out_of_scope.sort(key=lambda e: (e.path, e.record_id or ""))
     selection.before_operation.sort(key=lambda e: (e.path, e.record_id or ""))
@@ -119,12 +125,13 @@ def _may_be_applicable(entry: LedgerEntry) -> bool:
     return any(f.field == "supervisor_judgement" and f.severity is Severity.ERROR for f in entry.findings)
 
 
-def _record_sort_key(entry: LedgerEntry, organ_order: Mapping[str, int], config: Config) -> tuple:
+def _record_sort_key(entry: LedgerEntry, organisation: Mapping[str, tuple[str, ...]]) -> tuple:
     organ = _text(entry.values.get("organ"))
-    departments = config.departments_by_organ.get(organ, ())
+    organs = list(organisation)
+    departments = organisation.get(organ, ())
     department = _text(entry.values.get("department"))
     return (
-        organ_order.get(organ, len(organ_order)),
+        organs.index(organ) if organ in organs else len(organs),
         organ,
         entry.values["received_date"],
         departments.index(department) if department in departments else len(departments),
