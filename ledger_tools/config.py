@@ -48,8 +48,30 @@ class Deadlines(_Model):
     shared_with_general_affairs_days: int = Field(30, ge=0)
 
 
+def local_government_check_digit(first_five: str) -> int:
+    """The check digit of a 全国地方公共団体コード (weights 6..2, modulus 11, the ones digit of 11 − r)."""
+    remainder = sum(int(d) * w for d, w in zip(first_five, range(6, 1, -1), strict=True)) % 11
+    return (11 - remainder) % 10
+
+
 class Publication(_Model):
     date_precision: Literal["day", "month"] = "day"
+    # 全国地方公共団体コード of the prefecture: a column of the open data, so many prefectures' files stack.
+    prefecture_code: str = "990001"
+
+    @model_validator(mode="after")
+    def _prefecture_code_valid(self) -> Publication:
+        code = self.prefecture_code
+        if not (len(code) == 6 and code.isascii() and code.isdigit() and code[2:5] == "000"):
+            raise ValueError(
+                f"prefecture_code は都道府県の全国地方公共団体コード（6桁、例: 130001）で指定してください: {code!r}"
+            )
+        if int(code[5]) != local_government_check_digit(code[:5]):
+            raise ValueError(
+                f"prefecture_code {code} の検査数字（6桁目）が正しくありません"
+                f"（{code[:5]} の検査数字は {local_government_check_digit(code[:5])}）"
+            )
+        return self
 
 
 class ExclusionHints(_Model):

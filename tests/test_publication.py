@@ -162,6 +162,13 @@ def read_csv(data: bytes) -> list[list[str]]:
     return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
 
 
+def read_open_data(data: bytes, code: str = "990001") -> list[list[str]]:
+    """A published CSV without its first column, which must be the prefecture's code on every row."""
+    rows = read_csv(data)
+    assert [r[0] for r in rows] == ["全国地方公共団体コード"] + [code] * (len(rows) - 1)
+    return [r[1:] for r in rows]
+
+
 @pytest.fixture
 def published(tmp_path, config):
     """publish(ledger, **options) → (result, {file name: bytes}) for a ledger written to DIR."""
@@ -186,7 +193,7 @@ def test_counts_and_breakdowns_of_the_year(published):
         pub.counts.undecided,
         pub.counts.published,
     ) == (6, 3, 1, 2, 3)
-    counts = {(row[1], row[2], row[3]): int(row[4]) for row in read_csv(files["counts_2025.csv"])[1:]}
+    counts = {(row[1], row[2], row[3]): int(row[4]) for row in read_open_data(files["counts_2025.csv"])[1:]}
     assert counts[("件数", "記録された働きかけ（除外事由に当たるものを除く）", "")] == 6
     assert counts[("件数", "不当な働きかけに該当すると判断したもの", "")] == 3
     assert counts[("件数", "該当しないと判断したもの", "")] == 1
@@ -237,7 +244,7 @@ def test_every_organ_of_the_configuration_is_shown_even_with_zero(published, con
     for organ in config.organ_names:
         assert f"{organ}（" in page
     assert "警察本部では、不当な働きかけに該当する記録はありません。" in page
-    rows = read_csv(files["counts_2025.csv"])
+    rows = read_open_data(files["counts_2025.csv"])
     assert [r[2] for r in rows if r[1] == "機関・部局" and r[3] == ""] == list(config.organ_names)
 
 
@@ -250,8 +257,8 @@ def test_a_year_without_any_applicable_record_says_so(published):
     page = files[PAGE_FILE].decode()
     assert "令和7年度（2025年度）に不当な働きかけに該当すると判断された記録はありませんでした。" in page
     assert '<td class="num">0件</td>' in page and '<td class="num">1件</td>' in page
-    assert read_csv(files["records_2025.csv"]) == [RECORDS_HEADER]
-    counts = read_csv(files["counts_2025.csv"])[1:]
+    assert read_open_data(files["records_2025.csv"]) == [RECORDS_HEADER]
+    counts = read_open_data(files["counts_2025.csv"])[1:]
     assert [int(r[4]) for r in counts if r[1] == "件数"] == [1, 0, 1, 0, 0]
     assert len([r for r in counts if r[1] != "件数"]) > 30 and all(
         r[4] == "0" for r in counts if r[1] != "件数"
@@ -260,7 +267,7 @@ def test_a_year_without_any_applicable_record_says_so(published):
 
 def test_the_first_month_of_operation_belongs_to_reiwa_6(published):
     result, files = published(mixed_ledger(), FiscalYear.parse("令和6"))
-    assert [r[1] for r in read_csv(files["records_2024.csv"])[1:]] == ["2025-03-10"]
+    assert [r[1] for r in read_open_data(files["records_2024.csv"])[1:]] == ["2025-03-10"]
     assert [t.iso for t in result.publication.by_month] == ["2025-03"]  # the year began with the system
     page = page_text(files[PAGE_FILE])
     assert "令和6年度（2024年度）" in page and "令和7年3月1日から令和7年3月31日まで" in page
@@ -278,7 +285,7 @@ def test_a_year_outside_the_ledger_is_refused(config):
 
 def test_the_records_csv_has_exactly_the_public_columns(published):
     _, files = published(mixed_ledger())
-    rows = read_csv(files["records_2025.csv"])
+    rows = read_open_data(files["records_2025.csv"])
     assert rows[0] == RECORDS_HEADER
     assert {c.field_id for c in PUBLIC_COLUMNS} <= set(PUBLIC_FIELD_IDS)
     assert rows[1:] == [
@@ -338,7 +345,7 @@ def test_month_precision_publishes_no_day(tmp_path, capsys):
     )
     assert main(["publish", str(tmp_path), "--fiscal-year", "R7", "--config", str(config)]) == 0
     out = tmp_path / "publication" / "2025"
-    rows = read_csv((out / "records_2025.csv").read_bytes())
+    rows = read_open_data((out / "records_2025.csv").read_bytes())
     assert rows[0][1] == "働きかけを受けた月" and rows[1][1] == "2025-06"
     page = (out / PAGE_FILE).read_text(encoding="utf-8")
     assert '<time datetime="2025-06">令和7年6月</time>' in page
@@ -356,7 +363,7 @@ def test_csv_files_are_bom_crlf_rfc4180_iso_and_formula_safe(published):
     )
     _, files = published(ledger)
     data = files["records_2025.csv"]
-    assert data.startswith("\ufeff通番,".encode())
+    assert data.startswith("\ufeff全国地方公共団体コード,通番,".encode())
     text = data.decode("utf-8-sig")
     assert (
         text.endswith("\r\n")
@@ -366,14 +373,14 @@ def test_csv_files_are_bom_crlf_rfc4180_iso_and_formula_safe(published):
     assert (
         '"\'=HYPERLINK(""http://example.invalid"",""詳細""), 二行目\nあり"' in text
     )  # quoted, quotes doubled, neutralised
-    rows = read_csv(data)
+    rows = read_open_data(data)
     assert [r[7] for r in rows[1:]] == ["'" + tricky, complete_values()["public_summary"]]
     assert [r[12] for r in rows[1:]] == ["'@SUM(1)", "'-1+2"]
     assert rows[1][1] == "2025-06-10"
     counts = files["counts_2025.csv"].decode("utf-8-sig")
-    assert counts.count("\r\n") == len(read_csv(files["counts_2025.csv"])) and "\n" not in counts.replace(
-        "\r\n", ""
-    )
+    assert counts.count("\r\n") == len(
+        read_open_data(files["counts_2025.csv"])
+    ) and "\n" not in counts.replace("\r\n", "")
 
 
 def test_the_page_escapes_what_people_typed(published):
@@ -385,7 +392,8 @@ def test_the_page_escapes_what_people_typed(published):
 
 
 def test_templates_never_mark_data_safe():
-    from ledger_tools.publish.publication import PAGE_TEMPLATE, STYLESHEET_SOURCE, template_environment
+    from ledger_tools.pages import template_environment
+    from ledger_tools.publish.page import PAGE_TEMPLATE, STYLESHEET_SOURCE
 
     assert template_environment().autoescape is True
 
@@ -484,7 +492,7 @@ def test_allow_pending_publishes_and_states_what_is_held_back(tmp_path, capsys):
     assert "判断された記録は6件です。このページには、そのうち1件を掲載しています。" in page
     assert "うち5件は、公表の準備" in page
     assert "読み取れないファイルが1件あり、確認中です。" in page
-    assert len(read_csv((tmp_path / "publication" / "2025" / "records_2025.csv").read_bytes())) == 2
+    assert len(read_open_data((tmp_path / "publication" / "2025" / "records_2025.csv").read_bytes())) == 2
 
 
 def test_publishing_twice_gives_byte_identical_files(tmp_path, config):
@@ -501,6 +509,7 @@ def test_publishing_twice_gives_byte_identical_files(tmp_path, config):
         "index.html",
         "records_2025.csv",
         "style.css",
+        "summary.json",
     ]
     assert render_files(build_publication(ledger, config, FY)[0]) == {
         p.name: b for p, b in before.items() if p in first.files
@@ -540,7 +549,7 @@ def test_a_ledger_built_from_real_workbooks_publishes(tmp_path, write_workbook, 
     with pytest.raises(PublicationRefused, match="公表用の概要が未記入 1件"):
         publish_ledger(ledger, tmp_path / "out", config, FY)
     result = publish_ledger(ledger, tmp_path / "out", config, FY, allow_pending=True)
-    rows = read_csv((result.directory / "records_2025.csv").read_bytes())
+    rows = read_open_data((result.directory / "records_2025.csv").read_bytes())
     assert [r[:3] for r in rows[1:]] == [["1", "2025-06-10", "知事部局"]]
 
 
@@ -568,9 +577,11 @@ def test_an_excluded_applicable_record_is_listed_but_neither_published_nor_block
         ("X1", "inbox/X1.xlsx", "対象外", "", "除外事由に該当（公表の対象外）", "excluded"),
     ]
     directory = tmp_path / "publication" / "2025"
-    assert [r[0] for r in read_csv((directory / "records_2025.csv").read_bytes())[1:]] == ["1"]
+    assert [r[0] for r in read_open_data((directory / "records_2025.csv").read_bytes())[1:]] == ["1"]
     counts = {
-        r[2]: int(r[4]) for r in read_csv((directory / "counts_2025.csv").read_bytes())[1:] if r[1] == "件数"
+        r[2]: int(r[4])
+        for r in read_open_data((directory / "counts_2025.csv").read_bytes())[1:]
+        if r[1] == "件数"
     }
     assert (
         counts["不当な働きかけに該当すると判断したもの"] == 1
@@ -712,7 +723,7 @@ def test_breakdowns_cover_every_applicable_record_published_or_held_back(publish
     _, files = published(ledger, allow_pending=True)
     numbers = assert_page_and_counts_csv_agree(files)
     assert numbers["件数"] == [3, 3, 0, 0, 1]
-    rows = read_csv(files["counts_2025.csv"])[1:]
+    rows = read_open_data(files["counts_2025.csv"])[1:]
     assert {r[2]: int(r[4]) for r in rows if r[1] == "方法"} == {
         "面談": 1,
         "電話": 1,
@@ -804,19 +815,20 @@ def test_the_publication_folder_is_replaced_as_a_whole(tmp_path, config):
         "index.html",
         "records_2025.csv",
         "style.css",
+        "summary.json",
     ]
     assert publication_files(directory) == render_files(result.publication)
-    assert [p.name for p in (tmp_path / "publication").iterdir()] == ["2025"]
+    assert [p.name for p in (tmp_path / "publication").iterdir() if p.is_dir()] == ["2025"]
 
 
 def test_a_failed_write_leaves_the_previous_publication_as_it_was(tmp_path, config, monkeypatch):
-    from ledger_tools.publish import publication
+    from ledger_tools.publish import folder
 
     publish_ledger(mixed_ledger(), tmp_path, config, FY)
     directory = tmp_path / "publication" / "2025"
     before = publication_files(directory)
     calls = []
-    real_write = publication.write_bytes_atomic
+    real_write = folder.write_bytes_atomic
 
     def write_bytes_atomic(path, data):  # the disk fills up at the third file of the publication
         calls.append(path)
@@ -824,17 +836,17 @@ def test_a_failed_write_leaves_the_previous_publication_as_it_was(tmp_path, conf
             raise OSError(28, "No space left on device")
         real_write(path, data)
 
-    monkeypatch.setattr(publication, "write_bytes_atomic", write_bytes_atomic)
+    monkeypatch.setattr(folder, "write_bytes_atomic", write_bytes_atomic)
     with pytest.raises(PublicationError, match="書き込めません: No space left on device"):
         publish_ledger(Ledger(LEDGER_DATE, [entry(record_id="A")]), tmp_path, config, FY)
     assert publication_files(directory) == before
-    assert [p.name for p in (tmp_path / "publication").iterdir()] == ["2025"]
+    assert [p.name for p in (tmp_path / "publication").iterdir() if p.is_dir()] == ["2025"]
 
 
 @pytest.mark.parametrize("failing_call", [1, 2])  # renaming the old folder aside (1), the new one in (2)
 def test_a_folder_that_cannot_be_replaced_is_kept_and_reported(tmp_path, capsys, monkeypatch, failing_call):
     """On Windows a folder cannot be renamed while a file in it is open (a CSV in Excel): exit 2, old folder kept."""
-    from ledger_tools.publish import publication
+    from ledger_tools.publish import folder
 
     mixed_ledger().save(tmp_path)
     assert main(["publish", str(tmp_path), "--fiscal-year", "R7"]) == 0
@@ -851,13 +863,13 @@ def test_a_folder_that_cannot_be_replaced_is_kept_and_reported(tmp_path, capsys,
             raise PermissionError(13, "Permission denied")
         real_replace(source, target)
 
-    monkeypatch.setattr(publication.os, "replace", replace)
+    monkeypatch.setattr(folder.os, "replace", replace)
     assert main(["publish", str(tmp_path), "--fiscal-year", "R7"]) == 2
     monkeypatch.undo()
     err = capsys.readouterr().err
     assert "公表フォルダ" in err and "を置き換えられません" in err and "開いていれば閉じて" in err
     assert publication_files(directory) == before
-    assert [p.name for p in (tmp_path / "publication").iterdir()] == ["2025"]
+    assert [p.name for p in (tmp_path / "publication").iterdir() if p.is_dir()] == ["2025"]
 
 
 # --- the page's structure -----------------------------------------------------------------------
@@ -964,7 +976,7 @@ def assert_page_and_counts_csv_agree(files: dict[str, bytes]) -> dict[str, list[
     """Every number of the page's tables equals the counts CSV, and each breakdown sums to 該当 (its 合計
     row included); returns the CSV's numbers by table."""
     tables = {t["caption"]: t["rows"][1:] for t in page_structure(files[PAGE_FILE]).tables}
-    csv_rows = read_csv(files["counts_2025.csv"])[1:]
+    csv_rows = read_open_data(files["counts_2025.csv"])[1:]
 
     def from_csv(kind):
         return [int(r[4]) for r in csv_rows if r[1] == kind]
@@ -1115,8 +1127,13 @@ def test_run_aggregates_and_publishes_the_sample_inbox(sample_inbox, tmp_path, c
         "index.html",
         "records_2025.csv",
         "style.css",
+        "summary.json",
     ]
-    assert [r[0] for r in read_csv((page.parent / "records_2025.csv").read_bytes())[1:]] == ["1", "2", "3"]
+    assert [r[0] for r in read_open_data((page.parent / "records_2025.csv").read_bytes())[1:]] == [
+        "1",
+        "2",
+        "3",
+    ]
     before = {p.name: p.read_bytes() for p in page.parent.iterdir()}
     assert main(args) == 0
     assert {p.name: p.read_bytes() for p in page.parent.iterdir()} == before

@@ -1,4 +1,4 @@
-"""The published page in a real browser and a real HTML checker: axe-core in Debian's Chromium finds
+"""The published pages (a year's and the index of every year) in a real browser and a real HTML checker: axe-core in Debian's Chromium finds
 no WCAG 2.x A/AA violation, the Nu HTML Checker finds no error, and a screenshot is taken.
 
 Needs node, chromium, java and ``npm install`` in tests/browser: skips locally without them,
@@ -108,7 +108,9 @@ def pages(tmp_path_factory) -> dict[str, Path]:
     assert (held.applicable, held.unconfirmed, held.unreadable) == (2, 1, 1)
     assert "不明" in full.page.read_text(encoding="utf-8")
     empty = publish_ledger(Ledger(LEDGER_DATE, []), out, config, FiscalYear(2024))
-    return {"records": full.page, "empty": empty.page}
+    index = out / "publication" / PAGE_FILE  # every year's index, written by each publish
+    assert index.is_file()
+    return {"records": full.page, "empty": empty.page, "index": index}
 
 
 def check_page(page: Path, *options: str) -> dict:
@@ -133,10 +135,13 @@ def axe_results(pages, tmp_path_factory) -> dict[str, dict]:
         "records": check_page(pages["records"], "--screenshot", str(shots / "publication.png")),
         "empty": check_page(pages["empty"]),
         "print": check_page(pages["records"], "--media", "print"),
+        "index": check_page(pages["index"], "--screenshot", str(shots / "index.png")),
+        "index-print": check_page(pages["index"], "--media", "print"),
+        "index-narrow": check_page(pages["index"], "--width", "360"),
     }
 
 
-@pytest.mark.parametrize("which", ["records", "empty", "print"])
+@pytest.mark.parametrize("which", ["records", "empty", "print", "index", "index-print", "index-narrow"])
 def test_axe_finds_no_wcag_violation(axe_results, which):
     results = axe_results[which]
     assert results["tags"] == WCAG_TAGS
@@ -156,7 +161,7 @@ def test_a_screenshot_of_the_page_is_taken(axe_results):
 def test_the_nu_html_checker_finds_no_error(pages):
     java = require_program("java")
     require_node_modules()
-    files = [pages["records"], pages["empty"], pages["records"].parent / STYLESHEET_FILE]
+    files = [pages["records"], pages["empty"], pages["index"], pages["records"].parent / STYLESHEET_FILE]
     result = subprocess.run(
         [java, "-jar", str(VNU_JAR), "--format", "json", "--also-check-css", "--stdout", *map(str, files)],
         capture_output=True,

@@ -1,0 +1,299 @@
+"""The year's figures as data (spec §7): counts, breakdowns and the public rows, computed once into a
+``Publication`` that the page and the CSVs both render. Only the columns of ``PUBLIC_COLUMNS`` — each
+a public field of the catalogue — are ever copied out of a record, so names, affiliations, sections,
+record ids and the other free text cannot reach ``publication/``. The counts and breakdowns cover
+every 該当 record of the year, published or held back."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ledger_tools.config import Config
+from ledger_tools.dates import FiscalYear, to_wareki, to_wareki_month
+from ledger_tools.form.fields import APPLICABLE, FIELD_BY_ID, NOT_APPLICABLE, PUBLIC_FIELD_IDS
+from ledger_tools.ledger.entries import Ledger, LedgerEntry
+from ledger_tools.publish.errors import PublicationError
+from ledger_tools.publish.reconciliation import HeldBack, Reconciliation, held_back_of, reconcile
+from ledger_tools.publish.selection import Selection, departments_for_year, select_records
+
+UNKNOWN = "不明"  # a breakdown value of a record held back that cannot be read
+COUNT_LABELS = {
+    "recorded": "記録された働きかけ（除外事由に当たるものを除く）",
+    "applicable": "不当な働きかけに該当すると判断したもの",
+    "not_applicable": "該当しないと判断したもの",
+    "undecided": "判断中のもの",
+    "published": "この公表に掲載した不当な働きかけ",
+}
+
+
+# --- what may be published -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PublicColumn:
+    """One column of the published list: a public field of the catalogue and its heading."""
+
+    field_id: str
+    header: str
+
+
+NUMBER_HEADER = "通番"
+DATE_HEADERS = {"day": "働きかけを受けた日", "month": "働きかけを受けた月"}
+# The explicit list of what leaves the ledger (spec §7), in the order of the page and the CSV.
+PUBLIC_COLUMNS: tuple[PublicColumn, ...] = (
+    PublicColumn("received_date", DATE_HEADERS["day"]),
+    PublicColumn("organ", "機関"),
+    PublicColumn("department", "部局"),
+    PublicColumn("business_type", "事務の区分"),
+    PublicColumn("requester_category", "相手方の区分"),
+    PublicColumn("method", "方法"),
+    PublicColumn("public_summary", "概要"),
+    PublicColumn("told_cannot_comply", "応じられない旨の伝達"),
+    PublicColumn("told_will_be_recorded", "記録される旨の伝達"),
+    PublicColumn("requester_withdrew", "相手方の撤回"),
+    PublicColumn("measures_needed", "措置の要否"),
+    PublicColumn("public_measures", "措置の概要"),
+)
+_not_public = [c.field_id for c in PUBLIC_COLUMNS if c.field_id not in PUBLIC_FIELD_IDS]
+if _not_public:  # a guard that survives python -O, unlike assert
+    raise RuntimeError(f"PUBLIC_COLUMNS names fields that the catalogue does not mark public: {_not_public}")
+
+
+# The page groups the list by 機関 (in each heading and caption), so its tables leave that column out.
+PAGE_LIST_COLUMNS: tuple[PublicColumn, ...] = tuple(c for c in PUBLIC_COLUMNS if c.field_id != "organ")
+
+
+@dataclass(frozen=True)
+class PublishedRecord:
+    """A 該当 record as published: its number and the public columns only."""
+
+    number: int
+    date_iso: str  # 2025-06-10, or 2025-06 with month precision
+    date_label: str  # 令和7年6月10日, or 令和7年6月
+    values: Mapping[str, str]  # the other public columns as text ("" when empty)
+
+    def csv_row(self) -> list[str | int]:
+        return [self.number] + [
+            self.date_iso if c.field_id == "received_date" else self.values[c.field_id]
+            for c in PUBLIC_COLUMNS
+        ]
+
+
+def _public_record(number: int, values: Mapping[str, Any], date_precision: str) -> PublishedRecord:
+    """Copy the public columns out of a record's values; nothing else is read."""
+    received: dt.date = values["received_date"]
+    if date_precision == "month":
+        date_iso, date_label = f"{received:%Y-%m}", to_wareki_month(received)
+    else:
+        date_iso, date_label = received.isoformat(), to_wareki(received)
+    texts = {
+        c.field_id: _text(values.get(c.field_id)) for c in PUBLIC_COLUMNS if c.field_id != "received_date"
+    }
+    return PublishedRecord(number, date_iso, date_label, texts)
+
+
+@dataclass(frozen=True)
+class Tally:
+    label: str
+    count: int
+    iso: str = ""  # for months: 2025-04
+
+
+@dataclass(frozen=True)
+class OrganGroup:
+    """One 機関: its 該当 records (published or held back), every department of the configuration,
+    and its published records."""
+
+    name: str
+    count: int  # every 該当 record of the organ, published or held back
+    departments: tuple[Tally, ...]
+    records: tuple[PublishedRecord, ...]
+
+    @property
+    def not_published(self) -> int:
+        return self.count - len(self.records)
+
+
+@dataclass(frozen=True)
+class Counts:
+    """The year's numbers (spec §7), always shown, zero included."""
+
+    recorded: int  # received in the year, in scope (not excluded); includes records being corrected
+    applicable: int  # judged 不当な働きかけに該当する (published or held back)
+    not_applicable: int  # judged 該当しない
+    undecided: int  # 判断中, not yet judged, or a judgement that cannot be read
+    published: int
+
+
+@dataclass(frozen=True)
+class Publication:
+    """Everything the page and the CSVs show for one fiscal year, and what is held back."""
+
+    fiscal_year: FiscalYear
+    as_of: dt.date
+    period_start: dt.date
+    period_end: dt.date
+    date_precision: str
+    counts: Counts
+    organs: tuple[OrganGroup, ...]
+    by_business_type: tuple[Tally, ...]
+    by_requester_category: tuple[Tally, ...]
+    by_method: tuple[Tally, ...]
+    by_month: tuple[Tally, ...]
+    records: tuple[PublishedRecord, ...]
+    prefecture_code: str = ""  # 全国地方公共団体コード, a column of the open data
+    held_back: HeldBack = field(default_factory=HeldBack)  # details in the internal reconciliation only
+    out_of_scope: int = 0  # 該当 records with an exclusion: never published, listed in the reconciliation
+
+    @property
+    def in_progress(self) -> bool:
+        """The year had not ended on the ledger's reference date."""
+        return self.as_of < self.period_end
+
+
+# --- building the figures ---------------------------------------------------------------------
+
+
+def check_fiscal_year(fiscal_year: FiscalYear, config: Config, as_of: dt.date) -> None:
+    """Refuse a year before the system started or one that had not begun on the reference date."""
+    start = config.rules.operation_start
+    if fiscal_year.end < start:
+        raise PublicationError(
+            f"{fiscal_year.label_with_western}は制度の運用開始（{to_wareki(start)}）より前の年度です。"
+        )
+    if fiscal_year.start > as_of:
+        raise PublicationError(
+            f"{fiscal_year.label_with_western}は基準日（{as_of.isoformat()}）にはまだ始まっていません。年度を確認してください。"
+        )
+
+
+def build_publication(
+    ledger: Ledger, config: Config, fiscal_year: FiscalYear
+) -> tuple[Publication, Reconciliation]:
+    """Count the year's records and choose the publishable 該当 records. The reconciliation lists every
+    該当 record of the year (and every record that may be one): published, held back with its reasons,
+    or out of scope; the breakdowns cover every 該当 record, published or held back."""
+    check_fiscal_year(fiscal_year, config, ledger.as_of)
+    selection = select_records(ledger, config, fiscal_year)
+    reconciliation = reconcile(selection)
+    return year_figures(selection, held_back_of(reconciliation), config, ledger.as_of), reconciliation
+
+
+def year_figures(selection: Selection, held_back: HeldBack, config: Config, as_of: dt.date) -> Publication:
+    """The numbers and public rows of the year, from the records the selection chose."""
+    fiscal_year, precision = selection.fiscal_year, config.publication.date_precision
+    records = tuple(_public_record(n, e.values, precision) for n, e in enumerate(selection.publishable, 1))
+    counts = _counts(selection.judged, len(records), held_back)
+    published_ids = {id(e) for e in selection.publishable}
+    organisation = departments_for_year(config, fiscal_year)
+    keys = [_breakdown_key(e, organisation, published=id(e) in published_ids) for e in selection.applicable]
+    period_start = selection.period_start
+    return Publication(
+        fiscal_year=fiscal_year,
+        as_of=as_of,
+        period_start=period_start,
+        period_end=fiscal_year.end,
+        date_precision=precision,
+        counts=counts,
+        organs=_organ_groups(keys, records, organisation),
+        by_business_type=_tally(keys, "business_type"),
+        by_requester_category=_tally(keys, "requester_category"),
+        by_method=_tally(keys, "method"),
+        by_month=_months(keys, fiscal_year, period_start),
+        records=records,
+        prefecture_code=config.publication.prefecture_code,
+        held_back=held_back,
+        out_of_scope=len(selection.out_of_scope),
+    )
+
+
+def _counts(judged: Counter[str], published: int, held_back: HeldBack) -> Counts:
+    counts = Counts(
+        sum(judged.values()), judged[APPLICABLE], judged[NOT_APPLICABLE], judged["undecided"], published
+    )
+    if counts.applicable != counts.published + held_back.applicable:  # a guard that survives python -O
+        raise RuntimeError(
+            f"該当 {counts.applicable}件 ≠ 公表 {counts.published}件 + 保留 {held_back.applicable}件"
+        )
+    return counts
+
+
+BREAKDOWN_FIELDS = ("organ", "department", "business_type", "requester_category", "method")
+
+
+def _breakdown_key(
+    entry: LedgerEntry, organisation: Mapping[str, tuple[str, ...]], published: bool
+) -> dict[str, str]:
+    """What a 該当 record adds to the breakdowns. A published record adds its published values; a record
+    held back adds only values of the catalogue or configuration, 不明 for anything else (a value being
+    corrected may be free text, which must never reach the page)."""
+    values = entry.values
+    key = {"month": f"{values['received_date']:%Y-%m}"}
+    if published:
+        key.update({f: _text(values.get(f)) for f in BREAKDOWN_FIELDS})
+        return key
+    organ = _text(values.get("organ"))
+    organ = organ if organ in organisation else UNKNOWN
+    department = values.get("department")
+    key["organ"] = organ
+    key["department"] = department if department in organisation.get(organ, ()) else UNKNOWN
+    for f in ("business_type", "requester_category", "method"):
+        value = values.get(f)
+        key[f] = value if isinstance(value, str) and value in FIELD_BY_ID[f].choices else UNKNOWN
+    return key
+
+
+def _ordered(counter: Counter[str], known: Iterable[str]) -> list[str]:
+    """The known labels in their order (zero included), then unexpected ones, then 不明 when counted."""
+    known = list(known)
+    unexpected = sorted(set(counter) - set(known) - {UNKNOWN})
+    return known + unexpected + ([UNKNOWN] if counter[UNKNOWN] and UNKNOWN not in known else [])
+
+
+def _organ_groups(
+    keys: list[dict[str, str]],
+    records: tuple[PublishedRecord, ...],
+    organisation: Mapping[str, tuple[str, ...]],
+) -> tuple[OrganGroup, ...]:
+    """Every organ and department of the year (departments_for_year), zero included; unknown names after them."""
+    by_organ = Counter(k["organ"] for k in keys)
+    groups = []
+    for name in _ordered(by_organ, organisation):
+        counter = Counter(k["department"] for k in keys if k["organ"] == name)
+        departments = _ordered(counter, organisation.get(name, ()))
+        mine = tuple(r for r in records if r.values["organ"] == name)
+        groups.append(
+            OrganGroup(name, by_organ[name], tuple(Tally(d, counter[d]) for d in departments), mine)
+        )
+    return tuple(groups)
+
+
+def _tally(keys: Iterable[Mapping[str, str]], field_id: str) -> tuple[Tally, ...]:
+    """Every choice of the catalogue in its order, zero included; unexpected values and 不明 after them."""
+    counter = Counter(k[field_id] for k in keys)
+    return tuple(Tally(label, counter[label]) for label in _ordered(counter, FIELD_BY_ID[field_id].choices))
+
+
+def _months(
+    keys: Iterable[Mapping[str, str]], fiscal_year: FiscalYear, period_start: dt.date
+) -> tuple[Tally, ...]:
+    """April → March; a first year that starts late (令和6年度: only 3月) shows its months only (no record
+    before operation_start is counted, so none is lost)."""
+    counter = Counter(k["month"] for k in keys)
+    first = f"{period_start:%Y-%m}"
+    months = []
+    day = fiscal_year.start
+    while day <= fiscal_year.end:
+        iso = f"{day:%Y-%m}"
+        if iso >= first:
+            months.append(Tally(to_wareki_month(day), counter[iso], iso))
+        day = dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
+    return tuple(months)
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value)

@@ -1,0 +1,145 @@
+"""Which records a fiscal year counts, and which of its 該当 records are published, held back
+(with their reasons) or out of scope. Nothing here reads a value beyond what that choice needs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from ledger_tools.check.findings import Severity, Status
+from ledger_tools.config import Config
+from ledger_tools.dates import FiscalYear
+from ledger_tools.form.fields import APPLICABLE, MEASURES_NEEDED, NOT_APPLICABLE, filled
+from ledger_tools.ledger.entries import Ledger, LedgerEntry
+
+
+class HeldKind:
+    """Why a held-back record is, or is not, counted as 該当 on the page (the page and the CLI say the same)."""
+
+    APPLICABLE = "applicable"  # judged 該当, counted on the page, not yet publishable
+    UNCONFIRMED = "unconfirmed"  # being corrected: whether it is 該当, or its date, cannot be read yet
+    UNREADABLE = "unreadable"  # a file that cannot be read at all: its year is unknown
+
+
+@dataclass
+class Selection:
+    """The records of one fiscal year sorted by what the publication does with them."""
+
+    fiscal_year: FiscalYear
+    period_start: dt.date  # the year's start, or operation_start in the first year
+    judged: Counter[str] = field(default_factory=Counter)  # APPLICABLE, NOT_APPLICABLE, "undecided"
+    applicable: list[LedgerEntry] = field(default_factory=list)  # counted as 該当: published or held back
+    publishable: list[LedgerEntry] = field(default_factory=list)  # in the order of their 通番
+    held: list[tuple[LedgerEntry, tuple[str, ...], str]] = field(default_factory=list)  # reasons, HeldKind
+    out_of_scope: list[LedgerEntry] = field(default_factory=list)  # 該当 with an exclusion: never published
+    before_operation: list[LedgerEntry] = field(
+        default_factory=list
+    )  # first year only: received before start
+
+
+def departments_for_year(config: Config, fiscal_year: FiscalYear) -> dict[str, tuple[str, ...]]:
+    """Every 機関 listed in the year's publication and its 部局, in order. Today the configured organs;
+    the one place to switch to the organisation periods in force during the year."""
+    return dict(config.departments_by_organ)
+
+
+def select_records(ledger: Ledger, config: Config, fiscal_year: FiscalYear) -> Selection:
+    """Every entry of the ledger in its place; the publishable ones numbered in the page's order."""
+    selection = Selection(fiscal_year, max(fiscal_year.start, config.rules.operation_start))
+    for entry in ledger.entries:
+        _select(selection, entry)
+    organisation = departments_for_year(config, fiscal_year)
+    selection.publishable.sort(key=lambda e: _record_sort_key(e, organisation))
+    selection.held.sort(key=lambda item: (item[0].path, item[0].record_id or ""))
+    selection.out_of_scope.sort(key=lambda e: (e.path, e.record_id or ""))
+    selection.before_operation.sort(key=lambda e: (e.path, e.record_id or ""))
+    return selection
+
+
+def _select(selection: Selection, entry: LedgerEntry) -> None:
+    if entry.status is Status.SKIPPED:
+        return
+    if entry.status is Status.UNREADABLE:  # it may be any record of any year: never left out silently
+        selection.held.append((entry, ("unreadable",), HeldKind.UNREADABLE))
+        return
+    received = entry.values.get("received_date")
+    if isinstance(received, dt.date) and received < selection.period_start:  # an earlier year's
+        if selection.period_start > selection.fiscal_year.start:  # the first year lists what came before
+            selection.before_operation.append(entry)
+        return
+    in_year = isinstance(received, dt.date) and received in selection.fiscal_year
+    judgement = entry.values.get("supervisor_judgement")
+    counted = in_year and _in_scope(entry)
+    if counted:
+        selection.judged[judgement if judgement in (APPLICABLE, NOT_APPLICABLE) else "undecided"] += 1
+    if counted and judgement == APPLICABLE:
+        _select_applicable(selection, entry)
+    elif entry.status is Status.EXCLUDED and judgement == APPLICABLE and (in_year or received is None):
+        selection.out_of_scope.append(entry)  # an exclusion applies: never published, but listed
+    elif entry.status is Status.INVALID and _may_be_applicable(entry) and (in_year or received is None):
+        selection.held.append((entry, _hold_reasons(entry), HeldKind.UNCONFIRMED))
+
+
+def _select_applicable(selection: Selection, entry: LedgerEntry) -> None:
+    """A 該当 record counted in the year: publishable, or held back with its reasons."""
+    selection.applicable.append(entry)
+    reasons = _hold_reasons(entry)
+    if entry.status is not Status.OK and not {"error", "conflict"} & set(reasons):
+        reasons = ("error", *reasons)  # never published unless valid
+    if reasons:
+        selection.held.append((entry, reasons, HeldKind.APPLICABLE))
+    else:
+        selection.publishable.append(entry)
+
+
+def _in_scope(entry: LedgerEntry) -> bool:
+    """Counted on the page: valid records in scope, and records being corrected that state no exclusion."""
+    return entry.status in (Status.OK, Status.NOT_APPLICABLE) or (
+        entry.status is Status.INVALID and not entry.exclusions
+    )
+
+
+def _hold_reasons(entry: LedgerEntry) -> tuple[str, ...]:
+    values = entry.values
+    reasons = []
+    errors = [f for f in entry.findings if f.severity is Severity.ERROR]
+    if any(f.code == "record_id_conflict" for f in errors):
+        reasons.append("conflict")
+    if any(f.code != "record_id_conflict" for f in errors):
+        reasons.append("error")
+    if not filled(values.get("shared_with_general_affairs_date")):
+        reasons.append("not_shared")
+    if not filled(values.get("public_summary")):
+        reasons.append("no_public_summary")
+    if values.get("measures_needed") == MEASURES_NEEDED and not filled(values.get("public_measures")):
+        reasons.append("no_public_measures")
+    return tuple(reasons)
+
+
+def _may_be_applicable(entry: LedgerEntry) -> bool:
+    """Judged 該当, or a judgement that is there but cannot be read: it might be 該当."""
+    if entry.values.get("supervisor_judgement") == APPLICABLE:
+        return True
+    return any(f.field == "supervisor_judgement" and f.severity is Severity.ERROR for f in entry.findings)
+
+
+def _record_sort_key(entry: LedgerEntry, organisation: Mapping[str, tuple[str, ...]]) -> tuple:
+    organ = _text(entry.values.get("organ"))
+    organs = list(organisation)
+    departments = organisation.get(organ, ())
+    department = _text(entry.values.get("department"))
+    return (
+        organs.index(organ) if organ in organs else len(organs),
+        organ,
+        entry.values["received_date"],
+        departments.index(department) if department in departments else len(departments),
+        department,
+        entry.record_id or "",
+        entry.path,
+    )
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value)
