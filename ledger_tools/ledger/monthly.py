@@ -22,8 +22,9 @@ from pathlib import PurePosixPath
 from ledger_tools.check.findings import STATUS_LABELS_JA, Severity, Status
 from ledger_tools.config import Config
 from ledger_tools.dates import FiscalYear, to_wareki, to_wareki_month
-from ledger_tools.form.fields import APPLICABLE, MEASURES_NEEDED, NOT_APPLICABLE, STAGES, filled
+from ledger_tools.form.fields import APPLICABLE, MEASURES_NEEDED, NOT_APPLICABLE, STAGES
 from ledger_tools.ledger.entries import Ledger, LedgerEntry
+from ledger_tools.ledger.readiness import HOLD_REASONS, hold_reasons
 from ledger_tools.ledger.workbook import EXCLUDED as EXCLUDED_COLUMN
 from ledger_tools.ledger.workbook import NOT_APPLICABLE_LABEL as NOT_APPLICABLE_COLUMN
 from ledger_tools.ledger.workbook import add_table_sheet, category, table_workbook
@@ -234,7 +235,7 @@ class HeldItem:
     record_id: str
     received: dt.date | None
     stage: str
-    reasons: tuple[str, ...]  # Japanese, in the order of HOLD_REASONS_JA
+    reasons: tuple[str, ...]  # Japanese, in the order of readiness.HOLD_REASONS
     path: str
 
     @property
@@ -433,28 +434,12 @@ def fix_item(entry: LedgerEntry, config: Config) -> FixItem | None:
 
 
 # Why a 該当 record cannot be published yet (the publisher holds it back for the same reasons).
-HOLD_REASONS_JA = (
-    "要修正のエラーあり",
-    "総務課への共有日が未記入",
-    "公表用の概要が未記入",
-    "措置が「要」なのに公表用の措置の概要が未記入",
-)
-
-
 def held_item(entry: LedgerEntry, config: Config) -> HeldItem | None:
     """A record judged 該当 (not excluded) that lacks what publication needs; None otherwise."""
     v = entry.values
     if not v or entry.exclusions or v.get("supervisor_judgement") != APPLICABLE:
         return None
-    reasons = []
-    if any(f.severity is Severity.ERROR for f in entry.findings):
-        reasons.append(HOLD_REASONS_JA[0])
-    if not filled(v.get("shared_with_general_affairs_date")):
-        reasons.append(HOLD_REASONS_JA[1])
-    if not filled(v.get("public_summary")):
-        reasons.append(HOLD_REASONS_JA[2])
-    if v.get("measures_needed") == MEASURES_NEEDED and not filled(v.get("public_measures")):
-        reasons.append(HOLD_REASONS_JA[3])
+    reasons = [HOLD_REASONS[code] for code in hold_reasons(entry)]
     if not reasons:
         return None
     received = v.get("received_date")

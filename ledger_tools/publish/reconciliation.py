@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from ledger_tools.check.findings import STATUS_LABELS_JA, Status
 from ledger_tools.dates import FiscalYear
 from ledger_tools.ledger.entries import LedgerEntry
+from ledger_tools.ledger.readiness import HOLD_REASONS
 from ledger_tools.outputs import csv_bytes
 from ledger_tools.publish.selection import HeldKind, Selection
 
@@ -23,15 +24,6 @@ def reconciliation_name(fiscal_year: FiscalYear) -> str:
 
 # --- why a record is held back ----------------------------------------------------------------
 
-# Reason codes of the reconciliation report, in the order they are listed. Each holds a record back.
-HOLD_REASONS: dict[str, str] = {
-    "unreadable": "読み取れないファイル（年度不明）",
-    "conflict": "整理番号の重複（内容の異なる別ファイルあり）",
-    "error": "要修正のエラーあり",
-    "not_shared": "総務課への共有日が未記入",
-    "no_public_summary": "公表用の概要が未記入",
-    "no_public_measures": "措置が「要」なのに公表用の措置の概要が未記入",
-}
 # Reasons a 該当 record is listed but never published, and never holds the publication back.
 BEFORE_OPERATION = "before_operation"  # received before operation_start: in no publication nor count
 OUT_OF_SCOPE_REASONS: dict[str, str] = {

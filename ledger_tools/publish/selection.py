@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from ledger_tools.check.findings import Severity, Status
 from ledger_tools.config import Config
 from ledger_tools.dates import FiscalYear
-from ledger_tools.form.fields import APPLICABLE, MEASURES_NEEDED, NOT_APPLICABLE, filled
+from ledger_tools.form.fields import APPLICABLE, NOT_APPLICABLE
 from ledger_tools.ledger.entries import Ledger, LedgerEntry
+from ledger_tools.ledger.readiness import hold_reasons
 
 
 class HeldKind:
@@ -79,13 +80,13 @@ def _select(selection: Selection, entry: LedgerEntry) -> None:
     elif entry.status is Status.EXCLUDED and judgement == APPLICABLE and (in_year or received is None):
         selection.out_of_scope.append(entry)  # an exclusion applies: never published, but listed
     elif entry.status is Status.INVALID and _may_be_applicable(entry) and (in_year or received is None):
-        selection.held.append((entry, _hold_reasons(entry), HeldKind.UNCONFIRMED))
+        selection.held.append((entry, hold_reasons(entry), HeldKind.UNCONFIRMED))
 
 
 def _select_applicable(selection: Selection, entry: LedgerEntry) -> None:
     """A 該当 record counted in the year: publishable, or held back with its reasons."""
     selection.applicable.append(entry)
-    reasons = _hold_reasons(entry)
+    reasons = hold_reasons(entry)
     if entry.status is not Status.OK and not {"error", "conflict"} & set(reasons):
         reasons = ("error", *reasons)  # never published unless valid
     if reasons:
@@ -99,23 +100,6 @@ def _in_scope(entry: LedgerEntry) -> bool:
     return entry.status in (Status.OK, Status.NOT_APPLICABLE) or (
         entry.status is Status.INVALID and not entry.exclusions
     )
-
-
-def _hold_reasons(entry: LedgerEntry) -> tuple[str, ...]:
-    values = entry.values
-    reasons = []
-    errors = [f for f in entry.findings if f.severity is Severity.ERROR]
-    if any(f.code == "record_id_conflict" for f in errors):
-        reasons.append("conflict")
-    if any(f.code != "record_id_conflict" for f in errors):
-        reasons.append("error")
-    if not filled(values.get("shared_with_general_affairs_date")):
-        reasons.append("not_shared")
-    if not filled(values.get("public_summary")):
-        reasons.append("no_public_summary")
-    if values.get("measures_needed") == MEASURES_NEEDED and not filled(values.get("public_measures")):
-        reasons.append("no_public_measures")
-    return tuple(reasons)
 
 
 def _may_be_applicable(entry: LedgerEntry) -> bool:
