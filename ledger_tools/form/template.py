@@ -584,7 +584,8 @@ def guide_paragraphs(spec: FormSpec, layout_note: str = FORM_LAYOUT_NOTE) -> lis
         (
             "text",
             "③ 主管課: G欄を記入します。必要に応じて主務課長と連携して措置を講じ、結果を所属長に通知し、"
-            "記録と結果を総務課へ共有します。",
+            "記録と結果を総務課へ共有します。"
+            + ("措置が「要」のときは、主務課長と連携したかどうかも記入します。" if spec.version >= 2 else ""),
         ),
         (
             "text",

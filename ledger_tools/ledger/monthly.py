@@ -181,6 +181,7 @@ def monthly_state(ledger: Ledger, config: Config, month: str) -> MonthlyState:
     fiscal_year = FiscalYear.of(dt.date(year, number, 1))
     last_day = dt.date(year, number, calendar.monthrange(year, number)[1])
     counts: dict[tuple[str, str, str], Counter] = {}
+    in_force = config.departments_in_force_during(fiscal_year.start, last_day)
     for entry in ledger.entries:
         if not entry.values:
             continue  # unreadable: no record to count (listed with the errors)
@@ -200,7 +201,7 @@ def monthly_state(ledger: Ledger, config: Config, month: str) -> MonthlyState:
         CountRow(
             m, o, d, tuple(c[s] for s in STAGES), c["invalid"], c[NOT_APPLICABLE_COLUMN], c[EXCLUDED_COLUMN]
         )
-        for (m, o, d), c in sorted(counts.items(), key=lambda kv: _row_order(kv[0], config))
+        for (m, o, d), c in sorted(counts.items(), key=lambda kv: _row_order(kv[0], in_force))
     )
     items = sorted(
         (item for entry in ledger.entries for item in overdue_items(entry, config, ledger.as_of, month)),
@@ -211,10 +212,12 @@ def monthly_state(ledger: Ledger, config: Config, month: str) -> MonthlyState:
     return MonthlyState(month, ledger.as_of, fiscal_year, rows, overdue, late)
 
 
-def _row_order(key: tuple[str, str, str], config: Config) -> tuple:
+def _row_order(key: tuple[str, str, str], in_force: tuple[tuple[str, str], ...]) -> tuple:
+    """Months in order; within a month the organs and departments in force during the year in
+    configuration order, then any others."""
     month, organ, department = key
-    organs = _positions(config.organ_names)
-    departments = _positions(config.all_departments)
+    organs = _positions(tuple(dict.fromkeys(o for o, _ in in_force)))
+    departments = _positions(tuple(dict.fromkeys(d for _, d in in_force)))
     return (
         month == UNKNOWN_MONTH,
         month,
