@@ -295,5 +295,9 @@ def _problem_text(error: Any) -> str:
     """One validation problem: where (when pydantic knows it) and what; our own Japanese messages
     name their key themselves."""
     message = str(error["msg"]).removeprefix("Value error, ")
-    where = ".".join(map(str, error["loc"]))
+    if error.get("type") == "missing":
+        message = "必須の項目です（書かれていません）"
+    where = ""
+    for part in error["loc"]:  # the n-th [[block]] counted from 1, as our own messages do
+        where += f"[{part + 1}]" if isinstance(part, int) else (f".{part}" if where else str(part))
     return f"{where}: {message}" if where else message
