@@ -41,20 +41,45 @@ def _load_config(path: Path | None):
 def cmd_template(args: argparse.Namespace) -> int:
     """Write the blank 対応記録簿 workbook: the form (one record) or, with --list, the list format.
 
-    Example: ledger-tools template --out 対応記録簿_v1.xlsx
-             ledger-tools template --list --out 対応記録簿_一覧_v1.xlsx
+    The dropdowns, the 主管課 list and the 記入要領 follow the organisation in force on --as-of.
+    Example: ledger-tools template --out 対応記録簿_v2.xlsx
+             ledger-tools template --list --out 対応記録簿_一覧_v2.xlsx
+             ledger-tools template --as-of 2026-04-01 --out 対応記録簿_v2.xlsx
     """
-    from ledger_tools.form.list_template import LIST_TEMPLATE_FILENAME
-    from ledger_tools.form.template import TEMPLATE_FILENAME
+    from ledger_tools.form.list_template import list_template_filename, write_list_template
+    from ledger_tools.form.template import template_filename, write_template
 
+    config = _load_config(args.config)
+    version = args.form_version
     if args.list:
-        from ledger_tools.form.list_template import write_list_template as write
+        out = args.out or Path(list_template_filename(version))
+        write_list_template(out, config, (), args.as_of, version)
     else:
-        from ledger_tools.form.template import write_template as write  # type: ignore[assignment]
-
-    out = args.out or Path(LIST_TEMPLATE_FILENAME if args.list else TEMPLATE_FILENAME)
-    write(out, _load_config(args.config))
+        out = args.out or Path(template_filename(version))
+        write_template(out, config, args.as_of, version)
     print(f"様式を書き出しました: {out}")
+    return EXIT_OK
+
+
+def cmd_upgrade(args: argparse.Namespace) -> int:
+    """Write a filled form (or list) of an older version as the current version; OLD is not changed.
+
+    Every value of OLD is kept in the same item; items the old version did not have stay empty.
+    On a file that is already the current version there is nothing to do (exit code 0).
+    Example: ledger-tools upgrade R7-0001_v1.xlsx --out R7-0001_v2.xlsx
+    """
+    from ledger_tools.migrate.upgrade import UpgradeError, upgrade
+
+    if not args.old.is_file():
+        raise UsageError(f"ファイルが見つかりません: {args.old}")
+    try:
+        result = upgrade(args.old, args.out, _load_config(args.config))
+    except UpgradeError as e:
+        print(f"ledger-tools: {e}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    except OSError as e:
+        raise UsageError(f"書き出せません（{args.out}）: {e.strerror or e}") from None
+    print(result.summary_text(), end="")
     return EXIT_OK
 
 
@@ -257,6 +282,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from ledger_tools.form.fields import FORM_VERSIONS, TEMPLATE_VERSION
+
     parser = argparse.ArgumentParser(
         prog="ledger-tools",
         description="働きかけ記録制度の対応記録簿: 様式の作成、検査、台帳の集計、年次の公表",
@@ -280,9 +307,28 @@ def build_parser() -> argparse.ArgumentParser:
     template.add_argument(
         "--out",
         type=Path,
-        help="書き出すファイル（既定: 対応記録簿_v1.xlsx、--list のとき 対応記録簿_一覧_v1.xlsx）",
+        help=f"書き出すファイル（既定: 対応記録簿_v{TEMPLATE_VERSION}.xlsx、--list のとき 対応記録簿_一覧_v{TEMPLATE_VERSION}.xlsx）",
     )
     template.add_argument("--list", action="store_true", help="一覧形式（1行に1件）の様式を書き出す")
+    template.add_argument(
+        "--as-of",
+        type=_date_option,
+        metavar="YYYY-MM-DD",
+        help="この日に施行されている組織（機関・部局・主管課）の様式を書き出す（既定: 今日）",
+    )
+    template.add_argument(
+        "--form-version",
+        type=int,
+        choices=FORM_VERSIONS,
+        default=TEMPLATE_VERSION,
+        help=f"様式の版（既定: {TEMPLATE_VERSION}。古い版は配布済みの様式の再作成用）",
+    )
+
+    upgrade_ = command("upgrade", cmd_upgrade, "古い版の様式に記入したファイルを最新の版に変換する")
+    upgrade_.add_argument("old", type=Path, metavar="OLD.xlsx", help="古い版の様式（変更しません）")
+    upgrade_.add_argument(
+        "--out", type=Path, required=True, metavar="NEW.xlsx", help="書き出す最新の版のファイル"
+    )
 
     validate = command("validate", cmd_validate, "提出されたファイルを検査する")
     validate.add_argument(

@@ -6,6 +6,7 @@ prefecture and supplies every default.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -13,9 +14,9 @@ import tomllib
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 
 class ConfigError(Exception):
@@ -90,20 +91,12 @@ class Limits(_Model):
     max_sheet_cells: int = 5_000_000  # rows × columns of a sheet's used range (a list of 100,000 rows fits)
 
 
-class Config(_Model):
-    rules: Rules = Rules()
-    deadlines: Deadlines = Deadlines()
-    publication: Publication = Publication()
-    exclusion_hints: ExclusionHints = ExclusionHints()
-    limits: Limits = Limits()
-    organs: tuple[Organ, ...]
+class Organisation:
+    """The organisation in force during one period: organs, their departments and 主管課."""
 
-    @model_validator(mode="after")
-    def _names_unique(self) -> Config:
-        names = [o.name for o in self.organs]
-        if len(set(names)) != len(names) or not names:
-            raise ValueError("organs must be a non-empty list of distinct names")
-        return self
+    def __init__(self, start: dt.date | None, organs: tuple[Organ, ...]) -> None:
+        self.start = start  # None: in force from the start of operation
+        self.organs = organs
 
     @cached_property
     def organ_names(self) -> tuple[str, ...]:
@@ -119,24 +112,179 @@ class Config(_Model):
 
     @cached_property
     def lead_divisions(self) -> tuple[str, ...]:
-        """Every configured 主管課, in configuration order."""
+        """Every 主管課 of the period, in configuration order."""
         return tuple(
             dict.fromkeys(d.lead_division for o in self.organs for d in o.departments if d.lead_division)
         )
 
+    @cached_property
+    def _lead_by_department(self) -> dict[tuple[str, str], str]:
+        return {(o.name, d.name): d.lead_division for o in self.organs for d in o.departments}
+
     def lead_division(self, organ: str, department: str) -> str:
-        for o in self.organs:
-            if o.name == organ:
-                for d in o.departments:
-                    if d.name == department:
-                        return d.lead_division
-        return ""
+        """The 主管課 configured for a department of this period ("" when unknown)."""
+        return self._lead_by_department.get((organ, department), "")
+
+    def has_department(self, organ: str, department: str) -> bool:
+        return (organ, department) in self._lead_by_department
+
+
+def _split_department(key: str) -> tuple[str, str]:
+    organ, _, department = key.partition("/")
+    return organ.strip(), department.strip()
+
+
+class Reorganisation(_Model):
+    """One 組織改正: the whole organisation in force from ``from``, and which departments it renamed."""
+
+    start: dt.date = Field(alias="from")
+    renamed: dict[
+        str, str
+    ] = {}  # "機関/部局" before → "機関/部局" from ``start``; two olds → one new: a merger
+    organs: tuple[Organ, ...]
+
+    @field_validator("start", mode="before")
+    @classmethod
+    def _a_date(cls, value: object) -> dt.date:
+        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            return value
+        if isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                return dt.date.fromisoformat(value.strip())
+        raise ValueError(f"組織改正の日付（from）は日付で書いてください（例: from = 2026-04-01）: {value!r}")
+
+
+class Config(_Model):
+    rules: Rules = Rules()
+    deadlines: Deadlines = Deadlines()
+    publication: Publication = Publication()
+    exclusion_hints: ExclusionHints = ExclusionHints()
+    limits: Limits = Limits()
+    organs: tuple[Organ, ...]
+    reorganisations: tuple[Reorganisation, ...] = ()
+
+    @model_validator(mode="after")
+    def _names_unique(self) -> Config:
+        for key, organs in [("organs", self.organs)] + [
+            (f"reorganisations[{i}].organs", r.organs) for i, r in enumerate(self.reorganisations, start=1)
+        ]:
+            names = [o.name for o in organs]
+            if len(set(names)) != len(names) or not names:
+                raise ValueError(f"{key}: 機関は1つ以上、重複のない名前で書いてください")
+        return self
+
+    @model_validator(mode="after")
+    def _periods_valid(self) -> Config:
+        seen: set[dt.date] = set()
+        for i, r in enumerate(self.reorganisations, start=1):
+            key = f"reorganisations[{i}]"
+            if r.start <= self.rules.operation_start:
+                raise ValueError(
+                    f"{key}.from: 組織改正の日付 {r.start.isoformat()} は運用開始日"
+                    f"（rules.operation_start = {self.rules.operation_start.isoformat()}）より後にしてください"
+                )
+            if r.start in seen:
+                raise ValueError(f"{key}.from: 組織改正の日付 {r.start.isoformat()} が重複しています")
+            seen.add(r.start)
+        for i, r in enumerate(self.reorganisations, start=1):
+            before = self.organisation_on(r.start - dt.timedelta(days=1))
+            after = self.organisation_on(r.start)
+            for old, new in r.renamed.items():
+                for side, name, organisation in (("改正前", old, before), ("改正後", new, after)):
+                    if not organisation.has_department(*_split_department(name)):
+                        raise ValueError(
+                            f"reorganisations[{i}].renamed: 「{name}」は{side}（{r.start.isoformat()}"
+                            f"{'の前日' if side == '改正前' else ''}）の組織にない部局です"
+                            "（「機関/部局」の形で書いてください）"
+                        )
+        return self
+
+    @cached_property
+    def periods(self) -> tuple[Organisation, ...]:
+        """Every organisation in force, oldest first: the one from the start of operation, then one
+        per reorganisation."""
+        ordered = sorted(self.reorganisations, key=lambda r: r.start)
+        return (Organisation(None, self.organs), *(Organisation(r.start, r.organs) for r in ordered))
+
+    def organisation_on(self, date: dt.date) -> Organisation:
+        """The organisation in force on ``date`` (before the first reorganisation: the initial one)."""
+        current = self.periods[0]
+        for period in self.periods[1:]:
+            if period.start is not None and period.start <= date:
+                current = period
+        return current
+
+    def departments_in_force_during(self, start: dt.date, end: dt.date) -> tuple[tuple[str, str], ...]:
+        """Every (organ, department) in force at any time from ``start`` to ``end`` (inclusive),
+        under the name it had, in configuration order (oldest period first)."""
+        found: dict[tuple[str, str], None] = {}
+        for i, period in enumerate(self.periods):
+            following = self.periods[i + 1].start if i + 1 < len(self.periods) else None
+            if (period.start is None or period.start <= end) and (following is None or following > start):
+                found.update({(o.name, d.name): None for o in period.organs for d in o.departments})
+        return tuple(found)
+
+    @cached_property
+    def renames(self) -> tuple[tuple[dt.date, tuple[str, str], tuple[str, str]], ...]:
+        """Every rename or merger: (date, (organ, department) before, (organ, department) after), by date."""
+        return tuple(
+            (r.start, _split_department(old), _split_department(new))
+            for r in sorted(self.reorganisations, key=lambda r: r.start)
+            for old, new in r.renamed.items()
+        )
+
+    def successor(self, organ: str, department: str, on: dt.date) -> tuple[dt.date, str, str] | None:
+        """What a department was renamed or merged into by ``on``, following the chain of renames:
+        (date of the last rename, organ, department), or None when it was never renamed."""
+        current, last = (organ, department), None
+        for date, old, new in self.renames:
+            if date <= on and old == current:
+                current, last = new, date
+        return None if last is None else (last, *current)
+
+    def current_name(self, organ: str, department: str, on: dt.date) -> tuple[str, str]:
+        """The name a department has on ``on`` after every rename since (itself when never renamed):
+        what the yearly index uses to follow a department across years."""
+        found = self.successor(organ, department, on)
+        return (found[1], found[2]) if found else (organ, department)
+
+    # Every organ and department ever in force (configuration order): for orderings and lookups
+    # that are not about one date.
+    @cached_property
+    def organ_names(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(n for p in self.periods for n in p.organ_names))
+
+    @cached_property
+    def departments_by_organ(self) -> dict[str, tuple[str, ...]]:
+        merged: dict[str, dict[str, None]] = {}
+        for period in self.periods:
+            for organ, departments in period.departments_by_organ.items():
+                merged.setdefault(organ, {}).update(dict.fromkeys(departments))
+        return {organ: tuple(ds) for organ, ds in merged.items()}
+
+    @cached_property
+    def all_departments(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(d for ds in self.departments_by_organ.values() for d in ds))
 
 
 def config_digest(config: Config) -> str:
     """A short fingerprint of a configuration: the ledger keeps the one it was made with."""
-    text = json.dumps(config.model_dump(mode="json"), ensure_ascii=False, sort_keys=True)
+    data = config.model_dump(mode="json", by_alias=True)
+    defaults = _DEFAULTS_OF_LATER_KEYS
+    for section, key in defaults:  # a configuration that leaves a later key alone keeps its fingerprint
+        holder = data if section is None else data[section]
+        if holder.get(key) == defaults[(section, key)]:
+            del holder[key]
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+# Keys added after the first release, with their defaults: left out of the fingerprint while at
+# the default, so that a ledger made before they existed still matches its configuration.
+_DEFAULTS_OF_LATER_KEYS: dict[tuple[str | None, str], object] = {
+    (None, "reorganisations"): [],
+    ("publication", "prefecture_code"): Publication().prefecture_code,
+}
 
 
 def default_config_text() -> str:
@@ -172,5 +320,17 @@ def load_toml_model(path: Path, model: type[M], what: str, error: type[Exception
     except tomllib.TOMLDecodeError as e:
         raise error(f"{what}の書式が正しくありません（{path}）: {e}") from None
     except ValidationError as e:
-        problems = "; ".join(f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors())
+        problems = "; ".join(_problem_text(err) for err in e.errors())
         raise error(f"{what}の内容が正しくありません（{path}）: {problems}") from None
+
+
+def _problem_text(error: Any) -> str:
+    """One validation problem: where (when pydantic knows it) and what; our own Japanese messages
+    name their key themselves."""
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if error.get("type") == "missing":
+        message = "必須の項目です（書かれていません）"
+    where = ""
+    for part in error["loc"]:  # the n-th [[block]] counted from 1, as our own messages do
+        where += f"[{part + 1}]" if isinstance(part, int) else (f".{part}" if where else str(part))
+    return f"{where}: {message}" if where else message

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 from ledger_tools.check.findings import CODES
-from ledger_tools.form.fields import FIELDS, SECTIONS, FieldType
+from ledger_tools.form.fields import FIELDS, SECTIONS, TEMPLATE_VERSION, VERSIONS_TEXT, FieldType
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 TYPE_LABELS = {
@@ -30,18 +30,20 @@ def _cell(text: str) -> str:
 
 def fields_markdown() -> str:
     lines = [
-        "# 対応記録簿 v1 の項目 (field catalogue)",
+        "# 対応記録簿の項目 (field catalogue)",
         "",
-        "Generated from `ledger_tools/fields.py` by `python -m ledger_tools.reference`; do not edit by hand.",
+        "Generated from `ledger_tools/form/fields.py` by `python -m ledger_tools.reference`; do not edit by hand.",
         "Every field id is also the workbook-scoped defined name of its input cell.",
+        f"Form versions read: {VERSIONS_TEXT}; `template` writes v{TEMPLATE_VERSION}. "
+        "The column 様式 gives the versions that have the field.",
         "",
     ]
     for section in SECTIONS:
         lines += [
             f"## {section.letter} {section.title}",
             "",
-            "| id | 項目 | 型 | 選択肢・形式 | 記入 | 公表 |",
-            "| --- | --- | --- | --- | --- | --- |",
+            "| id | 項目 | 型 | 選択肢・形式 | 記入 | 公表 | 様式 |",
+            "| --- | --- | --- | --- | --- | --- | --- |",
         ]
         for f in (f for f in FIELDS if f.section == section.letter):
             if f.choices_from:
@@ -57,7 +59,7 @@ def fields_markdown() -> str:
             if f.max_length:
                 choices = (choices + " " if choices else "") + f"{f.max_length}文字以内"
             lines.append(
-                f"| `{f.id}` | {_cell(f.label)} | {TYPE_LABELS[f.type]} | {_cell(choices)} | {_cell(f.requirement_text())} | {'○' if f.public else ''} |"
+                f"| `{f.id}` | {_cell(f.label)} | {TYPE_LABELS[f.type]} | {_cell(choices)} | {_cell(f.requirement_text())} | {'○' if f.public else ''} | {f.versions_text} |"
             )
         lines.append("")
     return "\n".join(lines)

@@ -122,18 +122,21 @@ def test_a_workbook_that_is_not_the_form_is_unreadable(check):
     wb.save(buffer)
     report = check("mine.xlsx", buffer.getvalue())
     assert codes(report) == [("unreadable_not_template", None)]
-    assert "対応記録簿_v1.xlsx" in report.findings[0].message
+    assert "対応記録簿_v2.xlsx" in report.findings[0].message
 
 
-def test_another_template_version_is_unreadable(check, good_bytes, tmp_path):
+@pytest.mark.parametrize("version", [3, "二", 1.5])
+def test_an_unknown_template_version_is_unreadable_and_the_message_names_the_known_ones(check, version):
     from ledger_tools.form.samples import filled_workbook
 
     wb = filled_workbook(recorded_values())
     sheet, ref = next(iter(wb.defined_names["template_version"].destinations))
-    wb[sheet][ref.replace("$", "")].value = 2
+    wb[sheet][ref.replace("$", "")].value = version
     from ledger_tools.outputs import workbook_bytes
 
-    assert codes(check("v2.xlsx", workbook_bytes(wb))) == [("unreadable_template_version", None)]
+    report = check("v3.xlsx", workbook_bytes(wb))
+    assert codes(report) == [("unreadable_template_version", None)]
+    assert "v1、v2" in report.findings[0].message
 
 
 def test_fields_are_found_by_their_names_wherever_the_cells_moved(check, good_bytes):
@@ -341,10 +344,10 @@ def test_one_failing_record_costs_only_itself(tmp_path, config, monkeypatch):
     )
     real = validation.evaluate
 
-    def fail_on_b(shown, record, context):
+    def fail_on_b(shown, record, context, *version):
         if record.values.get("record_id") == "B":
             raise RuntimeError("boom")
-        return real(shown, record, context)
+        return real(shown, record, context, *version)
 
     monkeypatch.setattr(validation, "evaluate", fail_on_b)
     reports = validation.validate_records(path, RuleContext(config, AS_OF))

@@ -13,6 +13,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from ledger_tools.form.fields import TEMPLATE_VERSION, VERSIONS_TEXT
+
+_LATEST_FORM = f"対応記録簿_v{TEMPLATE_VERSION}.xlsx"
+
 
 class Severity(StrEnum):
     ERROR = "error"
@@ -82,7 +86,9 @@ CODES: dict[str, Code] = {
     "unreadable_not_xlsx": Code(
         E,
         "xlsxではない",
-        "Excelファイル（.xlsx）として読めません（中身が別の形式です）。様式（対応記録簿_v1.xlsx）に記入して保存してください。",
+        "Excelファイル（.xlsx）として読めません（中身が別の形式です）。様式（"
+        + _LATEST_FORM
+        + "）に記入して保存してください。",
     ),
     "unreadable_corrupt": Code(
         E,
@@ -110,7 +116,8 @@ CODES: dict[str, Code] = {
     "unreadable_not_template": Code(
         E,
         "様式ではない",
-        "対応記録簿（v1）の様式ではありません（入力欄の名前 {detail} がありません）。配布された様式「対応記録簿_v1.xlsx」に記入してください。",
+        "対応記録簿（" + VERSIONS_TEXT + "）の様式ではありません（入力欄の名前 {detail} がありません）。"
+        "配布された様式「" + _LATEST_FORM + "」に記入してください。",
     ),
     "unreadable_list_columns": Code(
         E,
@@ -125,7 +132,11 @@ CODES: dict[str, Code] = {
     "unreadable_template_version": Code(
         E,
         "様式の版が違う",
-        "様式の版（template_version = {detail}）に対応していません。最新の様式（v1）に記入し直してください。",
+        "様式の版（template_version = {detail}）に対応していません。読める様式は "
+        + VERSIONS_TEXT
+        + "です。最新の様式（v"
+        + str(TEMPLATE_VERSION)
+        + "）に記入し直してください。",
     ),
     "unreadable_unexpected": Code(
         E,
@@ -149,6 +160,12 @@ CODES: dict[str, Code] = {
         E,
         "機関に属さない部局",
         "「部局」の「{value}」は機関「{organ}」の部局にありません。一覧（{choices}）から選んでください。",
+    ),
+    "department_renamed": Code(
+        E,
+        "組織改正で改称された部局",
+        "「部局」の「{value}」は {date} の組織改正で「{successor}」になりました。"
+        "受けた日（{received}）の部局は「{successor}」です。",
     ),
     "invalid_date": Code(
         E, "日付として読めない", "「{label}」: {detail}。2025/3/1 や 令和7年3月1日 の形で記入してください。"
@@ -331,6 +348,7 @@ class FileReport:
     cells: Mapping[str, str] = field(default_factory=dict, repr=False)  # field id -> "sheet!A1"
     sha256: str | None = None
     row: int | None = None  # the sheet row of a list-format record
+    form_version: int | None = None  # the 様式の版 the record was written on (None: unreadable)
 
     @property
     def errors(self) -> list[Finding]:

@@ -23,7 +23,15 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 from ledger_tools.config import Limits
-from ledger_tools.form.fields import FIELD_BY_ID, FIELD_IDS, RECORD_LIST_NAME, TEMPLATE_VERSION_NAME
+from ledger_tools.form.fields import (
+    COMMON_FIELD_IDS,
+    FIELD_BY_ID,
+    FIELD_IDS,
+    RECORD_LIST_NAME,
+    TEMPLATE_VERSION_NAME,
+    field_ids_for,
+    form_version,
+)
 
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xltx", ".xltm", ".ods"}
 ZIP_MAGIC = b"PK\x03\x04"
@@ -32,7 +40,7 @@ ENCRYPTION_MARKER = "EncryptionInfo".encode("utf-16-le")
 
 
 class Unreadable(Exception):
-    """The file is not a readable v1 workbook; ``code`` is a finding code."""
+    """The file is not a readable form or list of a known version; ``code`` is a finding code."""
 
     def __init__(self, code: str, detail: str = ""):
         super().__init__(f"{code}: {detail}")
@@ -79,6 +87,7 @@ class RawWorkbook:
     has_macros: bool = False
     is_list: bool = False
     copied_sheets: list[str] = field(default_factory=list)  # sheets holding another copy of the form
+    form_version: int = 1  # the known form version ``template_version`` names
 
 
 @dataclass(frozen=True)
@@ -157,10 +166,16 @@ def read_workbook(path: Path, limits: Limits, data: bytes | None = None) -> RawW
         sheet_paths, defined, local_names = _workbook_structure(archive, limits)
         has_macros = "xl/vbaProject.bin" in archive.NameToInfo
         is_list = RECORD_LIST_NAME in defined
+        # Every field of any version is looked up; which must be there is known once the version is read.
         names = (TEMPLATE_VERSION_NAME, RECORD_LIST_NAME) if is_list else (TEMPLATE_VERSION_NAME, *FIELD_IDS)
+        needed = (
+            (TEMPLATE_VERSION_NAME, RECORD_LIST_NAME)
+            if is_list
+            else (TEMPLATE_VERSION_NAME, *COMMON_FIELD_IDS)
+        )
         parsed = {name: _parse_ref(defined[name]) for name in names if name in defined}
         refs = {name: ref for name, ref in parsed.items() if ref is not None}
-        missing = [name for name in names if name not in refs]
+        missing = [name for name in needed if name not in refs]
         if missing:
             raise Unreadable("unreadable_not_template", _shorten(missing))
         sheets_needed = {ref.sheet for ref in refs.values()}
@@ -174,10 +189,17 @@ def read_workbook(path: Path, limits: Limits, data: bytes | None = None) -> RawW
     grids = _read_grids(data, sheets_needed)
     version_ref = refs.pop(TEMPLATE_VERSION_NAME)
     version = _value_at(grids[version_ref.sheet], version_ref)
+    known = form_version(version)
+    if known is None:
+        raise Unreadable("unreadable_template_version", str(version))
+    version_fields = field_ids_for(known)
+    if missing := [name for name in version_fields if name not in refs and not is_list]:
+        raise Unreadable("unreadable_not_template", _shorten(missing))
+    refs = {name: ref for name, ref in refs.items() if name in version_fields or name == RECORD_LIST_NAME}
     copied = sorted({sheet for name, sheet in local_names if name in FIELD_BY_ID})
     if is_list:
         list_ref = refs[RECORD_LIST_NAME]
-        records = _list_records(grids[list_ref.sheet], list_ref, scans[list_ref.sheet])
+        records = _list_records(grids[list_ref.sheet], list_ref, scans[list_ref.sheet], version_fields)
     else:
         values = {
             name: value for name, ref in refs.items() if not _blank(value := _value_at(grids[ref.sheet], ref))
@@ -191,14 +213,16 @@ def read_workbook(path: Path, limits: Limits, data: bytes | None = None) -> RawW
             if (ref.row, ref.col) in scans[ref.sheet].errors
         }
         records = [RawRecord(None, values, {name: ref.a1 for name, ref in refs.items()}, formulas, errors)]
-    return RawWorkbook(Path(path), sha256, records, version, has_macros, is_list, copied)
+    return RawWorkbook(Path(path), sha256, records, version, has_macros, is_list, copied, known)
 
 
 def _shorten(names: list[str]) -> str:
     return "、".join(names[:3]) + (f" ほか{len(names) - 3}個" if len(names) > 3 else "")
 
 
-def _list_records(grid: list[list[object]], id_row: CellRef, scan: SheetScan) -> list[RawRecord]:
+def _list_records(
+    grid: list[list[object]], id_row: CellRef, scan: SheetScan, field_ids: tuple[str, ...] = FIELD_IDS
+) -> list[RawRecord]:
     """One record per row below the id row whose field cells are not all empty.
 
     Columns are found by the field-id row; a label row right below it is skipped. Cells outside
@@ -209,17 +233,17 @@ def _list_records(grid: list[list[object]], id_row: CellRef, scan: SheetScan) ->
     duplicated = []
     for index, value in enumerate(ids):
         field_id = str(value).strip() if value is not None else ""
-        if field_id in FIELD_BY_ID:
+        if field_id in field_ids:
             if field_id in columns:
                 duplicated.append(field_id)
             columns[field_id] = columns.get(field_id, index)
-    missing = [f for f in FIELD_IDS if f not in columns]
+    missing = [f for f in field_ids if f not in columns]
     if missing:
         raise Unreadable("unreadable_list_columns", _shorten(missing))
     if duplicated:
         raise Unreadable("unreadable_list_duplicate_columns", _shorten(duplicated))
-    prefixes = {f: f"{id_row.sheet}!{column_letter(columns[f] + 1)}" for f in FIELD_IDS}
-    order = [(f, columns[f]) for f in FIELD_IDS]
+    prefixes = {f: f"{id_row.sheet}!{column_letter(columns[f] + 1)}" for f in field_ids}
+    order = [(f, columns[f]) for f in field_ids]
     width = max(columns.values()) + 1
     problem_rows = {r for r, _ in scan.formulas} | {r for r, _ in scan.errors}
     first = id_row.row  # 0-based index of the row after the ids

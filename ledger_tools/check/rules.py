@@ -5,6 +5,7 @@ This module knows one record at a time; comparisons across files live in ``valid
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import itertools
@@ -19,7 +20,7 @@ from ledger_tools.check.hidden_characters import describe as describe_hidden
 from ledger_tools.check.hidden_characters import find_hidden, remove_hidden
 from ledger_tools.check.personal_data import Identity, Role, find_personal_data
 from ledger_tools.check.reading import RawRecord
-from ledger_tools.config import Config
+from ledger_tools.config import Config, Organisation
 from ledger_tools.dates import DateProblem, normalise_text, parse_date, parse_time
 from ledger_tools.form.fields import (
     APPLICABLE,
@@ -31,12 +32,14 @@ from ledger_tools.form.fields import (
     EXCLUSION_APPLIES,
     EXCLUSION_FIELDS,
     FIELD_BY_ID,
-    FIELD_IDS,
     FIELDS,
     METHOD_DOCUMENT,
     TEMPLATE_VERSION,
     Field,
     FieldType,
+    field_ids_for,
+    fields_for,
+    form_version,
     stage_of,
 )
 
@@ -76,19 +79,25 @@ class RuleContext:
     as_of: dt.date | None
 
 
-def check_version(template_version: object) -> None:
-    if _version_number(template_version) != TEMPLATE_VERSION:
+def check_version(template_version: object) -> int:
+    """The form version of a workbook; ``VersionMismatch`` when this program does not read it."""
+    version = form_version(template_version)
+    if version is None:
         raise VersionMismatch(str(template_version))
+    return version
 
 
-def evaluate(path: str, record: RawRecord, context: RuleContext) -> FileReport:
-    """Apply every single-record rule; return the record's report with its status."""
+def evaluate(
+    path: str, record: RawRecord, context: RuleContext, version: int = TEMPLATE_VERSION
+) -> FileReport:
+    """Apply every single-record rule of form ``version``; return the record's report with its status."""
+    fields = fields_for(version)
     findings: list[Finding] = []
     values: dict[str, Any] = {}
     cells = record.cells
     unusable: set[str] = set(record.formulas)  # filled, but unreadable: reported once, not again as missing
     unusable.update(record.errors)
-    for field_id in FIELD_IDS:
+    for field_id in field_ids_for(version):
         if field_id in record.formulas:
             findings.append(make_finding("formula_without_value", field=field_id, cell=cells[field_id]))
         elif field_id in record.errors:
@@ -98,7 +107,9 @@ def evaluate(path: str, record: RawRecord, context: RuleContext) -> FileReport:
                 )
             )
     stored = record.values
-    for spec in FIELDS:
+    on = organisation_date(stored.get("received_date"), context)
+    organisation = context.config.organisation_on(on)
+    for spec in fields:
         if spec.id not in stored or spec.id in unusable:
             continue
         value = stored[spec.id]
@@ -108,20 +119,22 @@ def evaluate(path: str, record: RawRecord, context: RuleContext) -> FileReport:
                 make_finding(code, field=spec.id, cell=cells[spec.id], chars=describe_hidden(hidden))
             )
             value = remove_hidden(value)
-        value, problem = _normalise(spec, value, context.config, values)
+        value, problem = _normalise(spec, value, organisation, values)
+        if problem is not None and spec.choices_from == "departments":
+            problem = _renamed(problem, stored, context.config, on) or problem
         if problem is not None:
             findings.append(problem.at(spec.id, cells[spec.id]))
             unusable.add(spec.id)
         elif value not in (None, ""):
             values[spec.id] = value
 
-    findings += _missing_required(values, unusable, cells)
+    findings += _missing_required(fields, values, unusable, cells)
     findings += _date_rules(values, cells, context)
     exclusions = [
         reason for field_id, reason in EXCLUSION_FIELDS.items() if values.get(field_id) == EXCLUSION_APPLIES
     ]
     findings += _exclusion_findings(values, cells, exclusions, context.config)
-    findings += _lead_division_check(values, cells, context.config)
+    findings += _lead_division_check(values, cells, organisation)
     if values.get("business_type") == BUSINESS_OTHER:
         findings.append(
             make_finding("business_type_other", field="business_type", cell=cells["business_type"])
@@ -138,20 +151,12 @@ def evaluate(path: str, record: RawRecord, context: RuleContext) -> FileReport:
         findings=findings,
         values=values,
         cells=cells,
+        form_version=version,
     )
 
 
 class VersionMismatch(Exception):
     """The workbook's template_version is not one this program reads."""
-
-
-def _version_number(value: object) -> object:
-    """The template version as a number: 1, 1.0 and "1" are version 1; 1.9 is not."""
-    try:
-        number = float(normalise_text(str(value)))
-    except (TypeError, ValueError):
-        return value
-    return int(number) if number.is_integer() else number
 
 
 @dataclass(frozen=True)
@@ -187,8 +192,37 @@ def _choices_by_key(choices: tuple[str, ...]) -> dict[str, str]:
     return {_choice_key(c): c for c in choices}
 
 
+def organisation_date(received: object, context: RuleContext) -> dt.date:
+    """The date whose organisation a record is checked against: its received_date when readable,
+    else the run's reference date (today when the run has none)."""
+    if received is not None:
+        with contextlib.suppress(DateProblem):
+            if isinstance(found := parse_date(received), dt.date):
+                return found
+    return context.as_of or dt.date.today()
+
+
+def _renamed(problem: _Problem, stored: Mapping[str, object], config: Config, on: dt.date) -> _Problem | None:
+    """A department no longer in force on ``on`` because a reorganisation renamed or merged it."""
+    organ = normalise_text(_as_text(stored.get("organ", "")))
+    department = normalise_text(_as_text(stored.get("department", "")))
+    found = config.successor(organ, department, on)
+    if found is None:
+        return None
+    date, new_organ, new_department = found
+    return _Problem(
+        "department_renamed",
+        {
+            "value": department,
+            "date": date.isoformat(),
+            "successor": new_department if new_organ == organ else f"{new_organ} {new_department}",
+            "received": on.isoformat(),
+        },
+    )
+
+
 def _normalise(
-    spec: Field, value: object, config: Config, earlier: Mapping[str, Any]
+    spec: Field, value: object, organisation: Organisation, earlier: Mapping[str, Any]
 ) -> tuple[Any, _Problem | None]:
     """A cell value → its normalised form, or the problem that stops it being read.
 
@@ -210,7 +244,7 @@ def _normalise(
     text = normalise_long_text(text) if spec.type is FieldType.LONG_TEXT else normalise_text(text)
     if spec.is_choice:
         organ = earlier.get("organ")
-        choices = spec.allowed_values(config, organ)
+        choices = spec.allowed_values(organisation, organ)
         if text in choices:  # the usual case: picked from the dropdown
             return text, None
         chosen = _choices_by_key(choices).get(_choice_key(text))
@@ -231,10 +265,10 @@ def _normalise(
 
 
 def _missing_required(
-    values: Mapping[str, Any], unusable: set[str], cells: Mapping[str, str]
+    fields: tuple[Field, ...], values: Mapping[str, Any], unusable: set[str], cells: Mapping[str, str]
 ) -> list[Finding]:
     findings = []
-    for spec in FIELDS:
+    for spec in fields:
         if spec.id in values or spec.id in unusable:
             continue
         reasons = [r for r in spec.required if r.applies(values)]
@@ -307,11 +341,11 @@ def future_dates(values: Mapping[str, Any], cells: Mapping[str, str], as_of: dt.
 
 
 def _lead_division_check(
-    values: Mapping[str, Any], cells: Mapping[str, str], config: Config
+    values: Mapping[str, Any], cells: Mapping[str, str], organisation: Organisation
 ) -> list[Finding]:
-    """The 主管課 written should be the one the configuration gives for the department."""
+    """The 主管課 written should be the one configured for the department in the record's period."""
     written = values.get("lead_division")
-    expected = config.lead_division(values.get("organ", ""), values.get("department", ""))
+    expected = organisation.lead_division(values.get("organ", ""), values.get("department", ""))
     if written and expected and "".join(written.split()) != "".join(expected.split()):
         return [
             make_finding(

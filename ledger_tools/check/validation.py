@@ -28,7 +28,7 @@ def validate_records(path: Path, context: RuleContext, data: bytes | None = None
         return [FileReport(shown, Status.SKIPPED, findings=[make_finding(code)])]
     try:
         raw = read_workbook(Path(path), context.config.limits, data)
-        check_version(raw.template_version)
+        version = check_version(raw.template_version)
     except Unreadable as e:
         return [FileReport(shown, Status.UNREADABLE, findings=[make_finding(e.code, detail=e.detail)])]
     except VersionMismatch as e:
@@ -54,7 +54,7 @@ def validate_records(path: Path, context: RuleContext, data: bytes | None = None
         ]
     file_notes = [make_finding("macro_not_run")] if raw.has_macros else []
     file_notes += [make_finding("sheet_copied", detail=sheet) for sheet in raw.copied_sheets]
-    reports = [_evaluate_record(shown, record, context) for record in raw.records]
+    reports = [_evaluate_record(shown, record, context, version) for record in raw.records]
     for report in reports:
         report.sha256 = raw.sha256
         if file_notes:
@@ -65,10 +65,10 @@ def validate_records(path: Path, context: RuleContext, data: bytes | None = None
     return reports
 
 
-def _evaluate_record(shown: str, record, context: RuleContext) -> FileReport:
+def _evaluate_record(shown: str, record, context: RuleContext, version: int) -> FileReport:
     """One record's report; an unexpected failure costs that record only, not its file's other rows."""
     try:
-        return evaluate(shown, record, context)
+        return evaluate(shown, record, context, version)
     except Exception as e:  # a bug must not cost the other rows
         finding = make_finding("unreadable_unexpected", detail=f"{type(e).__name__}: {e}")
         return FileReport(shown, Status.UNREADABLE, row=record.row, findings=[finding])

@@ -1,16 +1,24 @@
-"""The field catalogue of the 対応記録簿 v1: the one place that knows every field.
+"""The field catalogue of the 対応記録簿 (every form version): the one place that knows every field.
 
 Template, reader, validator, ledger columns, CSV headers and the documentation are all
-generated from ``FIELDS``. Adding a field is adding one ``Field`` entry here.
+generated from ``FIELDS``; ``fields_for(version)`` is one version's form. Adding a field is
+adding one ``Field`` entry here (with ``since`` the first form version that has it).
 """
 
 from __future__ import annotations
 
+import functools
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-TEMPLATE_VERSION = 1
+if TYPE_CHECKING:
+    from ledger_tools.config import Organisation
+
+FORM_VERSIONS: tuple[int, ...] = (1, 2)  # every form version this program reads
+TEMPLATE_VERSION = FORM_VERSIONS[-1]  # the version ``template`` writes
 TEMPLATE_VERSION_NAME = "template_version"
 RECORD_LIST_NAME = "record_list"  # list-format workbooks: the defined name of the field-id row
 EXCEL_CELL_LIMIT = 32_767  # characters in one Excel cell
@@ -55,6 +63,7 @@ METHOD_DOCUMENT = "文書"
 MEASURES_NEEDED = "要"
 PROVIDED = "行った"
 SUSPECTED = "あり"
+COORDINATED = "連携した"
 
 
 class Need(StrEnum):
@@ -142,6 +151,16 @@ class Field:
     suggestions_from: str | None = None  # "lead_divisions": a text field offered a list, other values allowed
     max_length: int | None = None
     hint: str = ""  # the input prompt shown in Excel
+    since: int = 1  # the first form version that has this field
+    until: int | None = None  # the last form version that has it (None: still there)
+
+    def in_version(self, version: int) -> bool:
+        return self.since <= version and (self.until is None or version <= self.until)
+
+    @property
+    def versions_text(self) -> str:
+        """The form versions that have this field, e.g. "v1〜", "v2〜", "v1〜v2"."""
+        return f"v{self.since}〜" + (f"v{self.until}" if self.until is not None else "")
 
     @property
     def length_limit(self) -> int:
@@ -166,19 +185,19 @@ class Field:
     def always_required(self) -> bool:
         return any(r.need is Need.ALWAYS for r in self.required)
 
-    def allowed_values(self, config, organ: str | None = None) -> tuple[str, ...]:
-        """The values a choice field accepts: the catalogue's, or the configuration's organs or
-        departments (those of ``organ`` when it is known)."""
+    def allowed_values(self, organisation: Organisation, organ: str | None = None) -> tuple[str, ...]:
+        """The values a choice field accepts: the catalogue's, or the organs or departments of the
+        organisation in force (those of ``organ`` when it is known)."""
         if self.choices_from == "organs":
-            return config.organ_names
+            return organisation.organ_names
         if self.choices_from == "departments":
             return (
-                config.departments_by_organ.get(organ, config.all_departments)
+                organisation.departments_by_organ.get(organ, organisation.all_departments)
                 if organ
-                else config.all_departments
+                else organisation.all_departments
             )
         if self.suggestions_from == "lead_divisions":
-            return config.lead_divisions
+            return organisation.lead_divisions
         return self.choices
 
     def requirement_text(self) -> str:
@@ -376,6 +395,15 @@ FIELDS: tuple[Field, ...] = (
     ),
     Field("measures_taken", "講じた措置の内容", LT, "G", (when("measures_needed", MEASURES_NEEDED),)),
     Field(
+        "coordinated_with_responsible",
+        "主務課長との連携",
+        C,
+        "G",
+        (when("measures_needed", MEASURES_NEEDED),),
+        choices=(COORDINATED, "連携していない"),
+        since=2,
+    ),
+    Field(
         "result_notified_date",
         "所属長への結果通知日",
         D,
@@ -425,8 +453,43 @@ LATER_STAGE_FIELD_IDS: tuple[str, ...] = tuple(
 )
 
 
-def fields_of(section: str) -> tuple[Field, ...]:
-    return tuple(f for f in FIELDS if f.section == section)
+def fields_of(section: str, version: int | None = None) -> tuple[Field, ...]:
+    """The fields of a section (of one form version; of the catalogue when ``version`` is None)."""
+    return tuple(f for f in FIELDS if f.section == section and (version is None or f.in_version(version)))
+
+
+@functools.cache
+def fields_for(version: int) -> tuple[Field, ...]:
+    """The fields of one form version, in catalogue order."""
+    if version not in FORM_VERSIONS:
+        raise ValueError(f"unknown form version: {version}")
+    return tuple(f for f in FIELDS if f.in_version(version))
+
+
+@functools.cache
+def field_ids_for(version: int) -> tuple[str, ...]:
+    return tuple(f.id for f in fields_for(version))
+
+
+# The fields every known version has: what any form must hold before its version is read.
+COMMON_FIELD_IDS: tuple[str, ...] = tuple(f.id for f in FIELDS if all(f.in_version(v) for v in FORM_VERSIONS))
+
+
+def form_version(value: object) -> int | None:
+    """A template_version cell as a known form version: 2, 2.0 and "2" (also full-width) are
+    version 2; 1.9, 3 or text are None."""
+    if isinstance(value, bool):
+        return None
+    try:
+        number = float(unicodedata.normalize("NFKC", str(value)).strip())
+    except (TypeError, ValueError):
+        return None
+    if not number.is_integer() or int(number) not in FORM_VERSIONS:
+        return None
+    return int(number)
+
+
+VERSIONS_TEXT = "、".join(f"v{v}" for v in FORM_VERSIONS)  # for messages: "v1、v2"
 
 
 # The order in which the dates of a record must run (spec §6); each where present.

@@ -7,6 +7,7 @@ finds each field's column by its id even after a user reorders the columns.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -18,15 +19,16 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from ledger_tools.config import Config
 from ledger_tools.form.fields import (
-    FIELDS,
     RECORD_LIST_NAME,
     TEMPLATE_VERSION,
     TEMPLATE_VERSION_NAME,
     FieldType,
+    fields_for,
 )
 from ledger_tools.form.template import (
     MISSING_FILL,
     NUMBER_FORMATS,
+    FormSpec,
     define_name,
     font,
     form_label,
@@ -34,12 +36,19 @@ from ledger_tools.form.template import (
     input_validation,
     new_workbook,
     organ_field,
+    template_filename,
     write_guide,
 )
 from ledger_tools.outputs import set_text, workbook_bytes, write_bytes_atomic
 
 LIST_SHEET = "対応記録簿一覧"
 LIST_TEMPLATE_FILENAME = f"対応記録簿_一覧_v{TEMPLATE_VERSION}.xlsx"
+
+
+def list_template_filename(version: int = TEMPLATE_VERSION) -> str:
+    return f"対応記録簿_一覧_v{version}.xlsx"
+
+
 ID_ROW, LABEL_ROW, FIRST_RECORD_ROW = 1, 2, 3
 LAST_VALIDATED_ROW = 1_048_576  # dropdowns and highlights cover whole columns
 COLUMN_WIDTHS = {
@@ -69,18 +78,18 @@ LIST_INTRO = [
     (
         "text",
         "一覧形式は、多数の記録をまとめて管理する主管課や、既存の記録簿（再就職者からの働きかけの記録など）を"
-        "移行するときに使います。1件ずつ記入するときは、通常の様式（対応記録簿_v1.xlsx）を使ってください。",
+        "移行するときに使います。1件ずつ記入するときは、通常の様式（{form}）を使ってください。",
     ),
 ]
 
 
-def column_letters() -> dict[str, str]:
-    """Field id → its column in the list template (catalogue order, from A)."""
-    return {f.id: get_column_letter(i) for i, f in enumerate(FIELDS, start=1)}
+def column_letters(version: int = TEMPLATE_VERSION) -> dict[str, str]:
+    """Field id → its column in the list template of ``version`` (catalogue order, from A)."""
+    return {f.id: get_column_letter(i) for i, f in enumerate(fields_for(version), start=1)}
 
 
-def _write_header(ws: Worksheet) -> None:
-    for col, f in enumerate(FIELDS, start=1):
+def _write_header(ws: Worksheet, spec: FormSpec) -> None:
+    for col, f in enumerate(spec.fields, start=1):
         letter = get_column_letter(col)
         ws.cell(row=ID_ROW, column=col, value=f.id).font = font(8, color="595959")
         label = ws.cell(row=LABEL_ROW, column=col, value=form_label(f))
@@ -95,28 +104,29 @@ def _write_header(ws: Worksheet) -> None:
         ws.column_dimensions[letter].number_format = NUMBER_FORMATS.get(f.type, "General")
     ws.row_dimensions[ID_ROW].hidden = True
     ws.row_dimensions[LABEL_ROW].height = 42
-    last = get_column_letter(len(FIELDS))
+    last = get_column_letter(len(spec.fields))
     ws.freeze_panes = f"B{FIRST_RECORD_ROW}"
     ws.auto_filter.ref = f"A{LABEL_ROW}:{last}{LABEL_ROW}"
 
 
-def _add_validations(ws: Worksheet, config: Config) -> None:
-    letters = column_letters()
+def _add_validations(ws: Worksheet, spec: FormSpec) -> None:
+    letters = column_letters(spec.version)
     organ = organ_field()
     organ_ref = f"${letters[organ.id]}{FIRST_RECORD_ROW}" if organ else None
-    for f in FIELDS:
+    for f in spec.fields:
         letter = letters[f.id]
         target = f"{letter}{FIRST_RECORD_ROW}:{letter}{LAST_VALIDATED_ROW}"
-        ws.add_data_validation(input_validation(f, config, target, organ_ref))
+        ws.add_data_validation(input_validation(f, spec, target, organ_ref))
 
 
-def _add_missing_highlights(ws: Worksheet) -> None:
+def _add_missing_highlights(ws: Worksheet, spec: FormSpec) -> None:
     """In a row that has been started, an always-required cell still empty is yellow."""
-    last = get_column_letter(len(FIELDS))
+    last = get_column_letter(len(spec.fields))
     started = f"COUNTA($A{FIRST_RECORD_ROW}:${last}{FIRST_RECORD_ROW})>0"
-    for f in FIELDS:
+    letters = column_letters(spec.version)
+    for f in spec.fields:
         if f.always_required:
-            letter = column_letters()[f.id]
+            letter = letters[f.id]
             formula = f"AND({started},LEN(TRIM({letter}{FIRST_RECORD_ROW}))=0)"
             ws.conditional_formatting.add(
                 f"{letter}{FIRST_RECORD_ROW}:{letter}{LAST_VALIDATED_ROW}",
@@ -124,20 +134,29 @@ def _add_missing_highlights(ws: Worksheet) -> None:
             )
 
 
-def build_list_template(config: Config, records: Iterable[Mapping[str, object]] = ()) -> Workbook:
-    """The list workbook (list sheet, 記入要領, hidden choice lists), optionally with ``records``."""
-    wb, ws, guide, lists = new_workbook(LIST_SHEET, config)
+def build_list_template(
+    config: Config,
+    records: Iterable[Mapping[str, object]] = (),
+    as_of: dt.date | None = None,
+    version: int = TEMPLATE_VERSION,
+) -> Workbook:
+    """The list workbook of ``version`` for the organisation in force on ``as_of`` (default today):
+    list sheet, 記入要領, hidden choice lists; optionally with ``records`` (fields of other
+    versions are left out)."""
+    spec = FormSpec.of(config, as_of, version)
+    wb, ws, guide, lists = new_workbook(LIST_SHEET, spec)
     version_row = lists.max_row + 2
     lists.cell(row=version_row, column=1, value="template_version")
-    lists.cell(row=version_row, column=2, value=TEMPLATE_VERSION)
+    lists.cell(row=version_row, column=2, value=version)
     define_name(wb, TEMPLATE_VERSION_NAME, lists.title, f"B{version_row}")
-    _write_header(ws)
-    define_name(wb, RECORD_LIST_NAME, ws.title, f"A{ID_ROW}:{get_column_letter(len(FIELDS))}{ID_ROW}")
-    _add_validations(ws, config)
-    _add_missing_highlights(ws)
-    write_guide(guide, config, LIST_INTRO + guide_paragraphs(config, LIST_LAYOUT_NOTE))
+    _write_header(ws, spec)
+    define_name(wb, RECORD_LIST_NAME, ws.title, f"A{ID_ROW}:{get_column_letter(len(spec.fields))}{ID_ROW}")
+    _add_validations(ws, spec)
+    _add_missing_highlights(ws, spec)
+    intro = [(kind, text.format(form=template_filename(version))) for kind, text in LIST_INTRO]
+    write_guide(guide, spec, intro + guide_paragraphs(spec, LIST_LAYOUT_NOTE))
     for row, record in enumerate(records, start=FIRST_RECORD_ROW):
-        for col, f in enumerate(FIELDS, start=1):
+        for col, f in enumerate(spec.fields, start=1):
             if record.get(f.id) is not None:
                 cell = ws.cell(row=row, column=col)
                 set_text(cell, record[f.id])
@@ -146,9 +165,20 @@ def build_list_template(config: Config, records: Iterable[Mapping[str, object]] 
     return wb
 
 
-def list_template_bytes(config: Config, records: Iterable[Mapping[str, object]] = ()) -> bytes:
-    return workbook_bytes(build_list_template(config, records))
+def list_template_bytes(
+    config: Config,
+    records: Iterable[Mapping[str, object]] = (),
+    as_of: dt.date | None = None,
+    version: int = TEMPLATE_VERSION,
+) -> bytes:
+    return workbook_bytes(build_list_template(config, records, as_of, version))
 
 
-def write_list_template(path: Path, config: Config, records: Iterable[Mapping[str, object]] = ()) -> None:
-    write_bytes_atomic(Path(path), list_template_bytes(config, records))
+def write_list_template(
+    path: Path,
+    config: Config,
+    records: Iterable[Mapping[str, object]] = (),
+    as_of: dt.date | None = None,
+    version: int = TEMPLATE_VERSION,
+) -> None:
+    write_bytes_atomic(Path(path), list_template_bytes(config, records, as_of, version))

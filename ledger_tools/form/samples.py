@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from ledger_tools.config import Config, load_config
-from ledger_tools.form.fields import APPLICABLE, FIELD_IDS, NOT_APPLICABLE, UNDECIDED
+from ledger_tools.form.fields import APPLICABLE, FIELD_IDS, NOT_APPLICABLE, TEMPLATE_VERSION, UNDECIDED
 from ledger_tools.outputs import workbook_bytes, write_bytes_atomic
 
 # The bundled sample inbox of a clone (the README quick start runs the pipeline on it).
@@ -55,6 +55,7 @@ def complete_values(**overrides: object) -> dict[str, object]:
         "lead_division": "県土整備部監理課",
         "measures_needed": "要",
         "measures_taken": "課内で入札情報の管理を再確認した。",
+        "coordinated_with_responsible": "連携した",
         "result_notified_date": dt.date(2025, 6, 20),
         "shared_with_general_affairs_date": dt.date(2025, 6, 25),
         "public_summary": "建設工事の入札に関し、事業者から予定価格を教えるよう求められた。",
@@ -73,19 +74,32 @@ def recorded_values(**overrides: object) -> dict[str, object]:
     return complete_values(**{**later, **overrides})
 
 
-def filled_workbook(values: Mapping[str, object], config: Config | None = None):
-    """The template with ``values`` written into the named cells (a str starting '=' is a formula)."""
+def filled_workbook(
+    values: Mapping[str, object],
+    config: Config | None = None,
+    version: int = TEMPLATE_VERSION,
+    as_of: dt.date | None = None,
+):
+    """The template of ``version`` with ``values`` written into the named cells (a str starting
+    '=' is a formula); fields the version does not have are left out."""
     from ledger_tools.form.template import build_template
 
-    wb = build_template(config or load_config())
+    wb = build_template(config or load_config(), as_of, version)
     for field_id, value in values.items():
+        if field_id not in wb.defined_names:
+            continue
         for sheet_name, ref in wb.defined_names[field_id].destinations:
             wb[sheet_name][ref.replace("$", "").split(":")[0]].value = value
     return wb
 
 
-def filled_workbook_bytes(values: Mapping[str, object], config: Config | None = None) -> bytes:
-    return workbook_bytes(filled_workbook(values, config))
+def filled_workbook_bytes(
+    values: Mapping[str, object],
+    config: Config | None = None,
+    version: int = TEMPLATE_VERSION,
+    as_of: dt.date | None = None,
+) -> bytes:
+    return workbook_bytes(filled_workbook(values, config, version, as_of))
 
 
 def sample_records() -> dict[str, dict[str, object]]:
@@ -115,6 +129,7 @@ def sample_records() -> dict[str, dict[str, object]]:
             lead_division="健康福祉部福祉政策課",
             measures_needed="不要",
             measures_taken=None,
+            coordinated_with_responsible=None,
             result_notified_date=None,
             shared_with_general_affairs_date=dt.date(2025, 9, 19),
             public_summary="補助金の交付審査に関し、団体から審査の基準を緩めるよう依頼された。",

@@ -3,7 +3,7 @@
 Everything is generated from the field catalogue (``fields.FIELDS``) and the configuration
 (organs and departments); a new catalogue entry appears in the template without code here.
 
-Layout of the form sheet (see ``FORM_ROWS`` / ``field_cells``):
+Layout of the form sheet (see ``form_layout`` / ``field_cells``):
 
 * row 1: title (A:D) and the template version cell (E1, defined name ``template_version``);
 * row 2: a short note on the markers and colours;
@@ -12,11 +12,15 @@ Layout of the form sheet (see ``FORM_ROWS`` / ``field_cells``):
   required), column B the requirement text, columns C:E the merged input cell whose top-left
   cell (column C) is the workbook-scoped defined name equal to the field id.
 
-Regenerate the committed file with ``ledger-tools template --out workbook_templates/対応記録簿_v1.xlsx``.
+The form of each version (``FormSpec.version``) has its own layout: the fields of that version.
+Regenerate the committed files with ``ledger-tools template --out workbook_templates/対応記録簿_v2.xlsx``
+(and ``--form-version 1`` for the v1 file, which stays readable).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import math
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -31,7 +35,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ledger_tools.config import Config
+from ledger_tools.config import Config, Organisation
 from ledger_tools.form.fields import (
     APPLICABLE,
     FIELDS,
@@ -46,6 +50,7 @@ from ledger_tools.form.fields import (
     Need,
     Requirement,
     Section,
+    fields_for,
     fields_of,
 )
 from ledger_tools.outputs import workbook_bytes, write_bytes_atomic
@@ -54,6 +59,11 @@ FORM_SHEET = "対応記録簿"
 GUIDE_SHEET = "記入要領"
 LISTS_SHEET = "選択肢"
 TEMPLATE_FILENAME = f"{FORM_SHEET}_v{TEMPLATE_VERSION}.xlsx"
+
+
+def template_filename(version: int = TEMPLATE_VERSION) -> str:
+    return f"{FORM_SHEET}_v{version}.xlsx"
+
 
 # --- form geometry -----------------------------------------------------------------------
 LABEL_COL, REQUIREMENT_COL, INPUT_COL, INPUT_LAST_COL = "A", "B", "C", "E"
@@ -112,8 +122,33 @@ class FormRow:
     field: Field | None = None
 
 
-def _form_rows() -> tuple[FormRow, ...]:
-    """Section header, then its fields in catalogue order, for each section in order."""
+@dataclass(frozen=True)
+class FormLayout:
+    """Where each field of one form version sits on the form sheet."""
+
+    rows: tuple[FormRow, ...]
+
+    @functools.cached_property
+    def field_rows(self) -> dict[str, int]:
+        return {r.field.id: r.row for r in self.rows if r.field}
+
+    @functools.cached_property
+    def field_cells(self) -> dict[str, str]:
+        return {fid: f"{INPUT_COL}{row}" for fid, row in self.field_rows.items()}
+
+    @property
+    def print_area(self) -> str:
+        return f"A1:{INPUT_LAST_COL}{self.rows[-1].row}"
+
+    def input_range(self, field_id: str) -> str:
+        """The merged input range of a field, e.g. ``C4:E4``."""
+        row = self.field_rows[field_id]
+        return f"{INPUT_COL}{row}:{INPUT_LAST_COL}{row}"
+
+
+@functools.cache
+def form_layout(version: int = TEMPLATE_VERSION) -> FormLayout:
+    """Section header, then its fields (of ``version``) in catalogue order, for each section in order."""
     unplaced = [f.id for f in FIELDS if f.section not in {s.letter for s in SECTIONS}]
     if unplaced:
         raise ValueError(f"fields in no section of SECTIONS: {unplaced}")
@@ -122,28 +157,43 @@ def _form_rows() -> tuple[FormRow, ...]:
     for section in SECTIONS:
         rows.append(FormRow(row, section))
         row += 1
-        for f in fields_of(section.letter):
+        for f in fields_of(section.letter, version):
             rows.append(FormRow(row, section, f))
             row += 1
-    return tuple(rows)
+    return FormLayout(tuple(rows))
 
 
-FORM_ROWS: tuple[FormRow, ...] = _form_rows()
-FIELD_ROWS: dict[str, int] = {r.field.id: r.row for r in FORM_ROWS if r.field}
-FIELD_CELLS: dict[str, str] = {fid: f"{INPUT_COL}{row}" for fid, row in FIELD_ROWS.items()}
-LAST_FORM_ROW: int = FORM_ROWS[-1].row
-PRINT_AREA = f"A1:{INPUT_LAST_COL}{LAST_FORM_ROW}"
+def field_cells(version: int = TEMPLATE_VERSION) -> dict[str, str]:
+    """Field id -> "A1" cell of its input on the form sheet of ``version``."""
+    return dict(form_layout(version).field_cells)
 
 
-def field_cells() -> dict[str, str]:
-    """Field id -> "A1" cell of its input on the form sheet."""
-    return dict(FIELD_CELLS)
-
-
-def input_range(field_id: str) -> str:
+def input_range(field_id: str, version: int = TEMPLATE_VERSION) -> str:
     """The merged input range of a field, e.g. ``C4:E4``."""
-    row = FIELD_ROWS[field_id]
-    return f"{INPUT_COL}{row}:{INPUT_LAST_COL}{row}"
+    return form_layout(version).input_range(field_id)
+
+
+@dataclass(frozen=True)
+class FormSpec:
+    """What one generated workbook is made of: the configuration, the organisation in force on
+    its date, and the form version."""
+
+    config: Config
+    organisation: Organisation
+    version: int = TEMPLATE_VERSION
+
+    @classmethod
+    def of(cls, config: Config, as_of: dt.date | None = None, version: int = TEMPLATE_VERSION) -> FormSpec:
+        """The form for the organisation in force on ``as_of`` (default: today)."""
+        return cls(config, config.organisation_on(as_of or dt.date.today()), version)
+
+    @property
+    def fields(self) -> tuple[Field, ...]:
+        return fields_for(self.version)
+
+    @property
+    def layout(self) -> FormLayout:
+        return form_layout(self.version)
 
 
 def _abs(cell: str) -> str:
@@ -166,14 +216,15 @@ def organ_field() -> Field | None:
     return next((f for f in FIELDS if f.choices_from == "organs"), None)
 
 
-def write_choice_lists(wb: Workbook, ws: Worksheet, config: Config) -> None:
+def write_choice_lists(wb: Workbook, ws: Worksheet, spec: FormSpec) -> None:
     """One column per choice field, then one column of departments per organ; each a defined name."""
+    organisation = spec.organisation
     columns: list[tuple[str, str, Sequence[str]]] = [
-        (choice_list_name(f), f.label, f.allowed_values(config)) for f in FIELDS if f.has_list
+        (choice_list_name(f), f.label, f.allowed_values(organisation)) for f in spec.fields if f.has_list
     ]
     columns += [
-        (department_list_name(i), organ, config.departments_by_organ[organ])
-        for i, organ in enumerate(config.organ_names, start=1)
+        (department_list_name(i), organ, organisation.departments_by_organ[organ])
+        for i, organ in enumerate(organisation.organ_names, start=1)
     ]
     for col, (name, header, values) in enumerate(columns, start=1):
         letter = get_column_letter(col)
@@ -192,22 +243,22 @@ def define_name(wb: Workbook, name: str, sheet: str, ref: str) -> None:
 
 
 # --- conditional formatting: requirement -> Excel condition -------------------------------
-def _ref(field_id: str) -> str:
-    return _abs(FIELD_CELLS[field_id])
+def _ref(layout: FormLayout, field_id: str) -> str:
+    return _abs(layout.field_cells[field_id])
 
 
-def _is_empty(field_id: str) -> str:
-    return f"LEN(TRIM({_ref(field_id)}))=0"
+def _is_empty(layout: FormLayout, field_id: str) -> str:
+    return f"LEN(TRIM({_ref(layout, field_id)}))=0"
 
 
-def _equals_any(field_id: str, values: Iterable[str]) -> str:
-    tests = [f'{_ref(field_id)}="{v}"' for v in values]
+def _equals_any(layout: FormLayout, field_id: str, values: Iterable[str]) -> str:
+    tests = [f'{_ref(layout, field_id)}="{v}"' for v in values]
     return tests[0] if len(tests) == 1 else f"OR({','.join(tests)})"
 
 
-def _any_filled(field_ids: Iterable[str]) -> str:
-    """COUNTA over the input cells of ``field_ids``, consecutive rows joined into ranges."""
-    rows = sorted(FIELD_ROWS[fid] for fid in field_ids)
+def _any_filled(layout: FormLayout, field_ids: Iterable[str]) -> str:
+    """COUNTA over the input cells of ``field_ids`` (those on this form), consecutive rows joined."""
+    rows = sorted(layout.field_rows[fid] for fid in field_ids if fid in layout.field_rows)
     runs: list[list[int]] = []
     for row in rows:
         if runs and row == runs[-1][-1] + 1:
@@ -221,47 +272,51 @@ def _any_filled(field_ids: Iterable[str]) -> str:
     return f"COUNTA({','.join(refs)})>0"
 
 
-def requirement_condition(req: Requirement) -> str | None:
+def requirement_condition(req: Requirement, layout: FormLayout | None = None) -> str | None:
     """The Excel formula that is TRUE when ``req`` applies (mirrors ``Requirement.applies``); None if unknown."""
+    layout = layout or form_layout()
     if req.need is Need.ALWAYS:
         return "TRUE"
     if req.need is Need.DECIDED:
-        return _equals_any("supervisor_judgement", (APPLICABLE, NOT_APPLICABLE))
+        return _equals_any(layout, "supervisor_judgement", (APPLICABLE, NOT_APPLICABLE))
     if req.need is Need.LATER_STAGE:
-        return _any_filled(LATER_STAGE_FIELD_IDS)
+        return _any_filled(layout, LATER_STAGE_FIELD_IDS)
     if req.need is Need.STAGE_G:
-        return _any_filled(STAGE_G_FIELD_IDS)
+        return _any_filled(layout, STAGE_G_FIELD_IDS)
     if req.need is Need.PUBLICATION:
         parts = [
-            _equals_any("supervisor_judgement", (APPLICABLE,)),
-            f"NOT({_is_empty('shared_with_general_affairs_date')})",
+            _equals_any(layout, "supervisor_judgement", (APPLICABLE,)),
+            f"NOT({_is_empty(layout, 'shared_with_general_affairs_date')})",
         ]
         if req.when_field:
-            parts.append(_equals_any(req.when_field, req.when_values))
+            parts.append(_equals_any(layout, req.when_field, req.when_values))
         return f"AND({','.join(parts)})"
     if req.need is Need.WHEN and req.when_field:
-        return _equals_any(req.when_field, req.when_values)
+        return _equals_any(layout, req.when_field, req.when_values)
     return None
 
 
-def missing_formula(f: Field, severity: str) -> str | None:
+def missing_formula(f: Field, severity: str, layout: FormLayout | None = None) -> str | None:
     """Formula TRUE when ``f`` is empty although one of its ``severity`` requirements applies."""
+    layout = layout or form_layout()
     if severity == "error" and f.always_required:
-        return _is_empty(f.id)
-    conditions = [c for r in f.required if r.severity == severity and (c := requirement_condition(r))]
+        return _is_empty(layout, f.id)
+    conditions = [c for r in f.required if r.severity == severity and (c := requirement_condition(r, layout))]
     if not conditions:
         return None
     condition = conditions[0] if len(conditions) == 1 else f"OR({','.join(conditions)})"
-    return f"AND({_is_empty(f.id)},{condition})"
+    return f"AND({_is_empty(layout, f.id)},{condition})"
 
 
-def _add_missing_highlights(ws: Worksheet) -> None:
+def _add_missing_highlights(ws: Worksheet, spec: FormSpec) -> None:
     """Yellow: required and empty; blue: recommended (warning) and empty. Errors take priority."""
     for severity, fill in (("error", MISSING_FILL), ("warning", RECOMMENDED_FILL)):
-        for f in FIELDS:
-            formula = missing_formula(f, severity)
+        for f in spec.fields:
+            formula = missing_formula(f, severity, spec.layout)
             if formula:
-                ws.conditional_formatting.add(input_range(f.id), FormulaRule(formula=[formula], fill=fill))
+                ws.conditional_formatting.add(
+                    spec.layout.input_range(f.id), FormulaRule(formula=[formula], fill=fill)
+                )
 
 
 # --- text measurement for row heights -----------------------------------------------------
@@ -299,7 +354,7 @@ def _clip(text: str, limit: int) -> str:
 
 
 def input_validation(
-    f: Field, config: Config, target: str | None = None, organ_ref: str | None = None
+    f: Field, spec: FormSpec, target: str | None = None, organ_ref: str | None = None
 ) -> DataValidation:
     """The data validation of a field's input: dropdown, length limit or just the input prompt.
 
@@ -311,7 +366,7 @@ def input_validation(
     if f.choices_from == "departments" and (organ := organ_field()):
         fallback = choice_list_name(f)
         formula = (
-            f'INDIRECT(IFERROR("departments_"&MATCH({organ_ref or _ref(organ.id)},{choice_list_name(organ)},0),'
+            f'INDIRECT(IFERROR("departments_"&MATCH({organ_ref or _ref(spec.layout, organ.id)},{choice_list_name(organ)},0),'
             f'"{fallback}"))'
         )
         dv = DataValidation(type="list", formula1=formula, allow_blank=True)
@@ -344,7 +399,7 @@ def input_validation(
         dv.error = _clip(error, ERROR_MAX)
         dv.errorStyle = "warning" if f.suggestions_from else "stop"
         dv.showErrorMessage = True
-    dv.add(target or input_range(f.id))
+    dv.add(target or spec.layout.input_range(f.id))
     return dv
 
 
@@ -381,7 +436,7 @@ def _write_field_row(ws: Worksheet, row: int, f: Field) -> None:
     cell.alignment = Alignment(
         vertical="top" if long_text else "center", wrap_text=long_text or f.type is FieldType.TEXT
     )
-    ws.merge_cells(input_range(f.id))
+    ws.merge_cells(f"{INPUT_COL}{row}:{INPUT_LAST_COL}{row}")
     ws.row_dimensions[row].height = _field_row_height(f)
 
 
@@ -403,7 +458,7 @@ FORM_NOTE = (
 )
 
 
-def _write_form(wb: Workbook, ws: Worksheet, config: Config) -> None:
+def _write_form(wb: Workbook, ws: Worksheet, spec: FormSpec) -> None:
     for letter, width in COLUMN_WIDTHS.items():
         ws.column_dimensions[letter].width = width
 
@@ -413,7 +468,7 @@ def _write_form(wb: Workbook, ws: Worksheet, config: Config) -> None:
     title.alignment = Alignment(vertical="center")
     ws.merge_cells(f"A{TITLE_ROW}:D{TITLE_ROW}")
     version = ws[VERSION_CELL]
-    version.value = TEMPLATE_VERSION
+    version.value = spec.version
     version.number_format = '"様式 v"0'
     version.font = font(SMALL_PT, color="595959")
     version.alignment = Alignment(horizontal="right", vertical="center")
@@ -428,24 +483,25 @@ def _write_form(wb: Workbook, ws: Worksheet, config: Config) -> None:
     note_width = sum(_column_pixels(w) for w in COLUMN_WIDTHS.values())
     ws.row_dimensions[NOTE_ROW].height = _height(_text_lines(FORM_NOTE, note_width, SMALL_PT), SMALL_PT)
 
-    for form_row in FORM_ROWS:
+    layout = spec.layout
+    for form_row in layout.rows:
         if form_row.field is None:
             _write_section_row(ws, form_row.row, form_row.section)
         else:
             _write_field_row(ws, form_row.row, form_row.field)
-            ws.add_data_validation(input_validation(form_row.field, config))
-            define_name(wb, form_row.field.id, ws.title, FIELD_CELLS[form_row.field.id])
-    _add_missing_highlights(ws)
+            ws.add_data_validation(input_validation(form_row.field, spec))
+            define_name(wb, form_row.field.id, ws.title, layout.field_cells[form_row.field.id])
+    _add_missing_highlights(ws, spec)
 
     ws.protection.sheet = True
     ws.protection.formatRows = False  # staff may make a row taller for long text
     ws.sheet_view.showGridLines = False
-    first = FIELD_CELLS[FIELDS[0].id]
+    first = layout.field_cells[spec.fields[0].id]
     ws.sheet_view.selection[0].activeCell = first
     ws.sheet_view.selection[0].sqref = first
-    setup_print(ws, PRINT_AREA, fit_height=1)
+    setup_print(ws, layout.print_area, fit_height=1)
     ws.print_title_rows = f"{TITLE_ROW}:{TITLE_ROW}"
-    ws.oddFooter.center.text = f"{FORM_SHEET}（様式 v{TEMPLATE_VERSION}）"
+    ws.oddFooter.center.text = f"{FORM_SHEET}（様式 v{spec.version}）"
     ws.oddFooter.center.size = 8
 
 
@@ -487,12 +543,13 @@ FORM_LAYOUT_NOTE = (
 )
 
 
-def guide_paragraphs(config: Config, layout_note: str = FORM_LAYOUT_NOTE) -> list[tuple[str, str]]:
+def guide_paragraphs(spec: FormSpec, layout_note: str = FORM_LAYOUT_NOTE) -> list[tuple[str, str]]:
     """The 記入要領 text as (kind, text) pairs; kind is "heading" or "text"."""
+    config = spec.config
     exclusions = [f"（{i}）{text}" for i, text in enumerate(EXCLUSIONS, start=1)]
-    organs = "、".join(config.organ_names)
-    public_labels = "、".join(f.label for f in FIELDS if f.public)
-    h_fields = fields_of(SECTIONS[-1].letter)
+    organs = "、".join(spec.organisation.organ_names)
+    public_labels = "、".join(f.label for f in spec.fields if f.public)
+    h_fields = fields_of(SECTIONS[-1].letter, spec.version)
     return [
         ("heading", "1 目的と対象"),
         (
@@ -536,7 +593,8 @@ def guide_paragraphs(config: Config, layout_note: str = FORM_LAYOUT_NOTE) -> lis
         (
             "text",
             "③ 主管課: G欄を記入します。必要に応じて主務課長と連携して措置を講じ、結果を所属長に通知し、"
-            "記録と結果を総務課へ共有します。",
+            "記録と結果を総務課へ共有します。"
+            + ("措置が「要」のときは、主務課長と連携したかどうかも記入します。" if spec.version >= 2 else ""),
         ),
         (
             "text",
@@ -571,20 +629,22 @@ def guide_paragraphs(config: Config, layout_note: str = FORM_LAYOUT_NOTE) -> lis
     ]
 
 
-def _choices_text(f: Field, config: Config) -> str:
+def _choices_text(f: Field, organisation: Organisation) -> str:
     if f.choices_from == "departments":
-        return "／".join(f"{organ}: {'、'.join(deps)}" for organ, deps in config.departments_by_organ.items())
+        return "／".join(
+            f"{organ}: {'、'.join(deps)}" for organ, deps in organisation.departments_by_organ.items()
+        )
     if f.is_choice:
-        return "、".join(f.allowed_values(config))
+        return "、".join(f.allowed_values(organisation))
     if f.suggestions_from:
-        return "一覧から選択又は直接入力: " + "、".join(f.allowed_values(config))
+        return "一覧から選択又は直接入力: " + "、".join(f.allowed_values(organisation))
     text = f.hint
     if f.max_length and str(f.max_length) not in text:
         text = f"{text}（{f.max_length}文字以内）" if text else f"{f.max_length}文字以内"
     return text
 
 
-def guide_table(config: Config) -> list[tuple[str, ...]]:
+def guide_table(spec: FormSpec) -> list[tuple[str, ...]]:
     """One row per field: section, label, field id, type, choices/format, requirement, public."""
     return [
         (
@@ -592,15 +652,15 @@ def guide_table(config: Config) -> list[tuple[str, ...]]:
             f.label,
             f.id,
             TYPE_NAMES.get(f.type, str(f.type)),
-            _choices_text(f, config),
+            _choices_text(f, spec.organisation),
             f.requirement_text(),
             "○" if f.public else "－",
         )
-        for f in FIELDS
+        for f in spec.fields
     ]
 
 
-def write_guide(ws: Worksheet, config: Config, paragraphs: list[tuple[str, str]] | None = None) -> None:
+def write_guide(ws: Worksheet, spec: FormSpec, paragraphs: list[tuple[str, str]] | None = None) -> None:
     """The 記入要領 sheet: ``paragraphs`` (default: the form's) then the table of every field."""
     last_col = get_column_letter(len(GUIDE_COLUMNS))
     widths = [w for _, w in GUIDE_COLUMNS]
@@ -608,11 +668,11 @@ def write_guide(ws: Worksheet, config: Config, paragraphs: list[tuple[str, str]]
         ws.column_dimensions[get_column_letter(col)].width = width
     full_width = sum(_column_pixels(w) for w in widths)
 
-    ws["A1"].value = f"{FORM_SHEET} 記入要領（様式 v{TEMPLATE_VERSION}）"
+    ws["A1"].value = f"{FORM_SHEET} 記入要領（様式 v{spec.version}）"
     ws["A1"].font = font(TITLE_PT, bold=True)
     ws.row_dimensions[1].height = 24
     row = 2
-    for kind, text in paragraphs or guide_paragraphs(config):
+    for kind, text in paragraphs or guide_paragraphs(spec):
         cell = ws.cell(row=row, column=1, value=text)
         heading = kind == "heading"
         cell.font = font(HEADER_PT if heading else BODY_PT, bold=heading)
@@ -632,7 +692,7 @@ def write_guide(ws: Worksheet, config: Config, paragraphs: list[tuple[str, str]]
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     ws.print_title_rows = f"{row}:{row}"  # repeat the table header on every printed page
     row += 1
-    for values in guide_table(config):
+    for values in guide_table(spec):
         lines = 1
         for col, value in enumerate(values, start=1):
             cell = ws.cell(row=row, column=col, value=value)
@@ -651,33 +711,37 @@ def write_guide(ws: Worksheet, config: Config, paragraphs: list[tuple[str, str]]
 
 
 # --- workbook ----------------------------------------------------------------------------
-def new_workbook(main_title: str, config: Config) -> tuple[Workbook, Worksheet, Worksheet, Worksheet]:
+def new_workbook(main_title: str, spec: FormSpec) -> tuple[Workbook, Worksheet, Worksheet, Worksheet]:
     """A workbook with its main sheet, the 記入要領 sheet and the (filled, hidden) choice lists."""
     wb = Workbook()
     main = wb.active
     main.title = main_title
     guide = wb.create_sheet(GUIDE_SHEET)
     lists = wb.create_sheet(LISTS_SHEET)
-    write_choice_lists(wb, lists, config)
+    write_choice_lists(wb, lists, spec)
     return wb, main, guide, lists
 
 
-def build_template(config: Config) -> Workbook:
-    """The blank form workbook: form sheet (active), 記入要領, hidden choice lists."""
-    wb, form, guide, _ = new_workbook(FORM_SHEET, config)
-    _write_form(wb, form, config)
-    write_guide(guide, config)
+def build_template(config: Config, as_of: dt.date | None = None, version: int = TEMPLATE_VERSION) -> Workbook:
+    """The blank form workbook of ``version`` for the organisation in force on ``as_of`` (default
+    today): form sheet (active), 記入要領, hidden choice lists."""
+    spec = FormSpec.of(config, as_of, version)
+    wb, form, guide, _ = new_workbook(FORM_SHEET, spec)
+    _write_form(wb, form, spec)
+    write_guide(guide, spec)
     wb.active = 0
     for ws in wb.worksheets:
         ws.sheet_view.tabSelected = ws is form
     return wb
 
 
-def template_bytes(config: Config) -> bytes:
+def template_bytes(config: Config, as_of: dt.date | None = None, version: int = TEMPLATE_VERSION) -> bytes:
     """The template as reproducible xlsx bytes (identical across calls and processes)."""
-    return workbook_bytes(build_template(config))
+    return workbook_bytes(build_template(config, as_of, version))
 
 
-def write_template(path: Path, config: Config) -> None:
+def write_template(
+    path: Path, config: Config, as_of: dt.date | None = None, version: int = TEMPLATE_VERSION
+) -> None:
     """Write the template to ``path`` atomically."""
-    write_bytes_atomic(Path(path), template_bytes(config))
+    write_bytes_atomic(Path(path), template_bytes(config, as_of, version))

@@ -147,6 +147,7 @@ def reports_from_json(text: str, path: str) -> list[FileReport]:
                 cells=entry.cells,
                 sha256=entry.sha256 or None,
                 row=data.get("row"),
+                form_version=entry.form_version,
             )
         )
     return reports

@@ -60,6 +60,7 @@ class LedgerEntry(FileReport):
             "cells": dict(self.cells),
             "source_missing": self.source_missing,
             "row": self.row,
+            "form_version": self.form_version,
         }
 
     @classmethod
@@ -79,6 +80,7 @@ class LedgerEntry(FileReport):
             cells=dict(data["cells"]),
             source_missing=bool(data["source_missing"]),
             row=data.get("row"),
+            form_version=data.get("form_version"),
         )
 
 

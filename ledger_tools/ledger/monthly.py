@@ -326,22 +326,25 @@ class MonthlyState:
         )
 
 
-def lead_division_of(entry: LedgerEntry, config: Config) -> str:
-    """The 主管課 that answers for a record: the configuration's for its 部局; else the one written
-    in the record; for an unreadable file, that of a 部局 (or 機関) named by a folder of its path."""
+def lead_division_of(entry: LedgerEntry, config: Config, as_of: dt.date) -> str:
+    """The 主管課 that answers for a record: the configuration's for its 部局 in the organisation in
+    force on its received date (else on ``as_of``); else the one written in the record; for an
+    unreadable file, that of a 部局 (or 機関) named by a folder of its path."""
     v = entry.values
-    organ, department = v.get("organ", ""), v.get("department", "")
+    organ, department, received = v.get("organ", ""), v.get("department", ""), v.get("received_date")
+    on = received if isinstance(received, dt.date) else as_of
+    organisation = config.organisation_on(on)
     if (
         isinstance(organ, str)
         and isinstance(department, str)
-        and (name := config.lead_division(organ, department))
+        and (name := organisation.lead_division(organ, department))
     ):
         return name
     if isinstance(v.get("lead_division"), str) and v["lead_division"].strip():
         return v["lead_division"].strip()
     folders = PurePosixPath(entry.path.replace("\\", "/")).parts[:-1]
     for folder in reversed(folders):
-        for o in config.organs:
+        for o in organisation.organs:
             for d in o.departments:
                 if d.lead_division and (folder == d.name or (folder == o.name and len(o.departments) == 1)):
                     return d.lead_division
@@ -360,6 +363,7 @@ def monthly_state(ledger: Ledger, config: Config, month: str) -> MonthlyState:
     fiscal_year = FiscalYear.of(dt.date(year, number, 1))
     last_day = dt.date(year, number, calendar.monthrange(year, number)[1])
     counts: dict[tuple[str, str, str], Counter] = {}
+    in_force = config.departments_in_force_during(fiscal_year.start, last_day)
     for entry in ledger.entries:
         if not entry.values:
             continue  # unreadable: no record to count (listed with the files to fix)
@@ -381,9 +385,9 @@ def monthly_state(ledger: Ledger, config: Config, month: str) -> MonthlyState:
         CountRow(
             m, o, d, tuple(c[s] for s in STAGES), c["invalid"], c[NOT_APPLICABLE_COLUMN], c[EXCLUDED_COLUMN]
         )
-        for (m, o, d), c in sorted(counts.items(), key=lambda kv: _row_order(kv[0], config))
+        for (m, o, d), c in sorted(counts.items(), key=lambda kv: _row_order(kv[0], in_force))
     )
-    order = _positions(config.lead_divisions)
+    order = _positions(tuple(dict.fromkeys(name for p in config.periods for name in p.lead_divisions)))
 
     def division_key(name: str) -> tuple:
         return (name == UNKNOWN_DIVISION, order.get(name, len(order)), name)
@@ -396,13 +400,13 @@ def monthly_state(ledger: Ledger, config: Config, month: str) -> MonthlyState:
     late = tuple(i for i in items if i.done is not None)
     fixes = tuple(
         sorted(
-            (fix for entry in ledger.entries if (fix := fix_item(entry, config)) is not None),
+            (fix for entry in ledger.entries if (fix := fix_item(entry, config, ledger.as_of)) is not None),
             key=lambda i: (division_key(i.lead_division), i.path, i.record_id),
         )
     )
     held = tuple(
         sorted(
-            (h for entry in ledger.entries if (h := held_item(entry, config)) is not None),
+            (h for entry in ledger.entries if (h := held_item(entry, config, ledger.as_of)) is not None),
             key=lambda i: (division_key(i.lead_division), i.received or dt.date.max, i.record_id, i.path),
         )
     )
@@ -412,7 +416,7 @@ def monthly_state(ledger: Ledger, config: Config, month: str) -> MonthlyState:
     return MonthlyState(month, ledger.as_of, fiscal_year, rows, overdue, late, fixes, held, divisions)
 
 
-def fix_item(entry: LedgerEntry, config: Config) -> FixItem | None:
+def fix_item(entry: LedgerEntry, config: Config, as_of: dt.date) -> FixItem | None:
     """A file to correct (要修正, 読み取り不可) with its first error; None for any other file."""
     if entry.status not in (Status.INVALID, Status.UNREADABLE):
         return None
@@ -420,7 +424,7 @@ def fix_item(entry: LedgerEntry, config: Config) -> FixItem | None:
     first = errors[0] if errors else None
     v = entry.values
     return FixItem(
-        lead_division_of(entry, config),
+        lead_division_of(entry, config, as_of),
         _text(v.get("organ")),
         _text(v.get("department")),
         _text(v.get("section")),
@@ -434,7 +438,7 @@ def fix_item(entry: LedgerEntry, config: Config) -> FixItem | None:
 
 
 # Why a 該当 record cannot be published yet (the publisher holds it back for the same reasons).
-def held_item(entry: LedgerEntry, config: Config) -> HeldItem | None:
+def held_item(entry: LedgerEntry, config: Config, as_of: dt.date) -> HeldItem | None:
     """A record judged 該当 (not excluded) that lacks what publication needs; None otherwise."""
     v = entry.values
     if not v or entry.exclusions or v.get("supervisor_judgement") != APPLICABLE:
@@ -444,7 +448,7 @@ def held_item(entry: LedgerEntry, config: Config) -> HeldItem | None:
         return None
     received = v.get("received_date")
     return HeldItem(
-        lead_division_of(entry, config),
+        lead_division_of(entry, config, as_of),
         _text(v.get("organ")),
         _text(v.get("department")),
         _text(v.get("section")),
@@ -460,10 +464,12 @@ def _text(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def _row_order(key: tuple[str, str, str], config: Config) -> tuple:
+def _row_order(key: tuple[str, str, str], in_force: tuple[tuple[str, str], ...]) -> tuple:
+    """Months in order; within a month the organs and departments in force during the year in
+    configuration order, then any others."""
     month, organ, department = key
-    organs = _positions(config.organ_names)
-    departments = _positions(config.all_departments)
+    organs = _positions(tuple(dict.fromkeys(o for o, _ in in_force)))
+    departments = _positions(tuple(dict.fromkeys(d for _, d in in_force)))
     return (
         month == UNKNOWN_MONTH,
         month,
@@ -494,10 +500,10 @@ def overdue_items(entry: LedgerEntry, config: Config, as_of: dt.date, month: str
         due = base + dt.timedelta(days=allowed) if isinstance(base, dt.date) else None
         if done is None:
             if due is not None and as_of > due:
-                items.append(_item(entry, config, step, due, (as_of - due).days))
+                items.append(_item(entry, config, as_of, step, due, (as_of - due).days))
             break
         if due is not None and isinstance(done, dt.date) and done > due and month_of(done) == month:
-            items.append(_item(entry, config, step, due, (done - due).days, done))
+            items.append(_item(entry, config, as_of, step, due, (done - due).days, done))
     return items
 
 
@@ -544,7 +550,13 @@ def _steps(v: dict, config: Config) -> list[tuple[str, object, int, object]]:
 
 
 def _item(
-    entry: LedgerEntry, config: Config, step: str, due: dt.date, days: int, done: dt.date | None = None
+    entry: LedgerEntry,
+    config: Config,
+    as_of: dt.date,
+    step: str,
+    due: dt.date,
+    days: int,
+    done: dt.date | None = None,
 ) -> OverdueItem:
     v = entry.values
     received = v.get("received_date")
@@ -559,7 +571,7 @@ def _item(
         entry.location,
         done,
         _text(v.get("section")),
-        lead_division_of(entry, config),
+        lead_division_of(entry, config, as_of),
         received if isinstance(received, dt.date) else None,
     )
 

@@ -1,6 +1,8 @@
 """The master ledger as 総務課 opens it: the workbook 台帳.xlsx and the CSV 台帳.csv.
 
-Both are renderings of ``Ledger`` (one row per entry, the field catalogue's labels as headers).
+Both are renderings of ``Ledger`` (one row per entry, the field catalogue's labels as headers:
+the columns of every form version, empty where a record's version has no such field, and the
+record's 様式の版).
 Text that users typed is never a formula: a string cell in Excel, a leading ``'`` in CSV. The
 処理履歴 sheet holds the latest ``HISTORY_SHEET_LIMIT`` events (a clean table, no note rows);
 the full history stays in ``manifest.sqlite`` (table ``history``).
@@ -32,6 +34,7 @@ RECORD_COLUMNS = (
     "段階",
     "除外事由",
     *(f.label for f in FIELDS),
+    "様式の版",
     "原本なし",
     "指摘件数",
     "ソースファイル",
@@ -51,7 +54,7 @@ _WIDTHS = {
     FieldType.DATE: 12,
     FieldType.TIME: 8,
 }
-RECORD_WIDTHS = (10, 8, 20, *(_WIDTHS[f.type] if f.id != "record_id" else 16 for f in FIELDS), 8, 8, 40)
+RECORD_WIDTHS = (10, 8, 20, *(_WIDTHS[f.type] if f.id != "record_id" else 16 for f in FIELDS), 8, 8, 8, 40)
 _NUMBER_FORMATS = {dt.date: "yyyy-mm-dd", dt.time: "hh:mm"}
 HISTORY_SHEET_LIMIT = 10_000  # events on the 処理履歴 sheet: the latest ones
 
@@ -64,6 +67,7 @@ def record_row(entry: LedgerEntry) -> list[object]:
         entry.stage or "",
         reasons,
         *(entry.values.get(f.id) for f in FIELDS),
+        entry.form_version,
         "原本なし" if entry.source_missing else "",
         len(entry.findings),
         entry.location,

@@ -177,12 +177,14 @@ def convert(
             if value is None or (isinstance(value, str) and not normalise_text(value)):
                 continue
             record[field_id] = _field_value(field_id, value, value_maps.get(field_id, {}))
+        received = record.get("received_date")
+        organisation = config.organisation_on(received if isinstance(received, dt.date) else dt.date.today())
         for field_id, value in record.items():
             spec = FIELD_BY_ID[field_id]
             if (
                 spec.is_choice
                 and isinstance(value, str)
-                and value not in spec.allowed_values(config, record.get("organ"))
+                and value not in spec.allowed_values(organisation, record.get("organ"))
             ):
                 column = next((name for name, f in mapping.columns.items() if f == field_id), "（固定値）")
                 list_row = FIRST_RECORD_ROW + len(result.records)
