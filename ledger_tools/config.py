@@ -150,5 +150,80 @@ def load_toml_model(path: Path, model: type[M], what: str, error: type[Exception
     except tomllib.TOMLDecodeError as e:
         raise error(f"{what}の書式が正しくありません（{path}）: {e}") from None
     except ValidationError as e:
-        problems = "; ".join(f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors())
-        raise error(f"{what}の内容が正しくありません（{path}）: {problems}") from None
+        raise error(validation_error_text(e, what, path)) from None
+
+
+def _key_text(loc: tuple[int | str, ...]) -> str:
+    """A pydantic location as the TOML key a person edits: organs（1番目）.departments（2番目）.name."""
+    parts: list[str] = []
+    for part in loc:
+        if isinstance(part, int) and parts:
+            parts[-1] += f"（{part + 1}番目）"
+        else:
+            parts.append(str(part))
+    return ".".join(parts) or "（ファイル全体）"
+
+
+def _value_text(value: object) -> str:
+    if isinstance(value, (dict, list, tuple)) or value is None:
+        return ""
+    if isinstance(value, str):
+        return f'（今の値: "{value}"）'
+    if isinstance(value, (dt.date, dt.time)):
+        return f"（今の値: {value.isoformat()}）"
+    return f"（今の値: {str(value).lower() if isinstance(value, bool) else value}）"
+
+
+_EXPECTED = {
+    "missing": "がありません。指定してください",
+    "extra_forbidden": "という項目はありません。綴りと書く場所（[ ] の見出し）を確かめてください",
+    "int_parsing": "は整数で指定してください",
+    "int_type": "は整数で指定してください",
+    "int_from_float": "は整数（小数点なし）で指定してください",
+    "float_parsing": "は数値で指定してください",
+    "float_type": "は数値で指定してください",
+    "bool_parsing": "は true 又は false で指定してください",
+    "bool_type": "は true 又は false で指定してください",
+    "string_type": 'は文字列（"…" で囲む）で指定してください',
+    "date_parsing": "は日付を YYYY-MM-DD の形で指定してください（例: 2025-03-01）",
+    "date_type": "は日付を YYYY-MM-DD の形で指定してください（例: 2025-03-01）",
+    "date_from_datetime_parsing": "は日付を YYYY-MM-DD の形で指定してください（例: 2025-03-01）",
+    "date_from_datetime_inexact": "は時刻を付けずに日付だけ（YYYY-MM-DD）で指定してください",
+    "tuple_type": "は一覧（[ … ]）で指定してください",
+    "list_type": "は一覧（[ … ]）で指定してください",
+    "model_type": "は表（[見出し] 又は { … }）で指定してください",
+    "model_attributes_type": "は表（[見出し] 又は { … }）で指定してください",
+    "dict_type": "は表（[見出し] 又は { … }）で指定してください",
+}
+_BOUNDS = {
+    "greater_than_equal": ("ge", "以上"),
+    "greater_than": ("gt", "より大きい値"),
+    "less_than_equal": ("le", "以下"),
+    "less_than": ("lt", "より小さい値"),
+}
+
+
+def validation_error_text(e: ValidationError, what: str, path: Path) -> str:
+    """Each problem of ``e`` in Japanese, one a line: the key, what is expected, the value found."""
+    lines = [f"{what}の内容が正しくありません（{path}）:"]
+    for err in e.errors():
+        kind, ctx, key = err["type"], err.get("ctx") or {}, _key_text(err["loc"])
+        value = "" if kind in ("missing", "extra_forbidden") else _value_text(err.get("input"))
+        if kind in _EXPECTED:
+            text = f"「{key}」{_EXPECTED[kind]}"
+        elif kind in _BOUNDS:
+            name, word = _BOUNDS[kind]
+            text = f"「{key}」は {ctx.get(name)} {word}にしてください"
+        elif kind == "literal_error":
+            choices = str(ctx.get("expected", "")).replace(" or ", ", ").replace("'", '"').split(", ")
+            text = f"「{key}」は次のどれかにしてください: {'、'.join(choices)}"
+        elif kind == "too_short":
+            text = f"「{key}」には少なくとも{ctx.get('min_length')}個指定してください"
+        elif kind == "too_long":
+            text = f"「{key}」は{ctx.get('max_length')}個までにしてください"
+        elif kind == "value_error" and "organs" in str(ctx.get("error", "")):
+            text = "機関（[[organs]]）を1つ以上、名前が重ならないように指定してください"
+        else:
+            text = f"「{key}」の値が正しくありません"
+        lines.append(f"  - {text}{value}")
+    return "\n".join(lines)
