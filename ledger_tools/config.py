@@ -223,6 +223,8 @@ def validation_error_text(e: ValidationError, what: str, path: Path) -> str:
             text = f"「{key}」は{ctx.get('max_length')}個までにしてください"
         elif kind == "value_error" and "organs" in str(ctx.get("error", "")):
             text = "機関（[[organs]]）を1つ以上、名前が重ならないように指定してください"
+        elif kind == "value_error":  # a validator's own message says what is wrong
+            text = f"「{key}」の値が正しくありません: {ctx.get('error', '')}"
         else:
             text = f"「{key}」の値が正しくありません"
         lines.append(f"  - {text}{value}")
