@@ -74,6 +74,9 @@ class Config(_Model):
     publication: Publication = Publication()
     exclusion_hints: ExclusionHints = ExclusionHints()
     limits: Limits = Limits()
+    folders: Folders = Field(
+        default_factory=lambda: Folders(), exclude=True
+    )  # local paths: not in the digest
     organs: tuple[Organ, ...]
 
     @model_validator(mode="after")
@@ -229,3 +232,17 @@ def validation_error_text(e: ValidationError, what: str, path: Path) -> str:
             text = f"「{key}」の値が正しくありません"
         lines.append(f"  - {text}{value}")
     return "\n".join(lines)
+
+
+class Folders(_Model):
+    """Where the offline bundle's double-click files find the shared folders (``[folders]``).
+
+    Paths as Windows writes them (``\\\\server\\共有\\提出``, ``D:\\集計``); a relative path is relative to
+    the bundle's folder. Only the bundle (``python -m ledger_tools.bundle``) reads them.
+    """
+
+    inbox: str = ""
+    out: str = ""
+
+
+Config.model_rebuild()
