@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import re
 import sys
+import unicodedata
 from collections.abc import Iterator
 from typing import Any, NoReturn
 
@@ -91,6 +93,32 @@ number.__name__ = "数値"
 _JAPANESE_TYPES: dict[Any, Any] = {int: integer, float: number}
 
 
+def display_width(text: str) -> int:
+    """Columns a console gives ``text``: full-width (Japanese) characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+class JapaneseHelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Descriptions as written (line breaks kept); option help wrapped by display width, so a
+    Japanese line fits the console instead of being cut by it at twice the intended length."""
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        lines: list[str] = []
+        line, used = "", 0
+        for word in re.findall(r"[ -~]+|[^ -~]", " ".join(text.split())):  # ASCII runs, single others
+            size = display_width(word)
+            if used + size > width and line.strip():
+                lines.append(line.rstrip())
+                word = word.lstrip()
+                line, used = "", 0
+                size = display_width(word)
+            line += word
+            used += size
+        if line.strip():
+            lines.append(line.rstrip())
+        return lines
+
+
 class JapaneseArgumentParser(argparse.ArgumentParser):
     """An ArgumentParser whose every text is Japanese; its subparsers are of the same class.
 
@@ -98,6 +126,7 @@ class JapaneseArgumentParser(argparse.ArgumentParser):
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", JapaneseHelpFormatter)
         with japanese_messages():
             super().__init__(*args, **kwargs)
 

@@ -332,7 +332,6 @@ def build_parser() -> argparse.ArgumentParser:
         prog="ledger-tools",
         description="働きかけ記録制度の対応記録簿: 様式の作成、検査、台帳の集計、年次の公表",
         epilog=EPILOG + "\n各コマンドの説明: ledger-tools コマンド --help",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "--version", action="version", version=f"%(prog)s {_version()}", help="バージョンを表示して終了する"
@@ -345,7 +344,6 @@ def build_parser() -> argparse.ArgumentParser:
             help=help_text,
             description=DESCRIPTIONS.get(name, help_text),
             epilog=EPILOG,
-            formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         sub.set_defaults(func=func)
         sub.add_argument(
