@@ -98,25 +98,56 @@ def display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
-class JapaneseHelpFormatter(argparse.RawDescriptionHelpFormatter):
-    """Descriptions as written (line breaks kept); option help wrapped by display width, so a
-    Japanese line fits the console instead of being cut by it at twice the intended length."""
+class JapaneseHelpFormatter(argparse.HelpFormatter):
+    """Help wrapped by display width, so that a Japanese line fits the console instead of being
+    cut by it at twice the intended length. Descriptions keep their paragraphs; a paragraph
+    starting with 例: (the examples) is kept line by line."""
 
     def _split_lines(self, text: str, width: int) -> list[str]:
-        lines: list[str] = []
-        line, used = "", 0
-        for word in re.findall(r"[ -~]+|[^ -~]", " ".join(text.split())):  # ASCII runs, single others
-            size = display_width(word)
-            if used + size > width and line.strip():
-                lines.append(line.rstrip())
-                word = word.lstrip()
-                line, used = "", 0
-                size = display_width(word)
-            line += word
-            used += size
-        if line.strip():
+        return wrap(" ".join(text.split()), width)
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        paragraphs = re.split(r"\n\s*\n", text.strip("\n"))
+        out = []
+        for paragraph in paragraphs:
+            if paragraph.lstrip().startswith("例:"):
+                out.append("\n".join(indent + line.rstrip() for line in paragraph.splitlines()))
+            else:
+                out.append("\n".join(indent + line for line in wrap(_join_lines(paragraph), width)))
+        return "\n\n".join(out)
+
+
+def _join_lines(paragraph: str) -> str:
+    """Lines of one paragraph as one text: a space only between two ASCII words."""
+    text = ""
+    for line in (part.strip() for part in paragraph.splitlines()):
+        if text and line and (text[-1].isascii() or line[0].isascii()):
+            text += " "
+        text += line
+    return text
+
+
+_NO_LINE_START = set("、。，．）」』】〕・ー：；？！")  # these stay at the end of the line before (禁則)
+
+
+def wrap(text: str, width: int) -> list[str]:
+    """``text`` in lines of at most ``width`` columns; ASCII words are not split."""
+    lines: list[str] = []
+    line, used = "", 0
+    for token in re.findall(r"[!-~]+|\s+|.", text):
+        if token.isspace():
+            token = " "
+        size = display_width(token)
+        if used + size > width and line.strip() and token not in _NO_LINE_START:
             lines.append(line.rstrip())
-        return lines
+            line, used = "", 0
+            if token == " ":
+                continue
+        line += token
+        used += size
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines
 
 
 class JapaneseArgumentParser(argparse.ArgumentParser):

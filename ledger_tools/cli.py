@@ -331,7 +331,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = JapaneseArgumentParser(
         prog="ledger-tools",
         description="働きかけ記録制度の対応記録簿: 様式の作成、検査、台帳の集計、年次の公表",
-        epilog=EPILOG + "\n各コマンドの説明: ledger-tools コマンド --help",
+        epilog=EPILOG + "\n\n各コマンドの説明: ledger-tools コマンド --help",
     )
     parser.add_argument(
         "--version", action="version", version=f"%(prog)s {_version()}", help="バージョンを表示して終了する"

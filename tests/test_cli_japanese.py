@@ -169,3 +169,19 @@ def test_a_finished_or_refused_run_leaves_no_lock_file(capsys, tmp_path, write_w
     refused.mkdir()
     assert run(capsys, "publish", str(refused), "--fiscal-year", "R7")[0] == 2
     assert list(refused.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", ["", *COMMANDS])
+def test_help_fits_an_80_column_console(capsys, monkeypatch, command):
+    from ledger_tools.argparse_ja import display_width
+
+    monkeypatch.setenv("COLUMNS", "80")
+    code = main([*([command] if command else []), "--help"])
+    out = capsys.readouterr().out
+    assert code == 0
+    too_wide = [
+        line
+        for line in out.splitlines()
+        if display_width(line) > 80 and not line.lstrip().startswith(("例:", "ledger-tools"))
+    ]
+    assert too_wide == []
