@@ -127,7 +127,9 @@ def _join_lines(paragraph: str) -> str:
     return text
 
 
-_NO_LINE_START = set("、。，．）」』】〕・ー：；？！")  # these stay at the end of the line before (禁則)
+# 禁則: closing marks stay at the end of a line, opening brackets move to the next.
+_NO_LINE_START = set("、。，．）」』】〕・ー：；？！")
+_NO_LINE_END = set("（「『【〔")
 
 
 def wrap(text: str, width: int) -> list[str]:
@@ -139,8 +141,9 @@ def wrap(text: str, width: int) -> list[str]:
             token = " "
         size = display_width(token)
         if used + size > width and line.strip() and token not in _NO_LINE_START:
-            lines.append(line.rstrip())
-            line, used = "", 0
+            carried = line[-1] if line[-1] in _NO_LINE_END else ""
+            lines.append(line[: len(line) - len(carried)].rstrip())
+            line, used = carried, display_width(carried)
             if token == " ":
                 continue
         line += token
