@@ -37,6 +37,7 @@ MESSAGES = {
     "one of the arguments %s is required": "%s のどれかを指定してください",
     "unrecognized arguments: %s": "分からない指定があります: %s",
     "invalid choice: %(value)r (choose from %(choices)s)": "「%(value)s」は選べません（%(choices)s から選んでください）",
+    "invalid choice: %(value)r, maybe you meant %(closest)r? (choose from %(choices)s)": "「%(value)s」は選べません。%(closest)s のことですか（%(choices)s から選んでください）",
     "invalid %(type)s value: %(value)r": "「%(value)s」は%(type)sとして読み取れません",
     "expected one argument": "値を1つ指定してください",
     "expected at most one argument": "値は1つまでです",

@@ -322,6 +322,12 @@ def main(argv: list[str] | None = None) -> int:
     except (BundleError, ConfigError) as e:
         print(f"ledger-tools: {e}", file=sys.stderr)
         return 2
+    except OSError as e:
+        print(
+            f"ledger-tools: 配布用のフォルダを書き出せません（{args.out}）: {e.strerror or e}",
+            file=sys.stderr,
+        )
+        return 2
     size = sum(p.stat().st_size for p in files)
     print(f"配布用のフォルダを作りました: {args.out}（{len(files)}ファイル、{size / 1e6:.1f} MB）")
     if not (args.out / "月次集計.bat").exists():
