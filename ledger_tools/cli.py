@@ -9,13 +9,75 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
+from ledger_tools.argparse_ja import JapaneseArgumentParser
+
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
 EPILOG = "終了コード: 0 = 問題なし、1 = 要修正・読み取り不可のファイルあり（又は公表を中止）、2 = 指定の誤り"
+
+# What each command's --help says (the docstrings below are for the code's readers).
+DESCRIPTIONS = {
+    "template": """記入用の様式（.xlsx）を書き出します。1件1ファイルの様式、又は --list で一覧形式（1行に1件）。
+--out にフォルダを指定すると、その中に既定の名前で書き出します。
+
+例: ledger-tools template --out 対応記録簿_v2.xlsx
+    ledger-tools template --list --out 対応記録簿_一覧_v2.xlsx
+    ledger-tools template --as-of 2026-04-01 （その日の組織の様式）""",
+    "validate": """提出されたファイルを検査します（フォルダはサブフォルダまで）。ファイルごとの状態と、すべての指摘
+（セル、項目、直し方）を表示します。ファイルは読むだけで変更しません。検査するファイルが1つもないときは
+そう表示し、終了コード 2 で終わります。
+
+例: ledger-tools validate 提出フォルダ --report 指摘事項.xlsx""",
+    "aggregate": """提出フォルダ（INBOX）を集計し、集計フォルダ（DIR）に台帳と月次状況を書き出します。
+
+DIR/台帳.xlsx・台帳.csv・ledger.json・月次状況_YYYY-MM.xlsx / .html を書き出し、受け付けたファイルの写しを
+DIR/archive/ に、処理履歴を DIR/manifest.sqlite に残します。上書き保存されたファイルは前の内容をすべて
+置き換えます（別の整理番号、一覧の行の削除も）。提出フォルダから消えたファイルの記録は、戻されるか、同じ記録の
+新しい版が置かれるか、forget で取り消すまで「原本なし」として台帳に残ります。別の集計が DIR を使用中のときは
+--wait 秒待ち、終わらなければ終了コード 2 で止まります。
+
+例: ledger-tools aggregate 提出フォルダ --out 集計 --month 2026-11""",
+    "forget": """提出フォルダから消えたファイルの記録（原本なし）を、理由を付けて取り消します。
+
+前回の aggregate が保管庫の写しで残した版（原本なし）だけを取り消します。ファイルが提出フォルダにある記録は
+取り消せません（終了コード 2）。次の aggregate で台帳から除かれ、処理履歴に「取消」と理由が残ります（保管庫の
+写しは残ります。ファイルを提出フォルダに戻せば新しいファイルとして読みます）。記録が複数の場所にあったときは
+--path（提出フォルダからの相対パス。台帳の「ソースファイル」欄）で1つに絞ります。
+終了コード: 0 = 取り消した、2 = 取り消せない又は指定の誤り。
+
+例: ledger-tools forget 集計 R7-0012 --reason "誤って提出された試験用のファイル" --path 県土整備部/R7-0012.xlsx""",
+    "publish": """aggregate が DIR に残した台帳から、年度の公表用ページと CSV を書き出します。
+
+DIR/publication/<年度>/ に公表ページ・スタイルシート・CSV 2つ（ウェブサイトに掲載するもの。フォルダごと
+作り直します）を、DIR/公表照合表_<年度>.csv に内部用の照合表を書き出します。その年度の該当の記録又は読み取れない
+ファイルを保留しているときは、--allow-pending を付けない限り公表を中止します（終了コード 1）。集計又は別の公表が
+DIR を使用中のときは --wait 秒待ち、終わらなければ終了コード 2 で止まります。
+
+例: ledger-tools publish 集計 --fiscal-year R7""",
+    "run": """提出フォルダを DIR に集計し、続けて年度を公表します（aggregate + publish）。
+
+ファイルに要修正・読み取り不可があるとき（その年度の該当の記録を保留していなければページは書き出します）、
+又は公表を中止したときは終了コード 1、指定の誤りや、別の集計が DIR を --wait 秒を超えて使用中のときは 2 です。
+
+例: ledger-tools run samples/inbox --fiscal-year R7 --out output""",
+    "import": """既存の記録簿（CSV: UTF-8 又は CP932、又は Excel）を一覧形式の様式に変換します。
+
+対応表（TOML）で、列 → 項目、値 → 選択肢、固定の値を指定します。再就職者の記録簿の例が
+ledger_tools/data/mappings/再就職者記録簿.toml にあります。対応付けられなかった列と値をすべて表示します
+（対応付けられない値があれば終了コード 1）。提出する前に validate で検査してください。
+
+例: ledger-tools import 再就職者記録簿.csv --mapping 対応表.toml --out 対応記録簿_一覧.xlsx""",
+    "upgrade": """古い版（v1）の様式に記入したファイル（1件の様式又は一覧形式）を最新の版の様式に変換します。
+OLD は変更しません。すべての値を同じ項目に移し、古い版になかった項目は空欄のままです。
+すでに最新の版のファイルなら、変換の必要はないと表示して終了コード 0 で終わります。
+
+例: ledger-tools upgrade R7-0001_v1.xlsx --out R7-0001_v2.xlsx""",
+}
 
 
 class UsageError(Exception):
@@ -51,12 +113,19 @@ def cmd_template(args: argparse.Namespace) -> int:
 
     config = _load_config(args.config)
     version = args.form_version
-    if args.list:
-        out = args.out or Path(list_template_filename(version))
-        write_list_template(out, config, (), args.as_of, version)
-    else:
-        out = args.out or Path(template_filename(version))
-        write_template(out, config, args.as_of, version)
+    filename = list_template_filename(version) if args.list else template_filename(version)
+    out = args.out or Path(filename)
+    if out.is_dir():  # a folder: the template goes into it under its usual name
+        out = out / filename
+    try:
+        if args.list:
+            write_list_template(out, config, (), args.as_of, version)
+        else:
+            write_template(out, config, args.as_of, version)
+    except OSError as e:
+        raise UsageError(
+            f"様式を書き出せません（{out}）: {e.strerror or e}。Excelで開いていれば閉じてください。"
+        ) from None
     print(f"様式を書き出しました: {out}")
     return EXIT_OK
 
@@ -98,6 +167,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
         raise UsageError(f"--report には .xlsx のファイル名を指定してください: {args.report}")
     exclude = [args.report] if args.report else []  # a report saved in the folder is not a submission
     report = validate_paths(args.paths, _load_config(args.config), args.as_of, exclude=exclude)
+    if not report.files:
+        raise UsageError(
+            "検査するファイルがありません（"
+            + "、".join(map(str, args.paths))
+            + "）。フォルダの指定を確かめてください。"
+        )
     if args.format == "json":
         _print_utf8(render_json(report))  # JSON is for programs: UTF-8 whatever the console's encoding
     else:
@@ -284,30 +359,38 @@ def cmd_import(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from ledger_tools.form.fields import FORM_VERSIONS, TEMPLATE_VERSION
 
-    parser = argparse.ArgumentParser(
+    parser = JapaneseArgumentParser(
         prog="ledger-tools",
         description="働きかけ記録制度の対応記録簿: 様式の作成、検査、台帳の集計、年次の公表",
-        epilog=EPILOG,
+        epilog=EPILOG + "\n\n各コマンドの説明: ledger-tools コマンド --help",
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {_version()}", help="バージョンを表示して終了する"
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="コマンド")
 
     def command(name: str, func, help_text: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(
             name,
             help=help_text,
-            description=func.__doc__,
+            description=DESCRIPTIONS.get(name, help_text),
             epilog=EPILOG,
-            formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         sub.set_defaults(func=func)
-        sub.add_argument("--config", type=Path, help="設定ファイル（TOML）。省略時は同梱のサンプル県の設定")
+        sub.add_argument(
+            "--config",
+            type=Path,
+            metavar="FILE.toml",
+            help="設定ファイル（TOML）。省略時は同梱のサンプル県の設定",
+        )
         return sub
 
     template = command("template", cmd_template, "記入用の様式（.xlsx）を書き出す")
     template.add_argument(
         "--out",
         type=Path,
-        help=f"書き出すファイル（既定: 対応記録簿_v{TEMPLATE_VERSION}.xlsx、--list のとき 対応記録簿_一覧_v{TEMPLATE_VERSION}.xlsx）",
+        metavar="PATH",
+        help=f"書き出すファイル又はフォルダ（既定: 対応記録簿_v{TEMPLATE_VERSION}.xlsx、--list のとき 対応記録簿_一覧_v{TEMPLATE_VERSION}.xlsx）",
     )
     template.add_argument("--list", action="store_true", help="一覧形式（1行に1件）の様式を書き出す")
     template.add_argument(
@@ -446,6 +529,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--out",
         type=Path,
         default=Path("対応記録簿_一覧.xlsx"),
+        metavar="FILE.xlsx",
         help="書き出す一覧形式のファイル（既定: 対応記録簿_一覧.xlsx）",
     )
     return parser
@@ -458,12 +542,26 @@ def _make_console_safe() -> None:
             stream.reconfigure(errors="replace")  # type: ignore[union-attr]
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("ledger-tools")
+    except PackageNotFoundError:  # run from a source folder that was never installed
+        return "（インストールされていない版）"
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one command. Bare ``ledger-tools`` prints the help and exits 0."""
     _make_console_safe()
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv:
+        parser.print_help()
+        return EXIT_OK
     try:
         args = parser.parse_args(argv)
-    except SystemExit as e:  # argparse: --help (0) or a usage error (2)
+    except SystemExit as e:  # argparse: --help, --version (0) or a usage error (2)
         return int(e.code or 0)
     try:
         return args.func(args)
@@ -473,3 +571,19 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("中断しました。", file=sys.stderr)
         return 130
+    except OSError as e:  # a file or folder the library did not expect to fail
+        where = f"（{e.filename}）" if e.filename else ""
+        print(
+            f"ledger-tools: ファイル又はフォルダを読み書きできません{where}: {e.strerror or e}",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    except Exception as e:
+        if os.environ.get("LEDGER_TOOLS_DEBUG"):
+            raise
+        print(
+            f"ledger-tools: 予期しないエラーで中止しました（{type(e).__name__}: {e}）。"
+            "環境変数 LEDGER_TOOLS_DEBUG=1 を付けて実行し直した出力を、担当者に伝えてください。",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE

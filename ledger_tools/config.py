@@ -14,7 +14,7 @@ import tomllib
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -160,13 +160,16 @@ class Config(_Model):
     publication: Publication = Publication()
     exclusion_hints: ExclusionHints = ExclusionHints()
     limits: Limits = Limits()
+    folders: Folders = Field(
+        default_factory=lambda: Folders(), exclude=True
+    )  # local paths: not in the digest
     organs: tuple[Organ, ...]
     reorganisations: tuple[Reorganisation, ...] = ()
 
     @model_validator(mode="after")
     def _names_unique(self) -> Config:
         for key, organs in [("organs", self.organs)] + [
-            (f"reorganisations[{i}].organs", r.organs) for i, r in enumerate(self.reorganisations, start=1)
+            (f"reorganisations（{i}番目）.organs", r.organs) for i, r in enumerate(self.reorganisations, start=1)
         ]:
             names = [o.name for o in organs]
             if len(set(names)) != len(names) or not names:
@@ -177,7 +180,7 @@ class Config(_Model):
     def _periods_valid(self) -> Config:
         seen: set[dt.date] = set()
         for i, r in enumerate(self.reorganisations, start=1):
-            key = f"reorganisations[{i}]"
+            key = f"reorganisations（{i}番目）"
             if r.start <= self.rules.operation_start:
                 raise ValueError(
                     f"{key}.from: 組織改正の日付 {r.start.isoformat()} は運用開始日"
@@ -193,7 +196,7 @@ class Config(_Model):
                 for side, name, organisation in (("改正前", old, before), ("改正後", new, after)):
                     if not organisation.has_department(*_split_department(name)):
                         raise ValueError(
-                            f"reorganisations[{i}].renamed: 「{name}」は{side}（{r.start.isoformat()}"
+                            f"reorganisations（{i}番目）.renamed: 「{name}」は{side}（{r.start.isoformat()}"
                             f"{'の前日' if side == '改正前' else ''}）の組織にない部局です"
                             "（「機関/部局」の形で書いてください）"
                         )
@@ -320,17 +323,98 @@ def load_toml_model(path: Path, model: type[M], what: str, error: type[Exception
     except tomllib.TOMLDecodeError as e:
         raise error(f"{what}の書式が正しくありません（{path}）: {e}") from None
     except ValidationError as e:
-        problems = "; ".join(_problem_text(err) for err in e.errors())
-        raise error(f"{what}の内容が正しくありません（{path}）: {problems}") from None
+        raise error(validation_error_text(e, what, path)) from None
 
 
-def _problem_text(error: Any) -> str:
-    """One validation problem: where (when pydantic knows it) and what; our own Japanese messages
-    name their key themselves."""
-    message = str(error["msg"]).removeprefix("Value error, ")
-    if error.get("type") == "missing":
-        message = "必須の項目です（書かれていません）"
-    where = ""
-    for part in error["loc"]:  # the n-th [[block]] counted from 1, as our own messages do
-        where += f"[{part + 1}]" if isinstance(part, int) else (f".{part}" if where else str(part))
-    return f"{where}: {message}" if where else message
+def _key_text(loc: tuple[int | str, ...]) -> str:
+    """A pydantic location as the TOML key a person edits: organs（1番目）.departments（2番目）.name."""
+    parts: list[str] = []
+    for part in loc:
+        if isinstance(part, int) and parts:
+            parts[-1] += f"（{part + 1}番目）"
+        else:
+            parts.append(str(part))
+    return ".".join(parts) or "（ファイル全体）"
+
+
+def _value_text(value: object) -> str:
+    if isinstance(value, (dict, list, tuple)) or value is None:
+        return ""
+    if isinstance(value, str):
+        return f'（今の値: "{value}"）'
+    if isinstance(value, (dt.date, dt.time)):
+        return f"（今の値: {value.isoformat()}）"
+    return f"（今の値: {str(value).lower() if isinstance(value, bool) else value}）"
+
+
+_EXPECTED = {
+    "missing": "がありません。指定してください",
+    "extra_forbidden": "という項目はありません。綴りと書く場所（[ ] の見出し）を確かめてください",
+    "int_parsing": "は整数で指定してください",
+    "int_type": "は整数で指定してください",
+    "int_from_float": "は整数（小数点なし）で指定してください",
+    "float_parsing": "は数値で指定してください",
+    "float_type": "は数値で指定してください",
+    "bool_parsing": "は true 又は false で指定してください",
+    "bool_type": "は true 又は false で指定してください",
+    "string_type": 'は文字列（"…" で囲む）で指定してください',
+    "date_parsing": "は日付を YYYY-MM-DD の形で指定してください（例: 2025-03-01）",
+    "date_type": "は日付を YYYY-MM-DD の形で指定してください（例: 2025-03-01）",
+    "date_from_datetime_parsing": "は日付を YYYY-MM-DD の形で指定してください（例: 2025-03-01）",
+    "date_from_datetime_inexact": "は時刻を付けずに日付だけ（YYYY-MM-DD）で指定してください",
+    "tuple_type": "は一覧（[ … ]）で指定してください",
+    "list_type": "は一覧（[ … ]）で指定してください",
+    "model_type": "は表（[見出し] 又は { … }）で指定してください",
+    "model_attributes_type": "は表（[見出し] 又は { … }）で指定してください",
+    "dict_type": "は表（[見出し] 又は { … }）で指定してください",
+}
+_BOUNDS = {
+    "greater_than_equal": ("ge", "以上"),
+    "greater_than": ("gt", "より大きい値"),
+    "less_than_equal": ("le", "以下"),
+    "less_than": ("lt", "より小さい値"),
+}
+
+
+def validation_error_text(e: ValidationError, what: str, path: Path) -> str:
+    """Each problem of ``e`` in Japanese, one a line: the key, what is expected, the value found."""
+    lines = [f"{what}の内容が正しくありません（{path}）:"]
+    for err in e.errors():
+        kind, ctx, key = err["type"], err.get("ctx") or {}, _key_text(err["loc"])
+        value = "" if kind in ("missing", "extra_forbidden") else _value_text(err.get("input"))
+        if kind in _EXPECTED:
+            text = f"「{key}」{_EXPECTED[kind]}"
+        elif kind in _BOUNDS:
+            name, word = _BOUNDS[kind]
+            text = f"「{key}」は {ctx.get(name)} {word}にしてください"
+        elif kind == "literal_error":
+            choices = str(ctx.get("expected", "")).replace(" or ", ", ").replace("'", '"').split(", ")
+            text = f"「{key}」は次のどれかにしてください: {'、'.join(choices)}"
+        elif kind == "too_short":
+            text = f"「{key}」には少なくとも{ctx.get('min_length')}個指定してください"
+        elif kind == "too_long":
+            text = f"「{key}」は{ctx.get('max_length')}個までにしてください"
+        elif kind == "value_error" and "organs" in str(ctx.get("error", "")):
+            text = "機関（[[organs]]）を1つ以上、名前が重ならないように指定してください"
+        elif kind == "value_error" and not err["loc"]:  # a model's own check names its key itself
+            text = str(ctx.get("error", ""))
+        elif kind == "value_error":  # a validator's own message says what is wrong
+            text = f"「{key}」の値が正しくありません: {ctx.get('error', '')}"
+        else:
+            text = f"「{key}」の値が正しくありません"
+        lines.append(f"  - {text}{value}")
+    return "\n".join(lines)
+
+
+class Folders(_Model):
+    """Where the offline bundle's double-click files find the shared folders (``[folders]``).
+
+    Paths as Windows writes them (``\\\\server\\共有\\提出``, ``D:\\集計``); a relative path is relative to
+    the bundle's folder. Only the bundle (``python -m ledger_tools.bundle``) reads them.
+    """
+
+    inbox: str = ""
+    out: str = ""
+
+
+Config.model_rebuild()

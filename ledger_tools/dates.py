@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 import unicodedata
@@ -135,7 +136,15 @@ def _calendar_date(year: int, month: int, day: int, text: str) -> dt.date:
     try:
         return dt.date(year, month, day)
     except ValueError:
-        raise DateProblem("impossible_date", f"「{text}」は存在しない日付です") from None
+        if not 1 <= month <= 12:
+            reason = "月は1から12まで"
+        elif day < 1:
+            reason = "日は1から"
+        elif month == 2 and dt.MINYEAR <= year <= dt.MAXYEAR:
+            reason = f"{year}年の2月は{calendar.monthrange(year, 2)[1]}日まで"
+        else:  # the month's last day (a year outside the calendar: 2月 as in a leap year)
+            reason = f"{month}月は{calendar.monthrange(2000, month)[1]}日まで"
+        raise DateProblem("impossible_date", f"「{text}」は存在しない日付です（{reason}）") from None
 
 
 def _era_date(m: re.Match) -> dt.date:

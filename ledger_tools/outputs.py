@@ -77,6 +77,11 @@ def directory_lock(
     try:
         yield
     finally:
+        if os.name == "posix":
+            # Removed while still held, so no lock file is left behind. Safe because filelock (4.3+)
+            # retries when the file it locked was unlinked meanwhile; Windows' filelock removes it itself.
+            with contextlib.suppress(OSError):
+                os.unlink(lock.lock_file)
         lock.release()
 
 

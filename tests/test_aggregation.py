@@ -483,7 +483,7 @@ def test_a_run_killed_while_writing_leaves_the_previous_outputs_intact(inbox, ou
     result = run(inbox, out, config)
     assert result.entries == 2 and outputs_bytes(out) != previous
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        [*OUTPUT_NAMES, "archive", "manifest.sqlite", ".lock", "主管課別"]
+        [*OUTPUT_NAMES, "archive", "manifest.sqlite", "主管課別"]
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ledger_tools.check.findings import CODES, STATUS_LABELS_JA, Severity, Status, ValidationReport
+from ledger_tools.check.findings import CODES, STATUS_LABELS_JA, Finding, Severity, Status, ValidationReport
 from ledger_tools.form.fields import FIELD_BY_ID
 
 SEVERITY_LABELS_JA = {Severity.ERROR: "エラー", Severity.WARNING: "警告", Severity.INFO: "情報"}
@@ -24,10 +24,10 @@ def render_text(report: ValidationReport, *, show_skipped: bool = True) -> str:
         if file.stage and file.status is not Status.SKIPPED:
             details.append(f"段階 {file.stage}")
         lines.append(head + (f"（{'、'.join(details)}）" if details else ""))
-        for finding in file.findings:
-            where = " ".join(part for part in (finding.cell, _field_label(finding.field)) if part)
+        for finding in sorted(file.findings, key=_form_order):
+            where, message = _where_and_message(finding)
             lines.append(
-                f"  {SEVERITY_LABELS_JA[finding.severity]}: {where + ': ' if where else ''}{finding.message}"
+                f"  {SEVERITY_LABELS_JA[finding.severity]}: {where + ': ' if where else ''}{message}"
             )
     counts = report.summary()
     files = len({f.path for f in report.files})
@@ -38,6 +38,27 @@ def render_text(report: ValidationReport, *, show_skipped: bool = True) -> str:
         f"{total}: " + "、".join(f"{STATUS_LABELS_JA[Status(s)]} {n}" for s, n in counts.items() if n)
     )
     return "\n".join(lines) + "\n"
+
+
+_FORM_ORDER = {field_id: i for i, field_id in enumerate(FIELD_BY_ID)}
+
+
+def _form_order(finding: Finding) -> int:
+    """Findings about the whole file first, then in the order of the form's fields."""
+    return -1 if finding.field is None else _FORM_ORDER.get(finding.field, len(_FORM_ORDER))
+
+
+def _where_and_message(finding: Finding) -> tuple[str, str]:
+    """The cell and field a finding is about, and its message, without saying the label twice."""
+    spec = FIELD_BY_ID.get(finding.field or "")
+    message = finding.message
+    if spec is not None:
+        quoted = f"「{spec.label}」"
+        if message.startswith(quoted + ": "):
+            message = message[len(quoted) + 2 :]
+        elif quoted in message:  # the message names the field itself
+            return finding.cell or "", message
+    return " ".join(part for part in (finding.cell, _field_label(finding.field)) if part), message
 
 
 def _field_label(field_id: str | None) -> str:
