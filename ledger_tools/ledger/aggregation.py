@@ -41,7 +41,7 @@ import os
 import sqlite3
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -423,6 +423,162 @@ def record_content(values: dict[str, Any], sha256: str | None) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+class Fate(StrEnum):
+    """What a record version of the last run becomes in this one (``decide_fates``)."""
+
+    NOT_CURRENT = "not_current"  # it was not current after the last run (superseded, a duplicate)
+    RETIRED = "retired"  # a user retired it (forget)
+    REPLACED_BY_PATH = "replaced_by_path"  # its path is in the inbox: what is there now replaces it
+    KEPT_UNREADABLE_NOW = "kept_unreadable_now"  # its file cannot be read now: this version stays, flagged
+    NO_RECORD = "no_record"  # its file left the inbox and it held no record: nothing to keep
+    MOVED = "moved"  # its file left, but the same bytes are elsewhere in the inbox
+    SUPERSEDED_ELSEWHERE = "superseded_elsewhere"  # the same record, as far on or further, is elsewhere
+    SOURCE_MISSING = "source_missing"  # its file left the inbox: kept in the ledger from the archive
+    NO_COPY = "no_copy"  # it would be kept from the archive, but the archive has no copy of it
+
+
+CARRIED = (Fate.KEPT_UNREADABLE_NOW, Fate.SOURCE_MISSING)  # fates that bring the archived version back
+
+
+@dataclass(frozen=True)
+class Version:
+    """What says whether two versions are one record: the ``IDENTITY_FIELDS`` values, and the stage."""
+
+    identity: tuple
+    stage: str | None
+
+    @classmethod
+    def of(cls, report: FileReport) -> Version:
+        return cls(tuple(report.values.get(f) for f in IDENTITY_FIELDS), report.stage)
+
+
+@dataclass(frozen=True)
+class InboxNow:
+    """What the inbox holds in this run, as far as the earlier versions' fates depend on it."""
+
+    paths: frozenset[str]  # every file in the inbox (relative path)
+    unreadable: frozenset[str]  # of them, those that cannot be read now
+    hashes: frozenset[str]  # the sha256 of every file examined
+    records: Mapping[str, tuple[Version, ...]]  # record id → the inbox versions holding it
+
+    @classmethod
+    def of(cls, reports: Iterable[FileReport], paths: Iterable[str], hashes: Iterable[str]) -> InboxNow:
+        records: dict[str, list[Version]] = {}
+        unreadable = set()
+        for report in reports:
+            if report.record_id and report.values:
+                records.setdefault(report.record_id, []).append(Version.of(report))
+            elif report.status is Status.UNREADABLE:
+                unreadable.add(report.path)
+        return cls(
+            frozenset(paths),
+            frozenset(unreadable),
+            frozenset(hashes),
+            {k: tuple(v) for k, v in records.items()},
+        )
+
+
+StateKey = tuple[str, int, str]  # (path, row, sha256) of a record version
+
+
+def state_key(state: RecordState) -> StateKey:
+    return (state.path, state.row, state.sha256)
+
+
+def wants_archive(state: RecordState, now: InboxNow, retired: Mapping[StateKey, object]) -> bool:
+    """Whether the fate of ``state`` depends on its archived copy (which ``decide_fates`` is then given)."""
+    return _fate_before_archive(state, now, retired) in CARRIED
+
+
+def decide_fates(
+    previous: Sequence[RecordState],
+    now: InboxNow,
+    retired: Mapping[StateKey, object],
+    archived: Mapping[StateKey, Version],
+) -> list[Fate]:
+    """The fate of each earlier record version (pure: no file, manifest or archive is touched).
+
+    A path present in the inbox replaces every version held at it, except that a file which
+    cannot be read now keeps its previous (readable) version. A version whose path left the
+    inbox is kept from the archive unless it moved (its bytes are elsewhere), it held no record,
+    a user retired it, or an inbox version of the same record (same ``IDENTITY_FIELDS``) is at
+    the same or a later stage. ``archived`` holds the archived version of every state that
+    ``wants_archive``; one without a copy there is not brought back.
+    """
+    fates = []
+    for state in previous:
+        fate = _fate_before_archive(state, now, retired)
+        if fate in CARRIED:
+            version = archived.get(state_key(state))
+            if version is None:
+                fate = Fate.NO_COPY if fate is Fate.SOURCE_MISSING else Fate.REPLACED_BY_PATH
+            elif fate is Fate.SOURCE_MISSING and _superseded(
+                version, now.records.get(state.record_id or "", ())
+            ):
+                fate = Fate.SUPERSEDED_ELSEWHERE
+        fates.append(fate)
+    return fates
+
+
+def _fate_before_archive(state: RecordState, now: InboxNow, retired: Mapping[StateKey, object]) -> Fate:
+    if state.disposition not in CURRENT:
+        return Fate.NOT_CURRENT
+    if state_key(state) in retired:
+        return Fate.RETIRED
+    if state.path in now.paths:
+        if state.path in now.unreadable and state.status is not Status.UNREADABLE:
+            return Fate.KEPT_UNREADABLE_NOW
+        return Fate.REPLACED_BY_PATH
+    if not state.record_id:
+        return Fate.NO_RECORD
+    if state.sha256 in now.hashes:
+        return Fate.MOVED
+    return Fate.SOURCE_MISSING
+
+
+def _superseded(archived: Version, inbox_versions: Iterable[Version]) -> bool:
+    """An inbox version of the same record, as far on or further, replaces a version whose file left
+    the inbox. Another record under the same id does not: the old version comes back and the two
+    are a conflict."""
+    if archived.stage not in STAGES:
+        return False
+    return any(
+        version.identity == archived.identity
+        and version.stage in STAGES
+        and STAGES.index(version.stage) >= STAGES.index(archived.stage)
+        for version in inbox_versions
+    )
+
+
+# ---------------------------------------------------------------------------- the run
+
+
+@dataclass
+class _Inbox:
+    """Step 1's result: the inbox listed, examined and reported on (single-file reports)."""
+
+    candidates: list[tuple[Path, str]]
+    skipped: list[FileReport]
+    examined: dict[str, Examined]
+    seen_before: dict[str, SeenFile]
+    reports: list[FileReport] = field(default_factory=list)
+    parsed: int = 0
+
+    @property
+    def present(self) -> set[str]:
+        return {relative for _, relative in self.candidates}
+
+
+@dataclass
+class _Checked:
+    """Step 3's result: every version with its disposition, and the ledger made of the current ones."""
+
+    everything: list[FileReport]
+    dispositions: dict[int, Disposition]
+    states: list[RecordState]
+    ledger: Ledger
+
+
 class _Run:
     """One aggregation, step by step (see the module docstring)."""
 
@@ -439,117 +595,50 @@ class _Run:
         retry_delay: float,
     ):
         self.inbox, self.out_dir, self.config, self.as_of, self.month = inbox, out_dir, config, as_of, month
-        self.manifest, self.progress, self.workers, self.retry_delay = (
-            manifest,
-            progress,
-            workers,
-            retry_delay,
-        )
+        self.manifest, self.progress, self.workers = manifest, progress, workers
+        self.retry_delay = retry_delay
         self.context = RuleContext(config, None)  # no reference date: reports are cached for any --as-of
         self.context_key = context_key(config)
         self.archive_root = out_dir / ARCHIVE_DIR
         self.copies_written = False  # copies put back into the archive (see _restore_copy)
-        self.archived: dict[
-            tuple[str, str], dict[int, FileReport]
-        ] = {}  # (sha256, path) → archived reports by row
+        self.archived: dict[tuple[str, str], dict[int, FileReport]] = {}  # (sha256, path) → reports by row
 
     def execute(self) -> AggregationResult:
         run_id = self.manifest.begin_run(self.as_of, self.month, self.inbox, self.context_key)
-        candidates, skipped = inbox_files(self.inbox)
-        seen_before = self.manifest.seen_files()
         retirement_mark = self.manifest.last_retirement()
-        examined = self._examine(candidates, seen_before)
-        unchanged = self._unchanged_result(examined, seen_before, len(skipped), retirement_mark)
+        inbox = self._examine_inbox()
+        unchanged = self._unchanged_result(
+            inbox.examined, inbox.seen_before, len(inbox.skipped), retirement_mark
+        )
         if unchanged is not None:
             self.manifest.finish_run(run_id, {**unchanged.outcome(), "retirements": retirement_mark})
             return unchanged
-        reports, parsed = self._reports(candidates, examined, skipped)
-        if self.copies_written or any(f.archived for f in examined.values()):
-            sync_archive()  # before the manifest names the new copies
+        self._report_inbox(inbox)
         previous = self._previous_states()
         retired = self.manifest.retirements()
-        present = {relative for _, relative in candidates}
-        revived, kept = self._carry_over(
-            previous, reports, present, {f.sha256 for f in examined.values() if f.sha256}, retired
-        )
-        kept_paths = {r.path for r in kept}
-        reports = [
-            r for r in reports if not (r.status is Status.UNREADABLE and r.path in kept_paths)
-        ]  # shown by the kept version
-        # Of identical copies the first is kept: the one the ledger already held, not a stray copy.
-        held = {(s.path, s.row) for s in previous if s.disposition in CURRENT}
-        everything = sorted(reports + revived + kept, key=lambda r: (r.path, r.row or 0) not in held)
-        for report in everything:
-            apply_reference_date(report, self.as_of)
-        cross_check(everything)
-        dispositions = self._dispose(reports, revived, kept)
-        _note_copies(everything, dispositions)
-        current = sorted(
-            (r for r in everything if dispositions[id(r)] in CURRENT),
-            key=lambda r: (r.path, r.row or 0, r.sha256 or ""),
-        )
-        entries = [
-            LedgerEntry.from_report(r, source_missing=dispositions[id(r)] is Disposition.MISSING)
-            for r in current
-        ]
-        ledger = Ledger(self.as_of, entries, config_digest(self.config))
-
-        states = [_state(r, dispositions[id(r)]) for r in everything]
-        events = history_events(previous, states, self.as_of, present, retired)
-        history_total = self.manifest.history_count() + len(events)
+        revived, kept = self._carry_over(previous, inbox, retired)
+        checked = self._cross_check(previous, inbox.reports, revived, kept)
+        events = history_events(previous, checked.states, self.as_of, inbox.present, retired)
         history = (self.manifest.history(latest=HISTORY_SHEET_LIMIT) + events)[-HISTORY_SHEET_LIMIT:]
-        monthly = monthly_state(ledger, self.config, self.month)
-        inbox_key = "\n".join(
-            f"{f.path}\t{f.sha256 or ''}" for f in sorted(examined.values(), key=lambda f: f.path)
-        )
-        written = self._write_outputs(ledger, states, history, monthly, inbox_key)
-        counts = Counter(str(e.status) for e in ledger.entries)
-        counts[str(Status.SKIPPED)] = len(skipped)
-        result = AggregationResult(
-            out_dir=self.out_dir,
-            as_of=self.as_of,
-            month=self.month,
-            summary={str(s): counts.get(str(s), 0) for s in Status},
-            has_failures=any(e.status in (Status.INVALID, Status.UNREADABLE) for e in ledger.entries),
-            conflicts=len(
-                {
-                    e.record_id
-                    for e in ledger.entries
-                    if any(f.code == "record_id_conflict" for f in e.findings)
-                }
-            ),
-            overdue=len(monthly.overdue),
-            outputs=[self.out_dir / name for name in written],
-            entries=len(ledger.entries),
-            files_read=len(candidates),
-            parsed=parsed,
-            superseded=sum(d is Disposition.SUPERSEDED for d in dispositions.values()),
-            duplicates=sum(d is Disposition.DUPLICATE for d in dispositions.values()),
-            source_missing=sum(e.source_missing for e in ledger.entries),
-            unreadable_kept=sum(d is Disposition.KEPT for d in dispositions.values()),
-            history_total=history_total,
-            events=events,
-            _ledger=ledger,
-        )
-        seen = [
-            SeenFile(f.path, f.size, f.mtime_ns, f.sha256)
-            for f in examined.values()
-            if f.stable and f.size is not None and f.mtime_ns is not None and f.sha256 is not None
-        ]
-        self.manifest.commit_run(
-            run_id,
-            seen=None if sorted(seen_before.values(), key=_by_path) == sorted(seen, key=_by_path) else seen,
-            states=None if sorted(previous, key=_by_place) == sorted(states, key=_by_place) else states,
-            events=events,
-            accepted=[
-                _manifest_row(r, examined[r.path])
-                for r in reports
-                if r.values and _new_sighting(r, seen_before)
-            ],
-            outputs=written,
-            outcome={**result.outcome(), "retirements": retirement_mark},
-        )
+        monthly = monthly_state(checked.ledger, self.config, self.month)
+        written = self._write_outputs(checked.ledger, checked.states, history, monthly, _inbox_key(inbox))
+        result = self._result(inbox, checked, monthly, written, events)
+        result.history_total = self.manifest.history_count() + len(events)
+        self._commit_manifest(run_id, inbox, previous, checked, events, written, result, retirement_mark)
         return result
+
+    # -- 1. the inbox
+    def _examine_inbox(self) -> _Inbox:
+        """List the inbox and examine every file (from the last run's hash, or read now)."""
+        candidates, skipped = inbox_files(self.inbox)
+        seen_before = self.manifest.seen_files()
+        return _Inbox(candidates, skipped, self._examine(candidates, seen_before), seen_before)
+
+    def _report_inbox(self, inbox: _Inbox) -> None:
+        """The inbox's single-file reports; the archive made durable before the manifest names copies."""
+        inbox.reports, inbox.parsed = self._reports(inbox.candidates, inbox.examined, inbox.skipped)
+        if self.copies_written or any(f.archived for f in inbox.examined.values()):
+            sync_archive()
 
     def _unchanged_result(
         self, examined: dict[str, Examined], seen: dict[str, SeenFile], skipped: int, retirement_mark: int
@@ -693,42 +782,34 @@ class _Run:
         ]
 
     def _carry_over(
-        self,
-        previous: list[RecordState],
-        reports: list[FileReport],
-        present: set[str],
-        inbox_hashes: set[str],
-        retired: dict[tuple[str, int, str], Retirement],
+        self, previous: list[RecordState], inbox: _Inbox, retired: dict[StateKey, Retirement]
     ) -> tuple[list[FileReport], list[FileReport]]:
         """Reports, from the archive, of the last ledger's versions that stay current although no
         inbox file gives them now: (revived: their path left the inbox, kept: their file cannot be read now)."""
-        by_record: dict[str, list[FileReport]] = {}
-        unreadable: dict[str, FileReport] = {}
-        for report in reports:
-            if report.record_id and report.values:
-                by_record.setdefault(report.record_id, []).append(report)
-            elif report.status is Status.UNREADABLE:
-                unreadable[report.path] = report
-        revived, kept = [], []
+        hashes = (f.sha256 for f in inbox.examined.values() if f.sha256)
+        now = InboxNow.of(inbox.reports, inbox.present, hashes)
+        copies = {}
         for state in previous:
-            if state.disposition not in CURRENT or (state.path, state.row, state.sha256) in retired:
-                continue
-            if state.path in present:  # what is there now replaces it, unless it cannot be read now
-                if state.path in unreadable and state.status is not Status.UNREADABLE:
-                    archived = self._archived_report(state)
-                    if archived is not None:
-                        archived.findings += [
-                            *unreadable[state.path].findings,
-                            make_finding("previous_version_kept"),
-                        ]
-                        kept.append(archived)
-                continue
-            if not state.record_id or state.sha256 in inbox_hashes:  # no record to keep, or moved
-                continue
-            archived = self._archived_report(state)
-            if archived is not None and not _replaced(archived, by_record.get(state.record_id, [])):
-                archived.findings.append(make_finding("source_missing", path=location_of(state)))
-                revived.append(archived)
+            if wants_archive(state, now, retired):
+                report = self._archived_report(state)
+                if report is not None:
+                    copies[state_key(state)] = report
+        fates = decide_fates(previous, now, retired, {k: Version.of(r) for k, r in copies.items()})
+        unreadable = {
+            r.path: r
+            for r in inbox.reports
+            if r.status is Status.UNREADABLE and not (r.record_id and r.values)
+        }
+        revived, kept = [], []
+        for state, fate in zip(previous, fates, strict=True):
+            if fate is Fate.KEPT_UNREADABLE_NOW:
+                report = copies[state_key(state)]
+                report.findings += [*unreadable[state.path].findings, make_finding("previous_version_kept")]
+                kept.append(report)
+            elif fate is Fate.SOURCE_MISSING:
+                report = copies[state_key(state)]
+                report.findings.append(make_finding("source_missing", path=location_of(state)))
+                revived.append(report)
         return sorted(revived, key=_by_location), sorted(kept, key=_by_location)
 
     def _archived_report(self, state: RecordState) -> FileReport | None:
@@ -750,7 +831,39 @@ class _Run:
             report.sha256 = state.sha256
         return report
 
-    # -- 3. what became of each version
+    # -- 3. the check across files and runs
+    def _cross_check(
+        self,
+        previous: list[RecordState],
+        reports: list[FileReport],
+        revived: list[FileReport],
+        kept: list[FileReport],
+    ) -> _Checked:
+        """Check every version against the others; the current ones make the ledger."""
+        kept_paths = {r.path for r in kept}
+        reports = [
+            r for r in reports if not (r.status is Status.UNREADABLE and r.path in kept_paths)
+        ]  # shown by the kept version
+        # Of identical copies the first is kept: the one the ledger already held, not a stray copy.
+        held = {(s.path, s.row) for s in previous if s.disposition in CURRENT}
+        everything = sorted(reports + revived + kept, key=lambda r: (r.path, r.row or 0) not in held)
+        for report in everything:
+            apply_reference_date(report, self.as_of)
+        cross_check(everything)
+        dispositions = self._dispose(reports, revived, kept)
+        _note_copies(everything, dispositions)
+        current = sorted(
+            (r for r in everything if dispositions[id(r)] in CURRENT),
+            key=lambda r: (r.path, r.row or 0, r.sha256 or ""),
+        )
+        entries = [
+            LedgerEntry.from_report(r, source_missing=dispositions[id(r)] is Disposition.MISSING)
+            for r in current
+        ]
+        ledger = Ledger(self.as_of, entries, config_digest(self.config))
+        states = [_state(r, dispositions[id(r)]) for r in everything]
+        return _Checked(everything, dispositions, states, ledger)
+
     @staticmethod
     def _dispose(
         reports: list[FileReport], revived: list[FileReport], kept: list[FileReport]
@@ -813,6 +926,74 @@ class _Run:
         _replace_together({self.out_dir / name: data for name, data in pending.items()})
         return written
 
+    def _result(
+        self,
+        inbox: _Inbox,
+        checked: _Checked,
+        monthly: MonthlyState,
+        written: dict[str, tuple[str, str]],
+        events: list[HistoryEvent],
+    ) -> AggregationResult:
+        ledger, dispositions = checked.ledger, checked.dispositions.values()
+        counts = Counter(str(e.status) for e in ledger.entries)
+        counts[str(Status.SKIPPED)] = len(inbox.skipped)
+        conflicts = {
+            e.record_id for e in ledger.entries if any(f.code == "record_id_conflict" for f in e.findings)
+        }
+        return AggregationResult(
+            out_dir=self.out_dir,
+            as_of=self.as_of,
+            month=self.month,
+            summary={str(s): counts.get(str(s), 0) for s in Status},
+            has_failures=any(e.status in (Status.INVALID, Status.UNREADABLE) for e in ledger.entries),
+            conflicts=len(conflicts),
+            overdue=len(monthly.overdue),
+            outputs=[self.out_dir / name for name in written],
+            entries=len(ledger.entries),
+            files_read=len(inbox.candidates),
+            parsed=inbox.parsed,
+            superseded=sum(d is Disposition.SUPERSEDED for d in dispositions),
+            duplicates=sum(d is Disposition.DUPLICATE for d in dispositions),
+            source_missing=sum(e.source_missing for e in ledger.entries),
+            unreadable_kept=sum(d is Disposition.KEPT for d in dispositions),
+            events=events,
+            _ledger=ledger,
+        )
+
+    # -- 5. the manifest
+    def _commit_manifest(
+        self,
+        run_id: int,
+        inbox: _Inbox,
+        previous: list[RecordState],
+        checked: _Checked,
+        events: list[HistoryEvent],
+        written: dict[str, tuple[str, str]],
+        result: AggregationResult,
+        retirement_mark: int,
+    ) -> None:
+        """Record the run in one transaction, after its outputs are in place (see ``_write_outputs``)."""
+        seen = [
+            SeenFile(f.path, f.size, f.mtime_ns, f.sha256)
+            for f in inbox.examined.values()
+            if f.stable and f.size is not None and f.mtime_ns is not None and f.sha256 is not None
+        ]
+        seen_unchanged = sorted(inbox.seen_before.values(), key=_by_path) == sorted(seen, key=_by_path)
+        states_unchanged = sorted(previous, key=_by_place) == sorted(checked.states, key=_by_place)
+        self.manifest.commit_run(
+            run_id,
+            seen=None if seen_unchanged else seen,
+            states=None if states_unchanged else checked.states,
+            events=events,
+            accepted=[
+                _manifest_row(r, inbox.examined[r.path])
+                for r in inbox.reports
+                if r.values and _new_sighting(r, inbox.seen_before)
+            ],
+            outputs=written,
+            outcome={**result.outcome(), "retirements": retirement_mark},
+        )
+
 
 def _note_copies(reports: list[FileReport], dispositions: dict[int, Disposition]) -> None:
     """The version kept in the ledger names its identical copies (cross_check notes only the copy)."""
@@ -849,6 +1030,13 @@ def _replace_together(files: dict[Path, bytes]) -> None:
         raise AggregationError(
             f"出力ファイルを書き込めません（{e.filename or ''}）: {e.strerror or e}。空き容量を確認してください。"
         ) from None
+
+
+def _inbox_key(inbox: _Inbox) -> str:
+    """The inbox files and their hashes: part of every output's input key."""
+    return "\n".join(
+        f"{f.path}\t{f.sha256 or ''}" for f in sorted(inbox.examined.values(), key=lambda f: f.path)
+    )
 
 
 def _file_sha256(path: Path) -> str:
@@ -891,23 +1079,6 @@ def _unchanged(path: Path, last: SeenFile) -> bool:
     except OSError:
         return False
     return (stat.st_size, stat.st_mtime_ns) == (last.size, last.mtime_ns)
-
-
-def _replaced(archived: FileReport, inbox_versions: Iterable[FileReport]) -> bool:
-    """An inbox version of the same record (the same ``IDENTITY_FIELDS``), as far on or further,
-    replaces a version whose file left the inbox. Another record under the same id does not: the
-    old version comes back and the two are a conflict."""
-    if archived.stage not in STAGES:
-        return False
-    for report in inbox_versions:
-        same_record = all(report.values.get(f) == archived.values.get(f) for f in IDENTITY_FIELDS)
-        if (
-            same_record
-            and report.stage in STAGES
-            and STAGES.index(report.stage) >= STAGES.index(archived.stage)
-        ):
-            return True
-    return False
 
 
 def _state(report: FileReport, disposition: Disposition) -> RecordState:
