@@ -101,6 +101,10 @@ from ledger_tools.outputs import atomic_output, directory_lock
 
 LOCK_WAIT_SECONDS = 10.0  # a second run on the same DIR waits this long, then refuses
 RETRY_DELAY_SECONDS = 2.0  # the pause before files that were being copied are read again (once per run)
+# An inbox that lost more than this share of the files the last run saw, and at least
+# MISSING_MIN_FILES of them, looks like an unmounted share: refused unless allow_missing.
+MISSING_SHARE = 0.5
+MISSING_MIN_FILES = 10
 
 
 class AggregationError(Exception):
@@ -121,6 +125,10 @@ class AggregationLocked(AggregationError):
 
 class ArchiveUnwritable(AggregationError):
     """A copy could not be written into DIR/archive (disk full, no permission)."""
+
+
+class InboxLooksEmpty(AggregationError):
+    """The inbox is empty or most of its files are gone at once (an unmounted share?)."""
 
 
 class OutputInUse(AggregationError):
@@ -260,6 +268,7 @@ def aggregate(
     *,
     lock_wait: float = LOCK_WAIT_SECONDS,
     retry_delay: float = RETRY_DELAY_SECONDS,
+    allow_missing: bool = False,
 ) -> AggregationResult:
     """Aggregate INBOX into DIR (``out_dir``); see the module docstring.
 
@@ -267,6 +276,11 @@ def aggregate(
     None shows it when stderr is a terminal (plain lines otherwise); ``workers`` defaults to
     the usable cores. Raises ``AggregationError`` subclasses for what the user must fix, and
     ``monthly.InvalidMonth`` for a malformed month.
+
+    An empty or unmounted share must not turn the whole ledger into 原本なし: unless
+    ``allow_missing``, the run refuses (``InboxLooksEmpty``, before anything is written) when
+    the inbox has no file while the ledger holds records, or when more than half of the files
+    the last run saw are gone and at least 10 of them (``MISSING_SHARE``, ``MISSING_MIN_FILES``).
     """
     inbox, out_dir = Path(inbox), Path(out_dir)
     month = month or month_of(as_of)
@@ -285,6 +299,7 @@ def aggregate(
                 progress,
                 workers or default_workers(),
                 retry_delay,
+                allow_missing,
             )
             return run.execute()
 
@@ -593,10 +608,11 @@ class _Run:
         progress: bool | None,
         workers: int,
         retry_delay: float,
+        allow_missing: bool = False,
     ):
         self.inbox, self.out_dir, self.config, self.as_of, self.month = inbox, out_dir, config, as_of, month
         self.manifest, self.progress, self.workers = manifest, progress, workers
-        self.retry_delay = retry_delay
+        self.retry_delay, self.allow_missing = retry_delay, allow_missing
         self.context = RuleContext(config, None)  # no reference date: reports are cached for any --as-of
         self.context_key = context_key(config)
         self.archive_root = out_dir / ARCHIVE_DIR
@@ -632,7 +648,27 @@ class _Run:
         """List the inbox and examine every file (from the last run's hash, or read now)."""
         candidates, skipped = inbox_files(self.inbox)
         seen_before = self.manifest.seen_files()
+        if not self.allow_missing:
+            self._refuse_vanished_inbox({relative for _, relative in candidates}, seen_before)
         return _Inbox(candidates, skipped, self._examine(candidates, seen_before), seen_before)
+
+    def _refuse_vanished_inbox(self, present: set[str], seen_before: dict[str, SeenFile]) -> None:
+        """An empty inbox under a ledger with records, or most files gone at once: likely not the
+        real inbox (a share not connected), so nothing is retired on its word."""
+        gone = sum(path not in present for path in seen_before)
+        if present:
+            if gone < MISSING_MIN_FILES or gone <= len(seen_before) * MISSING_SHARE:
+                return
+            what = f"前回の集計で確認した {len(seen_before):,}件のうち {gone:,}件のファイルが見つかりません"
+        elif any(s.disposition in CURRENT for s in self._previous_states()):
+            what = "ファイルが1件もありません（台帳には記録があります）"
+        else:
+            return
+        raise InboxLooksEmpty(
+            f"提出フォルダ（{self.inbox}）に{what}。提出フォルダが空か、共有フォルダが接続されていない可能性があります。"
+            "フォルダの場所と接続を確かめてください。本当にファイルを削除したのなら --allow-missing を付けて実行し直してください"
+            "（消えたファイルの記録は原本なしとして台帳に残ります）。"
+        )
 
     def _report_inbox(self, inbox: _Inbox) -> None:
         """The inbox's single-file reports; the archive made durable before the manifest names copies."""
