@@ -477,7 +477,7 @@ def test_a_run_killed_while_writing_leaves_the_previous_outputs_intact(inbox, ou
         for p in out.iterdir()
         if p.name not in OUTPUT_NAMES and p.name not in ("archive", "manifest.sqlite", ".lock")
     ]
-    assert leftovers and all(name.startswith(".") and name.endswith(".tmp") for name in leftovers)
+    assert leftovers == [".staging"]  # the new set, staged with its journal: the next command completes it
 
     result = run(inbox, out, config)
     assert result.entries == 2 and outputs_bytes(out) != previous

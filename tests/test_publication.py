@@ -834,7 +834,6 @@ def test_a_failed_write_leaves_the_previous_publication_as_it_was(tmp_path, conf
 @pytest.mark.parametrize("failing_call", [1, 2])  # renaming the old folder aside (1), the new one in (2)
 def test_a_folder_that_cannot_be_replaced_is_kept_and_reported(tmp_path, capsys, monkeypatch, failing_call):
     """On Windows a folder cannot be renamed while a file in it is open (a CSV in Excel): exit 2, old folder kept."""
-    from ledger_tools.publish import publication
 
     mixed_ledger().save(tmp_path)
     assert main(["publish", str(tmp_path), "--fiscal-year", "R7"]) == 0
@@ -851,7 +850,7 @@ def test_a_folder_that_cannot_be_replaced_is_kept_and_reported(tmp_path, capsys,
             raise PermissionError(13, "Permission denied")
         real_replace(source, target)
 
-    monkeypatch.setattr(publication.os, "replace", replace)
+    monkeypatch.setattr(os, "replace", replace)
     assert main(["publish", str(tmp_path), "--fiscal-year", "R7"]) == 2
     monkeypatch.undo()
     err = capsys.readouterr().err

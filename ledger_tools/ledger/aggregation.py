@@ -23,8 +23,13 @@ Under a lock on DIR, one run:
    user retired it (``forget``);
 3. runs ``validation.cross_check`` over all of them: a later stage supersedes, a copy is a
    duplicate, other facts under one record id are a conflict on both;
-4. writes ``ledger.json``, ``台帳.xlsx``, ``台帳.csv`` and the monthly state atomically, skipping
-   any output whose inputs did not change, and commits the manifest (``archive.Manifest``).
+4. writes ``ledger.json``, ``台帳.xlsx``, ``台帳.csv`` and the monthly state as one set
+   (``outputs.OutputSet``: all new or all as before, even after a crash), skipping any output
+   whose inputs did not change;
+5. then commits the manifest (``archive.Manifest``), with the sha256 of every output. A crash
+   between 4 and 5 leaves new outputs under the last run's manifest: their hashes do not match
+   it, so the next run does the whole run again (the same history events, recorded once) and
+   ``load_verified_ledger`` refuses the ledger until then.
 
 No output holds a wall-clock time: the same inbox, configuration and reference date give
 byte-identical files. ``forget`` retires a record version whose file is gone (with a reason);
@@ -97,7 +102,7 @@ from ledger_tools.ledger.workbook import (
     ledger_csv_bytes,
     ledger_workbook_bytes,
 )
-from ledger_tools.outputs import atomic_output, directory_lock
+from ledger_tools.outputs import OutputError, directory_lock, recover_outputs, replace_outputs
 
 LOCK_WAIT_SECONDS = 10.0  # a second run on the same DIR waits this long, then refuses
 RETRY_DELAY_SECONDS = 2.0  # the pause before files that were being copied are read again (once per run)
@@ -287,6 +292,7 @@ def aggregate(
     parse_month(month)
     _check_folders(inbox, out_dir)
     with _dir_lock(out_dir, lock_wait), _manifest_errors(out_dir):
+        _recover(out_dir)
         _remove_stale_temporaries(out_dir)
         with Manifest(out_dir / MANIFEST_FILE) as manifest:
             run = _Run(
@@ -339,6 +345,7 @@ def forget(
         _manifest_errors(out_dir),
         Manifest(out_dir / MANIFEST_FILE) as manifest,
     ):
+        _recover(out_dir)
         versions = [
             s
             for s in manifest.record_states()
@@ -397,6 +404,14 @@ def _check_folders(inbox: Path, out_dir: Path) -> None:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise AggregationError(f"出力フォルダを作れません（{out_dir}）: {e.strerror or e}") from None
+
+
+def _recover(out_dir: Path) -> None:
+    """Complete (or discard) the output set of a run that was killed while replacing its outputs."""
+    try:
+        recover_outputs(out_dir)
+    except OutputError as e:
+        raise _output_error(e) from None
 
 
 def _remove_stale_temporaries(out_dir: Path) -> None:
@@ -959,7 +974,7 @@ class _Run:
             written[name] = (input_key, digest)
             if digest != existing:
                 pending[name] = data
-        _replace_together({self.out_dir / name: data for name, data in pending.items()})
+        _replace_together(self.out_dir, pending)
         return written
 
     def _result(
@@ -1052,20 +1067,23 @@ def _note_copies(reports: list[FileReport], dispositions: dict[int, Disposition]
                 )
 
 
-def _replace_together(files: dict[Path, bytes]) -> None:
-    """Write every file to a temporary beside it first, then replace them one after the other."""
+def _replace_together(out_dir: Path, files: dict[str, bytes]) -> None:
+    """Replace the outputs together: all new, or (on an error, or a crash) all as before."""
     try:
-        with contextlib.ExitStack() as stack:
-            for path, data in files.items():
-                stack.enter_context(atomic_output(path)).write(data)
-    except PermissionError as e:
-        raise OutputInUse(
-            f"出力ファイルを置き換えられません（{e.filename or ''}）。Excel などで開いていれば閉じてから実行し直してください。"
-        ) from None
-    except OSError as e:
-        raise AggregationError(
-            f"出力ファイルを書き込めません（{e.filename or ''}）: {e.strerror or e}。空き容量を確認してください。"
-        ) from None
+        replace_outputs(out_dir, files)
+    except OutputError as e:
+        raise _output_error(e) from None
+
+
+def _output_error(e: OutputError) -> AggregationError:
+    if e.in_use:
+        return OutputInUse(
+            f"出力ファイルを置き換えられません（{e.path}）: {e.reason}。Excel などで開いていれば閉じてから実行し直してください"
+            "（出力はどれも前回のままです）。"
+        )
+    return AggregationError(
+        f"出力ファイルを書き込めません（{e.path}）: {e.reason}。出力はどれも前回のままです。"
+    )
 
 
 def _inbox_key(inbox: _Inbox) -> str:

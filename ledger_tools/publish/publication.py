@@ -19,8 +19,6 @@ DIR/publication/<FY>/, so a reader never sees the files of two runs mixed.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import secrets
 import shutil
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -41,7 +39,7 @@ from ledger_tools.form.fields import (
     filled,
 )
 from ledger_tools.ledger.entries import Ledger, LedgerEntry, load_ledger
-from ledger_tools.outputs import csv_bytes, directory_lock, write_bytes_atomic
+from ledger_tools.outputs import OutputError, OutputSet, csv_bytes, directory_lock, write_bytes_atomic
 from ledger_tools.pages import template_environment
 
 PUBLICATION_DIR = "publication"  # DIR/publication/<FY>/ holds what goes on the website, and nothing else
@@ -802,41 +800,22 @@ def _remove_stale_folders(parent: Path) -> None:
 
 
 def write_folder(directory: Path, files: Mapping[str, bytes]) -> None:
-    """Replace ``directory`` by a folder holding exactly ``files``: they are written into a new folder
-    beside it, which is then renamed into place (the old one is renamed aside first, since no system
-    replaces a non-empty folder, and removed last). A failure leaves the old folder as it was."""
-    parent = directory.parent
-    token = secrets.token_hex(4)
-    staging, aside = (
-        parent / f".{directory.name}{_STAGING}{token}",
-        parent / f".{directory.name}{_ASIDE}{token}",
-    )
+    """Replace ``directory`` by a folder holding exactly ``files``, as a whole (``outputs.OutputSet``:
+    staged beside it, swapped in with a journal). A failure leaves the old folder as it was."""
     try:
-        staging.mkdir(parents=True)
-        for name, content in files.items():
-            write_bytes_atomic(staging / name, content)
+        with OutputSet(directory.parent) as outputs:
+            staging = outputs.folder(directory.name)
+            for name, content in files.items():
+                write_bytes_atomic(staging / name, content)
     except OSError as e:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise PublicationError(f"公表フォルダ（{parent}）に書き込めません: {e.strerror or e}") from None
-    try:
-        moved_aside = False
-        if directory.exists():
-            os.replace(directory, aside)
-            moved_aside = True
-        try:
-            os.replace(staging, directory)
-        except OSError:
-            if moved_aside:
-                os.replace(aside, directory)
-            raise
-    except OSError as e:
-        shutil.rmtree(staging, ignore_errors=True)
         raise PublicationError(
-            f"公表フォルダ（{directory}）を置き換えられません: {e.strerror or e}。"
+            f"公表フォルダ（{directory.parent}）に書き込めません: {e.strerror or e}"
+        ) from None
+    except OutputError as e:
+        raise PublicationError(
+            f"公表フォルダ（{directory}）を{'置き換えられません' if e.replacing else '書き込めません'}: {e.reason}。"
             "中のファイルをExcel等で開いていれば閉じてから実行し直してください。"
         ) from None
-    if moved_aside:
-        shutil.rmtree(aside, ignore_errors=True)
 
 
 def _publish_unlocked(
