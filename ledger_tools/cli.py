@@ -435,6 +435,12 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as e:
         print(f"ledger-tools: {e}", file=sys.stderr)
         return EXIT_USAGE
+    except OSError as e:  # a write that no step reported more precisely: still a message, never a traceback
+        from ledger_tools.outputs import describe_os_error
+
+        where = f"（{e.filename}）" if e.filename else ""
+        print(f"ledger-tools: ファイル{where}を読み書きできません: {describe_os_error(e)}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print("中断しました。", file=sys.stderr)
         return 130

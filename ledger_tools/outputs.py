@@ -77,7 +77,7 @@ def directory_lock(
             f"（{wait:g}秒待ちました。--wait で変更できます）。"
         ) from None
     except OSError as e:
-        raise unwritable(f"フォルダ（{directory}）に書き込めません: {e.strerror or e}") from None
+        raise unwritable(f"フォルダ（{directory}）に書き込めません: {describe_os_error(e)}") from None
     try:
         yield
     finally:

@@ -825,7 +825,7 @@ def test_a_failed_write_leaves_the_previous_publication_as_it_was(tmp_path, conf
         real_write(path, data)
 
     monkeypatch.setattr(publication, "write_bytes_atomic", write_bytes_atomic)
-    with pytest.raises(PublicationError, match="書き込めません: No space left on device"):
+    with pytest.raises(PublicationError, match="書き込めません: ディスクの空き容量が不足しています"):
         publish_ledger(Ledger(LEDGER_DATE, [entry(record_id="A")]), tmp_path, config, FY)
     assert publication_files(directory) == before
     assert [p.name for p in (tmp_path / "publication").iterdir()] == ["2025"]

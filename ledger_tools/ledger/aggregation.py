@@ -102,7 +102,13 @@ from ledger_tools.ledger.workbook import (
     ledger_csv_bytes,
     ledger_workbook_bytes,
 )
-from ledger_tools.outputs import OutputError, directory_lock, recover_outputs, replace_outputs
+from ledger_tools.outputs import (
+    OutputError,
+    describe_os_error,
+    directory_lock,
+    recover_outputs,
+    replace_outputs,
+)
 
 LOCK_WAIT_SECONDS = 10.0  # a second run on the same DIR waits this long, then refuses
 RETRY_DELAY_SECONDS = 2.0  # the pause before files that were being copied are read again (once per run)
@@ -386,8 +392,9 @@ def _manifest_errors(out_dir: Path):
     try:
         yield
     except (ManifestError, sqlite3.DatabaseError) as e:
+        cause = "ディスクの空き容量が不足しています" if "disk is full" in str(e) else str(e)
         raise AggregationError(
-            f"処理記録（{out_dir / MANIFEST_FILE}）を読み書きできません: {e}。"
+            f"処理記録（{out_dir / MANIFEST_FILE}）を読み書きできません: {cause}。"
             "ほかのプログラムで開いていれば閉じてください。壊れているときは別の名前に変えて実行し直すと、台帳（ledger.json）と保管庫から作り直します。"
         ) from None
 
@@ -403,7 +410,7 @@ def _check_folders(inbox: Path, out_dir: Path) -> None:
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise AggregationError(f"出力フォルダを作れません（{out_dir}）: {e.strerror or e}") from None
+        raise AggregationError(f"出力フォルダを作れません（{out_dir}）: {describe_os_error(e)}") from None
 
 
 def _recover(out_dir: Path) -> None:
@@ -754,7 +761,8 @@ class _Run:
                     )
         except OSError as e:  # reading a file never raises: this is the archive
             raise ArchiveUnwritable(
-                f"保管庫（{self.archive_root}）に書き込めません: {e.strerror or e}。空き容量と権限を確認してください。"
+                f"保管庫（{e.filename or self.archive_root}）に書き込めません: {describe_os_error(e)}。"
+                "空き容量と権限を確認してください（台帳などの出力は前回のままです）。"
             ) from None
         except BrokenProcessPool:
             raise AggregationError(

@@ -39,7 +39,14 @@ from ledger_tools.form.fields import (
     filled,
 )
 from ledger_tools.ledger.entries import Ledger, LedgerEntry, load_ledger
-from ledger_tools.outputs import OutputError, OutputSet, csv_bytes, directory_lock, write_bytes_atomic
+from ledger_tools.outputs import (
+    OutputError,
+    OutputSet,
+    csv_bytes,
+    describe_os_error,
+    directory_lock,
+    write_bytes_atomic,
+)
 from ledger_tools.pages import template_environment
 
 PUBLICATION_DIR = "publication"  # DIR/publication/<FY>/ holds what goes on the website, and nothing else
@@ -809,7 +816,7 @@ def write_folder(directory: Path, files: Mapping[str, bytes]) -> None:
                 write_bytes_atomic(staging / name, content)
     except OSError as e:
         raise PublicationError(
-            f"公表フォルダ（{directory.parent}）に書き込めません: {e.strerror or e}"
+            f"公表フォルダ（{directory.parent}）に書き込めません: {describe_os_error(e)}"
         ) from None
     except OutputError as e:
         raise PublicationError(
