@@ -383,6 +383,37 @@ def forget(
         return [location_of(s) for s in missing]
 
 
+def load_verified_ledger(out_dir: Path) -> Ledger:
+    """``DIR/ledger.json`` as the aggregation wrote it, for publishing (call under DIR's lock).
+
+    An output set left by a killed run is completed first. Raises ``LedgerError`` (Japanese) when
+    the file is missing or damaged, or when its sha256 is not the one the aggregation recorded in
+    the manifest (edited by hand, e.g. an invalid record flipped to ok). A ledger in a DIR without
+    a manifest (written by ``Ledger.save``, not by an aggregation) is not checked.
+    """
+    out_dir = Path(out_dir)
+    try:
+        recover_outputs(out_dir)
+    except OutputError as e:
+        raise LedgerError(str(_output_error(e))) from None
+    ledger = load_ledger(out_dir)
+    if not (out_dir / MANIFEST_FILE).is_file():
+        return ledger
+    try:
+        with Manifest(out_dir / MANIFEST_FILE) as manifest:
+            recorded = manifest.output_state(LEDGER_FILE)
+    except (ManifestError, sqlite3.DatabaseError) as e:
+        raise LedgerError(
+            f"処理記録（{out_dir / MANIFEST_FILE}）を読めません: {e}。aggregate を実行し直してください。"
+        ) from None
+    if recorded is None or recorded[1] != _file_sha256(out_dir / LEDGER_FILE):
+        raise LedgerError(
+            f"台帳（{out_dir / LEDGER_FILE}）が集計の後に変更されています（又は集計が途中で止まりました）。"
+            "台帳を手で編集せず、aggregate を実行し直してください。"
+        )
+    return ledger
+
+
 def _dir_lock(out_dir: Path, lock_wait: float):
     return directory_lock(out_dir, lock_wait, AggregationLocked, AggregationError)
 
@@ -716,6 +747,8 @@ class _Run:
                 or (before.size, before.mtime_ns, before.sha256) != (found.size, found.mtime_ns, found.sha256)
             ):
                 return None
+        if not isinstance(last.get("outputs"), list) or any(name not in last for name in _OUTCOME_FACTS):
+            return None  # an outcome of another shape (a damaged manifest): do the run
         input_keys = set()
         for name in last["outputs"]:
             recorded = self.manifest.output_state(name)

@@ -38,6 +38,7 @@ from ledger_tools.form.fields import (
     PUBLIC_FIELD_IDS,
     filled,
 )
+from ledger_tools.ledger.aggregation import load_verified_ledger
 from ledger_tools.ledger.entries import Ledger, LedgerEntry, load_ledger
 from ledger_tools.outputs import (
     OutputError,
@@ -886,4 +887,6 @@ def publish(
     if not directory.is_dir():
         load_ledger(directory)  # raises LedgerError: no ledger (and no folder to lock) there
     with publication_lock(directory, lock_wait):
-        return _publish_unlocked(load_ledger(directory), directory, config, fiscal_year, allow_pending)
+        return _publish_unlocked(
+            load_verified_ledger(directory), directory, config, fiscal_year, allow_pending
+        )
