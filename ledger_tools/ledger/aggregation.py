@@ -1225,6 +1225,23 @@ def history_events(
     is 取消 with the reason.
     """
     present, retired = set(present), retired or {}
+    pairs, gone, arrived = _pair_versions(previous, current)
+    events = _change_events(pairs, as_of)
+    moved, arrival_events = _arrival_events(gone, arrived, present, as_of)
+    events += arrival_events
+    events += _departure_events(
+        [old for old in gone if id(old) not in moved], current, arrived, present, retired, as_of
+    )
+    return [event for _, event in sorted(events, key=lambda pair: pair[0])]
+
+
+_Ordered = tuple[tuple, HistoryEvent]  # an event and its place in the history's order
+
+
+def _pair_versions(
+    previous: list[RecordState], current: list[RecordState]
+) -> tuple[list[tuple[RecordState, RecordState]], list[RecordState], list[RecordState]]:
+    """(old, new) pairs of the same file and record id, same values first; the versions gone; the new ones."""
     pairs, gone, arrived = [], [], []
     before, after = _by_file_and_record(previous), _by_file_and_record(current)
     for key in before.keys() | after.keys():
@@ -1246,8 +1263,12 @@ def history_events(
         pairs += zip(left[:paired], unmatched[:paired], strict=False)
         gone += left[paired:]
         arrived += unmatched[paired:]
+    return pairs, gone, arrived
 
-    events: list[tuple[tuple, HistoryEvent]] = []
+
+def _change_events(pairs: list[tuple[RecordState, RecordState]], as_of: dt.date) -> list[_Ordered]:
+    """変更 for new values; 原本なし, 読み取り不可, 原本の復帰 or 状態の変更 for a new status or fate."""
+    events = []
     for old, new in pairs:
         if old.content != new.content if old.content and new.content else old.sha256 != new.sha256:
             detail = "行の内容が変更されました。" if new.row else "上書き保存されました。"
@@ -1259,11 +1280,18 @@ def history_events(
             if name is None:
                 name = "原本の復帰" if old.disposition == Disposition.MISSING else "状態の変更"
             events.append((_order(new), _event(as_of, name, new, f"{_describe(old)} → {_describe(new)}")))
+    return events
+
+
+def _arrival_events(
+    gone: list[RecordState], arrived: list[RecordState], present: set[str], as_of: dt.date
+) -> tuple[set[int], list[_Ordered]]:
+    """移動 (the same values left a file that is gone) or 追加 for each new version; the ids of the moved."""
     moved_from: dict[tuple[str, str], list[RecordState]] = {}
     for old in gone:
         if old.path not in present:
             moved_from.setdefault((old.record_id or "", _version_key(old)), []).append(old)
-    moves = set()
+    moves, events = set(), []
     for new in arrived:
         origins = moved_from.get((new.record_id or "", _version_key(new)))
         if origins:
@@ -1274,27 +1302,31 @@ def history_events(
             )
         else:
             events.append((_order(new), _event(as_of, "追加", new, _describe(new))))
+    return moves, events
+
+
+def _departure_events(
+    gone: list[RecordState],
+    current: list[RecordState],
+    arrived: list[RecordState],
+    present: set[str],
+    retired: dict[tuple[str, int, str], Retirement],
+    as_of: dt.date,
+) -> list[_Ordered]:
+    """取消, 置換, 行の削除 or 削除 for each version gone (not moved)."""
     current_ids = {s.record_id for s in current if s.record_id}
     now_at: dict[str, list[str]] = {}
     for state in current:
         now_at.setdefault(state.path, []).append(state.record_id or "")
     arrived_at = {(s.path, s.row): s for s in arrived if s.row}
+    events = []
     for old in gone:
-        if id(old) in moves:
-            continue
         retirement = retired.get((old.path, old.row, old.sha256))
         if retirement is not None:
-            events.append(
-                (
-                    _order(old),
-                    _event(
-                        as_of,
-                        "取消",
-                        old,
-                        f"原本なしの記録を取り消しました（理由: {retirement.reason}）。保管庫の写しは残っています。",
-                    ),
-                )
+            detail = (
+                f"原本なしの記録を取り消しました（理由: {retirement.reason}）。保管庫の写しは残っています。"
             )
+            events.append((_order(old), _event(as_of, "取消", old, detail)))
         elif old.path in present:
             if old.status is Status.UNREADABLE:
                 continue  # the file can be read now: its new content has its own event
@@ -1318,23 +1350,14 @@ def history_events(
                     if now_at.get(old.path)
                     else "記録のない内容"
                 )
-                events.append(
-                    (
-                        _order(old),
-                        _event(
-                            as_of,
-                            "置換",
-                            old,
-                            f"同じファイルが{other}で上書き保存されました。前の版は保管庫に残っています。",
-                        ),
-                    )
-                )
+                detail = f"同じファイルが{other}で上書き保存されました。前の版は保管庫に残っています。"
+                events.append((_order(old), _event(as_of, "置換", old, detail)))
         else:
             detail = "フォルダからなくなりました"
             if old.record_id in current_ids:
                 detail += "（同じ整理番号の新しい版があります）"
             events.append((_order(old), _event(as_of, "削除", old, detail)))
-    return [event for _, event in sorted(events, key=lambda pair: pair[0])]
+    return events
 
 
 def _by_file_and_record(states: Iterable[RecordState]) -> dict[tuple[str, str], list[RecordState]]:
