@@ -364,23 +364,28 @@ def forget(
             if s.disposition == Disposition.MISSING and (s.path, s.row, s.sha256) not in retired
         ]
         if not missing:
-            where = f"（{place}）" if place else ""
-            if any(s.disposition == Disposition.MISSING for s in versions):
-                raise ForgetRefused(
-                    f"整理番号「{record_id}」{where}の原本なしの記録は取り消し済みです。次に aggregate を実行すると台帳から除かれます。"
-                )
-            present = [location_of(s) for s in versions if s.disposition in PRESENT]
-            if present:
-                raise ForgetRefused(
-                    f"整理番号「{record_id}」{where}のファイルは提出フォルダにあります（{'、'.join(present)}）。取り消せるのは原本なしの記録だけです。"
-                    "不要なファイルなら提出フォルダから削除して aggregate を実行してから取り消すか、ファイルの整理番号を直してください。"
-                )
-            raise ForgetRefused(
-                f"整理番号「{record_id}」{where}の原本なしの記録は、前回の集計の台帳にありません。"
-                f"{LEDGER_WORKBOOK} で整理番号とソースファイル（原本なし）を確認してください。"
-            )
+            raise _forget_refusal(record_id, place, versions)
         manifest.retire(Retirement(s.path, s.row, s.sha256, s.record_id, reason) for s in missing)
         return [location_of(s) for s in missing]
+
+
+def _forget_refusal(record_id: str, place: str | None, versions: list[RecordState]) -> ForgetRefused:
+    """Why nothing of ``record_id`` (at ``place``) can be retired: done already, its file is there, or no such record."""
+    where = f"（{place}）" if place else ""
+    if any(s.disposition == Disposition.MISSING for s in versions):
+        return ForgetRefused(
+            f"整理番号「{record_id}」{where}の原本なしの記録は取り消し済みです。次に aggregate を実行すると台帳から除かれます。"
+        )
+    present = [location_of(s) for s in versions if s.disposition in PRESENT]
+    if present:
+        return ForgetRefused(
+            f"整理番号「{record_id}」{where}のファイルは提出フォルダにあります（{'、'.join(present)}）。取り消せるのは原本なしの記録だけです。"
+            "不要なファイルなら提出フォルダから削除して aggregate を実行してから取り消すか、ファイルの整理番号を直してください。"
+        )
+    return ForgetRefused(
+        f"整理番号「{record_id}」{where}の原本なしの記録は、前回の集計の台帳にありません。"
+        f"{LEDGER_WORKBOOK} で整理番号とソースファイル（原本なし）を確認してください。"
+    )
 
 
 def load_verified_ledger(out_dir: Path) -> Ledger:
