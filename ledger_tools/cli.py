@@ -206,6 +206,11 @@ def _lock_wait(args: argparse.Namespace) -> dict[str, Any]:
     return {"lock_wait": args.wait} if args.wait is not None else {}
 
 
+def _aggregate_options(args: argparse.Namespace) -> dict[str, Any]:
+    """--wait and --allow-missing for the aggregator, when given."""
+    return _lock_wait(args) | ({"allow_missing": True} if args.allow_missing else {})
+
+
 def cmd_aggregate(args: argparse.Namespace) -> int:
     """Aggregate the inbox into DIR: the master ledger, the monthly state, the archive.
 
@@ -223,7 +228,7 @@ def cmd_aggregate(args: argparse.Namespace) -> int:
     if not args.inbox.is_dir():
         raise UsageError(f"提出フォルダが見つかりません: {args.inbox}")
     config = _load_config(args.config)
-    options = _lock_wait(args)
+    options = _aggregate_options(args)
     try:
         result = aggregate(
             args.inbox,
@@ -324,7 +329,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     fiscal_year, config = _fiscal_year_and_config(args)
     as_of = args.as_of or dt.date.today()
-    options = _lock_wait(args)
+    options = _aggregate_options(args)
     try:
         check_fiscal_year(fiscal_year, config, as_of)
         aggregated = aggregate(args.inbox, args.out, config, as_of, args.month, **options)
@@ -428,6 +433,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="基準日（未来の日付・遅延の判定。既定: 今日）",
     )
 
+    missing_help = (
+        "提出フォルダが空でも、前回あったファイルの半数超（10件以上）が一度に消えていても集計する"
+        "（既定: 共有フォルダの未接続を疑い中止。消えたファイルの記録は原本なしとして残る）"
+    )
     aggregate_ = command("aggregate", cmd_aggregate, "提出フォルダを集計し、台帳と月次状況を書き出す")
     aggregate_.add_argument(
         "inbox",
@@ -450,6 +459,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     aggregate_.add_argument("--month", metavar="YYYY-MM", help="月次状況の月（既定: 基準日の月）")
     aggregate_.add_argument("--workers", type=int, metavar="N", help="並列に読むプロセス数（既定: CPUの数）")
+    aggregate_.add_argument("--allow-missing", action="store_true", help=missing_help)
     aggregate_.add_argument(
         "--wait",
         type=float,
@@ -508,6 +518,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--month", metavar="YYYY-MM", help="月次状況の月（既定: 基準日の月）")
     run.add_argument("--allow-pending", action="store_true", help=pending_help)
+    run.add_argument("--allow-missing", action="store_true", help=missing_help)
     run.add_argument(
         "--wait",
         type=float,
@@ -568,16 +579,18 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as e:
         print(f"ledger-tools: {e}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("中断しました。", file=sys.stderr)
-        return 130
-    except OSError as e:  # a file or folder the library did not expect to fail
+    except OSError as e:  # a read or write that no step reported more precisely: a message, never a traceback
+        from ledger_tools.outputs import describe_os_error
+
         where = f"（{e.filename}）" if e.filename else ""
         print(
-            f"ledger-tools: ファイル又はフォルダを読み書きできません{where}: {e.strerror or e}",
+            f"ledger-tools: ファイル又はフォルダ{where}を読み書きできません: {describe_os_error(e)}",
             file=sys.stderr,
         )
         return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("中断しました。", file=sys.stderr)
+        return 130
     except Exception as e:
         if os.environ.get("LEDGER_TOOLS_DEBUG"):
             raise

@@ -169,7 +169,8 @@ class Config(_Model):
     @model_validator(mode="after")
     def _names_unique(self) -> Config:
         for key, organs in [("organs", self.organs)] + [
-            (f"reorganisations（{i}番目）.organs", r.organs) for i, r in enumerate(self.reorganisations, start=1)
+            (f"reorganisations（{i}番目）.organs", r.organs)
+            for i, r in enumerate(self.reorganisations, start=1)
         ]:
             names = [o.name for o in organs]
             if len(set(names)) != len(names) or not names:

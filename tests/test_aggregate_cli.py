@@ -90,3 +90,52 @@ def test_usage_errors_exit_with_2_and_touch_nothing(args, message, tmp_path, mon
     assert main(["aggregate", *args]) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "集計").exists() and not (SAMPLE_INBOX / "集計").exists()
+
+
+def _aggregate(inbox, out, *extra):
+    return main(
+        ["aggregate", str(inbox), "--out", str(out), "--as-of", AS_OF.isoformat(), "--workers", "1", *extra]
+    )
+
+
+def test_an_empty_or_unmounted_share_does_not_retire_the_ledger(tmp_path, capsys):
+    """An inbox emptied (a share not connected) is refused with exit 2; --allow-missing proceeds."""
+    from ledger_tools.form.samples import filled_workbook_bytes
+
+    inbox, out = tmp_path / "提出", tmp_path / "集計"
+    inbox.mkdir()
+    (inbox / "R-1.xlsx").write_bytes(filled_workbook_bytes(recorded_values(record_id="R-1")))
+    assert _aggregate(inbox, out) == 0
+    before = (out / "台帳.csv").read_bytes()
+    capsys.readouterr()
+    (inbox / "R-1.xlsx").unlink()
+
+    assert _aggregate(inbox, out) == 2
+    err = capsys.readouterr().err
+    assert "共有フォルダが接続されていない可能性" in err and "--allow-missing" in err
+    assert "Traceback" not in err
+    assert (out / "台帳.csv").read_bytes() == before
+
+    assert _aggregate(inbox, out, "--allow-missing") == 0
+    assert "原本なし 1件" in capsys.readouterr().out
+
+
+def test_most_files_gone_at_once_is_refused_but_a_few_are_not(tmp_path, capsys):
+    """9 of 20 files gone passes (fewer than 10); then 10 of the 11 left gone at once is refused."""
+    from ledger_tools.form.samples import filled_workbook_bytes
+
+    inbox, out = tmp_path / "提出", tmp_path / "集計"
+    inbox.mkdir()
+    data = filled_workbook_bytes(recorded_values(record_id="R-1"))
+    for n in range(20):
+        (inbox / f"R-{n}.xlsx").write_bytes(data)  # copies: one record, 20 files
+    assert _aggregate(inbox, out) in (0, 1)
+    for n in range(9):  # 9 of 20 gone: fewer than 10, and not more than half
+        (inbox / f"R-{n}.xlsx").unlink()
+    assert _aggregate(inbox, out) in (0, 1)
+    for n in range(9, 19):  # 10 of the 11 the last run saw are gone
+        (inbox / f"R-{n}.xlsx").unlink()
+    capsys.readouterr()
+    assert _aggregate(inbox, out) == 2
+    assert "11件のうち 10件のファイルが見つかりません" in capsys.readouterr().err
+    assert _aggregate(inbox, out, "--allow-missing") in (0, 1)

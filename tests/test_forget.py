@@ -33,7 +33,9 @@ def books() -> dict[str, bytes]:
 
 
 def run(inbox: Path, out: Path, config):
-    return aggregate(inbox, out, config, AS_OF, progress=False, workers=1, retry_delay=0.01)
+    return aggregate(
+        inbox, out, config, AS_OF, progress=False, workers=1, retry_delay=0.01, allow_missing=True
+    )
 
 
 def test_deleting_the_wrong_side_of_a_conflict_then_forgetting_it_resolves_the_conflict(

@@ -155,7 +155,11 @@ def test_a_configuration_without_reorganisations_carries_over_unchanged(config):
 @pytest.mark.parametrize(
     ("extra", "key", "words"),
     [
-        (REORGANISATION.replace("from = 2026-04-01", 'from = "四月"'), "reorganisations（1番目）.from", "日付"),
+        (
+            REORGANISATION.replace("from = 2026-04-01", 'from = "四月"'),
+            "reorganisations（1番目）.from",
+            "日付",
+        ),
         (REORGANISATION.replace("from = 2026-04-01", ""), "reorganisations（1番目）.from", "ありません"),
         (REORGANISATION + REORGANISATION, "reorganisations（2番目）.from", "重複"),
         (REORGANISATION.replace("2026-04-01", "2025-03-01"), "reorganisations（1番目）.from", "運用開始日"),

@@ -780,15 +780,15 @@ def test_publish_holds_the_lock_while_it_reads_and_writes(tmp_path, config, monk
     from ledger_tools.publish import publication
 
     seen = []
-    real_write_folder = publication.write_folder
+    real_write_publication = publication.write_publication
 
-    def write_folder(directory, files):
+    def write_publication(directory, files, beside):
         with pytest.raises(Timeout):
             FileLock(str(tmp_path / ".lock")).acquire(timeout=0)
         seen.append(directory)
-        real_write_folder(directory, files)
+        real_write_publication(directory, files, beside)
 
-    monkeypatch.setattr(publication, "write_folder", write_folder)
+    monkeypatch.setattr(publication, "write_publication", write_publication)
     Ledger(LEDGER_DATE, [entry()]).save(tmp_path)
     publication.publish(tmp_path, config, FY)
     assert seen == [tmp_path / "publication" / "2025"]
@@ -837,7 +837,7 @@ def test_a_failed_write_leaves_the_previous_publication_as_it_was(tmp_path, conf
         real_write(path, data)
 
     monkeypatch.setattr(folder, "write_bytes_atomic", write_bytes_atomic)
-    with pytest.raises(PublicationError, match="書き込めません: No space left on device"):
+    with pytest.raises(PublicationError, match="書き込めません: ディスクの空き容量が不足しています"):
         publish_ledger(Ledger(LEDGER_DATE, [entry(record_id="A")]), tmp_path, config, FY)
     assert publication_files(directory) == before
     assert [p.name for p in (tmp_path / "publication").iterdir() if p.is_dir()] == ["2025"]
@@ -846,7 +846,6 @@ def test_a_failed_write_leaves_the_previous_publication_as_it_was(tmp_path, conf
 @pytest.mark.parametrize("failing_call", [1, 2])  # renaming the old folder aside (1), the new one in (2)
 def test_a_folder_that_cannot_be_replaced_is_kept_and_reported(tmp_path, capsys, monkeypatch, failing_call):
     """On Windows a folder cannot be renamed while a file in it is open (a CSV in Excel): exit 2, old folder kept."""
-    from ledger_tools.publish import folder
 
     mixed_ledger().save(tmp_path)
     assert main(["publish", str(tmp_path), "--fiscal-year", "R7"]) == 0
@@ -863,7 +862,7 @@ def test_a_folder_that_cannot_be_replaced_is_kept_and_reported(tmp_path, capsys,
             raise PermissionError(13, "Permission denied")
         real_replace(source, target)
 
-    monkeypatch.setattr(folder.os, "replace", replace)
+    monkeypatch.setattr(os, "replace", replace)
     assert main(["publish", str(tmp_path), "--fiscal-year", "R7"]) == 2
     monkeypatch.undo()
     err = capsys.readouterr().err

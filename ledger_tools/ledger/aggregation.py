@@ -23,8 +23,13 @@ Under a lock on DIR, one run:
    user retired it (``forget``);
 3. runs ``validation.cross_check`` over all of them: a later stage supersedes, a copy is a
    duplicate, other facts under one record id are a conflict on both;
-4. writes ``ledger.json``, ``台帳.xlsx``, ``台帳.csv`` and the monthly state atomically, skipping
-   any output whose inputs did not change, and commits the manifest (``archive.Manifest``).
+4. writes ``ledger.json``, ``台帳.xlsx``, ``台帳.csv`` and the monthly state as one set
+   (``outputs.OutputSet``: all new or all as before, even after a crash), skipping any output
+   whose inputs did not change;
+5. then commits the manifest (``archive.Manifest``), with the sha256 of every output. A crash
+   between 4 and 5 leaves new outputs under the last run's manifest: their hashes do not match
+   it, so the next run does the whole run again (the same history events, recorded once) and
+   ``load_verified_ledger`` refuses the ledger until then.
 
 No output holds a wall-clock time: the same inbox, configuration and reference date give
 byte-identical files. ``forget`` retires a record version whose file is gone (with a reason);
@@ -41,7 +46,7 @@ import os
 import sqlite3
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -98,10 +103,20 @@ from ledger_tools.ledger.workbook import (
     ledger_csv_bytes,
     ledger_workbook_bytes,
 )
-from ledger_tools.outputs import atomic_output, directory_lock
+from ledger_tools.outputs import (
+    OutputError,
+    describe_os_error,
+    directory_lock,
+    recover_outputs,
+    replace_outputs,
+)
 
 LOCK_WAIT_SECONDS = 10.0  # a second run on the same DIR waits this long, then refuses
 RETRY_DELAY_SECONDS = 2.0  # the pause before files that were being copied are read again (once per run)
+# An inbox that lost more than this share of the files the last run saw, and at least
+# MISSING_MIN_FILES of them, looks like an unmounted share: refused unless allow_missing.
+MISSING_SHARE = 0.5
+MISSING_MIN_FILES = 10
 
 
 class AggregationError(Exception):
@@ -122,6 +137,10 @@ class AggregationLocked(AggregationError):
 
 class ArchiveUnwritable(AggregationError):
     """A copy could not be written into DIR/archive (disk full, no permission)."""
+
+
+class InboxLooksEmpty(AggregationError):
+    """The inbox is empty or most of its files are gone at once (an unmounted share?)."""
 
 
 class OutputInUse(AggregationError):
@@ -261,6 +280,7 @@ def aggregate(
     *,
     lock_wait: float = LOCK_WAIT_SECONDS,
     retry_delay: float = RETRY_DELAY_SECONDS,
+    allow_missing: bool = False,
 ) -> AggregationResult:
     """Aggregate INBOX into DIR (``out_dir``); see the module docstring.
 
@@ -268,12 +288,18 @@ def aggregate(
     None shows it when stderr is a terminal (plain lines otherwise); ``workers`` defaults to
     the usable cores. Raises ``AggregationError`` subclasses for what the user must fix, and
     ``monthly.InvalidMonth`` for a malformed month.
+
+    An empty or unmounted share must not turn the whole ledger into 原本なし: unless
+    ``allow_missing``, the run refuses (``InboxLooksEmpty``, before anything is written) when
+    the inbox has no file while the ledger holds records, or when more than half of the files
+    the last run saw are gone and at least 10 of them (``MISSING_SHARE``, ``MISSING_MIN_FILES``).
     """
     inbox, out_dir = Path(inbox), Path(out_dir)
     month = month or month_of(as_of)
     parse_month(month)
     _check_folders(inbox, out_dir)
     with _dir_lock(out_dir, lock_wait), _manifest_errors(out_dir):
+        _recover(out_dir)
         _remove_stale_temporaries(out_dir)
         with Manifest(out_dir / MANIFEST_FILE) as manifest:
             run = _Run(
@@ -286,6 +312,7 @@ def aggregate(
                 progress,
                 workers or default_workers(),
                 retry_delay,
+                allow_missing,
             )
             return run.execute()
 
@@ -325,6 +352,7 @@ def forget(
         _manifest_errors(out_dir),
         Manifest(out_dir / MANIFEST_FILE) as manifest,
     ):
+        _recover(out_dir)
         versions = [
             s
             for s in manifest.record_states()
@@ -337,23 +365,59 @@ def forget(
             if s.disposition == Disposition.MISSING and (s.path, s.row, s.sha256) not in retired
         ]
         if not missing:
-            where = f"（{place}）" if place else ""
-            if any(s.disposition == Disposition.MISSING for s in versions):
-                raise ForgetRefused(
-                    f"整理番号「{record_id}」{where}の原本なしの記録は取り消し済みです。次に aggregate を実行すると台帳から除かれます。"
-                )
-            present = [location_of(s) for s in versions if s.disposition in PRESENT]
-            if present:
-                raise ForgetRefused(
-                    f"整理番号「{record_id}」{where}のファイルは提出フォルダにあります（{'、'.join(present)}）。取り消せるのは原本なしの記録だけです。"
-                    "不要なファイルなら提出フォルダから削除して aggregate を実行してから取り消すか、ファイルの整理番号を直してください。"
-                )
-            raise ForgetRefused(
-                f"整理番号「{record_id}」{where}の原本なしの記録は、前回の集計の台帳にありません。"
-                f"{LEDGER_WORKBOOK} で整理番号とソースファイル（原本なし）を確認してください。"
-            )
+            raise _forget_refusal(record_id, place, versions)
         manifest.retire(Retirement(s.path, s.row, s.sha256, s.record_id, reason) for s in missing)
         return [location_of(s) for s in missing]
+
+
+def _forget_refusal(record_id: str, place: str | None, versions: list[RecordState]) -> ForgetRefused:
+    """Why nothing of ``record_id`` (at ``place``) can be retired: done already, its file is there, or no such record."""
+    where = f"（{place}）" if place else ""
+    if any(s.disposition == Disposition.MISSING for s in versions):
+        return ForgetRefused(
+            f"整理番号「{record_id}」{where}の原本なしの記録は取り消し済みです。次に aggregate を実行すると台帳から除かれます。"
+        )
+    present = [location_of(s) for s in versions if s.disposition in PRESENT]
+    if present:
+        return ForgetRefused(
+            f"整理番号「{record_id}」{where}のファイルは提出フォルダにあります（{'、'.join(present)}）。取り消せるのは原本なしの記録だけです。"
+            "不要なファイルなら提出フォルダから削除して aggregate を実行してから取り消すか、ファイルの整理番号を直してください。"
+        )
+    return ForgetRefused(
+        f"整理番号「{record_id}」{where}の原本なしの記録は、前回の集計の台帳にありません。"
+        f"{LEDGER_WORKBOOK} で整理番号とソースファイル（原本なし）を確認してください。"
+    )
+
+
+def load_verified_ledger(out_dir: Path) -> Ledger:
+    """``DIR/ledger.json`` as the aggregation wrote it, for publishing (call under DIR's lock).
+
+    An output set left by a killed run is completed first. Raises ``LedgerError`` (Japanese) when
+    the file is missing or damaged, or when its sha256 is not the one the aggregation recorded in
+    the manifest (edited by hand, e.g. an invalid record flipped to ok). A ledger in a DIR without
+    a manifest (written by ``Ledger.save``, not by an aggregation) is not checked.
+    """
+    out_dir = Path(out_dir)
+    try:
+        recover_outputs(out_dir)
+    except OutputError as e:
+        raise LedgerError(str(_output_error(e))) from None
+    ledger = load_ledger(out_dir)
+    if not (out_dir / MANIFEST_FILE).is_file():
+        return ledger
+    try:
+        with Manifest(out_dir / MANIFEST_FILE) as manifest:
+            recorded = manifest.output_state(LEDGER_FILE)
+    except (ManifestError, sqlite3.DatabaseError) as e:
+        raise LedgerError(
+            f"処理記録（{out_dir / MANIFEST_FILE}）を読めません: {e}。aggregate を実行し直してください。"
+        ) from None
+    if recorded is None or recorded[1] != _file_sha256(out_dir / LEDGER_FILE):
+        raise LedgerError(
+            f"台帳（{out_dir / LEDGER_FILE}）が集計の後に変更されています（又は集計が途中で止まりました）。"
+            "台帳を手で編集せず、aggregate を実行し直してください。"
+        )
+    return ledger
 
 
 def _dir_lock(out_dir: Path, lock_wait: float):
@@ -365,8 +429,9 @@ def _manifest_errors(out_dir: Path):
     try:
         yield
     except (ManifestError, sqlite3.DatabaseError) as e:
+        cause = "ディスクの空き容量が不足しています" if "disk is full" in str(e) else str(e)
         raise AggregationError(
-            f"処理記録（{out_dir / MANIFEST_FILE}）を読み書きできません: {e}。"
+            f"処理記録（{out_dir / MANIFEST_FILE}）を読み書きできません: {cause}。"
             "ほかのプログラムで開いていれば閉じてください。壊れているときは別の名前に変えて実行し直すと、台帳（ledger.json）と保管庫から作り直します。"
         ) from None
 
@@ -382,7 +447,15 @@ def _check_folders(inbox: Path, out_dir: Path) -> None:
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise AggregationError(f"出力フォルダを作れません（{out_dir}）: {e.strerror or e}") from None
+        raise AggregationError(f"出力フォルダを作れません（{out_dir}）: {describe_os_error(e)}") from None
+
+
+def _recover(out_dir: Path) -> None:
+    """Complete (or discard) the output set of a run that was killed while replacing its outputs."""
+    try:
+        recover_outputs(out_dir)
+    except OutputError as e:
+        raise _output_error(e) from None
 
 
 def _remove_stale_temporaries(out_dir: Path) -> None:
@@ -424,6 +497,162 @@ def record_content(values: dict[str, Any], sha256: str | None) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+class Fate(StrEnum):
+    """What a record version of the last run becomes in this one (``decide_fates``)."""
+
+    NOT_CURRENT = "not_current"  # it was not current after the last run (superseded, a duplicate)
+    RETIRED = "retired"  # a user retired it (forget)
+    REPLACED_BY_PATH = "replaced_by_path"  # its path is in the inbox: what is there now replaces it
+    KEPT_UNREADABLE_NOW = "kept_unreadable_now"  # its file cannot be read now: this version stays, flagged
+    NO_RECORD = "no_record"  # its file left the inbox and it held no record: nothing to keep
+    MOVED = "moved"  # its file left, but the same bytes are elsewhere in the inbox
+    SUPERSEDED_ELSEWHERE = "superseded_elsewhere"  # the same record, as far on or further, is elsewhere
+    SOURCE_MISSING = "source_missing"  # its file left the inbox: kept in the ledger from the archive
+    NO_COPY = "no_copy"  # it would be kept from the archive, but the archive has no copy of it
+
+
+CARRIED = (Fate.KEPT_UNREADABLE_NOW, Fate.SOURCE_MISSING)  # fates that bring the archived version back
+
+
+@dataclass(frozen=True)
+class Version:
+    """What says whether two versions are one record: the ``IDENTITY_FIELDS`` values, and the stage."""
+
+    identity: tuple
+    stage: str | None
+
+    @classmethod
+    def of(cls, report: FileReport) -> Version:
+        return cls(tuple(report.values.get(f) for f in IDENTITY_FIELDS), report.stage)
+
+
+@dataclass(frozen=True)
+class InboxNow:
+    """What the inbox holds in this run, as far as the earlier versions' fates depend on it."""
+
+    paths: frozenset[str]  # every file in the inbox (relative path)
+    unreadable: frozenset[str]  # of them, those that cannot be read now
+    hashes: frozenset[str]  # the sha256 of every file examined
+    records: Mapping[str, tuple[Version, ...]]  # record id → the inbox versions holding it
+
+    @classmethod
+    def of(cls, reports: Iterable[FileReport], paths: Iterable[str], hashes: Iterable[str]) -> InboxNow:
+        records: dict[str, list[Version]] = {}
+        unreadable = set()
+        for report in reports:
+            if report.record_id and report.values:
+                records.setdefault(report.record_id, []).append(Version.of(report))
+            elif report.status is Status.UNREADABLE:
+                unreadable.add(report.path)
+        return cls(
+            frozenset(paths),
+            frozenset(unreadable),
+            frozenset(hashes),
+            {k: tuple(v) for k, v in records.items()},
+        )
+
+
+StateKey = tuple[str, int, str]  # (path, row, sha256) of a record version
+
+
+def state_key(state: RecordState) -> StateKey:
+    return (state.path, state.row, state.sha256)
+
+
+def wants_archive(state: RecordState, now: InboxNow, retired: Mapping[StateKey, object]) -> bool:
+    """Whether the fate of ``state`` depends on its archived copy (which ``decide_fates`` is then given)."""
+    return _fate_before_archive(state, now, retired) in CARRIED
+
+
+def decide_fates(
+    previous: Sequence[RecordState],
+    now: InboxNow,
+    retired: Mapping[StateKey, object],
+    archived: Mapping[StateKey, Version],
+) -> list[Fate]:
+    """The fate of each earlier record version (pure: no file, manifest or archive is touched).
+
+    A path present in the inbox replaces every version held at it, except that a file which
+    cannot be read now keeps its previous (readable) version. A version whose path left the
+    inbox is kept from the archive unless it moved (its bytes are elsewhere), it held no record,
+    a user retired it, or an inbox version of the same record (same ``IDENTITY_FIELDS``) is at
+    the same or a later stage. ``archived`` holds the archived version of every state that
+    ``wants_archive``; one without a copy there is not brought back.
+    """
+    fates = []
+    for state in previous:
+        fate = _fate_before_archive(state, now, retired)
+        if fate in CARRIED:
+            version = archived.get(state_key(state))
+            if version is None:
+                fate = Fate.NO_COPY if fate is Fate.SOURCE_MISSING else Fate.REPLACED_BY_PATH
+            elif fate is Fate.SOURCE_MISSING and _superseded(
+                version, now.records.get(state.record_id or "", ())
+            ):
+                fate = Fate.SUPERSEDED_ELSEWHERE
+        fates.append(fate)
+    return fates
+
+
+def _fate_before_archive(state: RecordState, now: InboxNow, retired: Mapping[StateKey, object]) -> Fate:
+    if state.disposition not in CURRENT:
+        return Fate.NOT_CURRENT
+    if state_key(state) in retired:
+        return Fate.RETIRED
+    if state.path in now.paths:
+        if state.path in now.unreadable and state.status is not Status.UNREADABLE:
+            return Fate.KEPT_UNREADABLE_NOW
+        return Fate.REPLACED_BY_PATH
+    if not state.record_id:
+        return Fate.NO_RECORD
+    if state.sha256 in now.hashes:
+        return Fate.MOVED
+    return Fate.SOURCE_MISSING
+
+
+def _superseded(archived: Version, inbox_versions: Iterable[Version]) -> bool:
+    """An inbox version of the same record, as far on or further, replaces a version whose file left
+    the inbox. Another record under the same id does not: the old version comes back and the two
+    are a conflict."""
+    if archived.stage not in STAGES:
+        return False
+    return any(
+        version.identity == archived.identity
+        and version.stage in STAGES
+        and STAGES.index(version.stage) >= STAGES.index(archived.stage)
+        for version in inbox_versions
+    )
+
+
+# ---------------------------------------------------------------------------- the run
+
+
+@dataclass
+class _Inbox:
+    """Step 1's result: the inbox listed, examined and reported on (single-file reports)."""
+
+    candidates: list[tuple[Path, str]]
+    skipped: list[FileReport]
+    examined: dict[str, Examined]
+    seen_before: dict[str, SeenFile]
+    reports: list[FileReport] = field(default_factory=list)
+    parsed: int = 0
+
+    @property
+    def present(self) -> set[str]:
+        return {relative for _, relative in self.candidates}
+
+
+@dataclass
+class _Checked:
+    """Step 3's result: every version with its disposition, and the ledger made of the current ones."""
+
+    everything: list[FileReport]
+    dispositions: dict[int, Disposition]
+    states: list[RecordState]
+    ledger: Ledger
+
+
 class _Run:
     """One aggregation, step by step (see the module docstring)."""
 
@@ -438,119 +667,73 @@ class _Run:
         progress: bool | None,
         workers: int,
         retry_delay: float,
+        allow_missing: bool = False,
     ):
         self.inbox, self.out_dir, self.config, self.as_of, self.month = inbox, out_dir, config, as_of, month
-        self.manifest, self.progress, self.workers, self.retry_delay = (
-            manifest,
-            progress,
-            workers,
-            retry_delay,
-        )
+        self.manifest, self.progress, self.workers = manifest, progress, workers
+        self.retry_delay, self.allow_missing = retry_delay, allow_missing
         self.context = RuleContext(config, None)  # no reference date: reports are cached for any --as-of
         self.context_key = context_key(config)
         self.archive_root = out_dir / ARCHIVE_DIR
         self.copies_written = False  # copies put back into the archive (see _restore_copy)
-        self.archived: dict[
-            tuple[str, str], dict[int, FileReport]
-        ] = {}  # (sha256, path) → archived reports by row
+        self.archived: dict[tuple[str, str], dict[int, FileReport]] = {}  # (sha256, path) → reports by row
 
     def execute(self) -> AggregationResult:
         run_id = self.manifest.begin_run(self.as_of, self.month, self.inbox, self.context_key)
-        candidates, skipped = inbox_files(self.inbox)
-        seen_before = self.manifest.seen_files()
         retirement_mark = self.manifest.last_retirement()
-        examined = self._examine(candidates, seen_before)
-        unchanged = self._unchanged_result(examined, seen_before, len(skipped), retirement_mark)
+        inbox = self._examine_inbox()
+        unchanged = self._unchanged_result(
+            inbox.examined, inbox.seen_before, len(inbox.skipped), retirement_mark
+        )
         if unchanged is not None:
             self.manifest.finish_run(run_id, {**unchanged.outcome(), "retirements": retirement_mark})
             return unchanged
-        reports, parsed = self._reports(candidates, examined, skipped)
-        if self.copies_written or any(f.archived for f in examined.values()):
-            sync_archive()  # before the manifest names the new copies
+        self._report_inbox(inbox)
         previous = self._previous_states()
         retired = self.manifest.retirements()
-        present = {relative for _, relative in candidates}
-        revived, kept = self._carry_over(
-            previous, reports, present, {f.sha256 for f in examined.values() if f.sha256}, retired
-        )
-        kept_paths = {r.path for r in kept}
-        reports = [
-            r for r in reports if not (r.status is Status.UNREADABLE and r.path in kept_paths)
-        ]  # shown by the kept version
-        # Of identical copies the first is kept: the one the ledger already held, not a stray copy.
-        held = {(s.path, s.row) for s in previous if s.disposition in CURRENT}
-        everything = sorted(reports + revived + kept, key=lambda r: (r.path, r.row or 0) not in held)
-        for report in everything:
-            apply_reference_date(report, self.as_of)
-        cross_check(everything)
-        dispositions = self._dispose(reports, revived, kept)
-        _note_copies(everything, dispositions)
-        current = sorted(
-            (r for r in everything if dispositions[id(r)] in CURRENT),
-            key=lambda r: (r.path, r.row or 0, r.sha256 or ""),
-        )
-        entries = [
-            LedgerEntry.from_report(r, source_missing=dispositions[id(r)] is Disposition.MISSING)
-            for r in current
-        ]
-        ledger = Ledger(self.as_of, entries, config_digest(self.config))
-
-        states = [_state(r, dispositions[id(r)]) for r in everything]
-        events = history_events(previous, states, self.as_of, present, retired)
-        history_total = self.manifest.history_count() + len(events)
+        revived, kept = self._carry_over(previous, inbox, retired)
+        checked = self._cross_check(previous, inbox.reports, revived, kept)
+        events = history_events(previous, checked.states, self.as_of, inbox.present, retired)
         history = (self.manifest.history(latest=HISTORY_SHEET_LIMIT) + events)[-HISTORY_SHEET_LIMIT:]
-        monthly = monthly_state(ledger, self.config, self.month)
-        inbox_key = "\n".join(
-            f"{f.path}\t{f.sha256 or ''}" for f in sorted(examined.values(), key=lambda f: f.path)
-        )
-        written = self._write_outputs(ledger, states, history, monthly, inbox_key)
-        counts = Counter(str(e.status) for e in ledger.entries)
-        counts[str(Status.SKIPPED)] = len(skipped)
-        result = AggregationResult(
-            out_dir=self.out_dir,
-            as_of=self.as_of,
-            month=self.month,
-            summary={str(s): counts.get(str(s), 0) for s in Status},
-            has_failures=any(e.status in (Status.INVALID, Status.UNREADABLE) for e in ledger.entries),
-            conflicts=len(
-                {
-                    e.record_id
-                    for e in ledger.entries
-                    if any(f.code == "record_id_conflict" for f in e.findings)
-                }
-            ),
-            overdue=len(monthly.overdue),
-            outputs=[self.out_dir / name for name in written],
-            entries=len(ledger.entries),
-            files_read=len(candidates),
-            parsed=parsed,
-            superseded=sum(d is Disposition.SUPERSEDED for d in dispositions.values()),
-            duplicates=sum(d is Disposition.DUPLICATE for d in dispositions.values()),
-            source_missing=sum(e.source_missing for e in ledger.entries),
-            unreadable_kept=sum(d is Disposition.KEPT for d in dispositions.values()),
-            history_total=history_total,
-            events=events,
-            _ledger=ledger,
-        )
-        seen = [
-            SeenFile(f.path, f.size, f.mtime_ns, f.sha256)
-            for f in examined.values()
-            if f.stable and f.size is not None and f.mtime_ns is not None and f.sha256 is not None
-        ]
-        self.manifest.commit_run(
-            run_id,
-            seen=None if sorted(seen_before.values(), key=_by_path) == sorted(seen, key=_by_path) else seen,
-            states=None if sorted(previous, key=_by_place) == sorted(states, key=_by_place) else states,
-            events=events,
-            accepted=[
-                _manifest_row(r, examined[r.path])
-                for r in reports
-                if r.values and _new_sighting(r, seen_before)
-            ],
-            outputs=written,
-            outcome={**result.outcome(), "retirements": retirement_mark},
-        )
+        monthly = monthly_state(checked.ledger, self.config, self.month)
+        written = self._write_outputs(checked.ledger, checked.states, history, monthly, _inbox_key(inbox))
+        result = self._result(inbox, checked, monthly, written, events)
+        result.history_total = self.manifest.history_count() + len(events)
+        self._commit_manifest(run_id, inbox, previous, checked, events, written, result, retirement_mark)
         return result
+
+    # -- 1. the inbox
+    def _examine_inbox(self) -> _Inbox:
+        """List the inbox and examine every file (from the last run's hash, or read now)."""
+        candidates, skipped = inbox_files(self.inbox)
+        seen_before = self.manifest.seen_files()
+        if not self.allow_missing:
+            self._refuse_vanished_inbox({relative for _, relative in candidates}, seen_before)
+        return _Inbox(candidates, skipped, self._examine(candidates, seen_before), seen_before)
+
+    def _refuse_vanished_inbox(self, present: set[str], seen_before: dict[str, SeenFile]) -> None:
+        """An empty inbox under a ledger with records, or most files gone at once: likely not the
+        real inbox (a share not connected), so nothing is retired on its word."""
+        gone = sum(path not in present for path in seen_before)
+        if present:
+            if gone < MISSING_MIN_FILES or gone <= len(seen_before) * MISSING_SHARE:
+                return
+            what = f"前回の集計で確認した {len(seen_before):,}件のうち {gone:,}件のファイルが見つかりません"
+        elif any(s.disposition in CURRENT for s in self._previous_states()):
+            what = "ファイルが1件もありません（台帳には記録があります）"
+        else:
+            return
+        raise InboxLooksEmpty(
+            f"提出フォルダ（{self.inbox}）に{what}。提出フォルダが空か、共有フォルダが接続されていない可能性があります。"
+            "フォルダの場所と接続を確かめてください。本当にファイルを削除したのなら --allow-missing を付けて実行し直してください"
+            "（消えたファイルの記録は原本なしとして台帳に残ります）。"
+        )
+
+    def _report_inbox(self, inbox: _Inbox) -> None:
+        """The inbox's single-file reports; the archive made durable before the manifest names copies."""
+        inbox.reports, inbox.parsed = self._reports(inbox.candidates, inbox.examined, inbox.skipped)
+        if self.copies_written or any(f.archived for f in inbox.examined.values()):
+            sync_archive()
 
     def _unchanged_result(
         self, examined: dict[str, Examined], seen: dict[str, SeenFile], skipped: int, retirement_mark: int
@@ -570,6 +753,8 @@ class _Run:
                 or (before.size, before.mtime_ns, before.sha256) != (found.size, found.mtime_ns, found.sha256)
             ):
                 return None
+        if not isinstance(last.get("outputs"), list) or any(name not in last for name in _OUTCOME_FACTS):
+            return None  # an outcome of another shape (a damaged manifest): do the run
         input_keys = set()
         for name in last["outputs"]:
             recorded = self.manifest.output_state(name)
@@ -615,7 +800,8 @@ class _Run:
                     )
         except OSError as e:  # reading a file never raises: this is the archive
             raise ArchiveUnwritable(
-                f"保管庫（{self.archive_root}）に書き込めません: {e.strerror or e}。空き容量と権限を確認してください。"
+                f"保管庫（{e.filename or self.archive_root}）に書き込めません: {describe_os_error(e)}。"
+                "空き容量と権限を確認してください（台帳などの出力は前回のままです）。"
             ) from None
         except BrokenProcessPool:
             raise AggregationError(
@@ -694,42 +880,34 @@ class _Run:
         ]
 
     def _carry_over(
-        self,
-        previous: list[RecordState],
-        reports: list[FileReport],
-        present: set[str],
-        inbox_hashes: set[str],
-        retired: dict[tuple[str, int, str], Retirement],
+        self, previous: list[RecordState], inbox: _Inbox, retired: dict[StateKey, Retirement]
     ) -> tuple[list[FileReport], list[FileReport]]:
         """Reports, from the archive, of the last ledger's versions that stay current although no
         inbox file gives them now: (revived: their path left the inbox, kept: their file cannot be read now)."""
-        by_record: dict[str, list[FileReport]] = {}
-        unreadable: dict[str, FileReport] = {}
-        for report in reports:
-            if report.record_id and report.values:
-                by_record.setdefault(report.record_id, []).append(report)
-            elif report.status is Status.UNREADABLE:
-                unreadable[report.path] = report
-        revived, kept = [], []
+        hashes = (f.sha256 for f in inbox.examined.values() if f.sha256)
+        now = InboxNow.of(inbox.reports, inbox.present, hashes)
+        copies = {}
         for state in previous:
-            if state.disposition not in CURRENT or (state.path, state.row, state.sha256) in retired:
-                continue
-            if state.path in present:  # what is there now replaces it, unless it cannot be read now
-                if state.path in unreadable and state.status is not Status.UNREADABLE:
-                    archived = self._archived_report(state)
-                    if archived is not None:
-                        archived.findings += [
-                            *unreadable[state.path].findings,
-                            make_finding("previous_version_kept"),
-                        ]
-                        kept.append(archived)
-                continue
-            if not state.record_id or state.sha256 in inbox_hashes:  # no record to keep, or moved
-                continue
-            archived = self._archived_report(state)
-            if archived is not None and not _replaced(archived, by_record.get(state.record_id, [])):
-                archived.findings.append(make_finding("source_missing", path=location_of(state)))
-                revived.append(archived)
+            if wants_archive(state, now, retired):
+                report = self._archived_report(state)
+                if report is not None:
+                    copies[state_key(state)] = report
+        fates = decide_fates(previous, now, retired, {k: Version.of(r) for k, r in copies.items()})
+        unreadable = {
+            r.path: r
+            for r in inbox.reports
+            if r.status is Status.UNREADABLE and not (r.record_id and r.values)
+        }
+        revived, kept = [], []
+        for state, fate in zip(previous, fates, strict=True):
+            if fate is Fate.KEPT_UNREADABLE_NOW:
+                report = copies[state_key(state)]
+                report.findings += [*unreadable[state.path].findings, make_finding("previous_version_kept")]
+                kept.append(report)
+            elif fate is Fate.SOURCE_MISSING:
+                report = copies[state_key(state)]
+                report.findings.append(make_finding("source_missing", path=location_of(state)))
+                revived.append(report)
         return sorted(revived, key=_by_location), sorted(kept, key=_by_location)
 
     def _archived_report(self, state: RecordState) -> FileReport | None:
@@ -751,7 +929,39 @@ class _Run:
             report.sha256 = state.sha256
         return report
 
-    # -- 3. what became of each version
+    # -- 3. the check across files and runs
+    def _cross_check(
+        self,
+        previous: list[RecordState],
+        reports: list[FileReport],
+        revived: list[FileReport],
+        kept: list[FileReport],
+    ) -> _Checked:
+        """Check every version against the others; the current ones make the ledger."""
+        kept_paths = {r.path for r in kept}
+        reports = [
+            r for r in reports if not (r.status is Status.UNREADABLE and r.path in kept_paths)
+        ]  # shown by the kept version
+        # Of identical copies the first is kept: the one the ledger already held, not a stray copy.
+        held = {(s.path, s.row) for s in previous if s.disposition in CURRENT}
+        everything = sorted(reports + revived + kept, key=lambda r: (r.path, r.row or 0) not in held)
+        for report in everything:
+            apply_reference_date(report, self.as_of)
+        cross_check(everything)
+        dispositions = self._dispose(reports, revived, kept)
+        _note_copies(everything, dispositions)
+        current = sorted(
+            (r for r in everything if dispositions[id(r)] in CURRENT),
+            key=lambda r: (r.path, r.row or 0, r.sha256 or ""),
+        )
+        entries = [
+            LedgerEntry.from_report(r, source_missing=dispositions[id(r)] is Disposition.MISSING)
+            for r in current
+        ]
+        ledger = Ledger(self.as_of, entries, config_digest(self.config))
+        states = [_state(r, dispositions[id(r)]) for r in everything]
+        return _Checked(everything, dispositions, states, ledger)
+
     @staticmethod
     def _dispose(
         reports: list[FileReport], revived: list[FileReport], kept: list[FileReport]
@@ -812,8 +1022,76 @@ class _Run:
             written[name] = (input_key, digest)
             if digest != existing:
                 pending[name] = data
-        _replace_together({self.out_dir / name: data for name, data in pending.items()})
+        _replace_together(self.out_dir, pending)
         return written
+
+    def _result(
+        self,
+        inbox: _Inbox,
+        checked: _Checked,
+        monthly: MonthlyState,
+        written: dict[str, tuple[str, str]],
+        events: list[HistoryEvent],
+    ) -> AggregationResult:
+        ledger, dispositions = checked.ledger, checked.dispositions.values()
+        counts = Counter(str(e.status) for e in ledger.entries)
+        counts[str(Status.SKIPPED)] = len(inbox.skipped)
+        conflicts = {
+            e.record_id for e in ledger.entries if any(f.code == "record_id_conflict" for f in e.findings)
+        }
+        return AggregationResult(
+            out_dir=self.out_dir,
+            as_of=self.as_of,
+            month=self.month,
+            summary={str(s): counts.get(str(s), 0) for s in Status},
+            has_failures=any(e.status in (Status.INVALID, Status.UNREADABLE) for e in ledger.entries),
+            conflicts=len(conflicts),
+            overdue=len(monthly.overdue),
+            outputs=[self.out_dir / name for name in written],
+            entries=len(ledger.entries),
+            files_read=len(inbox.candidates),
+            parsed=inbox.parsed,
+            superseded=sum(d is Disposition.SUPERSEDED for d in dispositions),
+            duplicates=sum(d is Disposition.DUPLICATE for d in dispositions),
+            source_missing=sum(e.source_missing for e in ledger.entries),
+            unreadable_kept=sum(d is Disposition.KEPT for d in dispositions),
+            events=events,
+            _ledger=ledger,
+        )
+
+    # -- 5. the manifest
+    def _commit_manifest(
+        self,
+        run_id: int,
+        inbox: _Inbox,
+        previous: list[RecordState],
+        checked: _Checked,
+        events: list[HistoryEvent],
+        written: dict[str, tuple[str, str]],
+        result: AggregationResult,
+        retirement_mark: int,
+    ) -> None:
+        """Record the run in one transaction, after its outputs are in place (see ``_write_outputs``)."""
+        seen = [
+            SeenFile(f.path, f.size, f.mtime_ns, f.sha256)
+            for f in inbox.examined.values()
+            if f.stable and f.size is not None and f.mtime_ns is not None and f.sha256 is not None
+        ]
+        seen_unchanged = sorted(inbox.seen_before.values(), key=_by_path) == sorted(seen, key=_by_path)
+        states_unchanged = sorted(previous, key=_by_place) == sorted(checked.states, key=_by_place)
+        self.manifest.commit_run(
+            run_id,
+            seen=None if seen_unchanged else seen,
+            states=None if states_unchanged else checked.states,
+            events=events,
+            accepted=[
+                _manifest_row(r, inbox.examined[r.path])
+                for r in inbox.reports
+                if r.values and _new_sighting(r, inbox.seen_before)
+            ],
+            outputs=written,
+            outcome={**result.outcome(), "retirements": retirement_mark},
+        )
 
 
 def _note_copies(reports: list[FileReport], dispositions: dict[int, Disposition]) -> None:
@@ -837,20 +1115,30 @@ def _note_copies(reports: list[FileReport], dispositions: dict[int, Disposition]
                 )
 
 
-def _replace_together(files: dict[Path, bytes]) -> None:
-    """Write every file to a temporary beside it first, then replace them one after the other."""
+def _replace_together(out_dir: Path, files: dict[str, bytes]) -> None:
+    """Replace the outputs together: all new, or (on an error, or a crash) all as before."""
     try:
-        with contextlib.ExitStack() as stack:
-            for path, data in files.items():
-                stack.enter_context(atomic_output(path)).write(data)
-    except PermissionError as e:
-        raise OutputInUse(
-            f"出力ファイルを置き換えられません（{e.filename or ''}）。Excel などで開いていれば閉じてから実行し直してください。"
-        ) from None
-    except OSError as e:
-        raise AggregationError(
-            f"出力ファイルを書き込めません（{e.filename or ''}）: {e.strerror or e}。空き容量を確認してください。"
-        ) from None
+        replace_outputs(out_dir, files)
+    except OutputError as e:
+        raise _output_error(e) from None
+
+
+def _output_error(e: OutputError) -> AggregationError:
+    if e.in_use:
+        return OutputInUse(
+            f"出力ファイルを置き換えられません（{e.path}）: {e.reason}。Excel などで開いていれば閉じてから実行し直してください"
+            "（出力はどれも前回のままです）。"
+        )
+    return AggregationError(
+        f"出力ファイルを書き込めません（{e.path}）: {e.reason}。出力はどれも前回のままです。"
+    )
+
+
+def _inbox_key(inbox: _Inbox) -> str:
+    """The inbox files and their hashes: part of every output's input key."""
+    return "\n".join(
+        f"{f.path}\t{f.sha256 or ''}" for f in sorted(inbox.examined.values(), key=lambda f: f.path)
+    )
 
 
 def _file_sha256(path: Path) -> str:
@@ -893,23 +1181,6 @@ def _unchanged(path: Path, last: SeenFile) -> bool:
     except OSError:
         return False
     return (stat.st_size, stat.st_mtime_ns) == (last.size, last.mtime_ns)
-
-
-def _replaced(archived: FileReport, inbox_versions: Iterable[FileReport]) -> bool:
-    """An inbox version of the same record (the same ``IDENTITY_FIELDS``), as far on or further,
-    replaces a version whose file left the inbox. Another record under the same id does not: the
-    old version comes back and the two are a conflict."""
-    if archived.stage not in STAGES:
-        return False
-    for report in inbox_versions:
-        same_record = all(report.values.get(f) == archived.values.get(f) for f in IDENTITY_FIELDS)
-        if (
-            same_record
-            and report.stage in STAGES
-            and STAGES.index(report.stage) >= STAGES.index(archived.stage)
-        ):
-            return True
-    return False
 
 
 def _state(report: FileReport, disposition: Disposition) -> RecordState:
@@ -961,6 +1232,23 @@ def history_events(
     is 取消 with the reason.
     """
     present, retired = set(present), retired or {}
+    pairs, gone, arrived = _pair_versions(previous, current)
+    events = _change_events(pairs, as_of)
+    moved, arrival_events = _arrival_events(gone, arrived, present, as_of)
+    events += arrival_events
+    events += _departure_events(
+        [old for old in gone if id(old) not in moved], current, arrived, present, retired, as_of
+    )
+    return [event for _, event in sorted(events, key=lambda pair: pair[0])]
+
+
+_Ordered = tuple[tuple, HistoryEvent]  # an event and its place in the history's order
+
+
+def _pair_versions(
+    previous: list[RecordState], current: list[RecordState]
+) -> tuple[list[tuple[RecordState, RecordState]], list[RecordState], list[RecordState]]:
+    """(old, new) pairs of the same file and record id, same values first; the versions gone; the new ones."""
     pairs, gone, arrived = [], [], []
     before, after = _by_file_and_record(previous), _by_file_and_record(current)
     for key in before.keys() | after.keys():
@@ -982,8 +1270,12 @@ def history_events(
         pairs += zip(left[:paired], unmatched[:paired], strict=False)
         gone += left[paired:]
         arrived += unmatched[paired:]
+    return pairs, gone, arrived
 
-    events: list[tuple[tuple, HistoryEvent]] = []
+
+def _change_events(pairs: list[tuple[RecordState, RecordState]], as_of: dt.date) -> list[_Ordered]:
+    """変更 for new values; 原本なし, 読み取り不可, 原本の復帰 or 状態の変更 for a new status or fate."""
+    events = []
     for old, new in pairs:
         if old.content != new.content if old.content and new.content else old.sha256 != new.sha256:
             detail = "行の内容が変更されました。" if new.row else "上書き保存されました。"
@@ -995,11 +1287,18 @@ def history_events(
             if name is None:
                 name = "原本の復帰" if old.disposition == Disposition.MISSING else "状態の変更"
             events.append((_order(new), _event(as_of, name, new, f"{_describe(old)} → {_describe(new)}")))
+    return events
+
+
+def _arrival_events(
+    gone: list[RecordState], arrived: list[RecordState], present: set[str], as_of: dt.date
+) -> tuple[set[int], list[_Ordered]]:
+    """移動 (the same values left a file that is gone) or 追加 for each new version; the ids of the moved."""
     moved_from: dict[tuple[str, str], list[RecordState]] = {}
     for old in gone:
         if old.path not in present:
             moved_from.setdefault((old.record_id or "", _version_key(old)), []).append(old)
-    moves = set()
+    moves, events = set(), []
     for new in arrived:
         origins = moved_from.get((new.record_id or "", _version_key(new)))
         if origins:
@@ -1010,27 +1309,31 @@ def history_events(
             )
         else:
             events.append((_order(new), _event(as_of, "追加", new, _describe(new))))
+    return moves, events
+
+
+def _departure_events(
+    gone: list[RecordState],
+    current: list[RecordState],
+    arrived: list[RecordState],
+    present: set[str],
+    retired: dict[tuple[str, int, str], Retirement],
+    as_of: dt.date,
+) -> list[_Ordered]:
+    """取消, 置換, 行の削除 or 削除 for each version gone (not moved)."""
     current_ids = {s.record_id for s in current if s.record_id}
     now_at: dict[str, list[str]] = {}
     for state in current:
         now_at.setdefault(state.path, []).append(state.record_id or "")
     arrived_at = {(s.path, s.row): s for s in arrived if s.row}
+    events = []
     for old in gone:
-        if id(old) in moves:
-            continue
         retirement = retired.get((old.path, old.row, old.sha256))
         if retirement is not None:
-            events.append(
-                (
-                    _order(old),
-                    _event(
-                        as_of,
-                        "取消",
-                        old,
-                        f"原本なしの記録を取り消しました（理由: {retirement.reason}）。保管庫の写しは残っています。",
-                    ),
-                )
+            detail = (
+                f"原本なしの記録を取り消しました（理由: {retirement.reason}）。保管庫の写しは残っています。"
             )
+            events.append((_order(old), _event(as_of, "取消", old, detail)))
         elif old.path in present:
             if old.status is Status.UNREADABLE:
                 continue  # the file can be read now: its new content has its own event
@@ -1054,23 +1357,14 @@ def history_events(
                     if now_at.get(old.path)
                     else "記録のない内容"
                 )
-                events.append(
-                    (
-                        _order(old),
-                        _event(
-                            as_of,
-                            "置換",
-                            old,
-                            f"同じファイルが{other}で上書き保存されました。前の版は保管庫に残っています。",
-                        ),
-                    )
-                )
+                detail = f"同じファイルが{other}で上書き保存されました。前の版は保管庫に残っています。"
+                events.append((_order(old), _event(as_of, "置換", old, detail)))
         else:
             detail = "フォルダからなくなりました"
             if old.record_id in current_ids:
                 detail += "（同じ整理番号の新しい版があります）"
             events.append((_order(old), _event(as_of, "削除", old, detail)))
-    return [event for _, event in sorted(events, key=lambda pair: pair[0])]
+    return events
 
 
 def _by_file_and_record(states: Iterable[RecordState]) -> dict[tuple[str, str], list[RecordState]]:

@@ -27,17 +27,21 @@ behind the lock on DIR (SQLite's own locking is not trusted on network shares).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import os
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from ledger_tools.check.findings import FileReport, Status
 from ledger_tools.ledger.entries import LedgerEntry
 from ledger_tools.outputs import atomic_output
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 ARCHIVE_DIR = "archive"
 MANIFEST_FILE = "manifest.sqlite"
@@ -131,6 +135,20 @@ def reports_to_json(reports: Iterable[FileReport]) -> str:
     return json.dumps(items, ensure_ascii=False, separators=(",", ":"))
 
 
+def _parsing(method: Callable[P, R]) -> Callable[P, R]:
+    """Values in the manifest that do not parse (a damaged or hand-edited file) are a ManifestError."""
+
+    @functools.wraps(method)
+    def read(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(*args, **kwargs)
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError) as e:
+            raise ManifestError(f"保存されている値を読めません（{type(e).__name__}: {e}）") from None
+
+    return read
+
+
+@_parsing
 def reports_from_json(text: str, path: str) -> list[FileReport]:
     reports = []
     for data in json.loads(text):
@@ -259,6 +277,7 @@ class Manifest:
         assert cursor.lastrowid is not None
         return cursor.lastrowid
 
+    @_parsing
     def last_outcome(self, context_key: str, month: str, as_of: dt.date) -> dict[str, Any] | None:
         """The outcome of the last finished run, if it had the same context, month and reference date."""
         row = self.db.execute(
@@ -288,6 +307,7 @@ class Manifest:
             r[0] for r in self.db.execute("SELECT sha256 FROM reports WHERE context_key = ?", (context_key,))
         )
 
+    @_parsing
     def cached_reports(self, sha256: str, context_key: str, path: str) -> list[FileReport] | None:
         row = self.db.execute(
             "SELECT reports FROM reports WHERE sha256 = ? AND context_key = ?", (sha256, context_key)
@@ -313,11 +333,13 @@ class Manifest:
             )
 
     # -- the last run's state
+    @_parsing
     def seen_files(self) -> dict[str, SeenFile]:
         return {
             r[0]: SeenFile(*r) for r in self.db.execute("SELECT path, size, mtime_ns, sha256 FROM seen_files")
         }
 
+    @_parsing
     def record_states(self) -> list[RecordState]:
         rows = self.db.execute(
             "SELECT path, row, sha256, record_id, status, stage, disposition, content FROM record_state ORDER BY path, row"
@@ -327,6 +349,7 @@ class Manifest:
             for p, row, sha, rid, status, stage, disp, content in rows
         ]
 
+    @_parsing
     def history(self, latest: int | None = None) -> list[HistoryEvent]:
         """The history, oldest first; only the ``latest`` events when given."""
         query = "SELECT as_of, event, record_id, location, detail, run_id, seq FROM history"
@@ -348,6 +371,7 @@ class Manifest:
                 ((r.path, r.row, r.sha256, r.record_id, r.reason, _now()) for r in retirements),
             )
 
+    @_parsing
     def retirements(self) -> dict[tuple[str, int, str], Retirement]:
         """Every retired version by (path, row, sha256); the latest reason wins."""
         rows = self.db.execute(

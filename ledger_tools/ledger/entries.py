@@ -19,6 +19,10 @@ from ledger_tools.outputs import write_text_atomic
 
 LEDGER_FILE = "ledger.json"
 LEDGER_FORMAT = 1
+REBUILD_HINT = (
+    "手で編集しないでください。集計フォルダの ledger.json を削除して aggregate を実行し直すと、"
+    "処理記録と保管庫から作り直します。"
+)
 
 
 class LedgerError(Exception):
@@ -65,6 +69,10 @@ class LedgerEntry(FileReport):
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> LedgerEntry:
+        """An entry as ``to_json`` wrote it; ``KeyError``/``TypeError``/``ValueError`` for anything else."""
+        for key, types in _ENTRY_TYPES.items():
+            if not isinstance(data[key], types):
+                raise TypeError(f"{key} の値の型が違います（{type(data[key]).__name__}）")
         return cls(
             path=data["path"],
             sha256=data["sha256"],
@@ -107,8 +115,23 @@ class Ledger:
         return path
 
 
+_ENTRY_TYPES: dict[str, type | tuple[type, ...]] = {
+    "path": str,
+    "sha256": str,
+    "status": str,
+    "record_id": (str, type(None)),
+    "stage": (str, type(None)),
+    "exclusions": list,
+    "findings": list,
+    "values": dict,
+    "cells": dict,
+    "source_missing": bool,
+}
+
+
 def load_ledger(directory: Path) -> Ledger:
-    """Read ``DIR/ledger.json`` as written by the aggregator."""
+    """Read ``DIR/ledger.json`` as written by the aggregator; ``LedgerError`` (in Japanese, with how
+    to rebuild it) for a file that is missing, not JSON, or not of the ledger's shape."""
     path = Path(directory) / LEDGER_FILE
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -116,12 +139,23 @@ def load_ledger(directory: Path) -> Ledger:
         raise LedgerError(f"台帳（{path}）がありません。先に aggregate を実行してください。") from None
     except (OSError, ValueError) as e:
         raise LedgerError(f"台帳（{path}）を読めません: {e}") from None
+    if not isinstance(data, dict):
+        raise LedgerError(f"台帳（{path}）の内容が壊れています（台帳の形ではありません）。{REBUILD_HINT}")
     if data.get("format") != LEDGER_FORMAT:
         raise LedgerError(
             f"台帳（{path}）の形式 {data.get('format')} に対応していません。aggregate を実行し直してください。"
         )
-    entries = [LedgerEntry.from_json(e) for e in data["entries"]]
-    return Ledger(dt.date.fromisoformat(data["as_of"]), entries, data.get("config"))
+    try:
+        if not isinstance(data["entries"], list) or not isinstance(data.get("config"), (str, type(None))):
+            raise TypeError("entries 又は config の値の型が違います")
+        entries = [LedgerEntry.from_json(e) for e in data["entries"]]
+        return Ledger(dt.date.fromisoformat(data["as_of"]), entries, data.get("config"))
+    except KeyError as e:
+        raise LedgerError(
+            f"台帳（{path}）の内容が壊れています（項目 {e} がありません）。{REBUILD_HINT}"
+        ) from None
+    except (TypeError, ValueError, AttributeError) as e:
+        raise LedgerError(f"台帳（{path}）の内容が壊れています（{e}）。{REBUILD_HINT}") from None
 
 
 def _encode(value: Any) -> Any:

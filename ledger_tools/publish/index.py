@@ -48,18 +48,22 @@ class PublishedYear:
     by_organ: Mapping[str, int]
     records_file: str
     counts_file: str
+    path: Path  # the folder its files are read from (the staged one while it is being published)
 
     @property
     def folder(self) -> str:
         return str(self.fiscal_year)
 
 
-def published_years(parent: Path) -> tuple[PublishedYear, ...]:
-    """Every year folder of DIR/publication/ that holds a summary, newest first. A folder written by a
-    version without summary.json is left out of the index (publishing that year again adds it)."""
+def published_years(parent: Path, staged: Mapping[str, Path] | None = None) -> tuple[PublishedYear, ...]:
+    """Every year folder of DIR/publication/ that holds a summary, newest first; ``staged`` names the
+    folders about to replace some years (read instead of theirs). A folder written by a version
+    without summary.json is left out of the index (publishing that year again adds it)."""
+    folders = {f.name: f for f in (parent.iterdir() if parent.is_dir() else ()) if f.is_dir()}
+    folders.update(staged or {})
     years = []
-    for folder in sorted(parent.iterdir() if parent.is_dir() else (), reverse=True):
-        if folder.is_dir() and folder.name.isdigit() and (folder / SUMMARY_FILE).is_file():
+    for name, folder in sorted(folders.items(), reverse=True):
+        if name.isdigit() and (folder / SUMMARY_FILE).is_file():
             years.append(_read_summary(folder / SUMMARY_FILE))
     return tuple(years)
 
@@ -79,6 +83,7 @@ def _read_summary(path: Path) -> PublishedYear:
             {str(k): int(v) for k, v in data["applicable_by_organ"].items()},
             data["files"]["records"],
             data["files"]["counts"],
+            path.parent,
         )
     except (OSError, ValueError, KeyError, TypeError) as e:
         raise PublicationError(
@@ -91,11 +96,11 @@ def organ_names(years: Sequence[PublishedYear]) -> list[str]:
     return list(dict.fromkeys(name for year in years for name in year.by_organ))
 
 
-def index_files(parent: Path, years: Sequence[PublishedYear]) -> dict[str, bytes]:
+def index_files(years: Sequence[PublishedYear]) -> dict[str, bytes]:
     """The page of every year, its stylesheet and the two combined CSVs, by name."""
     data = {
-        RECORDS_ALL: combined_records_csv(parent, years),
-        COUNTS_ALL: combined_counts_csv(parent, years),
+        RECORDS_ALL: combined_records_csv(years),
+        COUNTS_ALL: combined_counts_csv(years),
     }
     page = render_index(years, {name: len(content) for name, content in data.items()})
     return {PAGE_FILE: page.encode("utf-8"), STYLESHEET_FILE: stylesheet(), **data}
@@ -118,18 +123,18 @@ def _year_header(years: Sequence[PublishedYear]) -> list[str]:
     return records_header(years[0].date_precision if years else "day")
 
 
-def combined_records_csv(parent: Path, years: Sequence[PublishedYear]) -> bytes:
+def combined_records_csv(years: Sequence[PublishedYear]) -> bytes:
     """Every year's records, oldest year first, each row with its 年度."""
     rows = []
     for year in reversed(years):
-        for row in _read_rows(parent / year.folder / year.records_file):
+        for row in _read_rows(year.path / year.records_file):
             rows.append([row[0], year.folder, *row[1:]])
     return csv_bytes(records_all_header(years), rows)
 
 
-def combined_counts_csv(parent: Path, years: Sequence[PublishedYear]) -> bytes:
+def combined_counts_csv(years: Sequence[PublishedYear]) -> bytes:
     """Every year's counts, oldest year first (each row already names its 年度)."""
-    rows = [row for year in reversed(years) for row in _read_rows(parent / year.folder / year.counts_file)]
+    rows = [row for year in reversed(years) for row in _read_rows(year.path / year.counts_file)]
     return csv_bytes(COUNTS_HEADER, rows)
 
 

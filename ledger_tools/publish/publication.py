@@ -18,12 +18,14 @@ DIR/publication/<FY>/, so a reader never sees the files of two runs mixed.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from ledger_tools.config import Config, config_digest
 from ledger_tools.dates import FiscalYear
-from ledger_tools.ledger.entries import Ledger, load_ledger
+from ledger_tools.ledger.aggregation import load_verified_ledger
+from ledger_tools.ledger.entries import Ledger
 from ledger_tools.outputs import directory_lock, write_bytes_atomic
 from ledger_tools.publish.datapackage import datapackage_json
 from ledger_tools.publish.errors import PublicationError, PublicationLocked, PublicationRefused
@@ -44,8 +46,7 @@ from ledger_tools.publish.folder import (
     PUBLICATION_DIR,
     publication_directory,
     remove_stale_folders,
-    write_files,
-    write_folder,
+    write_publication,
 )
 from ledger_tools.publish.index import DATAPACKAGE_FILE, index_files, published_years
 from ledger_tools.publish.open_data import (
@@ -113,7 +114,7 @@ __all__ = [
     "records_header",
     "render_files",
     "render_page",
-    "write_folder",
+    "write_publication",
 ]
 
 LOCK_WAIT_SECONDS = 10.0  # publishing while another run holds DIR waits this long, then refuses
@@ -132,10 +133,11 @@ def render_files(publication: Publication) -> dict[str, bytes]:
     }
 
 
-def render_index_files(parent: Path) -> dict[str, bytes]:
-    """DIR/publication/'s own files, from the year folders as they are published."""
-    years = published_years(parent)
-    return {**index_files(parent, years), DATAPACKAGE_FILE: datapackage_json(years)}
+def render_index_files(parent: Path, staged: Mapping[str, Path] | None = None) -> dict[str, bytes]:
+    """DIR/publication/'s own files, from the year folders as they are published (``staged``: the
+    folders about to replace some years)."""
+    years = published_years(parent, staged)
+    return {**index_files(years), DATAPACKAGE_FILE: datapackage_json(years)}
 
 
 @dataclass
@@ -202,8 +204,9 @@ def _publish_unlocked(
     directory = publication_directory(out_dir, fiscal_year)
     remove_stale_folders(directory.parent)
     files = render_files(publication)
-    write_folder(directory, files)
-    write_files(directory.parent, render_index_files(directory.parent))
+    write_publication(
+        directory, files, lambda staged: render_index_files(directory.parent, {directory.name: staged})
+    )
     return PublishResult(publication, reconciliation, directory, [directory / name for name in files], report)
 
 
@@ -251,5 +254,5 @@ def publish(
 
 
 def read_ledger(directory: Path) -> Ledger:
-    """The one place where publishing reads DIR/ledger.json."""
-    return load_ledger(directory)
+    """The one place where publishing reads DIR/ledger.json: only the one the aggregation wrote."""
+    return load_verified_ledger(directory)
