@@ -413,8 +413,6 @@ _VALUE = re.compile(rb"<(?:\w+:)?v\b[^>]*?(?:/>|>([^<]*)<)")
 _ANY_FORMULA = re.compile(rb"<(?:\w+:)?f[\s/>]")  # a cell formula, not the <formula1> of a validation
 # Inside sheetData, what a formula or an error value starts with (a prefix such as x:f in rare writers).
 _SCAN_MARKERS = (b"<f", b":f>", b":f ", b'"e"')
-_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="(?:[A-Z]+\d+:)?([A-Z]+)(\d+)"')
-_LAST_ROW = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br="(\d+)"')
 
 
 @dataclass(frozen=True)
@@ -438,7 +436,7 @@ def scan_sheet(xml: bytes, limits: Limits) -> SheetScan:
     start = xml.find(b"sheetData>")
     end = xml.find(b"sheetData>", start + 10) if start >= 0 else -1
     end = end if end > 0 else len(xml)
-    _check_extent(xml, start, end, limits)
+    _check_extent(xml, max(start, 0), end, limits)
     if not any(xml.find(marker, max(start, 0), end) >= 0 for marker in _SCAN_MARKERS):  # plain searches: fast
         return SheetScan(frozenset(), {})
     formulas, errors = set(), {}
@@ -456,31 +454,61 @@ def scan_sheet(xml: bytes, limits: Limits) -> SheetScan:
     return SheetScan(frozenset(formulas), errors)
 
 
+# Every <row> and <c> tag of sheetData, in document order, with its r= (if any) and whether it
+# closes itself: enough to place each cell as python-calamine does, with or without r=.
+_POSITION_TAG = re.compile(rb'<(?:\w+:)?(row|c)\b(?:[^>]*?\sr="([^"]*)")?[^>]*?(/?)>')
+_CELL_POSITION = re.compile(rb"([A-Z]{1,4})(\d{1,10})")
+
+
+def sheet_extent(xml: bytes, start: int = 0, end: int | None = None) -> tuple[int, int]:
+    """(rows, columns) of the grid python-calamine builds for this sheet, whatever <dimension> says.
+
+    Every row and cell counts by its place as the reader sees it: ``r=`` where given, otherwise
+    the row after the previous row and the column after the previous cell. A cell reaches the
+    extent unless it closes itself (``<c r="XFD9" s="1"/>`` only moves the position), as in calamine.
+    """
+    rows = cols = row = col = 0
+    position = _CELL_POSITION.fullmatch
+    for tag, r, closed in _POSITION_TAG.findall(xml, start, len(xml) if end is None else end):
+        if tag == b"row":
+            row = int(r) if r.isdigit() else row + 1
+            col = 0
+        else:
+            cell_row = row
+            if r and (m := position(r)):
+                col, cell_row = _column_number(m.group(1)), int(m.group(2))
+            else:
+                col += 1
+            if not closed:
+                if cell_row > rows:
+                    rows = cell_row
+                if col > cols:
+                    cols = col
+    return rows, cols
+
+
+# The r= of every cell tag, as column letters and row digits; b"" for a cell whose r= is missing
+# or not its first attribute (then the exact scan above decides).
+_CELL_COLUMNS = re.compile(rb'<(?:\w+:)?c[\s>/](?:r="([A-Z]{1,4})(?=\d))?')
+_CELL_ROWS = re.compile(rb'<(?:\w+:)?c[\s>/](?:r="[A-Z]{1,4}(\d{1,10})")?')
+
+
 def _check_extent(xml: bytes, start: int, end: int, limits: Limits) -> None:
-    """Refuse a sheet whose used range is too large to read (a stray cell far away, e.g. XFD2000)."""
-    rows = cols = 0
-    if m := _DIMENSION.search(xml, 0, max(start, 0) or len(xml)):
-        cols, rows = _column_number(m.group(1)), int(m.group(2))
-    last = xml.rfind(b"<row ", 0, end)
-    if last < 0:
-        last = xml.rfind(b":row ", 0, end)
-    if last >= 0 and (m := _LAST_ROW.match(xml, xml.rfind(b"<", 0, last + 1))):
-        rows = max(rows, int(m.group(1)))
-    if rows * max(cols, 1) <= limits.max_sheet_cells and cols:
-        return
-    # No dimension, or a large one (it may count formatted empty cells): measure the cells with a value.
-    rows = cols = 0
-    for m in _CELL.finditer(xml, max(start, 0), end):
-        body = m.group(2)
-        if (
-            body
-            and (b"<v" in body or b"<is" in body or b":v" in body)
-            and (address := _CELL_ADDRESS.search(m.group(1)))
-        ):
-            cols = max(cols, _column_number(address.group(1)))
-            rows = max(rows, int(address.group(2)))
-    if rows * max(cols, 1) > limits.max_sheet_cells:
-        raise Unreadable("unreadable_too_large", f"シートの使用範囲 A1:{column_letter(cols)}{rows}")
+    """Refuse a sheet whose grid would be too large to read (a stray cell far away, e.g. XFD2000,
+    cells placed without r=, a <dimension> that understates the extent).
+
+    First a cheap bound from the r= of every cell (C-speed, the common case: every cell has
+    one); only when it is missing somewhere, or the bound is too large, the exact scan."""
+    columns = set(_CELL_COLUMNS.findall(xml, start, end))
+    if b"" not in columns:
+        rows = set(_CELL_ROWS.findall(xml, start, end))
+        if b"" not in rows:
+            bound = max(map(int, rows), default=0) * max(max(map(_column_number, columns), default=0), 1)
+            if bound <= limits.max_sheet_cells:
+                return
+    rows_needed, cols = sheet_extent(xml, start, end)
+    if rows_needed * max(cols, 1) > limits.max_sheet_cells:
+        raise Unreadable("unreadable_too_large", f"シートの使用範囲 A1:{column_letter(cols)}{rows_needed}")
 
 
 def _read_grids(data: bytes, sheets: set[str]) -> dict[str, list[list[object]]]:
