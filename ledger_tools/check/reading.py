@@ -1,7 +1,9 @@
 """Reading submitted workbooks safely and fast.
 
-Before any parser sees a file, its first bytes and its zip container are checked (encrypted,
-legacy .xls, truncated, zip bomb). Fields are then found by the workbook-scoped defined
+Only regular files are read, never more than the size limit (a FIFO, a device or a link out of
+the inbox is refused with a reason). Before any parser sees a file, its first bytes and its zip
+container are checked (encrypted, legacy .xls, other spreadsheet formats, truncated, zip bomb),
+and the extent of each sheet as python-calamine will see it. Fields are then found by the workbook-scoped defined
 names of the template, resolved to their sheet and cell, and their values read with
 python-calamine (shared/inline strings without furigana, Japanese date formats as dates).
 Nothing here knows about rules: it returns raw values with the cell they came from.
@@ -9,6 +11,7 @@ Nothing here knows about rules: it returns raw values with the cell they came fr
 
 from __future__ import annotations
 
+import errno
 import functools
 import hashlib
 import io
@@ -25,7 +28,31 @@ from xml.etree import ElementTree
 from ledger_tools.config import Limits
 from ledger_tools.form.fields import FIELD_BY_ID, FIELD_IDS, RECORD_LIST_NAME, TEMPLATE_VERSION_NAME
 
-SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xltx", ".xltm", ".ods"}
+XLSX_SUFFIXES = {".xlsx", ".xlsm", ".xltx", ".xltm"}
+# Spreadsheets in other formats: read as unreadable (with how to re-save them), never skipped.
+OTHER_SPREADSHEET_FORMATS = {
+    ".xlsb": "Excel バイナリ ブック .xlsb",
+    ".ods": "OpenDocument スプレッドシート .ods",
+    ".fods": "OpenDocument スプレッドシート（XML）.fods",
+    ".ots": "OpenDocument テンプレート .ots",
+    ".numbers": "Apple Numbers .numbers",
+    ".csv": "CSV テキスト .csv",
+    ".tsv": "タブ区切りテキスト .tsv",
+    ".xlt": "Excel 97-2003 テンプレート .xlt",
+    ".xlam": "Excel アドイン .xlam",
+    ".xla": "Excel アドイン .xla",
+    ".et": "WPS 表計算 .et",
+    ".ett": "WPS 表計算テンプレート .ett",
+    ".sxc": "OpenOffice.org 1 表計算 .sxc",
+    ".gsheet": "Google スプレッドシートへのリンク .gsheet",
+    ".wk1": "Lotus 1-2-3 .wk1",
+    ".wks": "Lotus 1-2-3 / Works .wks",
+    ".123": "Lotus 1-2-3 .123",
+    ".slk": "SYLK .slk",
+    ".dif": "DIF .dif",
+    ".qpw": "Quattro Pro .qpw",
+}
+SPREADSHEET_SUFFIXES = XLSX_SUFFIXES | {".xls"} | OTHER_SPREADSHEET_FORMATS.keys()
 ZIP_MAGIC = b"PK\x03\x04"
 CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # OLE compound file: legacy .xls or an encrypted xlsx
 ENCRYPTION_MARKER = "EncryptionInfo".encode("utf-16-le")
@@ -100,6 +127,74 @@ def column_letter(col: int) -> str:
     return letters
 
 
+def display_path(path: str | os.PathLike[str]) -> str:
+    """A path as text for people, JSON, workbooks and sqlite: never a lone surrogate.
+
+    A name that is not valid UTF-8 (a Shift_JIS name on a Linux/Samba share reaches Python as
+    surrogate escapes) is shown decoded as CP932 where that works, else with its bytes escaped
+    (\\x82), one path component at a time. Every place where a path becomes text uses this."""
+    text = os.fspath(path)
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        pass
+    parts = re.split(r"([/\\])", text)
+    shown = []
+    for part in parts:
+        try:
+            raw = part.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:  # a lone surrogate that is no escaped byte (a Windows name)
+            shown.append(part.encode("utf-8", "backslashreplace").decode("ascii"))
+            continue
+        try:
+            shown.append(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            try:
+                shown.append(raw.decode("cp932"))
+            except UnicodeDecodeError:
+                shown.append(raw.decode("utf-8", "backslashreplace"))
+    return "".join(shown)
+
+
+_ERRNO_JA = {
+    errno.ENOENT: "ファイルが見つかりません",
+    errno.EACCES: "アクセスが拒否されました",
+    errno.EPERM: "操作が許可されていません",
+    errno.ELOOP: "リンクが循環しています",
+    errno.EISDIR: "フォルダです",
+    errno.ENOTDIR: "パスの途中がフォルダではありません",
+    errno.EBUSY: "ほかのプログラムが使用中です",
+    errno.ENAMETOOLONG: "パスが長すぎます",
+    errno.EIO: "入出力エラー",
+    errno.EINVAL: "無効な引数",
+    errno.ENXIO: "デバイスがありません",
+    errno.EAGAIN: "一時的に読めません",
+}
+
+
+def os_error_reason(error: OSError) -> str:
+    """A Japanese reason for an OSError (the system's own text is English on most servers)."""
+    reason = _ERRNO_JA.get(error.errno or -1) or error.strerror or type(error).__name__
+    return reason if error.errno is None else f"{reason}（errno {error.errno}）"
+
+
+def link_problem(path: Path, roots: Iterable[Path]) -> tuple[str, str] | None:
+    """(code, detail) for a symbolic link that is not read: one to a folder (its files are not
+    walked), or one whose target lies outside every folder being read; None otherwise."""
+    if not os.path.islink(path):
+        return None
+    target = os.path.realpath(path)
+    if os.path.isdir(target):
+        return "unreadable_linked_folder", display_path(target)
+    inside = False
+    for root in roots:
+        base = os.path.realpath(root)
+        if os.path.isdir(base) and (target == base or target.startswith(base.rstrip(os.sep) + os.sep)):
+            inside = True
+    return None if inside else ("unreadable_link_outside", display_path(target))
+
+
 def skip_reason(path: Path) -> str | None:
     """The finding code of a file that is not a submission, or None for a candidate."""
     name = path.name
@@ -126,7 +221,7 @@ def _is_hidden(path: Path) -> bool:
 
 
 def _note_unlistable(unlistable: list[str], error: OSError) -> None:
-    unlistable.append(str(error.filename))
+    unlistable.append(os.fspath(error.filename))
 
 
 def iter_candidate_files(paths: Iterable[Path]) -> Iterator[Path]:
@@ -140,7 +235,9 @@ def iter_candidate_files(paths: Iterable[Path]) -> Iterator[Path]:
             unlistable: list[str] = []
             for root, dirs, files in os.walk(path, onerror=functools.partial(_note_unlistable, unlistable)):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                for name in sorted(files):
+                links = [d for d in dirs if os.path.islink(os.path.join(root, d))]
+                dirs[:] = [d for d in dirs if d not in links]  # never walked; reported by link_problem
+                for name in sorted(files + links):
                     yield Path(root) / name
             yield from (Path(folder) for folder in sorted(unlistable))
         else:
@@ -149,6 +246,9 @@ def iter_candidate_files(paths: Iterable[Path]) -> Iterator[Path]:
 
 def read_workbook(path: Path, limits: Limits, data: bytes | None = None) -> RawWorkbook:
     """Read one submission; raise ``Unreadable`` with a reason code for anything else."""
+    suffix = Path(path).suffix.lower()
+    if suffix in OTHER_SPREADSHEET_FORMATS:
+        raise Unreadable("unreadable_other_format", OTHER_SPREADSHEET_FORMATS[suffix])
     if data is None:
         data = read_file_bytes(path, limits)
     sha256 = hashlib.sha256(data).hexdigest()
@@ -253,16 +353,59 @@ def _is_label(cells: list[object], record_id_col: int) -> bool:
 
 
 def read_file_bytes(path: Path, limits: Limits) -> bytes:
+    """The bytes of a regular file of at most ``max_file_bytes``; ``Unreadable`` for anything else."""
+    return read_regular_file(path, limits.max_file_bytes)[0]
+
+
+_FILE_KINDS = (
+    (stat.S_ISFIFO, "名前付きパイプ（FIFO）"),
+    (stat.S_ISCHR, "デバイス"),
+    (stat.S_ISBLK, "デバイス"),
+    (stat.S_ISSOCK, "ソケット"),
+    (stat.S_ISDIR, "フォルダ"),
+)
+
+
+def _not_regular(mode: int) -> Unreadable:
+    kind = next((name for test, name in _FILE_KINDS if test(mode)), "特殊なファイル")
+    return Unreadable("unreadable_not_regular_file", kind)
+
+
+def read_regular_file(path: Path | str, max_bytes: int) -> tuple[bytes, os.stat_result, os.stat_result]:
+    """(bytes, stat before, stat after) of a regular file, read at most ``max_bytes`` + 1 bytes.
+
+    A FIFO, device or socket is never opened for reading in a way that can block (checked by
+    stat first, opened with O_NONBLOCK where the system has it, and checked again on the open
+    descriptor); a file larger than ``max_bytes`` is refused, also when it grows while read."""
     try:
-        size = os.stat(path).st_size
-        if size > limits.max_file_bytes:
-            raise Unreadable("unreadable_too_large", f"{size:,}バイト")
-        with open(path, "rb") as f:
-            return f.read()
+        before = os.stat(path)
+        if not stat.S_ISREG(before.st_mode):
+            raise _not_regular(before.st_mode)
+        if before.st_size > max_bytes:
+            raise Unreadable("unreadable_too_large", f"{before.st_size:,}バイト")
+        flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+        fd = os.open(path, flags)
+        try:
+            opened = os.fstat(fd)
+            if not stat.S_ISREG(opened.st_mode):
+                raise _not_regular(opened.st_mode)
+            chunks, total = [], 0
+            while total <= max_bytes:
+                chunk = os.read(fd, min(1 << 20, max_bytes + 1 - total))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                total += len(chunk)
+        finally:
+            os.close(fd)
+        after = os.stat(path)
     except Unreadable:
         raise
     except OSError as e:
-        raise Unreadable("unreadable_io", e.strerror or type(e).__name__) from None
+        raise Unreadable("unreadable_io", os_error_reason(e)) from None
+    if total > max_bytes:
+        raise Unreadable("unreadable_too_large", f"{total:,}バイト以上")
+    return b"".join(chunks), before, after
 
 
 def open_container(data: bytes, limits: Limits) -> zipfile.ZipFile:
@@ -292,7 +435,16 @@ def open_container(data: bytes, limits: Limits) -> zipfile.ZipFile:
             raise Unreadable(
                 "unreadable_zip_bomb", f"圧縮率{info.file_size // max(info.compress_size, 1):,}倍"
             )
-    if "xl/workbook.xml" not in archive.namelist():
+    names = archive.NameToInfo
+    if "xl/workbook.xml" not in names:
+        if "xl/workbook.bin" in names:
+            raise Unreadable("unreadable_other_format", OTHER_SPREADSHEET_FORMATS[".xlsb"])
+        if "mimetype" in names and names["mimetype"].file_size < 200:
+            mimetype = archive.read("mimetype")
+            if b"opendocument.spreadsheet" in mimetype:
+                raise Unreadable("unreadable_other_format", OTHER_SPREADSHEET_FORMATS[".ods"])
+        if any(name.startswith("Index/") and name.endswith(".iwa") for name in names):
+            raise Unreadable("unreadable_other_format", OTHER_SPREADSHEET_FORMATS[".numbers"])
         raise Unreadable("unreadable_not_xlsx")
     return archive
 
@@ -342,12 +494,30 @@ def _workbook_structure(
     return _parse_structure(rels, _read_part(archive, "xl/workbook.xml", limits))
 
 
+# Strict Open XML (ISO/IEC 29500 strict) spells the namespaces differently; python-calamine reads
+# such files, so their structure is read too, as the transitional namespaces.
+_STRICT_NAMESPACES = (
+    (b"http://purl.oclc.org/ooxml/spreadsheetml/main", b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"),
+    (
+        b"http://purl.oclc.org/ooxml/officeDocument/relationships",
+        b"http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+    ),
+)
+
+
+def _transitional(data: bytes) -> bytes:
+    for strict, transitional in _STRICT_NAMESPACES:
+        data = data.replace(strict, transitional)
+    return data
+
+
 @functools.lru_cache(maxsize=64)
 def _parse_structure(
     rels: bytes, workbook_xml: bytes
 ) -> tuple[dict[str, str], dict[str, str], list[tuple[str, str]]]:
     """The parse of the two parts, remembered by their bytes: files made from one template share
     them, so a batch parses them once. The result is never modified by callers."""
+    rels, workbook_xml = _transitional(rels), _transitional(workbook_xml)
     targets: dict[str, str] = {}
     if rels:
         for rel in _parse_xml(rels, "xl/_rels/workbook.xml.rels").iter(f"{_NS_PKG_REL}Relationship"):
