@@ -23,6 +23,7 @@ Worker functions and their arguments must be picklable top-level objects ('spawn
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import sys
@@ -86,12 +87,14 @@ def _worker_main(
             result = (True, func(item))
         except MemoryError:
             result = (False, "memory")
-        except BaseException as e:  # the caller's func is expected not to raise; never lose the worker
-            result = (False, f"{type(e).__name__}: {e}")
+        except Exception as e:  # not the file's fault (func reports bad files): raised in the parent
+            result = (False, e)
         try:
             conn.send((index, result))
         except MemoryError:
             conn.send((index, (False, "memory")))
+        except Exception as e:  # an exception that does not pickle
+            conn.send((index, (False, RuntimeError(f"{type(e).__name__}: {e}"))))
 
 
 class _Worker:
@@ -116,10 +119,8 @@ class _Worker:
         self.conn.close()
 
     def stop(self) -> None:
-        try:
+        with contextlib.suppress(OSError):
             self.conn.send(None)
-        except OSError:
-            pass
         self.process.join(5)
         if self.process.is_alive():
             self.process.kill()
@@ -160,6 +161,8 @@ def run_isolated(
 
     A worker that dies, runs out of memory or exceeds ``budget.seconds`` on an item yields
     ``on_failure(item, kind, detail)`` for it (kind ``CRASHED`` or ``TIMEOUT``) and is replaced.
+    An exception raised by ``func`` (not the file's fault: e.g. the archive cannot be written)
+    is raised here, as if ``func`` had run in this process.
     """
     pending = deque(enumerate(items))
     if not pending:
@@ -200,8 +203,10 @@ def run_isolated(
                         if ok:
                             done[got_index] = value
                             worker.task = None
+                        elif value == "memory":
+                            failure = (CRASHED, _memory_detail(budget))
                         else:
-                            failure = (CRASHED, _memory_detail(budget) if value == "memory" else value)
+                            raise value
                 elif budget.seconds > 0 and time.monotonic() - worker.started >= budget.seconds:
                     failure = (TIMEOUT, f"{budget.seconds:g}秒")
                 elif rss is not None and rss(worker.process.pid or 0) > budget.memory_mb * 1024 * 1024:
@@ -231,7 +236,9 @@ def _memory_detail(budget: Budget) -> str:
 
 def _exit_detail(exitcode: int | None, budget: Budget) -> str:
     if exitcode is not None and exitcode < 0:
-        signal_name = {-6: "SIGABRT", -9: "SIGKILL", -11: "SIGSEGV", -7: "SIGBUS"}.get(exitcode, f"シグナル{-exitcode}")
+        signal_name = {-6: "SIGABRT", -9: "SIGKILL", -11: "SIGSEGV", -7: "SIGBUS"}.get(
+            exitcode, f"シグナル{-exitcode}"
+        )
         hint = f"。メモリの上限 {budget.memory_mb:,} MB を超えた可能性があります" if budget.memory_mb else ""
         return f"{signal_name}{hint}"
     return f"終了コード {exitcode}"

@@ -371,6 +371,11 @@ def _not_regular(mode: int) -> Unreadable:
     return Unreadable("unreadable_not_regular_file", kind)
 
 
+def _open_fd(path: Path | str, flags: int) -> int:
+    """os.open (a seam for tests: a file that changes while it is read)."""
+    return os.open(path, flags)
+
+
 def read_regular_file(path: Path | str, max_bytes: int) -> tuple[bytes, os.stat_result, os.stat_result]:
     """(bytes, stat before, stat after) of a regular file, read at most ``max_bytes`` + 1 bytes.
 
@@ -383,8 +388,13 @@ def read_regular_file(path: Path | str, max_bytes: int) -> tuple[bytes, os.stat_
             raise _not_regular(before.st_mode)
         if before.st_size > max_bytes:
             raise Unreadable("unreadable_too_large", f"{before.st_size:,}バイト")
-        flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
-        fd = os.open(path, flags)
+        flags = (
+            os.O_RDONLY
+            | getattr(os, "O_BINARY", 0)
+            | getattr(os, "O_NONBLOCK", 0)
+            | getattr(os, "O_NOCTTY", 0)
+        )
+        fd = _open_fd(path, flags)
         try:
             opened = os.fstat(fd)
             if not stat.S_ISREG(opened.st_mode):
@@ -497,7 +507,10 @@ def _workbook_structure(
 # Strict Open XML (ISO/IEC 29500 strict) spells the namespaces differently; python-calamine reads
 # such files, so their structure is read too, as the transitional namespaces.
 _STRICT_NAMESPACES = (
-    (b"http://purl.oclc.org/ooxml/spreadsheetml/main", b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"),
+    (
+        b"http://purl.oclc.org/ooxml/spreadsheetml/main",
+        b"http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+    ),
     (
         b"http://purl.oclc.org/ooxml/officeDocument/relationships",
         b"http://schemas.openxmlformats.org/officeDocument/2006/relationships",
