@@ -151,8 +151,12 @@ def display_path(path: str | os.PathLike[str]) -> str:
             shown.append(raw.decode("utf-8"))
         except UnicodeDecodeError:
             try:
-                shown.append(raw.decode("cp932"))
+                decoded = raw.decode("cp932")
             except UnicodeDecodeError:
+                decoded = ""
+            if decoded and all(ch.isprintable() and not "\ue000" <= ch <= "\uf8ff" for ch in decoded):
+                shown.append(decoded)
+            else:  # not CP932 either (Python maps some bytes to private-use characters)
                 shown.append(raw.decode("utf-8", "backslashreplace"))
     return "".join(shown)
 
@@ -190,7 +194,7 @@ def link_problem(path: Path, roots: Iterable[Path]) -> tuple[str, str] | None:
     inside = False
     for root in roots:
         base = os.path.realpath(root)
-        if os.path.isdir(base) and (target == base or target.startswith(base.rstrip(os.sep) + os.sep)):
+        if target == base or (os.path.isdir(base) and target.startswith(base.rstrip(os.sep) + os.sep)):
             inside = True
     return None if inside else ("unreadable_link_outside", display_path(target))
 
