@@ -91,6 +91,9 @@ def _crash_on(name: str, how: str):
     def read_workbook(path, limits, data=None):
         if Path(path).name == name:
             if how == "abort":
+                import faulthandler
+
+                faulthandler.disable()  # pytest's traceback dump of the dying worker is noise here
                 os.abort()
             if how == "hang":
                 import time
