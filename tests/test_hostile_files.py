@@ -279,3 +279,19 @@ def test_a_form_saved_as_strict_open_xml_is_read(tmp_path, config):
     (tmp_path / "plain.xlsx").write_bytes(data)
     strict, plain = validate_paths([tmp_path / "strict.xlsx", tmp_path / "plain.xlsx"], config, AS_OF).files
     assert strict.status is plain.status and strict.values == plain.values
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("web.xls", b"<html><body><table><tr><td>1</td></tr></table></body></html>"),
+        (
+            "2003.xlsx",
+            b'<?xml version="1.0"?><Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet"/>',
+        ),
+    ],
+)
+def test_a_spreadsheet_told_by_its_content_is_unreadable_with_how_to_resave(tmp_path, config, name, data):
+    (tmp_path / name).write_bytes(data)
+    [report] = validate_paths([tmp_path], config, AS_OF).files
+    assert report.findings[0].code == "unreadable_other_format"

@@ -256,6 +256,8 @@ def read_workbook(path: Path, limits: Limits, data: bytes | None = None) -> RawW
     if data is None:
         data = read_file_bytes(path, limits)
     sha256 = hashlib.sha256(data).hexdigest()
+    if other := _other_format(data, suffix):
+        raise Unreadable("unreadable_other_format", other)
     archive = open_container(data, limits)
     with archive:
         sheet_paths, defined, local_names = _workbook_structure(archive, limits)
@@ -370,7 +372,13 @@ _FILE_KINDS = (
 )
 
 
-def _not_regular(mode: int) -> Unreadable:
+def _not_regular(mode: int, path: Path | str | None = None) -> Unreadable:
+    if stat.S_ISDIR(mode) and path is not None:  # a folder that could not be listed: say why
+        try:
+            with os.scandir(path):
+                pass
+        except OSError as e:
+            return Unreadable("unreadable_io", os_error_reason(e))
     kind = next((name for test, name in _FILE_KINDS if test(mode)), "特殊なファイル")
     return Unreadable("unreadable_not_regular_file", kind)
 
@@ -389,7 +397,7 @@ def read_regular_file(path: Path | str, max_bytes: int) -> tuple[bytes, os.stat_
     try:
         before = os.stat(path)
         if not stat.S_ISREG(before.st_mode):
-            raise _not_regular(before.st_mode)
+            raise _not_regular(before.st_mode, path)
         if before.st_size > max_bytes:
             raise Unreadable("unreadable_too_large", f"{before.st_size:,}バイト")
         flags = (
@@ -420,6 +428,22 @@ def read_regular_file(path: Path | str, max_bytes: int) -> tuple[bytes, os.stat_
     if total > max_bytes:
         raise Unreadable("unreadable_too_large", f"{total:,}バイト以上")
     return b"".join(chunks), before, after
+
+
+def _other_format(data: bytes, suffix: str) -> str | None:
+    """The name of a spreadsheet format that is not xlsx, told by the first bytes (not a zip)."""
+    if data.startswith((ZIP_MAGIC, CFB_MAGIC)) or not data:
+        return None
+    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if b"urn:schemas-microsoft-com:office:spreadsheet" in head:
+        return "Excel 2003 XML スプレッドシート"
+    if head.startswith((b"<!doctype html", b"<html")) or b"<table" in head:
+        return "HTML 形式（Web ページとして保存された表）"
+    if b"urn:oasis:names:tc:opendocument" in head:
+        return OTHER_SPREADSHEET_FORMATS[".fods"]
+    if suffix == ".xls":
+        return "Excel 97-2003 ブック .xls（中身は別の形式）"
+    return None
 
 
 def open_container(data: bytes, limits: Limits) -> zipfile.ZipFile:
