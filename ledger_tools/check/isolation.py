@@ -65,6 +65,17 @@ def _limit_memory(memory_mb: int) -> bool:
     return True
 
 
+def _quiet_stderr() -> None:
+    """A parser dying prints its own backtrace (Rust's allocation failure, a native abort): the user
+    sees the file's finding instead, so the worker's standard error goes nowhere."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+    except OSError:
+        pass
+
+
 def _worker_main(
     conn: Connection,
     func: Callable[[Any], Any],
@@ -75,6 +86,7 @@ def _worker_main(
     if initializer is not None:
         initializer(*initargs)
     _limit_memory(memory_mb)  # after the set-up: the ceiling is for reading files
+    _quiet_stderr()
     while True:
         try:
             message = conn.recv()
