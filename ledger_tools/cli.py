@@ -157,10 +157,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     Example: ledger-tools validate 提出フォルダ --report 指摘事項.xlsx
     """
+    from ledger_tools.check.reading import display_path
     from ledger_tools.check.report import render_json, render_text
     from ledger_tools.check.validation import validate_paths
 
-    missing = [str(p) for p in args.paths if not p.exists()]
+    missing = [display_path(p) for p in args.paths if not p.exists()]
     if missing:
         raise UsageError("見つからないパスがあります: " + "、".join(missing))
     if args.report and args.report.suffix.lower() != ".xlsx":

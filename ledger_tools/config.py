@@ -82,13 +82,20 @@ class ExclusionHints(_Model):
 
 
 class Limits(_Model):
-    """Container limits applied before any parser opens a file (zip-bomb defence)."""
+    """Limits on reading one submitted file: the container, checked before any parser opens it
+    (zip-bomb defence), and what parsing it may cost in its worker process (0: no limit).
+
+    ``max_read_seconds``: wall time to read and check one file; ``max_read_memory_mb``: memory
+    of the worker process reading it (address space on POSIX; on Windows only with psutil).
+    A file over either is ``unreadable`` (unreadable_timeout / unreadable_crashed)."""
 
     max_file_bytes: int = 64 * 1024 * 1024
     max_zip_entries: int = 2_000
     max_uncompressed_bytes: int = 512 * 1024 * 1024
     max_compression_ratio: float = 200.0
     max_sheet_cells: int = 5_000_000  # rows × columns of a sheet's used range (a list of 100,000 rows fits)
+    max_read_seconds: float = Field(300.0, ge=0)
+    max_read_memory_mb: int = Field(4096, ge=0)
 
 
 class Organisation:

@@ -16,6 +16,7 @@ from conftest import AS_OF
 from filelock import FileLock
 from openpyxl import load_workbook
 
+from ledger_tools.check import reading
 from ledger_tools.check.findings import Status
 from ledger_tools.form.fields import NOT_APPLICABLE
 from ledger_tools.form.samples import complete_values, filled_workbook, filled_workbook_bytes, recorded_values
@@ -414,16 +415,16 @@ def test_a_file_still_cut_short_after_the_pause_is_unreadable_never_half_read(in
 
 def test_a_file_that_grows_while_read_is_never_taken_as_read(inbox, out, books, config, monkeypatch):
     path = put(inbox, "R-1.xlsx", books["complete"])
-    real_open = open
+    real_open = reading._open_fd
 
-    def open_while_copying(file, *args, **kwargs):  # another program appends while we read
-        handle = real_open(file, *args, **kwargs)
-        with real_open(file, "ab") as writer:
+    def open_while_copying(file, flags):  # another program appends while we read
+        handle = real_open(file, flags)
+        with open(file, "ab") as writer:
             writer.write(b"\0")
         return handle
 
     assert intake.read_snapshot(path) is not None
-    monkeypatch.setattr(intake, "open", open_while_copying, raising=False)
+    monkeypatch.setattr(reading, "_open_fd", open_while_copying)
     assert intake.read_snapshot(path) is None
     result = run(inbox, out, config)
     [entry] = result.ledger.entries
@@ -935,24 +936,15 @@ def test_no_more_than_61_worker_processes_on_windows(tmp_path, books, config, mo
 
     started = []
 
-    class WindowsPool:  # ProcessPoolExecutor on Windows: ValueError above 61 workers
-        def __init__(self, workers, mp_context=None, initializer=None, initargs=()):
-            if workers > 61:
-                raise ValueError("max_workers must be <= 61")
-            started.append(workers)
-            initializer(*initargs)
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return False
-
-        def map(self, function, chunks):
-            return map(function, chunks)
+    def windows_pool(func, items, on_failure, budget, workers, initializer, initargs, **kwargs):
+        if workers > 61:  # Windows cannot wait on more processes
+            raise ValueError("max_workers must be <= 61")
+        started.append(workers)
+        initializer(*initargs)
+        return map(func, items)
 
     monkeypatch.setattr(intake.sys, "platform", "win32")
-    monkeypatch.setattr(intake, "ProcessPoolExecutor", WindowsPool)
+    monkeypatch.setattr(intake, "run_isolated", windows_pool)
     monkeypatch.setattr(intake, "PARALLEL_MIN_FILES", 2)
     items = [(put(tmp_path / "提出", f"{i}.xlsx", books["complete"]), f"{i}.xlsx") for i in range(2)]
     progress = intake.Progress(len(items), "test", enabled=False)

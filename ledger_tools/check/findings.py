@@ -143,6 +143,37 @@ CODES: dict[str, Code] = {
         "予期しないエラー",
         "読み取り中に予期しないエラーが起きました（{detail}）。このファイルを添えてシステム担当に連絡してください。",
     ),
+    # --- hostile or unusual files (issue 9): never read, never a crash of the batch
+    "unreadable_other_format": Code(
+        E,
+        "xlsx以外の表計算形式",
+        "Excel ブック（.xlsx）以外の表計算形式（{detail}）なので読めません。Excel で開き『Excel ブック (*.xlsx)』で保存し直してください。",
+    ),
+    "unreadable_not_regular_file": Code(
+        E,
+        "通常のファイルではない",
+        "通常のファイルではない（{detail}）ため読みません。ファイルそのものを提出フォルダに置いてください。",
+    ),
+    "unreadable_crashed": Code(
+        E,
+        "読み取り中に異常終了",
+        "読み取り中に処理が異常終了しました（{detail}）。ファイルが壊れているか異常な構造です。Excel で開き『Excel ブック (*.xlsx)』で保存し直してください。",
+    ),
+    "unreadable_timeout": Code(
+        E,
+        "読み取りが終わらない",
+        "読み取りが制限時間（{detail}）内に終わりませんでした。ファイルが異常に大きいか壊れています。Excel で開き『Excel ブック (*.xlsx)』で保存し直してください。",
+    ),
+    "unreadable_link_outside": Code(
+        E,
+        "受付フォルダの外へのリンク",
+        "受付フォルダの外を指すリンク（{detail}）なので読みません。ファイルそのものを提出フォルダに置いてください。",
+    ),
+    "unreadable_linked_folder": Code(
+        E,
+        "リンクされたフォルダ",
+        "フォルダへのリンク（{detail}）は中を読みません。ファイルそのものを提出フォルダに置いてください。",
+    ),
     "macro_not_run": Code(
         I, "マクロ付きファイル", "マクロ付きファイルです。マクロは実行せず、値だけを読みました。"
     ),

@@ -1,7 +1,9 @@
 """Reading submitted workbooks safely and fast.
 
-Before any parser sees a file, its first bytes and its zip container are checked (encrypted,
-legacy .xls, truncated, zip bomb). Fields are then found by the workbook-scoped defined
+Only regular files are read, never more than the size limit (a FIFO, a device or a link out of
+the inbox is refused with a reason). Before any parser sees a file, its first bytes and its zip
+container are checked (encrypted, legacy .xls, other spreadsheet formats, truncated, zip bomb),
+and the extent of each sheet as python-calamine will see it. Fields are then found by the workbook-scoped defined
 names of the template, resolved to their sheet and cell, and their values read with
 python-calamine (shared/inline strings without furigana, Japanese date formats as dates).
 Nothing here knows about rules: it returns raw values with the cell they came from.
@@ -9,6 +11,7 @@ Nothing here knows about rules: it returns raw values with the cell they came fr
 
 from __future__ import annotations
 
+import errno
 import functools
 import hashlib
 import io
@@ -33,7 +36,31 @@ from ledger_tools.form.fields import (
     form_version,
 )
 
-SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xltx", ".xltm", ".ods"}
+XLSX_SUFFIXES = {".xlsx", ".xlsm", ".xltx", ".xltm"}
+# Spreadsheets in other formats: read as unreadable (with how to re-save them), never skipped.
+OTHER_SPREADSHEET_FORMATS = {
+    ".xlsb": "Excel バイナリ ブック .xlsb",
+    ".ods": "OpenDocument スプレッドシート .ods",
+    ".fods": "OpenDocument スプレッドシート（XML）.fods",
+    ".ots": "OpenDocument テンプレート .ots",
+    ".numbers": "Apple Numbers .numbers",
+    ".csv": "CSV テキスト .csv",
+    ".tsv": "タブ区切りテキスト .tsv",
+    ".xlt": "Excel 97-2003 テンプレート .xlt",
+    ".xlam": "Excel アドイン .xlam",
+    ".xla": "Excel アドイン .xla",
+    ".et": "WPS 表計算 .et",
+    ".ett": "WPS 表計算テンプレート .ett",
+    ".sxc": "OpenOffice.org 1 表計算 .sxc",
+    ".gsheet": "Google スプレッドシートへのリンク .gsheet",
+    ".wk1": "Lotus 1-2-3 .wk1",
+    ".wks": "Lotus 1-2-3 / Works .wks",
+    ".123": "Lotus 1-2-3 .123",
+    ".slk": "SYLK .slk",
+    ".dif": "DIF .dif",
+    ".qpw": "Quattro Pro .qpw",
+}
+SPREADSHEET_SUFFIXES = XLSX_SUFFIXES | {".xls"} | OTHER_SPREADSHEET_FORMATS.keys()
 ZIP_MAGIC = b"PK\x03\x04"
 CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # OLE compound file: legacy .xls or an encrypted xlsx
 ENCRYPTION_MARKER = "EncryptionInfo".encode("utf-16-le")
@@ -109,6 +136,78 @@ def column_letter(col: int) -> str:
     return letters
 
 
+def display_path(path: str | os.PathLike[str]) -> str:
+    """A path as text for people, JSON, workbooks and sqlite: never a lone surrogate.
+
+    A name that is not valid UTF-8 (a Shift_JIS name on a Linux/Samba share reaches Python as
+    surrogate escapes) is shown decoded as CP932 where that works, else with its bytes escaped
+    (\\x82), one path component at a time. Every place where a path becomes text uses this."""
+    text = os.fspath(path)
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        pass
+    parts = re.split(r"([/\\])", text)
+    shown = []
+    for part in parts:
+        try:
+            raw = part.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:  # a lone surrogate that is no escaped byte (a Windows name)
+            shown.append(part.encode("utf-8", "backslashreplace").decode("ascii"))
+            continue
+        try:
+            shown.append(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            try:
+                decoded = raw.decode("cp932")
+            except UnicodeDecodeError:
+                decoded = ""
+            if decoded and all(ch.isprintable() and not "\ue000" <= ch <= "\uf8ff" for ch in decoded):
+                shown.append(decoded)
+            else:  # not CP932 either (Python maps some bytes to private-use characters)
+                shown.append(raw.decode("utf-8", "backslashreplace"))
+    return "".join(shown)
+
+
+_ERRNO_JA = {
+    errno.ENOENT: "ファイルが見つかりません",
+    errno.EACCES: "アクセスが拒否されました",
+    errno.EPERM: "操作が許可されていません",
+    errno.ELOOP: "リンクが循環しています",
+    errno.EISDIR: "フォルダです",
+    errno.ENOTDIR: "パスの途中がフォルダではありません",
+    errno.EBUSY: "ほかのプログラムが使用中です",
+    errno.ENAMETOOLONG: "パスが長すぎます",
+    errno.EIO: "入出力エラー",
+    errno.EINVAL: "無効な引数",
+    errno.ENXIO: "デバイスがありません",
+    errno.EAGAIN: "一時的に読めません",
+}
+
+
+def os_error_reason(error: OSError) -> str:
+    """A Japanese reason for an OSError (the system's own text is English on most servers)."""
+    reason = _ERRNO_JA.get(error.errno or -1) or error.strerror or type(error).__name__
+    return reason if error.errno is None else f"{reason}（errno {error.errno}）"
+
+
+def link_problem(path: Path, roots: Iterable[Path]) -> tuple[str, str] | None:
+    """(code, detail) for a symbolic link that is not read: one to a folder (its files are not
+    walked), or one whose target lies outside every folder being read; None otherwise."""
+    if not os.path.islink(path):
+        return None
+    target = os.path.realpath(path)
+    if os.path.isdir(target):
+        return "unreadable_linked_folder", display_path(target)
+    inside = False
+    for root in roots:
+        base = os.path.realpath(root)
+        if target == base or (os.path.isdir(base) and target.startswith(base.rstrip(os.sep) + os.sep)):
+            inside = True
+    return None if inside else ("unreadable_link_outside", display_path(target))
+
+
 def skip_reason(path: Path) -> str | None:
     """The finding code of a file that is not a submission, or None for a candidate."""
     name = path.name
@@ -135,7 +234,7 @@ def _is_hidden(path: Path) -> bool:
 
 
 def _note_unlistable(unlistable: list[str], error: OSError) -> None:
-    unlistable.append(str(error.filename))
+    unlistable.append(os.fspath(error.filename))
 
 
 def iter_candidate_files(paths: Iterable[Path]) -> Iterator[Path]:
@@ -149,7 +248,9 @@ def iter_candidate_files(paths: Iterable[Path]) -> Iterator[Path]:
             unlistable: list[str] = []
             for root, dirs, files in os.walk(path, onerror=functools.partial(_note_unlistable, unlistable)):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                for name in sorted(files):
+                links = [d for d in dirs if os.path.islink(os.path.join(root, d))]
+                dirs[:] = [d for d in dirs if d not in links]  # never walked; reported by link_problem
+                for name in sorted(files + links):
                     yield Path(root) / name
             yield from (Path(folder) for folder in sorted(unlistable))
         else:
@@ -158,9 +259,14 @@ def iter_candidate_files(paths: Iterable[Path]) -> Iterator[Path]:
 
 def read_workbook(path: Path, limits: Limits, data: bytes | None = None) -> RawWorkbook:
     """Read one submission; raise ``Unreadable`` with a reason code for anything else."""
+    suffix = Path(path).suffix.lower()
+    if suffix in OTHER_SPREADSHEET_FORMATS:
+        raise Unreadable("unreadable_other_format", OTHER_SPREADSHEET_FORMATS[suffix])
     if data is None:
         data = read_file_bytes(path, limits)
     sha256 = hashlib.sha256(data).hexdigest()
+    if other := _other_format(data, suffix):
+        raise Unreadable("unreadable_other_format", other)
     archive = open_container(data, limits)
     with archive:
         sheet_paths, defined, local_names = _workbook_structure(archive, limits)
@@ -277,16 +383,91 @@ def _is_label(cells: list[object], record_id_col: int) -> bool:
 
 
 def read_file_bytes(path: Path, limits: Limits) -> bytes:
+    """The bytes of a regular file of at most ``max_file_bytes``; ``Unreadable`` for anything else."""
+    return read_regular_file(path, limits.max_file_bytes)[0]
+
+
+_FILE_KINDS = (
+    (stat.S_ISFIFO, "名前付きパイプ（FIFO）"),
+    (stat.S_ISCHR, "デバイス"),
+    (stat.S_ISBLK, "デバイス"),
+    (stat.S_ISSOCK, "ソケット"),
+    (stat.S_ISDIR, "フォルダ"),
+)
+
+
+def _not_regular(mode: int, path: Path | str | None = None) -> Unreadable:
+    if stat.S_ISDIR(mode) and path is not None:  # a folder that could not be listed: say why
+        try:
+            with os.scandir(path):
+                pass
+        except OSError as e:
+            return Unreadable("unreadable_io", os_error_reason(e))
+    kind = next((name for test, name in _FILE_KINDS if test(mode)), "特殊なファイル")
+    return Unreadable("unreadable_not_regular_file", kind)
+
+
+def _open_fd(path: Path | str, flags: int) -> int:
+    """os.open (a seam for tests: a file that changes while it is read)."""
+    return os.open(path, flags)
+
+
+def read_regular_file(path: Path | str, max_bytes: int) -> tuple[bytes, os.stat_result, os.stat_result]:
+    """(bytes, stat before, stat after) of a regular file, read at most ``max_bytes`` + 1 bytes.
+
+    A FIFO, device or socket is never opened for reading in a way that can block (checked by
+    stat first, opened with O_NONBLOCK where the system has it, and checked again on the open
+    descriptor); a file larger than ``max_bytes`` is refused, also when it grows while read."""
     try:
-        size = os.stat(path).st_size
-        if size > limits.max_file_bytes:
-            raise Unreadable("unreadable_too_large", f"{size:,}バイト")
-        with open(path, "rb") as f:
-            return f.read()
+        before = os.stat(path)
+        if not stat.S_ISREG(before.st_mode):
+            raise _not_regular(before.st_mode, path)
+        if before.st_size > max_bytes:
+            raise Unreadable("unreadable_too_large", f"{before.st_size:,}バイト")
+        flags = (
+            os.O_RDONLY
+            | getattr(os, "O_BINARY", 0)
+            | getattr(os, "O_NONBLOCK", 0)
+            | getattr(os, "O_NOCTTY", 0)
+        )
+        fd = _open_fd(path, flags)
+        try:
+            opened = os.fstat(fd)
+            if not stat.S_ISREG(opened.st_mode):
+                raise _not_regular(opened.st_mode)
+            chunks, total = [], 0
+            while total <= max_bytes:
+                chunk = os.read(fd, min(1 << 20, max_bytes + 1 - total))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                total += len(chunk)
+        finally:
+            os.close(fd)
+        after = os.stat(path)
     except Unreadable:
         raise
     except OSError as e:
-        raise Unreadable("unreadable_io", e.strerror or type(e).__name__) from None
+        raise Unreadable("unreadable_io", os_error_reason(e)) from None
+    if total > max_bytes:
+        raise Unreadable("unreadable_too_large", f"{total:,}バイト以上")
+    return b"".join(chunks), before, after
+
+
+def _other_format(data: bytes, suffix: str) -> str | None:
+    """The name of a spreadsheet format that is not xlsx, told by the first bytes (not a zip)."""
+    if data.startswith((ZIP_MAGIC, CFB_MAGIC)) or not data:
+        return None
+    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if b"urn:schemas-microsoft-com:office:spreadsheet" in head:
+        return "Excel 2003 XML スプレッドシート"
+    if head.startswith((b"<!doctype html", b"<html")) or b"<table" in head:
+        return "HTML 形式（Web ページとして保存された表）"
+    if b"urn:oasis:names:tc:opendocument" in head:
+        return OTHER_SPREADSHEET_FORMATS[".fods"]
+    if suffix == ".xls":
+        return "Excel 97-2003 ブック .xls（中身は別の形式）"
+    return None
 
 
 def open_container(data: bytes, limits: Limits) -> zipfile.ZipFile:
@@ -316,7 +497,16 @@ def open_container(data: bytes, limits: Limits) -> zipfile.ZipFile:
             raise Unreadable(
                 "unreadable_zip_bomb", f"圧縮率{info.file_size // max(info.compress_size, 1):,}倍"
             )
-    if "xl/workbook.xml" not in archive.namelist():
+    names = archive.NameToInfo
+    if "xl/workbook.xml" not in names:
+        if "xl/workbook.bin" in names:
+            raise Unreadable("unreadable_other_format", OTHER_SPREADSHEET_FORMATS[".xlsb"])
+        if "mimetype" in names and names["mimetype"].file_size < 200:
+            mimetype = archive.read("mimetype")
+            if b"opendocument.spreadsheet" in mimetype:
+                raise Unreadable("unreadable_other_format", OTHER_SPREADSHEET_FORMATS[".ods"])
+        if any(name.startswith("Index/") and name.endswith(".iwa") for name in names):
+            raise Unreadable("unreadable_other_format", OTHER_SPREADSHEET_FORMATS[".numbers"])
         raise Unreadable("unreadable_not_xlsx")
     return archive
 
@@ -366,12 +556,33 @@ def _workbook_structure(
     return _parse_structure(rels, _read_part(archive, "xl/workbook.xml", limits))
 
 
+# Strict Open XML (ISO/IEC 29500 strict) spells the namespaces differently; python-calamine reads
+# such files, so their structure is read too, as the transitional namespaces.
+_STRICT_NAMESPACES = (
+    (
+        b"http://purl.oclc.org/ooxml/spreadsheetml/main",
+        b"http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+    ),
+    (
+        b"http://purl.oclc.org/ooxml/officeDocument/relationships",
+        b"http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+    ),
+)
+
+
+def _transitional(data: bytes) -> bytes:
+    for strict, transitional in _STRICT_NAMESPACES:
+        data = data.replace(strict, transitional)
+    return data
+
+
 @functools.lru_cache(maxsize=64)
 def _parse_structure(
     rels: bytes, workbook_xml: bytes
 ) -> tuple[dict[str, str], dict[str, str], list[tuple[str, str]]]:
     """The parse of the two parts, remembered by their bytes: files made from one template share
     them, so a batch parses them once. The result is never modified by callers."""
+    rels, workbook_xml = _transitional(rels), _transitional(workbook_xml)
     targets: dict[str, str] = {}
     if rels:
         for rel in _parse_xml(rels, "xl/_rels/workbook.xml.rels").iter(f"{_NS_PKG_REL}Relationship"):
@@ -437,8 +648,6 @@ _VALUE = re.compile(rb"<(?:\w+:)?v\b[^>]*?(?:/>|>([^<]*)<)")
 _ANY_FORMULA = re.compile(rb"<(?:\w+:)?f[\s/>]")  # a cell formula, not the <formula1> of a validation
 # Inside sheetData, what a formula or an error value starts with (a prefix such as x:f in rare writers).
 _SCAN_MARKERS = (b"<f", b":f>", b":f ", b'"e"')
-_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="(?:[A-Z]+\d+:)?([A-Z]+)(\d+)"')
-_LAST_ROW = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br="(\d+)"')
 
 
 @dataclass(frozen=True)
@@ -462,7 +671,7 @@ def scan_sheet(xml: bytes, limits: Limits) -> SheetScan:
     start = xml.find(b"sheetData>")
     end = xml.find(b"sheetData>", start + 10) if start >= 0 else -1
     end = end if end > 0 else len(xml)
-    _check_extent(xml, start, end, limits)
+    _check_extent(xml, max(start, 0), end, limits)
     if not any(xml.find(marker, max(start, 0), end) >= 0 for marker in _SCAN_MARKERS):  # plain searches: fast
         return SheetScan(frozenset(), {})
     formulas, errors = set(), {}
@@ -480,31 +689,61 @@ def scan_sheet(xml: bytes, limits: Limits) -> SheetScan:
     return SheetScan(frozenset(formulas), errors)
 
 
+# Every <row> and <c> tag of sheetData, in document order, with its r= (if any) and whether it
+# closes itself: enough to place each cell as python-calamine does, with or without r=.
+_POSITION_TAG = re.compile(rb'<(?:\w+:)?(row|c)\b(?:[^>]*?\sr="([^"]*)")?[^>]*?(/?)>')
+_CELL_POSITION = re.compile(rb"([A-Z]{1,4})(\d{1,10})")
+
+
+def sheet_extent(xml: bytes, start: int = 0, end: int | None = None) -> tuple[int, int]:
+    """(rows, columns) of the grid python-calamine builds for this sheet, whatever <dimension> says.
+
+    Every row and cell counts by its place as the reader sees it: ``r=`` where given, otherwise
+    the row after the previous row and the column after the previous cell. A cell reaches the
+    extent unless it closes itself (``<c r="XFD9" s="1"/>`` only moves the position), as in calamine.
+    """
+    rows = cols = row = col = 0
+    position = _CELL_POSITION.fullmatch
+    for tag, r, closed in _POSITION_TAG.findall(xml, start, len(xml) if end is None else end):
+        if tag == b"row":
+            row = int(r) if r.isdigit() else row + 1
+            col = 0
+        else:
+            cell_row = row
+            if r and (m := position(r)):
+                col, cell_row = _column_number(m.group(1)), int(m.group(2))
+            else:
+                col += 1
+            if not closed:
+                if cell_row > rows:
+                    rows = cell_row
+                if col > cols:
+                    cols = col
+    return rows, cols
+
+
+# The r= of every cell tag, as column letters and row digits; b"" for a cell whose r= is missing
+# or not its first attribute (then the exact scan above decides).
+_CELL_COLUMNS = re.compile(rb'<(?:\w+:)?c[\s>/](?:r="([A-Z]{1,4})(?=\d))?')
+_CELL_ROWS = re.compile(rb'<(?:\w+:)?c[\s>/](?:r="[A-Z]{1,4}(\d{1,10})")?')
+
+
 def _check_extent(xml: bytes, start: int, end: int, limits: Limits) -> None:
-    """Refuse a sheet whose used range is too large to read (a stray cell far away, e.g. XFD2000)."""
-    rows = cols = 0
-    if m := _DIMENSION.search(xml, 0, max(start, 0) or len(xml)):
-        cols, rows = _column_number(m.group(1)), int(m.group(2))
-    last = xml.rfind(b"<row ", 0, end)
-    if last < 0:
-        last = xml.rfind(b":row ", 0, end)
-    if last >= 0 and (m := _LAST_ROW.match(xml, xml.rfind(b"<", 0, last + 1))):
-        rows = max(rows, int(m.group(1)))
-    if rows * max(cols, 1) <= limits.max_sheet_cells and cols:
-        return
-    # No dimension, or a large one (it may count formatted empty cells): measure the cells with a value.
-    rows = cols = 0
-    for m in _CELL.finditer(xml, max(start, 0), end):
-        body = m.group(2)
-        if (
-            body
-            and (b"<v" in body or b"<is" in body or b":v" in body)
-            and (address := _CELL_ADDRESS.search(m.group(1)))
-        ):
-            cols = max(cols, _column_number(address.group(1)))
-            rows = max(rows, int(address.group(2)))
-    if rows * max(cols, 1) > limits.max_sheet_cells:
-        raise Unreadable("unreadable_too_large", f"シートの使用範囲 A1:{column_letter(cols)}{rows}")
+    """Refuse a sheet whose grid would be too large to read (a stray cell far away, e.g. XFD2000,
+    cells placed without r=, a <dimension> that understates the extent).
+
+    First a cheap bound from the r= of every cell (C-speed, the common case: every cell has
+    one); only when it is missing somewhere, or the bound is too large, the exact scan."""
+    columns = set(_CELL_COLUMNS.findall(xml, start, end))
+    if b"" not in columns:
+        rows = set(_CELL_ROWS.findall(xml, start, end))
+        if b"" not in rows:
+            bound = max(map(int, rows), default=0) * max(max(map(_column_number, columns), default=0), 1)
+            if bound <= limits.max_sheet_cells:
+                return
+    rows_needed, cols = sheet_extent(xml, start, end)
+    if rows_needed * max(cols, 1) > limits.max_sheet_cells:
+        raise Unreadable("unreadable_too_large", f"シートの使用範囲 A1:{column_letter(cols)}{rows_needed}")
 
 
 def _read_grids(data: bytes, sheets: set[str]) -> dict[str, list[list[object]]]:

@@ -1,14 +1,27 @@
-"""Validating files and folders: one report per file, then the checks across files."""
+"""Validating files and folders: one report per file, then the checks across files.
+
+Files are parsed in worker processes (``check.isolation``): a file that crashes the parser,
+exhausts the memory or hangs is ``unreadable`` on its own and the others are reported as usual.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterable
 from itertools import combinations
 from pathlib import Path
 
 from ledger_tools.check.findings import FileReport, Status, ValidationReport, make_finding, status_for
-from ledger_tools.check.reading import Unreadable, iter_candidate_files, read_workbook, skip_reason
+from ledger_tools.check.isolation import CRASHED, Budget, default_workers, run_isolated, worker_count
+from ledger_tools.check.reading import (
+    Unreadable,
+    display_path,
+    iter_candidate_files,
+    link_problem,
+    read_workbook,
+    skip_reason,
+)
 from ledger_tools.check.rules import RuleContext, VersionMismatch, check_version, evaluate, future_dates
 from ledger_tools.config import Config
 from ledger_tools.form.fields import STAGES
@@ -17,15 +30,20 @@ from ledger_tools.form.fields import STAGES
 IDENTITY_FIELDS = ("received_date", "requester_name", "section")
 
 
-def validate_records(path: Path, context: RuleContext, data: bytes | None = None) -> list[FileReport]:
+def validate_records(
+    path: Path, context: RuleContext, data: bytes | None = None, roots: Iterable[Path] = ()
+) -> list[FileReport]:
     """Validate one file: one report per record (a form has one; a list one per row).
 
     Never raises for a bad file: it gets one report with a status and a finding. A bad row
-    of a list never hides the good rows of the same file.
+    of a list never hides the good rows of the same file. ``roots``: the folders being read
+    (a symbolic link out of them is reported, not read).
     """
-    shown = str(path)
+    shown = display_path(path)
     if code := skip_reason(Path(path)):
         return [FileReport(shown, Status.SKIPPED, findings=[make_finding(code)])]
+    if roots and (problem := link_problem(Path(path), roots)):
+        return [FileReport(shown, Status.UNREADABLE, findings=[make_finding(problem[0], detail=problem[1])])]
     try:
         raw = read_workbook(Path(path), context.config.limits, data)
         version = check_version(raw.template_version)
@@ -39,6 +57,8 @@ def validate_records(path: Path, context: RuleContext, data: bytes | None = None
                 findings=[make_finding("unreadable_template_version", detail=str(e))],
             )
         ]
+    except MemoryError:
+        return [failure_report(shown, CRASHED, "メモリ不足")]
     except Exception as e:  # a bug must not cost the rest of the batch
         detail = f"{type(e).__name__}: {e}"
         return [
@@ -84,23 +104,65 @@ def apply_reference_date(report: FileReport, as_of: dt.date) -> None:
         )
 
 
+def failure_report(shown: str, kind: str, detail: str) -> FileReport:
+    """The report of a file whose reading crashed its worker or ran out of time (check.isolation)."""
+    code = "unreadable_crashed" if kind == CRASHED else "unreadable_timeout"
+    return FileReport(shown, Status.UNREADABLE, findings=[make_finding(code, detail=detail)])
+
+
 def validate_file(path: Path, context: RuleContext, data: bytes | None = None) -> FileReport:
     """Validate a single-record file (the form); see ``validate_records`` for lists."""
     return validate_records(path, context, data)[0]
 
 
 def validate_paths(
-    paths: Iterable[Path], config: Config, as_of: dt.date | None = None, exclude: Iterable[Path] = ()
+    paths: Iterable[Path],
+    config: Config,
+    as_of: dt.date | None = None,
+    exclude: Iterable[Path] = (),
+    workers: int | None = None,
+    mp_context=None,
 ) -> ValidationReport:
     """Validate every file under ``paths`` (folders recursively) and compare them by record_id.
 
-    ``exclude``: files not to look at (the report being written into the same folder)."""
+    ``exclude``: files not to look at (the report being written into the same folder). Files are
+    read in worker processes (see ``check.isolation``); the report is in the files' order."""
     context = RuleContext(config, as_of or dt.date.today())
-    excluded = {Path(p).resolve() for p in exclude}
-    files = [p for p in iter_candidate_files(paths) if Path(p).resolve() not in excluded]
-    report = ValidationReport([r for path in files for r in validate_records(path, context)])
+    roots = [Path(p) for p in paths]
+    excluded = {os.path.realpath(p) for p in exclude}
+    files = [p for p in iter_candidate_files(roots) if os.path.realpath(p) not in excluded]
+    limits = config.limits
+    results = run_isolated(
+        _validate_in_worker,
+        files,
+        _failed_in_worker,
+        Budget(limits.max_read_seconds, limits.max_read_memory_mb),
+        worker_count(workers or default_workers(), len(files)),
+        initializer=_init_worker,
+        initargs=(context, roots),
+        mp_context=mp_context,
+    )
+    report = ValidationReport([r for reports in results for r in reports])
     cross_check(report.files)
     return report
+
+
+_worker_setup: tuple[RuleContext, list[Path]] | None = None
+
+
+def _init_worker(context: RuleContext, roots: list[Path]) -> None:
+    global _worker_setup
+    _worker_setup = (context, roots)
+
+
+def _validate_in_worker(path: Path) -> list[FileReport]:
+    assert _worker_setup is not None, "worker not initialised"
+    context, roots = _worker_setup
+    return validate_records(path, context, roots=roots)
+
+
+def _failed_in_worker(path: Path, kind: str, detail: str) -> list[FileReport]:
+    return [failure_report(display_path(path), kind, detail)]
 
 
 def cross_check(reports: list[FileReport]) -> None:

@@ -81,7 +81,6 @@ from ledger_tools.ledger.intake import (
     Examined,
     Progress,
     default_workers,
-    examine,
     examine_all,
     inbox_files,
     pause,
@@ -789,15 +788,18 @@ class _Run:
         progress = Progress(len(candidates), "ファイルの確認", self.progress)
         progress.advance(len(examined))
         try:
-            for found in examine_all(to_read, self.context, self.archive_root, known, self.workers, progress):
+            inbox = (self.inbox,)
+            for found in examine_all(
+                to_read, self.context, self.archive_root, known, self.workers, progress, roots=inbox
+            ):
                 examined[found.path] = found
             again = [(path, relative) for path, relative in candidates if examined[relative].incomplete]
             if again:  # a copy still running: one pause for all of them, then a last try
                 pause(self.retry_delay)
-                for path, relative in again:
-                    examined[relative] = examine(
-                        path, relative, self.context, self.archive_root, known, final=True
-                    )
+                for found in examine_all(
+                    again, self.context, self.archive_root, known, 1, Progress(0, ""), final=True, roots=inbox
+                ):
+                    examined[found.path] = found
         except OSError as e:  # reading a file never raises: this is the archive
             raise ArchiveUnwritable(
                 f"保管庫（{e.filename or self.archive_root}）に書き込めません: {describe_os_error(e)}。"
@@ -828,8 +830,17 @@ class _Run:
                 text = cached.get(found.sha256 or "")
                 file_reports = None if text is None else reports_from_json(text, relative)
                 if file_reports is None:  # the cache lost it meanwhile: parse after all
-                    found = examined[relative] = examine(
-                        path, relative, self.context, self.archive_root, frozenset(), final=True
+                    found = examined[relative] = next(
+                        examine_all(
+                            [(path, relative)],
+                            self.context,
+                            self.archive_root,
+                            frozenset(),
+                            1,
+                            Progress(0, ""),
+                            final=True,
+                            roots=(self.inbox,),
+                        )
                     )
                 elif (
                     any(r.values for r in file_reports)

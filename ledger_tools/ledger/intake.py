@@ -6,26 +6,39 @@ it is never half-read; a file that reads the same twice but is still damaged on 
 is damaged (its report is cached like any other). Files whose hash already has a cached report
 are not parsed again. Input files are only ever opened for reading.
 
-The worker functions are top-level and their arguments picklable, so the pool also works
-with the 'spawn' start method (Windows).
+Every file is parsed in a worker process (``check.isolation``), with the per-file time and memory
+budget of ``[limits]``: a file that crashes the parser, runs out of memory or hangs is unreadable
+on its own (unreadable_crashed / unreadable_timeout, cached by its hash like any report), and the
+other files are read as usual. The worker functions are top-level and their arguments
+picklable, so the pool also works with the 'spawn' start method (Windows).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import sys
 import time
-from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 from ledger_tools.check.findings import FileReport, Status, make_finding
-from ledger_tools.check.reading import iter_candidate_files, skip_reason
+from ledger_tools.check.isolation import Budget, run_isolated
+from ledger_tools.check.isolation import default_workers as default_workers
+from ledger_tools.check.reading import (
+    Unreadable,
+    display_path,
+    iter_candidate_files,
+    link_problem,
+    read_regular_file,
+    skip_reason,
+)
 from ledger_tools.check.rules import RuleContext
-from ledger_tools.check.validation import validate_records
+from ledger_tools.check.validation import failure_report, validate_records
+from ledger_tools.config import Limits
 from ledger_tools.ledger.archive import keep_copy
 
 # Results that may come from a file still being written: worth one more try after a pause.
@@ -59,7 +72,7 @@ def inbox_files(inbox: Path) -> tuple[list[tuple[Path, str]], list[FileReport]]:
     """The inbox's candidate files as (absolute, relative) pairs, and reports for the skipped ones."""
     candidates, skipped = [], []
     for path in iter_candidate_files([inbox]):
-        relative = path.relative_to(inbox).as_posix()
+        relative = display_path(path.relative_to(inbox).as_posix())
         if code := skip_reason(path):
             skipped.append(FileReport(relative, Status.SKIPPED, findings=[make_finding(code)]))
         else:
@@ -75,17 +88,22 @@ def relative_paths(reports: Iterable[FileReport], relative: str) -> list[FileRep
     return result
 
 
-def read_snapshot(path: Path) -> tuple[bytes, os.stat_result] | None:
-    """The file's bytes and stat, or None when it changed while being read. OSError propagates."""
-    before = os.stat(path)
-    with open(path, "rb") as f:
-        data = f.read()
-    after = os.stat(path)
-    if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns) or len(
+def read_snapshot(
+    path: Path, max_bytes: int = Limits().max_file_bytes
+) -> tuple[bytes, os.stat_result] | None:
+    """The file's bytes and stat, or None when it changed while being read. OSError for a file
+    that cannot be read (not a regular file, too large, an I/O error)."""
+    try:
+        data, before, after = read_regular_file(path, max_bytes)
+    except Unreadable as e:
+        raise OSError(f"{e.code}: {e.detail}") from None
+    return None if _changed(data, before, after) else (data, after)
+
+
+def _changed(data: bytes, before: os.stat_result, after: os.stat_result) -> bool:
+    return (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns) or len(
         data
-    ) != after.st_size:
-        return None
-    return data, after
+    ) != after.st_size
 
 
 def examine(
@@ -95,30 +113,32 @@ def examine(
     archive_root: Path,
     known: frozenset[str],
     final: bool = False,
+    roots: Sequence[Path] = (),
 ) -> Examined:
     """Read one file once: hash it, validate it unless its hash is ``known``, archive a readable version.
 
     On the ``final`` attempt a file that still changes while read is reported unreadable, and
     one that read the same twice is taken as it is (damaged, if it is): no further try.
+    ``roots``: the inbox (a link out of it is reported, not read).
     """
+    shown = display_path(path)
+    if roots and (problem := link_problem(path, roots)):
+        finding = make_finding(problem[0], detail=problem[1])
+        return Examined(relative, reports=[FileReport(shown, Status.UNREADABLE, findings=[finding])])
     try:
-        size = os.stat(path).st_size
-        snapshot = read_snapshot(path) if size <= context.config.limits.max_file_bytes else None
-    except OSError:
-        snapshot, size = None, None
-    if snapshot is None and (size is None or size > context.config.limits.max_file_bytes):
-        reports = validate_records(path, context)  # reports the I/O error or the size, as `validate` does
+        data, before, stat = read_regular_file(path, context.config.limits.max_file_bytes)
+    except Unreadable as e:
+        reports = [FileReport(shown, Status.UNREADABLE, findings=[make_finding(e.code, detail=e.detail)])]
         return Examined(relative, reports=reports, incomplete=_incomplete(reports))
-    if snapshot is None:
+    if _changed(data, before, stat):
         if not final:
             return Examined(relative, incomplete=True)
         report = FileReport(
-            str(path),
+            shown,
             Status.UNREADABLE,
             findings=[make_finding("unreadable_corrupt", detail=CHANGED_WHILE_READ)],
         )
         return Examined(relative, reports=[report], incomplete=True)
-    data, stat = snapshot
     sha256 = hashlib.sha256(data).hexdigest()
     found = Examined(relative, stat.st_size, stat.st_mtime_ns, sha256)
     if sha256 in known:
@@ -143,18 +163,38 @@ def _incomplete(reports: list[FileReport]) -> bool:
 
 # ---------------------------------------------------------------------------- on all cores
 
-_worker_setup: tuple[RuleContext, Path, frozenset[str]] | None = None
+_worker_setup: tuple[RuleContext, Path, frozenset[str], bool, tuple[Path, ...]] | None = None
 
 
-def _init_worker(context: RuleContext, archive_root: Path, known: frozenset[str]) -> None:
+def _init_worker(
+    context: RuleContext, archive_root: Path, known: frozenset[str], final: bool, roots: tuple[Path, ...]
+) -> None:
     global _worker_setup
-    _worker_setup = (context, archive_root, known)
+    _worker_setup = (context, archive_root, known, final, roots)
 
 
-def _examine_chunk(items: list[tuple[Path, str]]) -> list[Examined]:
+def _examine_in_worker(item: tuple[Path, str]) -> Examined:
     assert _worker_setup is not None, "worker not initialised"
-    context, archive_root, known = _worker_setup
-    return [examine(path, relative, context, archive_root, known) for path, relative in items]
+    context, archive_root, known, final, roots = _worker_setup
+    path, relative = item
+    return examine(path, relative, context, archive_root, known, final, roots)
+
+
+def _failed_in_worker(max_bytes: int, item: tuple[Path, str], kind: str, detail: str) -> Examined:
+    """A file that crashed or hung its worker: unreadable, and kept by its hash so that the next
+    run does not parse it again (a changed file has another hash)."""
+    path, relative = item
+    found = Examined(relative, reports=[failure_report(display_path(path), kind, detail)])
+    try:
+        data, before, after = read_regular_file(path, max_bytes)
+    except Unreadable:
+        return found
+    if not _changed(data, before, after):
+        found.size, found.mtime_ns = after.st_size, after.st_mtime_ns
+        found.sha256 = hashlib.sha256(data).hexdigest()
+        for report in found.reports or []:
+            report.sha256 = found.sha256
+    return found
 
 
 def examine_all(
@@ -165,22 +205,24 @@ def examine_all(
     workers: int,
     progress: Progress,
     mp_context=None,
+    final: bool = False,
+    roots: Sequence[Path] = (),
 ) -> Iterator[Examined]:
-    """Examine ``items`` in order; in worker processes when there are enough of them."""
-    workers = pool_size(workers)
-    if workers <= 1 or len(items) < PARALLEL_MIN_FILES:
-        for path, relative in items:
-            yield examine(path, relative, context, archive_root, known)
-            progress.advance()
-        return
-    size = max(4, min(64, len(items) // (workers * 8)))
-    chunks = [items[i : i + size] for i in range(0, len(items), size)]
-    with ProcessPoolExecutor(
-        workers, mp_context=mp_context, initializer=_init_worker, initargs=(context, archive_root, known)
-    ) as pool:
-        for results in pool.map(_examine_chunk, chunks):
-            yield from results
-            progress.advance(len(results))
+    """Examine ``items`` in order, each in a worker process (one process for a few files, up to
+    ``workers`` for many); a file that crashes or hangs its worker is unreadable on its own."""
+    count = pool_size(workers) if len(items) >= PARALLEL_MIN_FILES else 1
+    limits = context.config.limits
+    yield from run_isolated(
+        _examine_in_worker,
+        items,
+        functools.partial(_failed_in_worker, limits.max_file_bytes),
+        Budget(limits.max_read_seconds, limits.max_read_memory_mb),
+        count,
+        initializer=_init_worker,
+        initargs=(context, archive_root, known, final, tuple(roots)),
+        mp_context=mp_context,
+        on_result=progress.advance,
+    )
 
 
 def pool_size(workers: int) -> int:
@@ -188,13 +230,6 @@ def pool_size(workers: int) -> int:
     if sys.platform == "win32":
         return min(workers, WINDOWS_MAX_WORKERS)
     return workers
-
-
-def default_workers() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
 
 
 def pause(seconds: float) -> None:
