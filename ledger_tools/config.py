@@ -295,6 +295,8 @@ def config_digest(config: Config) -> str:
 _DEFAULTS_OF_LATER_KEYS: dict[tuple[str | None, str], object] = {
     (None, "reorganisations"): [],
     ("publication", "prefecture_code"): Publication().prefecture_code,
+    ("limits", "max_read_seconds"): Limits().max_read_seconds,
+    ("limits", "max_read_memory_mb"): Limits().max_read_memory_mb,
 }
 
 
