@@ -259,24 +259,6 @@ class Config(_Model):
         found = self.successor(organ, department, on)
         return (found[1], found[2]) if found else (organ, department)
 
-    # Every organ and department ever in force (configuration order): for orderings and lookups
-    # that are not about one date.
-    @cached_property
-    def organ_names(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(n for p in self.periods for n in p.organ_names))
-
-    @cached_property
-    def departments_by_organ(self) -> dict[str, tuple[str, ...]]:
-        merged: dict[str, dict[str, None]] = {}
-        for period in self.periods:
-            for organ, departments in period.departments_by_organ.items():
-                merged.setdefault(organ, {}).update(dict.fromkeys(departments))
-        return {organ: tuple(ds) for organ, ds in merged.items()}
-
-    @cached_property
-    def all_departments(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(d for ds in self.departments_by_organ.values() for d in ds))
-
 
 def config_digest(config: Config) -> str:
     """A short fingerprint of a configuration: the ledger keeps the one it was made with."""

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from conftest import codes
 
+from ledger_tools.check.findings import Status
 from ledger_tools.check.rules import RuleContext
 from ledger_tools.check.validation import validate_file
 from ledger_tools.config import ConfigError, config_digest, default_config_text, load_config
@@ -180,3 +181,25 @@ def test_configuration_errors_are_refused_in_japanese_naming_the_key(tmp_path, e
     with pytest.raises(ConfigError) as e:
         load_config(path)
     assert key in str(e.value) and words in str(e.value)
+
+
+def test_a_year_is_published_with_the_departments_it_had(tmp_path, reorganised):
+    """Publishing 令和7年度 after the 2026 reorganisation lists 2025's departments (with zeros), and
+    令和8年度 lists the new ones: each publication says what was true in its year."""
+    from ledger_tools.dates import FiscalYear
+    from ledger_tools.ledger.entries import Ledger, LedgerEntry
+    from ledger_tools.publish.publication import publish_ledger
+
+    old = complete_values(record_id="A", department="県土整備部", received_date=dt.date(2025, 6, 2))
+    new = complete_values(record_id="B", department="県土整備局", received_date=dt.date(2026, 6, 1))
+    entries = [
+        LedgerEntry(path=f"{v['record_id']}.xlsx", record_id=v["record_id"], status=Status.OK, values=v)
+        for v in (old, new)
+    ]
+    ledger = Ledger(dt.date(2026, 11, 30), entries, config_digest(reorganised))
+    pages = {}
+    for year in (2025, 2026):
+        result = publish_ledger(ledger, tmp_path, reorganised, FiscalYear(year), allow_pending=True)
+        pages[year] = (result.directory / "index.html").read_text(encoding="utf-8")
+    assert "県土整備部" in pages[2025] and "県土整備局" not in pages[2025]
+    assert "県土整備局" in pages[2026] and "県土整備部" not in pages[2026]

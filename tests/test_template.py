@@ -186,7 +186,8 @@ def test_choice_fields_are_dropdowns_with_catalogue_choices(wb, form, config, f)
     dv = validation_of(form, cell_of(f.id))
     assert dv.type == "list" and dv.showErrorMessage and dv.errorStyle in (None, "stop")
     assert dv.error and dv.errorTitle and dv.showInputMessage and dv.prompt
-    expected = config.organ_names if f.choices_from == "organs" else f.choices
+    organisation = config.organisation_on(dt.date.today())  # the template's default date
+    expected = organisation.organ_names if f.choices_from == "organs" else f.choices
     assert name_values(wb, dv.formula1) == tuple(expected)
     assert destination(wb, dv.formula1)[0] == LISTS_SHEET
 
@@ -196,11 +197,12 @@ def test_department_dropdown_follows_the_chosen_organ(wb, form, config):
     assert dv.type == "list" and len(dv.formula1) < 255
     organ_cell = "$" + cell_of("organ")[0] + "$" + cell_of("organ")[1:]
     assert "INDIRECT(" in dv.formula1 and organ_cell in dv.formula1 and '"departments_"' in dv.formula1
-    for i, organ in enumerate(config.organ_names, start=1):
-        assert name_values(wb, f"departments_{i}") == config.departments_by_organ[organ], organ
+    organisation = config.organisation_on(dt.date.today())  # the template's default date
+    for i, organ in enumerate(organisation.organ_names, start=1):
+        assert name_values(wb, f"departments_{i}") == organisation.departments_by_organ[organ], organ
     # Before an organ is chosen the list falls back to every department.
     fallback = dv.formula1.rsplit('"', 2)[1]
-    assert name_values(wb, fallback) == config.all_departments
+    assert name_values(wb, fallback) == organisation.all_departments
 
 
 def test_every_validation_formula_fits_excel_limit(form):

@@ -41,9 +41,12 @@ class Selection:
 
 
 def departments_for_year(config: Config, fiscal_year: FiscalYear) -> dict[str, tuple[str, ...]]:
-    """Every 機関 listed in the year's publication and its 部局, in order. Today the configured organs;
-    the one place to switch to the organisation periods in force during the year."""
-    return dict(config.departments_by_organ)
+    """Every 機関 listed in the year's publication and its 部局, in order: each one in force at any
+    time in the year, under the name it had then (a later reorganisation changes nothing here)."""
+    listed: dict[str, dict[str, None]] = {}
+    for organ, department in config.departments_in_force_during(fiscal_year.start, fiscal_year.end):
+        listed.setdefault(organ, {})[department] = None
+    return {organ: tuple(departments) for organ, departments in listed.items()}
 
 
 def select_records(ledger: Ledger, config: Config, fiscal_year: FiscalYear) -> Selection:
