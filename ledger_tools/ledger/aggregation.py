@@ -246,7 +246,7 @@ class AggregationResult:
                 f"処理履歴: 全{self.history_total:,}件のうち最新の{HISTORY_SHEET_LIMIT:,}件を {LEDGER_WORKBOOK} に載せています（全件は {MANIFEST_FILE} の history 表）"
             )
         lines.append(f"出力先: {self.out_dir}")
-        lines += [f"  {path.name}" for path in self.outputs]
+        lines += [f"  {_relative_text(path, self.out_dir)}" for path in self.outputs]
         if self.has_failures:
             lines.append(
                 f"要修正・読み取り不可の記録があります。{LEDGER_WORKBOOK} の「要修正・読取不可」シートを見て、提出元に修正を依頼してください。"
@@ -1404,3 +1404,11 @@ def _describe(state: RecordState) -> str:
         f"・{state.stage}" if state.stage and state.status is not Status.UNREADABLE else ""
     )
     return f"{DISPOSITION_LABELS[Disposition(state.disposition)]}（{status}）"
+
+
+def _relative_text(path: Path, out_dir: Path) -> str:
+    """An output's path as the user finds it in DIR (主管課別/県土整備部監理課.xlsx)."""
+    try:
+        return Path(path).relative_to(out_dir).as_posix()
+    except ValueError:
+        return Path(path).name
