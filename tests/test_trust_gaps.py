@@ -3,6 +3,8 @@ formulas in positional cells, Japanese TOML and mapping errors, report findings 
 
 from __future__ import annotations
 
+import os
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,7 @@ from conftest import AS_OF
 
 from ledger_tools.cli import main
 from ledger_tools.form.samples import complete_values, filled_workbook_bytes
+from ledger_tools.ledger import intake
 from ledger_tools.ledger.aggregation import load_verified_ledger, record_ledger
 from ledger_tools.ledger.entries import Ledger, LedgerError, load_ledger
 
@@ -46,3 +49,34 @@ def test_a_ledger_recorded_like_an_aggregation_is_accepted(aggregated, capsys):
     (aggregated / "manifest.sqlite").unlink()
     record_ledger(aggregated, ledger)
     assert load_verified_ledger(aggregated).entries == ledger.entries
+
+
+def test_an_archived_copy_is_read_again_from_its_bytes_in_a_worker(aggregated, tmp_path, capsys):
+    """The file left the inbox and the report cache is gone: the copy is read again, in isolation."""
+    (tmp_path / "提出" / "R-1.xlsx").unlink()
+    with sqlite3.connect(aggregated / "manifest.sqlite") as db:
+        db.execute("DELETE FROM reports")
+    args = ["aggregate", str(tmp_path / "提出"), "--out", str(aggregated), "--as-of", AS_OF.isoformat()]
+    assert main([*args, "--allow-missing", "--workers", "1"]) in (0, 1)
+    capsys.readouterr()
+    [entry] = load_ledger(aggregated).entries
+    assert entry.record_id == "R-1" and entry.source_missing
+
+
+def crash(*_args, **_kwargs):
+    os._exit(134)  # as a parser dying in native code would
+
+
+def test_an_archived_copy_that_crashes_its_reader_does_not_stop_the_run(
+    aggregated, tmp_path, capsys, monkeypatch
+):
+    (tmp_path / "提出" / "R-1.xlsx").unlink()
+    (tmp_path / "提出" / "R-2.xlsx").write_bytes(filled_workbook_bytes(complete_values(record_id="R-2")))
+    with sqlite3.connect(aggregated / "manifest.sqlite") as db:
+        db.execute("DELETE FROM reports")
+    monkeypatch.setattr(intake, "validate_records", crash)  # every file read now kills its worker
+    args = ["aggregate", str(tmp_path / "提出"), "--out", str(aggregated), "--as-of", AS_OF.isoformat()]
+    code = main([*args, "--allow-missing", "--workers", "1"])
+    captured = capsys.readouterr()
+    assert code <= 2 and "Traceback" not in captured.out + captured.err
+    assert (aggregated / "ledger.json").is_file()

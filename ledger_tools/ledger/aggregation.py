@@ -56,7 +56,7 @@ from typing import Any
 
 from ledger_tools.check.findings import STATUS_LABELS_JA, FileReport, Status, make_finding, record_location
 from ledger_tools.check.rules import RuleContext
-from ledger_tools.check.validation import IDENTITY_FIELDS, apply_reference_date, cross_check, validate_records
+from ledger_tools.check.validation import IDENTITY_FIELDS, apply_reference_date, cross_check
 from ledger_tools.config import Config, config_digest
 from ledger_tools.form.fields import STAGES
 from ledger_tools.ledger.archive import (
@@ -949,9 +949,7 @@ class _Run:
             reports = self.manifest.cached_reports(state.sha256, self.context_key, state.path)
             if reports is None:
                 copy = find_copy(self.archive_root, state.sha256)
-                reports = (
-                    [] if copy is None else relative_paths(validate_records(copy, self.context), state.path)
-                )
+                reports = [] if copy is None else self._examine_copy(copy, state)
                 if reports:
                     self.manifest.store_reports([(state.sha256, reports_to_json(reports))], self.context_key)
             rows = self.archived[key] = {r.row or 0: r for r in reports if r.values}
@@ -959,6 +957,25 @@ class _Run:
         if report is not None:
             report.sha256 = state.sha256
         return report
+
+    def _examine_copy(self, copy: Path, state: RecordState) -> list[FileReport]:
+        """An archived copy read like an inbox file, in a worker process with the same budgets (a
+        hostile copy costs its own record, not the run); a copy whose bytes are no longer those of
+        its hash is not used."""
+        found = next(
+            examine_all(
+                [(copy, state.path)],
+                self.context,
+                self.archive_root,
+                frozenset(),
+                1,
+                Progress(0, ""),
+                final=True,
+            )
+        )
+        if found.sha256 != state.sha256:
+            return []
+        return relative_paths(found.reports or [], state.path)
 
     # -- 3. the check across files and runs
     def _cross_check(
