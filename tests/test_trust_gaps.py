@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import AS_OF
 
+from ledger_tools.check.reading import scan_sheet
 from ledger_tools.cli import main
 from ledger_tools.form.samples import complete_values, filled_workbook_bytes
 from ledger_tools.ledger import intake
@@ -80,3 +81,15 @@ def test_an_archived_copy_that_crashes_its_reader_does_not_stop_the_run(
     captured = capsys.readouterr()
     assert code <= 2 and "Traceback" not in captured.out + captured.err
     assert (aggregated / "ledger.json").is_file()
+
+
+def test_formulas_and_error_values_are_found_in_cells_without_an_address(config):
+    xml = (
+        b"<worksheet><sheetData>"
+        b'<row r="3"><c><v>1</v></c><c><f>A1*2</f></c><c t="e"><v>#DIV/0!</v></c></row>'
+        b'<row><c r="D4"><f>1</f></c><c/><c><f>B4</f><v></v></c></row>'
+        b"</sheetData></worksheet>"
+    )
+    scan = scan_sheet(xml, config.limits)
+    assert scan.formulas == {(3, 2), (4, 4)}
+    assert scan.errors == {(3, 3): "#DIV/0!"}
