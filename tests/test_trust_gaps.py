@@ -3,6 +3,7 @@ formulas in positional cells, Japanese TOML and mapping errors, report findings 
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 from pathlib import Path
@@ -10,7 +11,9 @@ from pathlib import Path
 import pytest
 from conftest import AS_OF
 
+from ledger_tools.check.findings import ValidationReport
 from ledger_tools.check.reading import scan_sheet
+from ledger_tools.check.report import _form_order, render_json, report_rows
 from ledger_tools.cli import main
 from ledger_tools.form.samples import complete_values, filled_workbook_bytes
 from ledger_tools.ledger import intake
@@ -93,3 +96,14 @@ def test_formulas_and_error_values_are_found_in_cells_without_an_address(config)
     scan = scan_sheet(xml, config.limits)
     assert scan.formulas == {(3, 2), (4, 4)}
     assert scan.errors == {(3, 3): "#DIV/0!"}
+
+
+def test_json_and_excel_reports_list_findings_in_form_order(validate_values):
+    report = validate_values(
+        complete_values(record_id=None, place=None, reported_date=None, requester_name=None)
+    )
+    report.findings.reverse()  # whatever order the rules found them in
+    expected = [f.field for f in sorted(report.findings, key=_form_order)]
+    validation = ValidationReport([report])
+    assert [f["field"] for f in json.loads(render_json(validation))["files"][0]["findings"]] == expected
+    assert [row[6] or None for row in report_rows(validation)] == expected
