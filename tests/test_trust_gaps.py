@@ -19,6 +19,7 @@ from ledger_tools.form.samples import complete_values, filled_workbook_bytes
 from ledger_tools.ledger import intake
 from ledger_tools.ledger.aggregation import load_verified_ledger, record_ledger
 from ledger_tools.ledger.entries import Ledger, LedgerError, load_ledger
+from ledger_tools.migrate.importing import MigrationError, load_mapping
 
 
 @pytest.fixture
@@ -107,3 +108,48 @@ def test_json_and_excel_reports_list_findings_in_form_order(validate_values):
     validation = ValidationReport([report])
     assert [f["field"] for f in json.loads(render_json(validation))["files"][0]["findings"]] == expected
     assert [row[6] or None for row in report_rows(validation)] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('[source]\nsheet = "一覧\n', "2行目 12文字目: 文字列の中に使えない文字"),
+        (
+            "[columns]\n番号 = record_id\n",
+            "2行目 1文字目: この行を読めません（キー = 値 の形で書きます。日本語などのキーは",
+        ),
+        ('[columns]\n"番号" = "record_id"\n"番号" = "record_id"\n', "同じキーが2回書かれています"),
+    ],
+)
+def test_toml_syntax_errors_in_japanese_with_line_and_column(tmp_path, text, expected):
+    path = tmp_path / "対応表.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(MigrationError) as raised:
+        load_mapping(path)
+    assert expected in str(raised.value) and str(path) in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('[columns]\n"番号" = "no_such_field"\n', "項目IDがありません: no_such_field"),
+        (
+            '[columns]\n"番号" = "record_id"\n[values.record_id]\n"a" = "b"\n',
+            "選択肢のある項目ではありません",
+        ),
+        (
+            '[columns]\n"番号" = "record_id"\n[values.method]\n"会" = "会食"\n',
+            "項目の選択肢にない値です: 会食",
+        ),
+        ('[columns]\n"番号" = "record_id"\n[fixed]\nnope = "x"\n', "fixed: 項目IDがありません: nope"),
+    ],
+)
+def test_mapping_file_mistakes_in_japanese(tmp_path, text, expected):
+    path = tmp_path / "対応表.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(MigrationError) as raised:
+        load_mapping(path)
+    message = str(raised.value)
+    assert expected in message and not any(
+        w in message for w in ("unknown field", "not a choice", "not choices")
+    )
