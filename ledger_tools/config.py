@@ -10,6 +10,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
+import re
 import tomllib
 from functools import cached_property
 from importlib import resources
@@ -313,9 +314,60 @@ def load_toml_model(path: Path, model: type[M], what: str, error: type[Exception
     except OSError as e:
         raise error(f"{what}を読めません（{path}）: {e.strerror or e}") from None
     except tomllib.TOMLDecodeError as e:
-        raise error(f"{what}の書式が正しくありません（{path}）: {e}") from None
+        raise error(f"{what}の書式が正しくありません（{path}）: {toml_error_text(str(e))}") from None
     except ValidationError as e:
         raise error(validation_error_text(e, what, path)) from None
+
+
+# tomllib's messages (English), by how they start → Japanese.
+_TOML_MESSAGES = (
+    ("Cannot declare", "同じ表（[...]）が2回書かれています"),
+    ("Cannot mutate immutable namespace", "書き換えられない値に追加しようとしています"),
+    ("Cannot overwrite a value", "同じキーが2回書かれています"),
+    ("Cannot redefine namespace", "同じ表が2回定義されています"),
+    ("Duplicate inline table key", "{ } の中で同じキーが2回書かれています"),
+    ("Escaped character is not a Unicode scalar value", "エスケープした文字が正しくありません"),
+    ("Expected '=' after a key", "キーの後に「=」がありません"),
+    ("Expected ']' at the end of a table", "表の見出しが「]」で閉じていません"),
+    ("Expected ']]' at the end of an array", "表の配列の見出しが「]]」で閉じていません"),
+    ("Expected newline or end of document", "1行に2つ以上の値が書かれています（改行が必要です）"),
+    ("Expected", "必要な記号がありません"),
+    ("Found invalid character", "使えない文字があります"),
+    ("Illegal character", "文字列の中に使えない文字（改行・制御文字）があります"),
+    ("Invalid date or datetime", "日付・日時が正しくありません"),
+    ("Invalid hex value", "\\u の後の16進数が正しくありません"),
+    (
+        "Invalid initial character for a key part",
+        'キーの書き方が正しくありません（日本語などのキーは "..." で囲みます）',
+    ),
+    (
+        "Invalid statement",
+        'この行を読めません（キー = 値 の形で書きます。日本語などのキーは "..." で囲みます）',
+    ),
+    ("Invalid value", '値が正しくありません（文字列は "..." で囲みます）'),
+    ("Unclosed array", "配列が「]」で閉じていません"),
+    ("Unclosed inline table", "{ } が閉じていません"),
+    (
+        "Unescaped '\\' in a string",
+        "文字列の中の「\\」はエスケープが必要です（\\\\ と書くか '...' で囲みます）",
+    ),
+    ("Unterminated string", "文字列が閉じていません（引用符の対応を確かめてください）"),
+)
+_TOML_WHERE = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)$")
+
+
+def toml_error_text(message: str) -> str:
+    """tomllib's English message in Japanese, with the line and column where it was found."""
+    where = _TOML_WHERE.search(message)
+    text = message[: where.start()] if where else message
+    japanese = next((ja for prefix, ja in _TOML_MESSAGES if text.startswith(prefix)), None)
+    if japanese is None:
+        japanese = f"書式の誤り（{text}）"
+    if where is None:
+        return japanese
+    if where.group(1) is None:
+        return f"ファイルの終わり: {japanese}"
+    return f"{where.group(1)}行目 {where.group(2)}文字目: {japanese}"
 
 
 def _key_text(loc: tuple[int | str, ...]) -> str:

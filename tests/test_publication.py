@@ -33,6 +33,7 @@ from ledger_tools.form.fields import (
     stage_of,
 )
 from ledger_tools.form.samples import complete_values, recorded_values
+from ledger_tools.ledger.aggregation import record_ledger
 from ledger_tools.ledger.entries import Ledger, LedgerEntry
 from ledger_tools.publish.publication import (
     PAGE_FILE,
@@ -339,7 +340,7 @@ def test_the_records_csv_has_exactly_the_public_columns(published):
 
 
 def test_month_precision_publishes_no_day(tmp_path, capsys):
-    Ledger(LEDGER_DATE, [entry(record_id="A")]).save(tmp_path)
+    record_ledger(tmp_path, Ledger(LEDGER_DATE, [entry(record_id="A")]))
     config = tmp_path / "month.toml"
     config.write_text(
         default_config_text().replace('date_precision = "day"', 'date_precision = "month"'), encoding="utf-8"
@@ -454,7 +455,7 @@ def held_back_ledger() -> Ledger:
 
 
 def test_publish_refuses_while_records_are_held_back_and_says_why(tmp_path, capsys):
-    held_back_ledger().save(tmp_path)
+    record_ledger(tmp_path, held_back_ledger())
     assert main(["publish", str(tmp_path), "--fiscal-year", "2025"]) == 1
     err = capsys.readouterr().err
     assert "公表を中止しました" in err and "公表できない記録が6件あります" in err
@@ -483,7 +484,7 @@ def test_publish_refuses_while_records_are_held_back_and_says_why(tmp_path, caps
 
 
 def test_allow_pending_publishes_and_states_what_is_held_back(tmp_path, capsys):
-    held_back_ledger().save(tmp_path)
+    record_ledger(tmp_path, held_back_ledger())
     assert main(["publish", str(tmp_path), "--fiscal-year", "令和7", "--allow-pending"]) == 0
     out = capsys.readouterr().out
     assert "公表を保留した記録: 6件" in out and "公表 1件" in out
@@ -498,7 +499,7 @@ def test_allow_pending_publishes_and_states_what_is_held_back(tmp_path, capsys):
 
 def test_publishing_twice_gives_byte_identical_files(tmp_path, config):
     ledger = mixed_ledger()
-    ledger.save(tmp_path)
+    record_ledger(tmp_path, ledger)
     first = publish_ledger(ledger, tmp_path, config, FY)
     before = {p: p.read_bytes() for p in [*first.files, first.report]}
     from ledger_tools.ledger.entries import load_ledger
@@ -519,7 +520,7 @@ def test_publishing_twice_gives_byte_identical_files(tmp_path, config):
 
 @pytest.mark.parametrize("year", ["2025", "R7", "令和7", "令和7年度", "Ｒ７"])
 def test_the_fiscal_year_is_read_in_every_form(tmp_path, year, capsys):
-    Ledger(LEDGER_DATE, [entry()]).save(tmp_path)
+    record_ledger(tmp_path, Ledger(LEDGER_DATE, [entry()]))
     assert main(["publish", str(tmp_path), "--fiscal-year", year]) == 0
     assert (tmp_path / "publication" / "2025" / PAGE_FILE).exists()
     assert "令和7年度（2025年度）" in capsys.readouterr().out
@@ -535,7 +536,7 @@ def test_the_fiscal_year_is_read_in_every_form(tmp_path, year, capsys):
     ],
 )
 def test_publish_usage_errors_exit_with_2(tmp_path, args, capsys):
-    Ledger(LEDGER_DATE, [entry()]).save(tmp_path)
+    record_ledger(tmp_path, Ledger(LEDGER_DATE, [entry()]))
     assert main([a.format(dir=tmp_path) for a in args]) == 2
     assert capsys.readouterr().err
 
@@ -564,8 +565,9 @@ def test_an_excluded_applicable_record_is_listed_but_neither_published_nor_block
         RuleContext(config, LEDGER_DATE),
     )
     assert excluded.status is Status.EXCLUDED and excluded.values["supervisor_judgement"] == APPLICABLE
-    Ledger(LEDGER_DATE, [entry(record_id="A"), LedgerEntry.from_report(excluded, path="inbox/X1.xlsx")]).save(
-        tmp_path
+    record_ledger(
+        tmp_path,
+        Ledger(LEDGER_DATE, [entry(record_id="A"), LedgerEntry.from_report(excluded, path="inbox/X1.xlsx")]),
     )
     assert main(["publish", str(tmp_path), "--fiscal-year", "R7"]) == 0
     out = capsys.readouterr().out
@@ -603,7 +605,7 @@ def test_an_unreadable_file_holds_back_every_year_and_the_page_and_cli_say_so_al
         stage=None,
         findings=[make_finding("unreadable_corrupt", detail="zip")],
     )
-    Ledger(LEDGER_DATE, [entry(record_id="A"), junk]).save(tmp_path)
+    record_ledger(tmp_path, Ledger(LEDGER_DATE, [entry(record_id="A"), junk]))
     for year in ("R6", "R7"):
         assert main(["publish", str(tmp_path), "--fiscal-year", year]) == 1
         err = capsys.readouterr().err
@@ -667,7 +669,7 @@ def held_back_groups_ledger() -> Ledger:
 
 
 def test_the_held_back_numbers_on_the_page_and_in_the_cli_agree(tmp_path, capsys):
-    held_back_groups_ledger().save(tmp_path)
+    record_ledger(tmp_path, held_back_groups_ledger())
     assert main(["publish", str(tmp_path), "--fiscal-year", "R7"]) == 1
     groups = "該当と判断された記録（一覧に未掲載） 2件、該当かどうか又は日付を確認中の記録 1件、読み取れないファイル（年度不明） 1件"
     assert (
@@ -766,7 +768,7 @@ def test_breakdowns_cover_every_applicable_record_published_or_held_back(publish
 def test_publish_waits_for_a_run_holding_dir_then_exits_2(tmp_path, capsys):
     from filelock import FileLock
 
-    Ledger(LEDGER_DATE, [entry()]).save(tmp_path)
+    record_ledger(tmp_path, Ledger(LEDGER_DATE, [entry()]))
     with FileLock(str(tmp_path / ".lock")):  # an aggregation (or another publication) is writing DIR
         assert main(["publish", str(tmp_path), "--fiscal-year", "R7", "--wait", "0.2"]) == 2
     err = capsys.readouterr().err
@@ -790,7 +792,7 @@ def test_publish_holds_the_lock_while_it_reads_and_writes(tmp_path, config, monk
         real_write_publication(directory, files, beside)
 
     monkeypatch.setattr(publication, "write_publication", write_publication)
-    Ledger(LEDGER_DATE, [entry()]).save(tmp_path)
+    record_ledger(tmp_path, Ledger(LEDGER_DATE, [entry()]))
     publication.publish(tmp_path, config, FY)
     assert seen == [tmp_path / "publication" / "2025"]
 
@@ -848,11 +850,11 @@ def test_a_failed_write_leaves_the_previous_publication_as_it_was(tmp_path, conf
 def test_a_folder_that_cannot_be_replaced_is_kept_and_reported(tmp_path, capsys, monkeypatch, failing_call):
     """On Windows a folder cannot be renamed while a file in it is open (a CSV in Excel): exit 2, old folder kept."""
 
-    mixed_ledger().save(tmp_path)
+    record_ledger(tmp_path, mixed_ledger())
     assert main(["publish", str(tmp_path), "--fiscal-year", "R7"]) == 0
     directory = tmp_path / "publication" / "2025"
     before = publication_files(directory)
-    Ledger(LEDGER_DATE, [entry(record_id="A")]).save(tmp_path)
+    record_ledger(tmp_path, Ledger(LEDGER_DATE, [entry(record_id="A")]))
     calls = []
     real_replace = os.replace
 
@@ -1185,7 +1187,7 @@ def fake_aggregate(monkeypatch):
     ):
         calls.append({"month": month, "lock_wait": lock_wait, "workers": workers})
         Path(out_dir).mkdir(parents=True, exist_ok=True)
-        Ledger(as_of, [entry()]).save(out_dir)
+        record_ledger(out_dir, Ledger(as_of, [entry()]))
         return SimpleNamespace(summary_text=lambda: "集計しました。\n", has_failures=False)
 
     monkeypatch.setattr(aggregation, "aggregate", aggregate)

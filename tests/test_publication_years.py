@@ -14,6 +14,7 @@ from ledger_tools.cli import main
 from ledger_tools.config import ConfigError, default_config_text, load_config
 from ledger_tools.dates import FiscalYear
 from ledger_tools.form.fields import FIELD_BY_ID
+from ledger_tools.ledger.aggregation import record_ledger
 from ledger_tools.ledger.entries import Ledger
 from ledger_tools.publish.publication import PAGE_FILE, publish_ledger
 
@@ -174,7 +175,7 @@ def test_a_wrong_prefecture_code_is_refused_with_a_japanese_message(tmp_path, co
 
 
 def test_publish_cli_writes_the_index(tmp_path, capsys):
-    Ledger(LEDGER_DATE, [entry()]).save(tmp_path)
+    record_ledger(tmp_path, Ledger(LEDGER_DATE, [entry()]))
     assert main(["publish", str(tmp_path), "--fiscal-year", "R7"]) == 0
     names = sorted(p.name for p in (tmp_path / "publication").iterdir())
     assert names == [

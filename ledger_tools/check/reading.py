@@ -643,6 +643,8 @@ def _parse_ref(text: str) -> CellRef | None:
 MAX_COLUMNS = 16_384  # XFD
 _CELL = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(?:/>|(?<!/)>(.*?)</(?:\w+:)?c>)", re.S)
 _CELL_ADDRESS = re.compile(rb'\br="([A-Z]{1,3})(\d+)"')
+_ROW_OR_CELL = re.compile(rb"<(?:\w+:)?row\b([^>]*)>|" + _CELL.pattern, re.S)
+_ROW_NUMBER = re.compile(rb'(?:^|\s)r="(\d+)"')
 _ERROR_TYPE = re.compile(rb'\bt="e"')
 _VALUE = re.compile(rb"<(?:\w+:)?v\b[^>]*?(?:/>|>([^<]*)<)")
 _ANY_FORMULA = re.compile(rb"<(?:\w+:)?f[\s/>]")  # a cell formula, not the <formula1> of a validation
@@ -675,12 +677,20 @@ def scan_sheet(xml: bytes, limits: Limits) -> SheetScan:
     if not any(xml.find(marker, max(start, 0), end) >= 0 for marker in _SCAN_MARKERS):  # plain searches: fast
         return SheetScan(frozenset(), {})
     formulas, errors = set(), {}
-    for m in _CELL.finditer(xml, max(start, 0), end):
-        attributes, body = m.group(1), m.group(2) or b""
+    row = col = 0  # the position of a cell without r=, placed as sheet_extent places it
+    for m in _ROW_OR_CELL.finditer(xml, max(start, 0), end):
+        if m.group(1) is not None:  # a <row>
+            number = _ROW_NUMBER.search(m.group(1))
+            row, col = (int(number.group(1)) if number else row + 1), 0
+            continue
+        attributes, body = m.group(2), m.group(3) or b""
         address = _CELL_ADDRESS.search(attributes)
         if address is None:
-            continue
-        key = (int(address.group(2)), _column_number(address.group(1)))
+            col += 1
+            key = (row, col)
+        else:
+            col = _column_number(address.group(1))
+            key = (int(address.group(2)), col)
         value = _VALUE.search(body)
         if _ERROR_TYPE.search(attributes) and value is not None:
             errors[key] = (value.group(1) or b"").decode("utf-8", "replace")

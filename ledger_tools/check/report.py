@@ -69,7 +69,11 @@ def _field_label(field_id: str | None) -> str:
 
 
 def render_json(report: ValidationReport) -> str:
-    return json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n"
+    """The report as JSON, each file's findings in the order of the form (as in the text)."""
+    data = report.to_dict()
+    for file, shown in zip(report.files, data["files"], strict=True):
+        shown["findings"] = [f.to_dict() for f in sorted(file.findings, key=_form_order)]
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
 
 REPORT_COLUMNS = (
@@ -91,7 +95,7 @@ def report_rows(report: ValidationReport) -> list[list[str]]:
     for file in report.files:
         if file.status is Status.SKIPPED:
             continue
-        for finding in file.findings:
+        for finding in sorted(file.findings, key=_form_order):
             spec = FIELD_BY_ID.get(finding.field or "")
             rows.append(
                 [

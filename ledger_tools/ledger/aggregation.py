@@ -56,7 +56,7 @@ from typing import Any
 
 from ledger_tools.check.findings import STATUS_LABELS_JA, FileReport, Status, make_finding, record_location
 from ledger_tools.check.rules import RuleContext
-from ledger_tools.check.validation import IDENTITY_FIELDS, apply_reference_date, cross_check, validate_records
+from ledger_tools.check.validation import IDENTITY_FIELDS, apply_reference_date, cross_check
 from ledger_tools.config import Config, config_digest
 from ledger_tools.form.fields import STAGES
 from ledger_tools.ledger.archive import (
@@ -393,8 +393,10 @@ def load_verified_ledger(out_dir: Path) -> Ledger:
 
     An output set left by a killed run is completed first. Raises ``LedgerError`` (Japanese) when
     the file is missing or damaged, or when its sha256 is not the one the aggregation recorded in
-    the manifest (edited by hand, e.g. an invalid record flipped to ok). A ledger in a DIR without
-    a manifest (written by ``Ledger.save``, not by an aggregation) is not checked.
+    the manifest: edited by hand (e.g. an invalid record flipped to ok), written by something
+    else, or with no manifest beside it at all (the manifest lost: aggregate rebuilds both).
+    ``publication.publish_ledger`` takes a ``Ledger`` object and is not verified: its caller
+    vouches for it.
     """
     out_dir = Path(out_dir)
     try:
@@ -402,14 +404,19 @@ def load_verified_ledger(out_dir: Path) -> Ledger:
     except OutputError as e:
         raise LedgerError(str(_output_error(e))) from None
     ledger = load_ledger(out_dir)
-    if not (out_dir / MANIFEST_FILE).is_file():
-        return ledger
+    manifest_path = out_dir / MANIFEST_FILE
+    if not manifest_path.is_file():
+        raise LedgerError(
+            f"台帳（{out_dir / LEDGER_FILE}）を確かめる処理記録（{manifest_path}）がありません。"
+            "集計が書いた台帳だけを公表します。aggregate を実行し直すと、台帳と保管庫から処理記録を作り直します。"
+        )
     try:
-        with Manifest(out_dir / MANIFEST_FILE) as manifest:
+        with Manifest(manifest_path) as manifest:
             recorded = manifest.output_state(LEDGER_FILE)
     except (ManifestError, sqlite3.DatabaseError) as e:
         raise LedgerError(
-            f"処理記録（{out_dir / MANIFEST_FILE}）を読めません: {e}。aggregate を実行し直してください。"
+            f"処理記録（{manifest_path}）を読めません: {e}。"
+            "別の名前に変えて aggregate を実行し直すと、台帳と保管庫から作り直します。"
         ) from None
     if recorded is None or recorded[1] != _file_sha256(out_dir / LEDGER_FILE):
         raise LedgerError(
@@ -417,6 +424,19 @@ def load_verified_ledger(out_dir: Path) -> Ledger:
             "台帳を手で編集せず、aggregate を実行し直してください。"
         )
     return ledger
+
+
+RECORDED_KEY = "recorded"  # the input key of a ledger recorded by ``record_ledger``: never a run's
+
+
+def record_ledger(out_dir: Path, ledger: Ledger) -> Path:
+    """Save ``ledger`` as DIR/ledger.json and record its sha256 in the manifest the way an
+    aggregation does, so that ``load_verified_ledger`` accepts it (tests, tools building a DIR)."""
+    out_dir = Path(out_dir)
+    path = ledger.save(out_dir)
+    with Manifest(out_dir / MANIFEST_FILE) as manifest:
+        manifest.record_output(LEDGER_FILE, RECORDED_KEY, _file_sha256(path))
+    return path
 
 
 def _dir_lock(out_dir: Path, lock_wait: float):
@@ -929,9 +949,7 @@ class _Run:
             reports = self.manifest.cached_reports(state.sha256, self.context_key, state.path)
             if reports is None:
                 copy = find_copy(self.archive_root, state.sha256)
-                reports = (
-                    [] if copy is None else relative_paths(validate_records(copy, self.context), state.path)
-                )
+                reports = [] if copy is None else self._examine_copy(copy, state)
                 if reports:
                     self.manifest.store_reports([(state.sha256, reports_to_json(reports))], self.context_key)
             rows = self.archived[key] = {r.row or 0: r for r in reports if r.values}
@@ -939,6 +957,25 @@ class _Run:
         if report is not None:
             report.sha256 = state.sha256
         return report
+
+    def _examine_copy(self, copy: Path, state: RecordState) -> list[FileReport]:
+        """An archived copy read like an inbox file, in a worker process with the same budgets (a
+        hostile copy costs its own record, not the run); a copy whose bytes are no longer those of
+        its hash is not used."""
+        found = next(
+            examine_all(
+                [(copy, state.path)],
+                self.context,
+                self.archive_root,
+                frozenset(),
+                1,
+                Progress(0, ""),
+                final=True,
+            )
+        )
+        if found.sha256 != state.sha256:
+            return []
+        return relative_paths(found.reports or [], state.path)
 
     # -- 3. the check across files and runs
     def _cross_check(

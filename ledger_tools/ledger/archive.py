@@ -388,6 +388,11 @@ class Manifest:
         row = self.db.execute("SELECT input_key, sha256 FROM outputs WHERE name = ?", (name,)).fetchone()
         return (row[0], row[1]) if row else None
 
+    def record_output(self, name: str, input_key: str, sha256: str) -> None:
+        """Record an output's state outside a run (``aggregation.record_ledger``)."""
+        with _transaction(self.db):
+            self.db.execute("INSERT OR REPLACE INTO outputs VALUES (?, ?, ?)", (name, input_key, sha256))
+
     def commit_run(
         self,
         run_id: int,

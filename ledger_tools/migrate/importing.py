@@ -50,23 +50,27 @@ class ColumnMapping(BaseModel):
     def _known_fields(cls, columns: dict[str, str]) -> dict[str, str]:
         unknown = sorted(set(columns.values()) - FIELD_BY_ID.keys())
         if unknown:
-            raise ValueError(f"unknown field ids: {unknown}")
+            raise ValueError(f"項目IDがありません: {'、'.join(unknown)}（docs/fields.md の項目IDを書きます）")
         return {normalise_text(k): v for k, v in columns.items()}
 
     @model_validator(mode="after")
     def _choice_and_fixed_fields(self) -> ColumnMapping:
         for field_id, table in self.values.items():
             if field_id not in FIELD_BY_ID or not FIELD_BY_ID[field_id].is_choice:
-                raise ValueError(f"values.{field_id}: not a choice field")
+                raise ValueError(
+                    f"values.{field_id}: 選択肢のある項目ではありません（値の対応を書けるのは選択肢のある項目だけです）"
+                )
             choices = FIELD_BY_ID[field_id].choices
             wrong = sorted(v for v in table.values() if choices and v not in choices)
             if wrong:
                 raise ValueError(
-                    f"values.{field_id}: not choices of the field: {wrong} (choices: {list(choices)})"
+                    f"values.{field_id}: 項目の選択肢にない値です: {'、'.join(wrong)}（選択肢: {'、'.join(choices)}）"
                 )
         unknown = sorted(set(self.fixed) - FIELD_BY_ID.keys())
         if unknown:
-            raise ValueError(f"fixed: unknown field ids: {unknown}")
+            raise ValueError(
+                f"fixed: 項目IDがありません: {'、'.join(unknown)}（docs/fields.md の項目IDを書きます）"
+            )
         return self
 
 
