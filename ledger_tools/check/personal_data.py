@@ -494,7 +494,7 @@ def _all_needles(identities: tuple[Identity, ...]) -> frozenset[_Needle]:
 def _needles(identity: Identity) -> tuple[_Needle, ...]:
     text = unicodedata.normalize("NFKC", identity.text).strip()
     if not text or "".join(text.split()) in PLACEHOLDERS:
-        return []
+        return ()
     text = re.sub(
         r"[(\[（【][^)\]）】]*(?:代表|担当|様|氏|社長|役)[^)\]）】]*[)\]）】]", " ", text
     )  # 山田太郎（代表取締役）
