@@ -24,7 +24,7 @@ class ConfigError(Exception):
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Department(_Model):
@@ -294,8 +294,34 @@ def read_toml_text(path: Path) -> str:
 def load_config(path: str | Path | None = None) -> Config:
     """Load ``path`` (TOML), or the bundled default when ``path`` is None."""
     if path is None:
-        return Config.model_validate(tomllib.loads(default_config_text()))
+        return _bundled_default()
     return load_toml_model(Path(path), Config, "設定ファイル", ConfigError)
+
+
+def _bundled_default() -> Config:
+    """The bundled default, built without validating it: it is ours, a test checks that it equals
+    the validated one, and so validate on one file never builds the pydantic schemas (defer_build)."""
+    return _construct(Config, tomllib.loads(default_config_text()))
+
+
+def _construct(model: type[M], data: dict) -> M:
+    values = {}
+    for name, info in model.model_fields.items():
+        key = info.alias or name
+        if key in data:
+            values[name] = _constructed(info.annotation, data[key])
+    return model.model_construct(**values)
+
+
+def _constructed(annotation: object, value: object) -> object:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel) and isinstance(value, dict):
+        return _construct(annotation, value)
+    if getattr(annotation, "__origin__", None) is tuple and isinstance(value, list):
+        item = annotation.__args__[0]  # type: ignore[attr-defined]
+        return tuple(_constructed(item, v) for v in value)
+    if annotation is float and isinstance(value, int):
+        return float(value)
+    return value
 
 
 M = TypeVar("M", bound=BaseModel)
