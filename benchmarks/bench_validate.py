@@ -294,7 +294,7 @@ def issue11_targets(folder: Path, repeat: int) -> None:
     py = sys.executable
     cli = [py, "-m", "ledger_tools", "validate"]
     passes = max(repeat, 7)
-    print("\nissue 11 targets (best of %d; wall and CPU time of each process)" % passes)
+    print(f"\nissue 11 targets (best of {passes}; wall and CPU time of each process)")
     best: dict[str, tuple[float, float]] = {}
     for name, args in (
         ("python -c pass", [py, "-c", "pass"]),

@@ -310,7 +310,7 @@ def _construct(model: type[M], data: dict) -> M:
         key = info.alias or name
         if key in data:
             values[name] = _constructed(info.annotation, data[key])
-    return model.model_construct(**values)
+    return model.model_construct(**values)  # type: ignore[arg-type]
 
 
 def _constructed(annotation: object, value: object) -> object:
