@@ -14,7 +14,7 @@ import tomllib
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import ForwardRef, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -162,11 +162,13 @@ class Reorganisation(_Model):
 
 
 class Config(_Model):
-    rules: Rules = Rules()
-    deadlines: Deadlines = Deadlines()
-    publication: Publication = Publication()
-    exclusion_hints: ExclusionHints = ExclusionHints()
-    limits: Limits = Limits()
+    rules: Rules = Field(default_factory=Rules)  # a factory: no schema built on import
+    deadlines: Deadlines = Field(default_factory=Deadlines)  # a factory: no schema built on import
+    publication: Publication = Field(default_factory=Publication)  # a factory: no schema built on import
+    exclusion_hints: ExclusionHints = Field(
+        default_factory=ExclusionHints
+    )  # a factory: no schema built on import
+    limits: Limits = Field(default_factory=Limits)  # a factory: no schema built on import
     folders: Folders = Field(
         default_factory=lambda: Folders(), exclude=True
     )  # local paths: not in the digest
@@ -276,9 +278,9 @@ def config_digest(config: Config) -> str:
 # the default, so that a ledger made before they existed still matches its configuration.
 _DEFAULTS_OF_LATER_KEYS: dict[tuple[str | None, str], object] = {
     (None, "reorganisations"): [],
-    ("publication", "prefecture_code"): Publication().prefecture_code,
-    ("limits", "max_read_seconds"): Limits().max_read_seconds,
-    ("limits", "max_read_memory_mb"): Limits().max_read_memory_mb,
+    ("publication", "prefecture_code"): Publication.model_fields["prefecture_code"].default,
+    ("limits", "max_read_seconds"): Limits.model_fields["max_read_seconds"].default,
+    ("limits", "max_read_memory_mb"): Limits.model_fields["max_read_memory_mb"].default,
 }
 
 
@@ -307,9 +309,13 @@ def _bundled_default() -> Config:
 def _construct(model: type[M], data: dict) -> M:
     values = {}
     for name, info in model.model_fields.items():
-        key = info.alias or name
+        key, annotation = info.alias or name, info.annotation
+        if isinstance(annotation, ForwardRef):  # a model defined further down (not rebuilt: deferred)
+            annotation = globals()[annotation.__forward_arg__]
         if key in data:
-            values[name] = _constructed(info.annotation, data[key])
+            values[name] = _constructed(annotation, data[key])
+        elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            values[name] = _construct(annotation, {})  # a section left out: its defaults
     return model.model_construct(**values)  # type: ignore[arg-type]
 
 
@@ -433,6 +439,3 @@ class Folders(_Model):
 
     inbox: str = ""
     out: str = ""
-
-
-Config.model_rebuild()
