@@ -268,6 +268,76 @@ def print_table(rows: list[dict[str, object]], n_files: int) -> None:
     print("  × faster = openpyxl default total / this total;  × floor = this total / zip floor total")
 
 
+# ---------------------------------------------------------------------------- issue 11 targets
+
+
+def _child_run(args: list[str]) -> tuple[float, float, int]:
+    """Wall s, CPU s (user + system) and peak RSS (KiB, Linux) of one child process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, cwd=PROJECT_ROOT, env=_child_env())
+    if hasattr(os, "wait4"):
+        _pid, _status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = 0
+        return time.perf_counter() - start, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+    proc.wait()
+    return time.perf_counter() - start, float("nan"), 0
+
+
+def _child_env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+
+
+def issue11_targets(folder: Path, repeat: int) -> None:
+    """The issue 11 figures, as ratios measured in this one run (informative: printed, not asserted)."""
+    files = sorted(folder.glob("*.xlsx"))
+    one = files[0]
+    py = sys.executable
+    cli = [py, "-m", "ledger_tools", "validate"]
+    passes = max(repeat, 7)
+    print(f"\nissue 11 targets (best of {passes}; wall and CPU time of each process)")
+    best: dict[str, tuple[float, float]] = {}
+    for name, args in (
+        ("python -c pass", [py, "-c", "pass"]),
+        ("validate ONE_FILE", [*cli, str(one), "--format", "json", "--as-of", AS_OF.isoformat()]),
+    ):
+        runs = [_child_run(args) for _ in range(passes)]
+        best[name] = (min(r[0] for r in runs), min(r[1] for r in runs))
+        print(f"  {name:24} wall {best[name][0] * 1000:7.1f} ms   cpu {best[name][1] * 1000:7.1f} ms")
+    wall = best["validate ONE_FILE"][0] / best["python -c pass"][0]
+    cpu = best["validate ONE_FILE"][1] / best["python -c pass"][1]
+    print(f"  start-up ratio: {wall:.2f}× wall, {cpu:.2f}× CPU (target ≤ 3× plus the file's own work)")
+
+    sizes = [k for k in (1000, len(files)) if k <= len(files)]
+    if len(sizes) == 2 and sizes[0] < sizes[1]:
+        peaks = {}
+        for k in sizes:
+            sub = folder.parent / f"first{k}"
+            sub.mkdir(exist_ok=True)
+            for f in files[:k]:
+                target = sub / f.name
+                if not target.exists():
+                    os.link(f, target)
+            peaks[k] = _child_run([*cli, str(sub), "--format", "json", "--as-of", AS_OF.isoformat()])[2]
+        a, b = sizes
+        growth = (peaks[b] - peaks[a]) / (b - a)
+        print(
+            f"  peak RSS of validate DIR: {peaks[a] / 1024:.0f} MiB at {a:,} files, {peaks[b] / 1024:.0f} MiB at"
+            f" {b:,} files → {growth:.2f} KiB per file (target ≤ 3 KiB)"
+        )
+    config = load_config()
+    timings, outputs = {}, {}
+    for workers in (1, 2):
+        start = time.perf_counter()
+        report = validate_paths([folder], config, AS_OF, workers=workers)
+        timings[workers] = time.perf_counter() - start
+        outputs[workers] = json.dumps(report.to_dict(), ensure_ascii=False)
+    same = "identical" if outputs[1] == outputs[2] else "DIFFERENT"
+    print(
+        f"  validate_paths on {len(files):,} files: 1 worker {timings[1]:.2f} s, 2 workers {timings[2]:.2f} s"
+        f" → {timings[1] / timings[2]:.2f}× (target ≥ 1.6×); output {same}"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--files", type=int, default=1000, help="number of workbooks (default 1000)")
@@ -279,6 +349,11 @@ def main(argv: list[str] | None = None) -> int:
         help="above this many files the openpyxl default reader runs one pass only (default 200)",
     )
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the results as JSON")
+    parser.add_argument(
+        "--targets-only",
+        action="store_true",
+        help="only the issue 11 figures: start-up ratio, memory per file (1,000 vs N files), 1 vs 2 workers",
+    )
     args = parser.parse_args(argv)
     if args.files < 1 or args.repeat < 1:
         parser.error("--files and --repeat must be at least 1")
@@ -300,6 +375,9 @@ def main(argv: list[str] | None = None) -> int:
         folder = Path(tmp) / "inbox"
         folder.mkdir()
         gen = generate_inputs(folder, n)
+        if args.targets_only:
+            issue11_targets(folder, repeat)
+            return 0
         files = sorted(folder.iterdir())
         print(
             f"inputs: {n} files ({gen['distinct_workbooks']} distinct workbooks built in {gen['build_s']:.2f} s, "

@@ -370,9 +370,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="働きかけ記録制度の対応記録簿: 様式の作成、検査、台帳の集計、年次の公表",
         epilog=EPILOG + "\n\n各コマンドの説明: ledger-tools コマンド --help",
     )
-    parser.add_argument(
-        "--version", action="version", version=f"%(prog)s {_version()}", help="バージョンを表示して終了する"
-    )
+    parser.add_argument("--version", action=_VersionAction, help="バージョンを表示して終了する")
     commands = parser.add_subparsers(dest="command", required=True, metavar="コマンド")
 
     def command(name: str, func, help_text: str) -> argparse.ArgumentParser:
@@ -552,6 +550,17 @@ def _make_console_safe() -> None:
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(AttributeError, ValueError):
             stream.reconfigure(errors="replace")  # type: ignore[union-attr]
+
+
+class _VersionAction(argparse.Action):
+    """``--version``, looked up only when asked for (importlib.metadata is slow to import)."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        parser._print_message(f"{parser.prog} {_version()}\n", sys.stdout)
+        parser.exit()
 
 
 def _version() -> str:

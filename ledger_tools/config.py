@@ -15,7 +15,7 @@ import tomllib
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import ForwardRef, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -25,7 +25,7 @@ class ConfigError(Exception):
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Department(_Model):
@@ -163,11 +163,13 @@ class Reorganisation(_Model):
 
 
 class Config(_Model):
-    rules: Rules = Rules()
-    deadlines: Deadlines = Deadlines()
-    publication: Publication = Publication()
-    exclusion_hints: ExclusionHints = ExclusionHints()
-    limits: Limits = Limits()
+    rules: Rules = Field(default_factory=Rules)  # a factory: no schema built on import
+    deadlines: Deadlines = Field(default_factory=Deadlines)  # a factory: no schema built on import
+    publication: Publication = Field(default_factory=Publication)  # a factory: no schema built on import
+    exclusion_hints: ExclusionHints = Field(
+        default_factory=ExclusionHints
+    )  # a factory: no schema built on import
+    limits: Limits = Field(default_factory=Limits)  # a factory: no schema built on import
     folders: Folders = Field(
         default_factory=lambda: Folders(), exclude=True
     )  # local paths: not in the digest
@@ -277,9 +279,9 @@ def config_digest(config: Config) -> str:
 # the default, so that a ledger made before they existed still matches its configuration.
 _DEFAULTS_OF_LATER_KEYS: dict[tuple[str | None, str], object] = {
     (None, "reorganisations"): [],
-    ("publication", "prefecture_code"): Publication().prefecture_code,
-    ("limits", "max_read_seconds"): Limits().max_read_seconds,
-    ("limits", "max_read_memory_mb"): Limits().max_read_memory_mb,
+    ("publication", "prefecture_code"): Publication.model_fields["prefecture_code"].default,
+    ("limits", "max_read_seconds"): Limits.model_fields["max_read_seconds"].default,
+    ("limits", "max_read_memory_mb"): Limits.model_fields["max_read_memory_mb"].default,
 }
 
 
@@ -295,8 +297,38 @@ def read_toml_text(path: Path) -> str:
 def load_config(path: str | Path | None = None) -> Config:
     """Load ``path`` (TOML), or the bundled default when ``path`` is None."""
     if path is None:
-        return Config.model_validate(tomllib.loads(default_config_text()))
+        return _bundled_default()
     return load_toml_model(Path(path), Config, "設定ファイル", ConfigError)
+
+
+def _bundled_default() -> Config:
+    """The bundled default, built without validating it: it is ours, a test checks that it equals
+    the validated one, and so validate on one file never builds the pydantic schemas (defer_build)."""
+    return _construct(Config, tomllib.loads(default_config_text()))
+
+
+def _construct(model: type[M], data: dict) -> M:
+    values = {}
+    for name, info in model.model_fields.items():
+        key, annotation = info.alias or name, info.annotation
+        if isinstance(annotation, ForwardRef):  # a model defined further down (not rebuilt: deferred)
+            annotation = globals()[annotation.__forward_arg__]
+        if key in data:
+            values[name] = _constructed(annotation, data[key])
+        elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            values[name] = _construct(annotation, {})  # a section left out: its defaults
+    return model.model_construct(**values)  # type: ignore[arg-type]
+
+
+def _constructed(annotation: object, value: object) -> object:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel) and isinstance(value, dict):
+        return _construct(annotation, value)
+    if getattr(annotation, "__origin__", None) is tuple and isinstance(value, list):
+        item = annotation.__args__[0]  # type: ignore[attr-defined]
+        return tuple(_constructed(item, v) for v in value)
+    if annotation is float and isinstance(value, int):
+        return float(value)
+    return value
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -459,6 +491,3 @@ class Folders(_Model):
 
     inbox: str = ""
     out: str = ""
-
-
-Config.model_rebuild()

@@ -26,6 +26,8 @@ _CLASSES = (
 
 def find_hidden(text: str) -> list[str]:
     """The distinct hidden characters of ``text``, in order of first appearance."""
+    if HIDDEN.search(text) is None:  # the usual case (a carriage return is not hidden)
+        return []
     return list(dict.fromkeys(HIDDEN.findall(_CARRIAGE_RETURN.sub("\n", text))))
 
 

@@ -16,9 +16,8 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
-
-import phonenumbers
 
 Role = Literal["name", "affiliation", "section"]
 
@@ -449,15 +448,23 @@ class _Needle:
     # inside a longer word;  weak: a warning standing alone, nothing inside a longer word.
 
 
-def _compact(text: str) -> tuple[str, list[int]]:
+_SPACE_OR_DOT = re.compile(r"[\s・･]")
+
+
+def _compact(text: str) -> tuple[str, Sequence[int]]:
     """``text`` without white space and ・ (casefolded), with each kept character's offset."""
+    if _SPACE_OR_DOT.search(text) is None:  # the usual case: nothing to drop
+        return text.casefold(), range(len(text))
     kept = [(i, c) for i, c in enumerate(text) if not c.isspace() and c not in "・･"]
     return "".join(c for _, c in kept).casefold(), [i for i, _ in kept]
 
 
 def _identity_hits(plain: str, identities: Sequence[Identity]) -> Iterable[Hit]:
+    needles = _all_needles(tuple(identities))
+    if not needles:
+        return
     compact, offsets = _compact(plain)
-    for needle in {n for identity in identities for n in _needles(identity)}:
+    for needle in needles:
         start = compact.find(needle.text)
         while start >= 0:
             end = start + len(needle.text)
@@ -476,10 +483,18 @@ def _identity_hits(plain: str, identities: Sequence[Identity]) -> Iterable[Hit]:
             start = compact.find(needle.text, start + 1)
 
 
-def _needles(identity: Identity) -> list[_Needle]:
+@lru_cache(maxsize=1024)
+def _all_needles(identities: tuple[Identity, ...]) -> frozenset[_Needle]:
+    """The needles of a record's identities (the same for each text field of a record, and often
+    for many rows of a list): computed once."""
+    return frozenset(n for identity in identities for n in _needles(identity))
+
+
+@lru_cache(maxsize=4096)
+def _needles(identity: Identity) -> tuple[_Needle, ...]:
     text = unicodedata.normalize("NFKC", identity.text).strip()
     if not text or "".join(text.split()) in PLACEHOLDERS:
-        return []
+        return ()
     text = re.sub(
         r"[(\[（【][^)\]）】]*(?:代表|担当|様|氏|社長|役)[^)\]）】]*[)\]）】]", " ", text
     )  # 山田太郎（代表取締役）
@@ -509,7 +524,7 @@ def _needles(identity: Identity) -> list[_Needle]:
                     add(part, "weak", minimum=4)
         else:
             needles += _affiliation_needles(entry, label)
-    return needles
+    return tuple(needles)
 
 
 def _affiliation_needles(entry: str, label: str) -> list[_Needle]:
@@ -620,7 +635,7 @@ def _pattern_hits(plain: str) -> Iterable[Hit]:
 # Letters glued to a number (TEL03-…, tel:090…) keep phonenumbers from matching; they are
 # replaced by spaces in the copy it reads (same length, so the offsets still hold).
 _LETTERS = re.compile(r"[A-Za-z]")
-PHONE_LENIENCY = phonenumbers.Leniency.VALID
+_DIGIT = re.compile(r"\d")
 
 
 def _phone_hits(plain: str) -> Iterable[Hit]:
@@ -632,9 +647,14 @@ def _phone_hits(plain: str) -> Iterable[Hit]:
     or mistype (011-123-4567, 03-0000-0000), so a possible number written the Japanese way —
     a leading 0 (or +81) and 10 or 11 digits — counts too: no date, amount or 和暦 looks like that.
     """
+    if _DIGIT.search(plain) is None:  # no number at all: phonenumbers (slow to import) is not needed
+        return
+    import phonenumbers
+
     scanned = _LETTERS.sub(" ", plain)
     valid = {
-        (m.start, m.end) for m in phonenumbers.PhoneNumberMatcher(scanned, "JP", leniency=PHONE_LENIENCY)
+        (m.start, m.end)
+        for m in phonenumbers.PhoneNumberMatcher(scanned, "JP", leniency=phonenumbers.Leniency.VALID)
     }
     for match in phonenumbers.PhoneNumberMatcher(scanned, "JP", leniency=phonenumbers.Leniency.POSSIBLE):
         start, end = match.start, match.end

@@ -97,7 +97,7 @@ def evaluate(
     cells = record.cells
     unusable: set[str] = set(record.formulas)  # filled, but unreadable: reported once, not again as missing
     unusable.update(record.errors)
-    for field_id in field_ids_for(version):
+    for field_id in field_ids_for(version) if unusable else ():
         if field_id in record.formulas:
             findings.append(make_finding("formula_without_value", field=field_id, cell=cells[field_id]))
         elif field_id in record.errors:

@@ -7,6 +7,7 @@ exhausts the memory or hangs is ``unreadable`` on its own and the others are rep
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 from collections.abc import Iterable
 from itertools import combinations
@@ -126,11 +127,15 @@ def validate_paths(
     """Validate every file under ``paths`` (folders recursively) and compare them by record_id.
 
     ``exclude``: files not to look at (the report being written into the same folder). Files are
-    read in worker processes (see ``check.isolation``); the report is in the files' order."""
+    read in worker processes (see ``check.isolation``); the report is in the files' order. Each
+    report's ``values`` holds only what the checks across files need (identity, record id,
+    judgement) and a digest of the rest."""
     context = RuleContext(config, as_of or dt.date.today())
     roots = [Path(p) for p in paths]
     excluded = {os.path.realpath(p) for p in exclude}
-    files = [p for p in iter_candidate_files(roots) if os.path.realpath(p) not in excluded]
+    files = list(iter_candidate_files(roots))
+    if excluded:  # realpath costs a look-up per folder level: only when there is something to leave out
+        files = [p for p in files if os.path.realpath(p) not in excluded]
     limits = config.limits
     results = run_isolated(
         _validate_in_worker,
@@ -142,8 +147,31 @@ def validate_paths(
         initargs=(context, roots),
         mp_context=mp_context,
     )
-    report = ValidationReport([r for reports in results for r in reports])
+    cells_seen: dict[tuple, object] = {}
+    report = ValidationReport([_shared_cells(r, cells_seen) for reports in results for r in reports])
     cross_check(report.files)
+    return report
+
+
+# What the checks across files read of a report's values; the rest is held as a digest only, so
+# that a folder of 10,000 files costs little memory (the values stay complete in validate_records).
+_KEPT_VALUES = (*IDENTITY_FIELDS, "record_id", "supervisor_judgement")
+VALUES_DIGEST = "\0digest"
+
+
+def _compact(report: FileReport) -> FileReport:
+    if report.values:
+        values = report.values
+        kept = {f: values[f] for f in _KEPT_VALUES if f in values}
+        kept[VALUES_DIGEST] = hashlib.blake2b(repr(sorted(values.items())).encode(), digest_size=16).digest()
+        report.values = kept
+    return report
+
+
+def _shared_cells(report: FileReport, seen: dict[tuple, object]) -> FileReport:
+    """Forms of one version have the same cells: one mapping held for all of them."""
+    if type(report.cells) is dict:
+        report.cells = seen.setdefault(tuple(report.cells.items()), report.cells)  # type: ignore[assignment]
     return report
 
 
@@ -158,7 +186,7 @@ def _init_worker(context: RuleContext, roots: list[Path]) -> None:
 def _validate_in_worker(path: Path) -> list[FileReport]:
     assert _worker_setup is not None, "worker not initialised"
     context, roots = _worker_setup
-    return validate_records(path, context, roots=roots)
+    return [_compact(r) for r in validate_records(path, context, roots=roots)]
 
 
 def _failed_in_worker(path: Path, kind: str, detail: str) -> list[FileReport]:
