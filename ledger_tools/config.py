@@ -56,10 +56,24 @@ def local_government_check_digit(first_five: str) -> int:
     return (11 - remainder) % 10
 
 
+class Contact(_Model):
+    """お問い合わせ先 printed on every published page."""
+
+    division: str = "総務部総務課"
+    phone: str = "000-000-0000"
+    email: str = "soumu@example.jp"
+    url: str = ""  # optional: the division's page
+
+
 class Publication(_Model):
     date_precision: Literal["day", "month"] = "day"
     # 全国地方公共団体コード of the prefecture: a column of the open data, so many prefectures' files stack.
     prefecture_code: str = "990001"
+    prefecture_name: str = Field("サンプル県", min_length=1)
+    contact: Contact = Contact()
+    # 掲載日 / 更新日 of a year's page by fiscal year (2025 = 令和7年度); without one, the ledger's as_of.
+    posted_on: dict[int, dt.date] = {}
+    updated_on: dict[int, dt.date] = {}
 
     @model_validator(mode="after")
     def _prefecture_code_valid(self) -> Publication:
@@ -280,6 +294,10 @@ def config_digest(config: Config) -> str:
 _DEFAULTS_OF_LATER_KEYS: dict[tuple[str | None, str], object] = {
     (None, "reorganisations"): [],
     ("publication", "prefecture_code"): Publication.model_fields["prefecture_code"].default,
+    ("publication", "prefecture_name"): Publication.model_fields["prefecture_name"].default,
+    ("publication", "contact"): Contact().model_dump(mode="json"),
+    ("publication", "posted_on"): {},
+    ("publication", "updated_on"): {},
     ("limits", "max_read_seconds"): Limits.model_fields["max_read_seconds"].default,
     ("limits", "max_read_memory_mb"): Limits.model_fields["max_read_memory_mb"].default,
 }

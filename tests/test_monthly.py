@@ -207,7 +207,7 @@ def test_steps_done_late_this_month_are_listed_apart_and_not_counted_as_overdue(
     ]
     assert monthly_state(ledger, config, "2026-12").late == ()  # done late in another month: not this month's
     page = monthly_html(state)
-    overdue_part, late_part = page.split('<h2 id="late">')
+    overdue_part, late_part = page.split('<h2 id="late-heading">')
     assert ">A</th>" not in overdue_part and "5件（" in overdue_part
     assert ">A</th>" in late_part and "令和8年11月12日" in late_part and "2026-11-12" not in page
 

@@ -21,8 +21,8 @@ from ledger_tools.check.findings import Status, make_finding
 from ledger_tools.check.rules import RuleContext
 from ledger_tools.check.validation import validate_file
 from ledger_tools.cli import main
-from ledger_tools.config import default_config_text
-from ledger_tools.dates import FiscalYear
+from ledger_tools.config import Contact, default_config_text
+from ledger_tools.dates import FiscalYear, to_wareki
 from ledger_tools.form.fields import (
     APPLICABLE,
     FIELD_BY_ID,
@@ -170,6 +170,36 @@ def read_open_data(data: bytes, code: str = "990001") -> list[list[str]]:
     return [r[1:] for r in rows]
 
 
+def counts_data(data: bytes) -> list[list[str]]:
+    """counts_*.csv as 年度, 表, 項目, 内訳, 件数: its 合計 rows of the breakdowns and its 集計区分 left
+    out (test_the_counts_csv_detail_rows_add_up_to_their_totals checks those)."""
+    rows = read_open_data(data)
+    assert rows[0][2] == "集計区分"
+    return [r[:2] + r[3:] for r in rows if not (r[2] == "合計" and r[1] != "件数")]
+
+
+def test_the_counts_csv_detail_rows_add_up_to_their_totals(published):
+    """One level per row kind: summing a table's 内訳 rows gives its 合計 row; an organ's 内訳 rows give
+    its 小計 row; 小計 and 合計 rows are never 内訳, so a spreadsheet's SUM over 内訳 is right."""
+    _result, files = published(mixed_ledger())
+    rows = read_open_data(files["counts_2025.csv"])
+    assert rows[0] == ["年度", "表", "集計区分", "項目", "内訳", "件数"]
+    tables = dict.fromkeys(r[1] for r in rows[1:])
+    assert list(tables) == ["件数", "機関・部局", "事務の区分", "相手方の区分", "方法", "月"]
+    for table in tables:
+        mine = [r for r in rows[1:] if r[1] == table]
+        (total,) = [int(r[5]) for r in mine if r[2] == "合計"]
+        assert sum(int(r[5]) for r in mine if r[2] == "内訳") == total, table
+    organ_rows = [r for r in rows[1:] if r[1] == "機関・部局"]
+    for subtotal in (r for r in organ_rows if r[2] == "小計"):
+        details = [int(r[5]) for r in organ_rows if r[2] == "内訳" and r[3] == subtotal[3]]
+        assert details and sum(details) == int(subtotal[5]) and subtotal[4] == ""
+    assert all(r[4] for r in organ_rows if r[2] == "内訳")  # a detail row names its 部局
+    applicable = [int(r[5]) for r in rows[1:] if r[3] == "不当な働きかけに該当すると判断したもの"]
+    assert applicable == [int(r[5]) for r in organ_rows if r[2] == "合計"]
+    assert {r[2] for r in rows[1:]} == {"合計", "小計", "内訳", "再掲"}
+
+
 @pytest.fixture
 def published(tmp_path, config):
     """publish(ledger, **options) → (result, {file name: bytes}) for a ledger written to DIR."""
@@ -194,7 +224,7 @@ def test_counts_and_breakdowns_of_the_year(published):
         pub.counts.undecided,
         pub.counts.published,
     ) == (6, 3, 1, 2, 3)
-    counts = {(row[1], row[2], row[3]): int(row[4]) for row in read_open_data(files["counts_2025.csv"])[1:]}
+    counts = {(row[1], row[2], row[3]): int(row[4]) for row in counts_data(files["counts_2025.csv"])[1:]}
     assert counts[("件数", "記録された働きかけ（除外事由に当たるものを除く）", "")] == 6
     assert counts[("件数", "不当な働きかけに該当すると判断したもの", "")] == 3
     assert counts[("件数", "該当しないと判断したもの", "")] == 1
@@ -246,7 +276,7 @@ def test_every_organ_of_the_configuration_is_shown_even_with_zero(published, con
     for organ in organ_names:
         assert f"{organ}（" in page
     assert "警察本部では、不当な働きかけに該当する記録はありません。" in page
-    rows = read_open_data(files["counts_2025.csv"])
+    rows = counts_data(files["counts_2025.csv"])
     assert [r[2] for r in rows if r[1] == "機関・部局" and r[3] == ""] == organ_names
 
 
@@ -260,7 +290,7 @@ def test_a_year_without_any_applicable_record_says_so(published):
     assert "令和7年度（2025年度）に不当な働きかけに該当すると判断された記録はありませんでした。" in page
     assert '<td class="num">0件</td>' in page and '<td class="num">1件</td>' in page
     assert read_open_data(files["records_2025.csv"]) == [RECORDS_HEADER]
-    counts = read_open_data(files["counts_2025.csv"])[1:]
+    counts = counts_data(files["counts_2025.csv"])[1:]
     assert [int(r[4]) for r in counts if r[1] == "件数"] == [1, 0, 1, 0, 0]
     assert len([r for r in counts if r[1] != "件数"]) > 30 and all(
         r[4] == "0" for r in counts if r[1] != "件数"
@@ -583,7 +613,7 @@ def test_an_excluded_applicable_record_is_listed_but_neither_published_nor_block
     assert [r[0] for r in read_open_data((directory / "records_2025.csv").read_bytes())[1:]] == ["1"]
     counts = {
         r[2]: int(r[4])
-        for r in read_open_data((directory / "counts_2025.csv").read_bytes())[1:]
+        for r in counts_data((directory / "counts_2025.csv").read_bytes())[1:]
         if r[1] == "件数"
     }
     assert (
@@ -726,7 +756,7 @@ def test_breakdowns_cover_every_applicable_record_published_or_held_back(publish
     _, files = published(ledger, allow_pending=True)
     numbers = assert_page_and_counts_csv_agree(files)
     assert numbers["件数"] == [3, 3, 0, 0, 1]
-    rows = read_open_data(files["counts_2025.csv"])[1:]
+    rows = counts_data(files["counts_2025.csv"])[1:]
     assert {r[2]: int(r[4]) for r in rows if r[1] == "方法"} == {
         "面談": 1,
         "電話": 1,
@@ -957,7 +987,7 @@ def test_the_page_structure_is_accessible(published):
     _, files = published(mixed_ledger())
     page = page_structure(files[PAGE_FILE])
     assert page.lang == "ja"
-    assert page.title == "令和7年度（2025年度）不当な働きかけの記録の状況"
+    assert page.title == "令和7年度（2025年度）不当な働きかけの記録の状況｜サンプル県"
     assert page.h1 == 1
     assert "script" not in page.tags and "style" not in page.tags
     assert len(page.ids) == len(set(page.ids))
@@ -978,7 +1008,7 @@ def assert_page_and_counts_csv_agree(files: dict[str, bytes]) -> dict[str, list[
     """Every number of the page's tables equals the counts CSV, and each breakdown sums to 該当 (its 合計
     row included); returns the CSV's numbers by table."""
     tables = {t["caption"]: t["rows"][1:] for t in page_structure(files[PAGE_FILE]).tables}
-    csv_rows = read_open_data(files["counts_2025.csv"])[1:]
+    csv_rows = counts_data(files["counts_2025.csv"])[1:]
 
     def from_csv(kind):
         return [int(r[4]) for r in csv_rows if r[1] == kind]
@@ -1280,3 +1310,51 @@ def test_publishing_with_another_configuration_than_the_aggregation_is_refused(t
     assert main(["publish", str(out), "--fiscal-year", "2025", "--config", str(monthly)]) == 0
     records = (out / "publication" / "2025" / "records_2025.csv").read_text(encoding="utf-8-sig")
     assert "2025-06," in records and "2025-06-10" not in records
+
+
+# --- the page as the prefecture's site -----------------------------------------------------------
+
+
+def test_the_page_names_the_prefecture_its_contact_and_its_dates(published, config):
+    _result, files = published(mixed_ledger())
+    page = page_text(files[PAGE_FILE])
+    assert "サンプル県" in page and "お問い合わせ先" in page and "総務部総務課" in page
+    assert "000-000-0000" in page and "soumu@example.jp" in page
+    assert (
+        f"掲載日{to_wareki(LEDGER_DATE)}" in page and "更新日" not in page
+    )  # the ledger's date, not the clock
+    assert "2025年4月1日から2026年3月31日まで" in page and "～" not in page
+    assert re.search(r"件数と内訳（CSV形式、[0-9.]+KB）", page) and "）（" not in page
+    assert "―" not in page and "なし" in page
+
+    site = config.publication.model_copy(
+        update={
+            "prefecture_name": "架空県",
+            "contact": Contact(
+                division="総務課", phone="011-111-1111", email="a@example.jp", url="https://example.jp/"
+            ),
+            "posted_on": {2025: dt.date(2026, 4, 1)},
+            "updated_on": {2025: dt.date(2026, 4, 20)},
+        }
+    )
+    _result, files = published(mixed_ledger(), cfg=config.model_copy(update={"publication": site}))
+    raw = files[PAGE_FILE].decode()
+    page = page_text(files[PAGE_FILE])
+    assert "<title>令和7年度（2025年度）不当な働きかけの記録の状況｜架空県</title>" in raw
+    assert "掲載日令和8年4月1日" in page and "更新日令和8年4月20日" in page
+    assert 'href="https://example.jp/"' in raw and "011-111-1111" in page and "サンプル県" not in page
+    index = page_text((Path(_result.page).parent.parent / PAGE_FILE).read_bytes())
+    assert "架空県" in index and "更新日令和8年4月20日" in index
+
+
+def test_list_headings_wrap_between_phrases_only(published):
+    _result, files = published(mixed_ledger())
+    raw = files[PAGE_FILE].decode()
+    assert '<th scope="col">応じられない旨の<wbr>伝達</th>' in raw
+    assert '<th scope="col">働きかけを<wbr>受けた日</th>' in raw
+
+
+def test_a_year_without_records_words_its_breakdowns_naturally(published):
+    _result, files = published(Ledger(LEDGER_DATE, []))
+    page = page_text(files[PAGE_FILE])
+    assert "記録0件の内訳" not in page and "判断された記録がないため、どの区分も0件です。" in page

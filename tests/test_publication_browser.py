@@ -1,5 +1,7 @@
 """The published pages (a year's and the index of every year) in a real browser and a real HTML checker: axe-core in Debian's Chromium finds
-no WCAG 2.x A/AA violation, the Nu HTML Checker finds no error, and a screenshot is taken.
+no WCAG 2.x A/AA violation, nor does HTML_CodeSniffer (pa11y, WCAG2AA) on every kind of page (a year's, an
+empty year's, the index, the internal monthly page), the Nu HTML Checker finds no error, nothing scrolls
+sideways at 320 CSS px, and a screenshot is taken. No network: local files and the system's Chromium.
 
 Needs node, chromium, java and ``npm install`` in tests/browser: skips locally without them,
 fails (never skips) under CI=true."""
@@ -19,6 +21,7 @@ from ledger_tools.config import load_config
 from ledger_tools.dates import FiscalYear
 from ledger_tools.form.samples import complete_values, sample_records
 from ledger_tools.ledger.entries import Ledger, LedgerEntry
+from ledger_tools.ledger.monthly import monthly_html, monthly_state
 from ledger_tools.publish.publication import PAGE_FILE, STYLESHEET_FILE, publish_ledger
 
 pytestmark = pytest.mark.real_client
@@ -29,7 +32,7 @@ WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 
 def require_node_modules() -> None:
-    for package in ("axe-core", "playwright-core", "vnu-jar"):
+    for package in ("axe-core", "playwright-core", "vnu-jar", "pa11y"):
         if not (BROWSER_DIR / "node_modules" / package).is_dir():
             message = f"npm package {package} is missing: run `npm ci` in {BROWSER_DIR}"
             if IN_CI:
@@ -110,7 +113,9 @@ def pages(tmp_path_factory) -> dict[str, Path]:
     empty = publish_ledger(Ledger(LEDGER_DATE, []), out, config, FiscalYear(2024))
     index = out / "publication" / PAGE_FILE  # every year's index, written by each publish
     assert index.is_file()
-    return {"records": full.page, "empty": empty.page, "index": index}
+    monthly = out / "月次状況_2026-05.html"  # the internal monthly page, as aggregate writes it
+    monthly.write_text(monthly_html(monthly_state(sample_ledger(), config, "2026-05")), encoding="utf-8")
+    return {"records": full.page, "empty": empty.page, "index": index, "monthly": monthly}
 
 
 def check_page(page: Path, *options: str) -> dict:
@@ -137,16 +142,59 @@ def axe_results(pages, tmp_path_factory) -> dict[str, dict]:
         "print": check_page(pages["records"], "--media", "print"),
         "index": check_page(pages["index"], "--screenshot", str(shots / "index.png")),
         "index-print": check_page(pages["index"], "--media", "print"),
-        "index-narrow": check_page(pages["index"], "--width", "360"),
+        "index-narrow": check_page(pages["index"], "--width", "320"),
+        "records-narrow": check_page(pages["records"], "--width", "320"),
+        "monthly": check_page(pages["monthly"]),
+        "monthly-narrow": check_page(pages["monthly"], "--width", "320"),
     }
 
 
-@pytest.mark.parametrize("which", ["records", "empty", "print", "index", "index-print", "index-narrow"])
+KINDS = [
+    "records",
+    "empty",
+    "print",
+    "index",
+    "index-print",
+    "index-narrow",
+    "records-narrow",
+    "monthly",
+    "monthly-narrow",
+]
+
+
+@pytest.mark.parametrize("which", KINDS)
 def test_axe_finds_no_wcag_violation(axe_results, which):
     results = axe_results[which]
     assert results["tags"] == WCAG_TAGS
-    assert results["passes"] > 10  # the rules really ran
+    assert results["passes"] > 5  # the rules really ran
     assert results["violations"] == [], json.dumps(results["violations"], ensure_ascii=False, indent=1)
+
+
+@pytest.mark.parametrize("which", ["records-narrow", "index-narrow", "monthly-narrow"])
+def test_at_320_css_pixels_nothing_scrolls_sideways(axe_results, which):
+    results = axe_results[which]
+    assert results["width"] == 320
+    assert results["scroll_width"] <= 320, results["scroll_width"]
+
+
+def test_html_codesniffer_finds_no_wcag2aa_error_on_any_page(pages):
+    """A second engine beside axe: pa11y with HTML_CodeSniffer (WCAG2AA) in the system's Chromium."""
+    node = require_program("node")
+    require_program("chromium")
+    require_node_modules()
+    kinds = ["records", "empty", "index", "monthly"]
+    result = subprocess.run(
+        [node, str(BROWSER_DIR / "check_htmlcs.mjs"), *(str(pages[k]) for k in kinds)],
+        capture_output=True,
+        timeout=300,
+        cwd=BROWSER_DIR,
+    )
+    assert result.returncode == 0, result.stderr.decode(errors="replace")
+    report = json.loads(result.stdout)
+    assert (report["runner"], report["standard"]) == ("htmlcs", "WCAG2AA")
+    assert [r["title"] for r in report["results"]] and len(report["results"]) == len(kinds)
+    issues = {k: r["issues"] for k, r in zip(kinds, report["results"], strict=True)}
+    assert all(not found for found in issues.values()), json.dumps(issues, ensure_ascii=False, indent=1)
 
 
 def test_a_screenshot_of_the_page_is_taken(axe_results):
@@ -161,7 +209,13 @@ def test_a_screenshot_of_the_page_is_taken(axe_results):
 def test_the_nu_html_checker_finds_no_error(pages):
     java = require_program("java")
     require_node_modules()
-    files = [pages["records"], pages["empty"], pages["index"], pages["records"].parent / STYLESHEET_FILE]
+    files = [
+        pages["records"],
+        pages["empty"],
+        pages["index"],
+        pages["monthly"],
+        pages["records"].parent / STYLESHEET_FILE,
+    ]
     result = subprocess.run(
         [java, "-jar", str(VNU_JAR), "--format", "json", "--also-check-css", "--stdout", *map(str, files)],
         capture_output=True,
@@ -171,4 +225,4 @@ def test_the_nu_html_checker_finds_no_error(pages):
     errors = [m for m in messages if m.get("type") == "error" or m.get("subType") == "fatal"]
     assert errors == [], json.dumps(errors, ensure_ascii=False, indent=1)
     assert result.returncode == 0
-    assert all(p.name in (PAGE_FILE, STYLESHEET_FILE) for p in files)
+    assert all(p.name in (PAGE_FILE, STYLESHEET_FILE) for p in files if p != pages["monthly"])

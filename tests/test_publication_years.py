@@ -234,7 +234,11 @@ def test_records_before_operation_start_are_in_no_publication_and_listed_in_the_
 def test_the_index_page_structure_is_accessible(tmp_path):
     two_years(tmp_path)
     page = page_structure((tmp_path / "publication" / PAGE_FILE).read_bytes())
-    assert page.lang == "ja" and page.h1 == 1 and page.title == "不当な働きかけの記録の状況（各年度の公表）"
+    assert (
+        page.lang == "ja"
+        and page.h1 == 1
+        and page.title == "不当な働きかけの記録の状況（各年度の公表）｜サンプル県"
+    )
     assert "script" not in page.tags and len(page.tables) == 2
     for table in page.tables:
         assert table["caption"] and table["first_child"] == "caption", table

@@ -18,7 +18,13 @@ from ledger_tools.publish.index import (
     PublishedYear,
     records_all_date_header,
 )
-from ledger_tools.publish.open_data import BREAKDOWN_TITLES, CODE_HEADER, COUNTS_HEADER
+from ledger_tools.publish.open_data import (
+    BREAKDOWN_TITLES,
+    CODE_HEADER,
+    COUNTS_HEADER,
+    LEVEL_HEADER,
+    LEVELS,
+)
 
 Field = dict[str, Any]
 DATE_FIELD_TYPES = {DATE_HEADERS["day"]: "date", DATE_HEADERS["month"]: "yearmonth"}
@@ -120,9 +126,27 @@ def _counts_schema() -> dict[str, Any]:
         _code_field(),
         _year_field(),
         {"name": "表", "type": "string", "constraints": {"required": True, "enum": COUNT_TABLES}},
-        {"name": "項目", "type": "string", "description": "件数の区分、機関、選択肢の値又は年月（YYYY-MM）"},
-        {"name": "内訳", "type": "string", "description": "機関・部局の表では部局（空欄は機関の計）"},
+        {
+            "name": LEVEL_HEADER,
+            "type": "string",
+            "description": (
+                "行の集計の区分。表ごとに「内訳」の行の件数を足すと「合計」の行の件数になる。"
+                "機関・部局の表では、機関ごとに「内訳」（部局）の行を足すと、その機関の「小計」の行になる"
+                "（小計と合計は内訳と足し合わせないこと）。件数の表の「再掲」（掲載）は該当の内数"
+            ),
+            "constraints": {"required": True, "enum": list(LEVELS)},
+        },
+        {
+            "name": "項目",
+            "type": "string",
+            "description": "件数の区分、機関、選択肢の値又は年月（YYYY-MM）。合計の行は「合計」",
+        },
+        {
+            "name": "内訳",
+            "type": "string",
+            "description": "機関・部局の表の部局（内訳の行のみ。小計・合計の行と他の表では空欄）",
+        },
         {"name": "件数", "type": "integer", "constraints": {"required": True, "minimum": 0}},
     ]
-    # An empty 内訳 (an organ's total) is a value of the key, not a missing one.
-    return {"fields": fields, "missingValues": [], "primaryKey": list(COUNTS_HEADER[:5])}
+    # An empty 内訳 (an organ's 小計, a 合計) is a value of the key, not a missing one.
+    return {"fields": fields, "missingValues": [], "primaryKey": list(COUNTS_HEADER[:6])}

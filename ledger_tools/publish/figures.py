@@ -130,6 +130,22 @@ class Counts:
 
 
 @dataclass(frozen=True)
+class Site:
+    """Who publishes: the prefecture's name and its お問い合わせ先 (from the configuration)."""
+
+    prefecture_name: str = "サンプル県"
+    division: str = "総務部総務課"
+    phone: str = ""
+    email: str = ""
+    url: str = ""
+
+    @classmethod
+    def of(cls, config: Config) -> Site:
+        pub, contact = config.publication, config.publication.contact
+        return cls(pub.prefecture_name, contact.division, contact.phone, contact.email, contact.url)
+
+
+@dataclass(frozen=True)
 class Publication:
     """Everything the page and the CSVs show for one fiscal year, and what is held back."""
 
@@ -148,6 +164,20 @@ class Publication:
     prefecture_code: str = ""  # 全国地方公共団体コード, a column of the open data
     held_back: HeldBack = field(default_factory=HeldBack)  # details in the internal reconciliation only
     out_of_scope: int = 0  # 該当 records with an exclusion: never published, listed in the reconciliation
+    site: Site = field(default_factory=Site)
+    posted_on: dt.date | None = None  # 掲載日; None: the ledger's as_of
+    updated_on: dt.date | None = None  # 更新日, when configured
+
+    @property
+    def posted(self) -> dt.date:
+        return self.posted_on or self.as_of
+
+    @property
+    def updated(self) -> dt.date | None:
+        """更新日, shown only when it is later than the 掲載日: configured, else the as_of after a
+        configured 掲載日 (a re-publication with a later ledger)."""
+        day = self.updated_on or (self.as_of if self.posted_on else None)
+        return day if day and day > self.posted else None
 
     @property
     def in_progress(self) -> bool:
@@ -208,6 +238,9 @@ def year_figures(selection: Selection, held_back: HeldBack, config: Config, as_o
         prefecture_code=config.publication.prefecture_code,
         held_back=held_back,
         out_of_scope=len(selection.out_of_scope),
+        site=Site.of(config),
+        posted_on=config.publication.posted_on.get(fiscal_year.start_year),
+        updated_on=config.publication.updated_on.get(fiscal_year.start_year),
     )
 
 

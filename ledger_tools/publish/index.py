@@ -5,17 +5,18 @@ and its CSVs), never recomputed from today's ledger, so a past publication stays
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from ledger_tools.dates import FiscalYear
+from ledger_tools.dates import FiscalYear, to_wareki
 from ledger_tools.outputs import csv_bytes
 from ledger_tools.pages import template_environment
 from ledger_tools.publish.errors import PublicationError
-from ledger_tools.publish.figures import COUNT_LABELS, DATE_HEADERS
+from ledger_tools.publish.figures import COUNT_LABELS, DATE_HEADERS, Site
 from ledger_tools.publish.open_data import (
     CODE_HEADER,
     COUNTS_HEADER,
@@ -49,6 +50,8 @@ class PublishedYear:
     records_file: str
     counts_file: str
     path: Path  # the folder its files are read from (the staged one while it is being published)
+    site: Site = field(default_factory=Site)
+    last_posted: str = ""  # the page's 更新日 (or 掲載日), ISO; "" from a summary without it
 
     @property
     def folder(self) -> str:
@@ -84,6 +87,8 @@ def _read_summary(path: Path) -> PublishedYear:
             data["files"]["records"],
             data["files"]["counts"],
             path.parent,
+            Site(**data["site"]) if "site" in data else Site(),
+            str(data.get("last_posted", data["as_of"])),
         )
     except (OSError, ValueError, KeyError, TypeError) as e:
         raise PublicationError(
@@ -134,17 +139,21 @@ def combined_records_csv(years: Sequence[PublishedYear]) -> bytes:
 
 def combined_counts_csv(years: Sequence[PublishedYear]) -> bytes:
     """Every year's counts, oldest year first (each row already names its 年度)."""
-    rows = [row for year in reversed(years) for row in _read_rows(year.path / year.counts_file)]
+    rows = [
+        row
+        for year in reversed(years)
+        for row in _read_rows(year.path / year.counts_file, header=COUNTS_HEADER)
+    ]
     return csv_bytes(COUNTS_HEADER, rows)
 
 
-def _read_rows(path: Path) -> list[list[str]]:
-    """The data rows of a published CSV (its header checked to lead with the code)."""
+def _read_rows(path: Path, header: Sequence[str] | None = None) -> list[list[str]]:
+    """The data rows of a published CSV (its header checked to lead with the code, or to be ``header``)."""
     try:
         rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"), newline="")))
     except (OSError, UnicodeDecodeError) as e:
         raise PublicationError(f"公表済みのCSV（{path}）を読めません: {e}") from None
-    if not rows or rows[0][0] != CODE_HEADER:
+    if not rows or rows[0][0] != CODE_HEADER or (header is not None and tuple(rows[0]) != tuple(header)):
         raise PublicationError(
             f"公表済みのCSV（{path}）の形式が古いか壊れています。その年度を公表し直してください。"
         )
@@ -152,6 +161,15 @@ def _read_rows(path: Path) -> list[list[str]]:
 
 
 # --- the page -------------------------------------------------------------------------------------
+
+
+YEAR_COLUMNS = {  # the index's table of years: short headings, explained below it
+    "recorded": "記録",
+    "applicable": "該当",
+    "not_applicable": "非該当",
+    "undecided": "判断中",
+    "published": "掲載",
+}
 
 
 @dataclass(frozen=True)
@@ -202,11 +220,17 @@ def index_chart(years: Sequence[PublishedYear], organs: Sequence[str]) -> IndexC
 
 def render_index(years: Sequence[PublishedYear], downloads: Mapping[str, int]) -> str:
     organs = organ_names(years)
+    site = years[0].site if years else Site()  # the newest year's publisher
+    updated = max((year.last_posted for year in years), default="")
     return (
         template_environment()
         .get_template(INDEX_TEMPLATE)
         .render(
             title="不当な働きかけの記録の状況（各年度の公表）",
+            site=site,
+            year_columns=YEAR_COLUMNS,
+            iso_wareki=lambda iso: to_wareki(dt.date.fromisoformat(iso)),
+            updated=dt.date.fromisoformat(updated) if updated else None,
             years=years,
             organs=organs,
             count_labels=COUNT_LABELS,

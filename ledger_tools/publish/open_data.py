@@ -5,6 +5,7 @@ year's numbers that the index of every year is built from (never recomputed from
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -39,13 +40,25 @@ def records_header(date_precision: str) -> list[str]:
     ]
 
 
-COUNTS_HEADER = (CODE_HEADER, "年度", "表", "項目", "内訳", "件数")
+LEVEL_HEADER = "集計区分"
+# 集計区分 of a row of the counts: in every table the 内訳 rows add up to its 合計 row, and in 機関・部局
+# an organ's 内訳 rows (one per 部局) add up to its 小計 row; 再掲 repeats a part of the 内訳 (掲載).
+TOTAL, SUBTOTAL, DETAIL, RESTATED = "合計", "小計", "内訳", "再掲"
+LEVELS = (TOTAL, SUBTOTAL, DETAIL, RESTATED)
+COUNTS_HEADER = (CODE_HEADER, "年度", "表", LEVEL_HEADER, "項目", "内訳", "件数")
 BREAKDOWN_TITLES = {
     "organ": "機関・部局",
     "business_type": "事務の区分",
     "requester_category": "相手方の区分",
     "method": "方法",
     "month": "月",
+}
+COUNT_LEVELS = {
+    "recorded": TOTAL,
+    "applicable": DETAIL,
+    "not_applicable": DETAIL,
+    "undecided": DETAIL,
+    "published": RESTATED,
 }
 
 
@@ -56,25 +69,32 @@ def records_csv(publication: Publication) -> bytes:
     return csv_bytes(records_header(publication.date_precision), rows)
 
 
-def counts_rows(publication: Publication) -> list[tuple[str, str, str, str, int]]:
-    """The numbers of the page, one per row (tidy: 年度, 表, 項目, 内訳, 件数)."""
+CountRow = tuple[str, str, str, str, str, int]
+
+
+def counts_rows(publication: Publication) -> list[CountRow]:
+    """The numbers of the page, one per row (年度, 表, 集計区分, 項目, 内訳, 件数): each table's 内訳
+    rows and its 合計 row, so that summing the 内訳 rows of a table gives its 合計."""
     year = str(publication.fiscal_year)
     counts = publication.counts
-    rows: list[tuple[str, str, str, str, int]] = [
-        (year, "件数", COUNT_LABELS[name], "", getattr(counts, name)) for name in COUNT_LABELS
+    rows: list[CountRow] = [
+        (year, "件数", COUNT_LEVELS[name], COUNT_LABELS[name], "", getattr(counts, name))
+        for name in COUNT_LABELS
     ]
+    organ = BREAKDOWN_TITLES["organ"]
     for group in publication.organs:
-        rows.append((year, BREAKDOWN_TITLES["organ"], group.name, "", group.count))
-        rows.extend(
-            (year, BREAKDOWN_TITLES["organ"], group.name, d.label, d.count) for d in group.departments
-        )
+        rows.append((year, organ, SUBTOTAL, group.name, "", group.count))
+        rows.extend((year, organ, DETAIL, group.name, d.label, d.count) for d in group.departments)
+    rows.append((year, organ, TOTAL, TOTAL, "", counts.applicable))
     for key, tallies in (
         ("business_type", publication.by_business_type),
         ("requester_category", publication.by_requester_category),
         ("method", publication.by_method),
+        ("month", publication.by_month),
     ):
-        rows.extend((year, BREAKDOWN_TITLES[key], t.label, "", t.count) for t in tallies)
-    rows.extend((year, BREAKDOWN_TITLES["month"], t.iso, "", t.count) for t in publication.by_month)
+        title = BREAKDOWN_TITLES[key]
+        rows.extend((year, title, DETAIL, t.iso or t.label, "", t.count) for t in tallies)
+        rows.append((year, title, TOTAL, TOTAL, "", counts.applicable))
     return rows
 
 
@@ -96,5 +116,7 @@ def summary_json(publication: Publication) -> bytes:
         "counts": {name: getattr(publication.counts, name) for name in COUNT_LABELS},
         "applicable_by_organ": {group.name: group.count for group in publication.organs},
         "files": {"records": records_csv_name(fy), "counts": counts_csv_name(fy)},
+        "site": dataclasses.asdict(publication.site),
+        "last_posted": (publication.updated or publication.posted).isoformat(),
     }
     return (json.dumps(summary, ensure_ascii=False, indent=1) + "\n").encode("utf-8")

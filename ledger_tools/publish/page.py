@@ -76,7 +76,34 @@ def _coord(value: float) -> float | int:
 
 
 def human_size(size: int) -> str:
-    return f"{size:,}バイト" if size < 1024 else f"{size / 1024:.1f}KB（{size:,}バイト）"
+    """850バイト, 2.2KB, 1.3MB: written inside brackets on the page, so never bracketed itself."""
+    if size < 1024:
+        return f"{size:,}バイト"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f}KB"
+    return f"{size / 1024 / 1024:.1f}MB"
+
+
+NONE_TEXT = "なし"  # an empty cell of the list, spoken as a word (a dash is read as nothing)
+# Where a heading of the list may wrap: between its phrases (文節), never inside a word.
+_PHRASE_ENDS = ("を", "の")
+
+
+def phrases(heading: str) -> list[str]:
+    """``働きかけを受けた日`` → ``["働きかけを", "受けた日"]``: the page puts <wbr> between them and the
+    stylesheet keeps each phrase whole."""
+    parts, current = [], ""
+    for char in heading:
+        current += char
+        if char in _PHRASE_ENDS and len(current) > 1:
+            parts.append(current)
+            current = ""
+    if current:
+        if parts and len(current) == 1:
+            parts[-1] += current
+        else:
+            parts.append(current)
+    return parts
 
 
 STYLESHEET_SOURCE = "publication.css"  # in ledger_tools/templates/, published as style.css
@@ -96,6 +123,9 @@ def render_page(publication: Publication, downloads: Mapping[str, int]) -> str:
         .render(
             pub=publication,
             title=f"{fy.label}（{fy.start_year}年度）不当な働きかけの記録の状況",
+            site=publication.site,
+            none_text=NONE_TEXT,
+            phrases=phrases,
             count_labels=COUNT_LABELS,
             columns=PAGE_LIST_COLUMNS,
             number_header=NUMBER_HEADER,

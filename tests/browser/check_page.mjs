@@ -45,6 +45,7 @@ async function main() {
       (tags) => window.axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations', 'incomplete'] }),
       WCAG_TAGS,
     );
+    const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
     if (options.screenshot) await page.screenshot({ path: options.screenshot, fullPage: true });
     const brief = (items) => items.map((r) => ({
       id: r.id, impact: r.impact, help: r.help, tags: r.tags,
@@ -58,6 +59,8 @@ async function main() {
       violations: brief(results.violations),
       incomplete: brief(results.incomplete),
       passes: results.passes.length,
+      width: options.width,
+      scroll_width: scrollWidth,
       screenshot: options.screenshot,
     }, null, 1)}\n`);
   } finally {
