@@ -13,6 +13,7 @@ import pytest
 from conftest import AS_OF
 
 from ledger_tools.form.samples import complete_values, filled_workbook_bytes, recorded_values
+from ledger_tools.ledger import aggregation
 from ledger_tools.ledger.aggregation import aggregate
 
 SAME_BYTES = ["ledger.json", "台帳.csv", "月次状況_2026-11.xlsx", "月次状況_2026-11.html"]
@@ -87,3 +88,22 @@ def test_rerun_gives_the_same_bytes(tmp_path: Path, config, books) -> None:
         aggregate(inbox, out, config, AS_OF, progress=False, workers=1, retry_delay=0)
     for name in [*SAME_BYTES, "台帳.xlsx"]:
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
+
+
+def test_unchanged_rerun_with_division_files_decodes_nothing(
+    tmp_path: Path, config, books, monkeypatch
+) -> None:
+    """The outputs under 主管課別/ are checked by their place in DIR, so an unchanged inbox is not read again."""
+    inbox, out = tmp_path / "提出", tmp_path / "集計"
+    inbox.mkdir()
+    for i, key in enumerate(["a", "b", "e"]):
+        (inbox / f"{i}.xlsx").write_bytes(books[key])
+    first = aggregate(inbox, out, config, AS_OF, progress=False, workers=1, retry_delay=0)
+    assert any(path.parent.name == "主管課別" for path in first.outputs)
+
+    def no_decoding(*_args: object) -> None:
+        raise AssertionError("the unchanged inbox was decoded again")
+
+    monkeypatch.setattr(aggregation._Run, "_report_inbox", no_decoding)
+    again = aggregate(inbox, out, config, AS_OF, progress=False, workers=1, retry_delay=0)
+    assert again.parsed == 0 and sorted(again.outputs) == sorted(first.outputs)
