@@ -160,6 +160,12 @@ def _csv_cell(value: object) -> str:
 _NOT_IN_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
+def clean_text(text: str) -> str:
+    """``text`` with the characters a workbook cannot hold (control characters, the undecodable
+    bytes of a file name) as "?" rather than a broken file."""
+    return _NOT_IN_XML.sub("?", text)
+
+
 def set_text(cell, value: object) -> None:
     """Store a value in an openpyxl cell; text is always a string cell, never a formula.
 
@@ -167,7 +173,7 @@ def set_text(cell, value: object) -> None:
     name) become "?" rather than a broken file.
     """
     if isinstance(value, str):
-        value = _NOT_IN_XML.sub("?", value)
+        value = clean_text(value)
     cell.value = value
     if isinstance(value, str) and value:
         cell.data_type = "s"

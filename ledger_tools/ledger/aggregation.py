@@ -210,7 +210,8 @@ class AggregationResult:
     def outcome(self) -> dict[str, Any]:
         """The facts a later unchanged run reports again (kept in the manifest's runs table)."""
         facts = {name: getattr(self, name) for name in _OUTCOME_FACTS}
-        facts["outputs"] = [path.name for path in self.outputs]
+        # relative to DIR: 主管課別/<主管課>.xlsx is not in DIR itself
+        facts["outputs"] = [path.relative_to(self.out_dir).as_posix() for path in self.outputs]
         return facts
 
     def summary_text(self) -> str:

@@ -18,7 +18,6 @@ from ledger_tools.check.report import SEVERITY_LABELS_JA
 from ledger_tools.form.fields import FIELD_BY_ID
 from ledger_tools.ledger.monthly import HELD_COLUMNS, OVERDUE_COLUMNS, MonthlyState
 from ledger_tools.ledger.workbook import add_table_sheet, table_workbook
-from ledger_tools.outputs import workbook_bytes
 
 DIVISION_FOLDER = "主管課別"
 SHEET_OVERDUE, SHEET_FIX, SHEET_HELD = "期限を過ぎている手続", "直すこと", "公表の準備中"
@@ -80,7 +79,7 @@ def division_workbook_bytes(state: MonthlyState, division: str) -> bytes:
         [i.cells() for i in mine.held],
         (24, 12, 16, 16, 16, 12, 26, 48, 48),
     )
-    return workbook_bytes(wb)
+    return wb.to_bytes()
 
 
 def division_renderers(state: MonthlyState, out_dir: Path) -> dict[str, Callable[[], bytes]]:

@@ -28,7 +28,6 @@ from ledger_tools.ledger.readiness import HOLD_REASONS, hold_reasons
 from ledger_tools.ledger.workbook import EXCLUDED as EXCLUDED_COLUMN
 from ledger_tools.ledger.workbook import NOT_APPLICABLE_LABEL as NOT_APPLICABLE_COLUMN
 from ledger_tools.ledger.workbook import add_table_sheet, category, table_workbook
-from ledger_tools.outputs import workbook_bytes
 
 UNKNOWN_MONTH = "受付日不明"
 UNKNOWN_DIVISION = "（主管課不明）"
@@ -589,7 +588,7 @@ def monthly_workbook_bytes(state: MonthlyState) -> bytes:
     counts = [row.cells() for row in state.rows] + [state.totals.cells()]
     add_table_sheet(wb, SHEET_COUNTS, COUNT_COLUMNS, counts, widths=(14, 14, 18, *[16] * 4, *[9] * 4))
     add_overdue_sheets(wb, state)
-    return workbook_bytes(wb)
+    return wb.to_bytes()
 
 
 def add_overdue_sheets(wb, state: MonthlyState) -> None:
