@@ -363,8 +363,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from ledger_tools.form.fields import FORM_VERSIONS, TEMPLATE_VERSION
-
+    """The command line: one subcommand per entry of ``_COMMANDS``, each with ``--config``."""
     parser = JapaneseArgumentParser(
         prog="ledger-tools",
         description="働きかけ記録制度の対応記録簿: 様式の作成、検査、台帳の集計、年次の公表",
@@ -372,13 +371,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action=_VersionAction, help="バージョンを表示して終了する")
     commands = parser.add_subparsers(dest="command", required=True, metavar="コマンド")
-
-    def command(name: str, func, help_text: str) -> argparse.ArgumentParser:
+    for name, func, help_text, add_arguments in _COMMANDS:
         sub = commands.add_parser(
-            name,
-            help=help_text,
-            description=DESCRIPTIONS.get(name, help_text),
-            epilog=EPILOG,
+            name, help=help_text, description=DESCRIPTIONS.get(name, help_text), epilog=EPILOG
         )
         sub.set_defaults(func=func)
         sub.add_argument(
@@ -387,23 +382,44 @@ def build_parser() -> argparse.ArgumentParser:
             metavar="FILE.toml",
             help="設定ファイル（TOML）。省略時は同梱のサンプル県の設定",
         )
-        return sub
+        add_arguments(sub)
+    return parser
 
-    template = command("template", cmd_template, "記入用の様式（.xlsx）を書き出す")
-    template.add_argument(
+
+_AS_OF_HELP = "基準日（未来の日付・遅延の判定。既定: 今日）"
+_MISSING_HELP = (
+    "提出フォルダが空でも、前回あったファイルの半数超（10件以上）が一度に消えていても集計する"
+    "（既定: 共有フォルダの未接続を疑い中止。消えたファイルの記録は原本なしとして残る）"
+)
+_FISCAL_YEAR_HELP = "公表する年度: 2025、R7、令和7 のいずれの形でも（令和7年度 = 2025-04-01～2026-03-31）"
+_PENDING_HELP = "公表できない該当の記録（総務課への共有前、公表用の概要なし、エラー等）を保留したまま公表する"
+
+
+def _add_as_of(sub: argparse.ArgumentParser, help_text: str = _AS_OF_HELP) -> None:
+    sub.add_argument("--as-of", type=_date_option, metavar="YYYY-MM-DD", help=help_text)
+
+
+def _add_wait(sub: argparse.ArgumentParser, who: str) -> None:
+    sub.add_argument(
+        "--wait",
+        type=float,
+        metavar="SECONDS",
+        help=f"{who}が DIR を使用中のとき待つ秒数（既定: 10、負の値: 終わるまで待つ）",
+    )
+
+
+def _template_arguments(sub: argparse.ArgumentParser) -> None:
+    from ledger_tools.form.fields import FORM_VERSIONS, TEMPLATE_VERSION
+
+    sub.add_argument(
         "--out",
         type=Path,
         metavar="PATH",
         help=f"書き出すファイル又はフォルダ（既定: 対応記録簿_v{TEMPLATE_VERSION}.xlsx、--list のとき 対応記録簿_一覧_v{TEMPLATE_VERSION}.xlsx）",
     )
-    template.add_argument("--list", action="store_true", help="一覧形式（1行に1件）の様式を書き出す")
-    template.add_argument(
-        "--as-of",
-        type=_date_option,
-        metavar="YYYY-MM-DD",
-        help="この日に施行されている組織（機関・部局・主管課）の様式を書き出す（既定: 今日）",
-    )
-    template.add_argument(
+    sub.add_argument("--list", action="store_true", help="一覧形式（1行に1件）の様式を書き出す")
+    _add_as_of(sub, "この日に施行されている組織（機関・部局・主管課）の様式を書き出す（既定: 今日）")
+    sub.add_argument(
         "--form-version",
         type=int,
         choices=FORM_VERSIONS,
@@ -411,138 +427,113 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"様式の版（既定: {TEMPLATE_VERSION}。古い版は配布済みの様式の再作成用）",
     )
 
-    upgrade_ = command("upgrade", cmd_upgrade, "古い版の様式に記入したファイルを最新の版に変換する")
-    upgrade_.add_argument("old", type=Path, metavar="OLD.xlsx", help="古い版の様式（変更しません）")
-    upgrade_.add_argument(
-        "--out", type=Path, required=True, metavar="NEW.xlsx", help="書き出す最新の版のファイル"
-    )
 
-    validate = command("validate", cmd_validate, "提出されたファイルを検査する")
-    validate.add_argument(
+def _upgrade_arguments(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("old", type=Path, metavar="OLD.xlsx", help="古い版の様式（変更しません）")
+    sub.add_argument("--out", type=Path, required=True, metavar="NEW.xlsx", help="書き出す最新の版のファイル")
+
+
+def _validate_arguments(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument(
         "paths", type=Path, nargs="+", metavar="PATH", help="ファイル又はフォルダ（サブフォルダも検査）"
     )
-    validate.add_argument(
-        "--format", choices=("text", "json"), default="text", help="出力の形式（既定: text）"
-    )
-    validate.add_argument("--report", type=Path, metavar="FILE.xlsx", help="指摘事項をExcelで書き出す")
-    validate.add_argument(
-        "--as-of",
-        type=_date_option,
-        metavar="YYYY-MM-DD",
-        help="基準日（未来の日付・遅延の判定。既定: 今日）",
-    )
+    sub.add_argument("--format", choices=("text", "json"), default="text", help="出力の形式（既定: text）")
+    sub.add_argument("--report", type=Path, metavar="FILE.xlsx", help="指摘事項をExcelで書き出す")
+    _add_as_of(sub)
 
-    missing_help = (
-        "提出フォルダが空でも、前回あったファイルの半数超（10件以上）が一度に消えていても集計する"
-        "（既定: 共有フォルダの未接続を疑い中止。消えたファイルの記録は原本なしとして残る）"
-    )
-    aggregate_ = command("aggregate", cmd_aggregate, "提出フォルダを集計し、台帳と月次状況を書き出す")
-    aggregate_.add_argument(
+
+def _aggregate_arguments(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument(
         "inbox",
         type=Path,
         metavar="INBOX",
         help="提出ファイルの受付フォルダ（サブフォルダも読む。ファイルは変更しない）",
     )
-    aggregate_.add_argument(
+    sub.add_argument(
         "--out",
         type=Path,
         required=True,
         metavar="DIR",
         help="台帳・月次状況・保管庫を書き出すフォルダ（INBOX の外）",
     )
-    aggregate_.add_argument(
-        "--as-of",
-        type=_date_option,
-        metavar="YYYY-MM-DD",
-        help="基準日（未来の日付・遅延の判定。既定: 今日）",
-    )
-    aggregate_.add_argument("--month", metavar="YYYY-MM", help="月次状況の月（既定: 基準日の月）")
-    aggregate_.add_argument("--workers", type=int, metavar="N", help="並列に読むプロセス数（既定: CPUの数）")
-    aggregate_.add_argument("--allow-missing", action="store_true", help=missing_help)
-    aggregate_.add_argument(
-        "--wait",
-        type=float,
-        metavar="SECONDS",
-        help="別の集計が DIR を使用中のとき待つ秒数（既定: 10、負の値: 終わるまで待つ）",
-    )
+    _add_as_of(sub)
+    sub.add_argument("--month", metavar="YYYY-MM", help="月次状況の月（既定: 基準日の月）")
+    sub.add_argument("--workers", type=int, metavar="N", help="並列に読むプロセス数（既定: CPUの数）")
+    sub.add_argument("--allow-missing", action="store_true", help=_MISSING_HELP)
+    _add_wait(sub, "別の集計")
 
-    forget_ = command(
-        "forget", cmd_forget, "原本なしの記録を理由を付けて取り消す（次の aggregate で台帳から除く）"
-    )
-    forget_.add_argument("dir", type=Path, metavar="DIR", help="aggregate の --out に指定した集計フォルダ")
-    forget_.add_argument("record_id", metavar="RECORD_ID", help="取り消す記録の整理番号")
-    forget_.add_argument("--reason", required=True, metavar="TEXT", help="取り消す理由（処理履歴に残ります）")
-    forget_.add_argument(
+
+def _forget_arguments(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("dir", type=Path, metavar="DIR", help="aggregate の --out に指定した集計フォルダ")
+    sub.add_argument("record_id", metavar="RECORD_ID", help="取り消す記録の整理番号")
+    sub.add_argument("--reason", required=True, metavar="TEXT", help="取り消す理由（処理履歴に残ります）")
+    sub.add_argument(
         "--path",
         metavar="P",
         help="記録があった場所（提出フォルダからの相対パス。台帳の「ソースファイル」）。複数の場所にあったとき1つに絞る",
     )
-    forget_.add_argument(
-        "--wait",
-        type=float,
-        metavar="SECONDS",
-        help="集計・公表が DIR を使用中のとき待つ秒数（既定: 10、負の値: 終わるまで待つ）",
-    )
+    _add_wait(sub, "集計・公表")
 
-    fiscal_year_help = "公表する年度: 2025、R7、令和7 のいずれの形でも（令和7年度 = 2025-04-01～2026-03-31）"
-    pending_help = (
-        "公表できない該当の記録（総務課への共有前、公表用の概要なし、エラー等）を保留したまま公表する"
-    )
-    publish = command("publish", cmd_publish, "台帳から年度の公表用ページとCSVを書き出す")
-    publish.add_argument(
+
+def _publish_arguments(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument(
         "dir", type=Path, metavar="DIR", help="aggregate が台帳（ledger.json）を書き出したフォルダ"
     )
-    publish.add_argument("--fiscal-year", required=True, metavar="FY", help=fiscal_year_help)
-    publish.add_argument("--allow-pending", action="store_true", help=pending_help)
-    publish.add_argument(
-        "--wait",
-        type=float,
-        metavar="SECONDS",
-        help="集計又は別の公表が DIR を使用中のとき待つ秒数（既定: 10、負の値: 終わるまで待つ）",
-    )
+    sub.add_argument("--fiscal-year", required=True, metavar="FY", help=_FISCAL_YEAR_HELP)
+    sub.add_argument("--allow-pending", action="store_true", help=_PENDING_HELP)
+    _add_wait(sub, "集計又は別の公表")
 
-    run = command("run", cmd_run, "集計と公表をまとめて行う（aggregate + publish）")
-    run.add_argument(
+
+def _run_arguments(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument(
         "inbox", type=Path, metavar="INBOX", help="提出ファイルの受付フォルダ（サブフォルダも読む）"
     )
-    run.add_argument("--fiscal-year", required=True, metavar="FY", help=fiscal_year_help)
-    run.add_argument(
+    sub.add_argument("--fiscal-year", required=True, metavar="FY", help=_FISCAL_YEAR_HELP)
+    sub.add_argument(
         "--out", type=Path, required=True, metavar="DIR", help="台帳・集計・公表を書き出すフォルダ"
     )
-    run.add_argument(
-        "--as-of",
-        type=_date_option,
-        metavar="YYYY-MM-DD",
-        help="基準日（未来の日付・遅延の判定。既定: 今日）",
-    )
-    run.add_argument("--month", metavar="YYYY-MM", help="月次状況の月（既定: 基準日の月）")
-    run.add_argument("--allow-pending", action="store_true", help=pending_help)
-    run.add_argument("--allow-missing", action="store_true", help=missing_help)
-    run.add_argument(
-        "--wait",
-        type=float,
-        metavar="SECONDS",
-        help="別の集計・公表が DIR を使用中のとき待つ秒数（既定: 10、負の値: 終わるまで待つ）",
-    )
+    _add_as_of(sub)
+    sub.add_argument("--month", metavar="YYYY-MM", help="月次状況の月（既定: 基準日の月）")
+    sub.add_argument("--allow-pending", action="store_true", help=_PENDING_HELP)
+    sub.add_argument("--allow-missing", action="store_true", help=_MISSING_HELP)
+    _add_wait(sub, "別の集計・公表")
 
-    import_ = command("import", cmd_import, "既存の記録簿（CSV・Excel）を一覧形式の様式に変換する")
-    import_.add_argument(
+
+def _import_arguments(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument(
         "source",
         type=Path,
         metavar="LEGACY",
         help="既存の記録簿（.csv: UTF-8 又は CP932、又は .xlsx / .xls）",
     )
-    import_.add_argument(
+    sub.add_argument(
         "--mapping", type=Path, required=True, metavar="MAPPING.toml", help="列・値の対応表（TOML）"
     )
-    import_.add_argument(
+    sub.add_argument(
         "--out",
         type=Path,
         default=Path("対応記録簿_一覧.xlsx"),
         metavar="FILE.xlsx",
         help="書き出す一覧形式のファイル（既定: 対応記録簿_一覧.xlsx）",
     )
-    return parser
+
+
+# name, function, one-line help, its arguments: in the order `ledger-tools --help` lists them.
+_COMMANDS: tuple[tuple[str, Any, str, Any], ...] = (
+    ("template", cmd_template, "記入用の様式（.xlsx）を書き出す", _template_arguments),
+    ("upgrade", cmd_upgrade, "古い版の様式に記入したファイルを最新の版に変換する", _upgrade_arguments),
+    ("validate", cmd_validate, "提出されたファイルを検査する", _validate_arguments),
+    ("aggregate", cmd_aggregate, "提出フォルダを集計し、台帳と月次状況を書き出す", _aggregate_arguments),
+    (
+        "forget",
+        cmd_forget,
+        "原本なしの記録を理由を付けて取り消す（次の aggregate で台帳から除く）",
+        _forget_arguments,
+    ),
+    ("publish", cmd_publish, "台帳から年度の公表用ページとCSVを書き出す", _publish_arguments),
+    ("run", cmd_run, "集計と公表をまとめて行う（aggregate + publish）", _run_arguments),
+    ("import", cmd_import, "既存の記録簿（CSV・Excel）を一覧形式の様式に変換する", _import_arguments),
+)
 
 
 def _make_console_safe() -> None:
