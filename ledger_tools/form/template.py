@@ -33,6 +33,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Si
 from openpyxl.utils import absolute_coordinate, get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ledger_tools.config import Config, Organisation
@@ -73,12 +74,17 @@ VERSION_CELL = f"{INPUT_LAST_COL}{TITLE_ROW}"
 
 FONT_NAME = "ＭＳ Ｐゴシック"
 BODY_PT, SMALL_PT, HEADER_PT, TITLE_PT = 9, 8, 10, 14
-# A long-text input row is tall enough for this many full-width characters, so that the printed
-# form shows a typical text whole on one A4 page at a readable zoom (>= 75 %; 200 characters in
-# every long field would shrink it to about 65 %). A longer text needs a taller row: rows may be
-# resized on the protected sheet, and the page is then fitted to A4, smaller.
-LONG_TEXT_FIT_CHARS = 100
-WRAPPED_TEXT_FIT_CHARS = {"not_told_reason": 50}  # a text field that may hold a sentence
+# The printed form is two A4 portrait pages, one page wide: sections A–E (what the staff member
+# writes) on the first, F–H on the second (row 1, the title, repeated). Input rows have fixed heights
+# (a merged cell never grows with its text, in Excel or LibreOffice), so each text row is made tall
+# enough to print this many full-width characters whole: a field's ``max_length`` when it has one
+# (公表用の概要・公表用の措置の概要: 200), else PRINT_WHOLE_CHARS. One page holding these would be
+# shrunk to about 56 %; two pages print at about 89 %. A longer text needs a taller row (rows may be
+# resized on the protected sheet; the page then breaks once more). Excel keeps a manual page break
+# when fitting to one page wide and any number of pages tall.
+PRINT_WHOLE_CHARS = 400
+WRAPPED_TEXT_FIT_CHARS = {"not_told_reason": 100}  # a text field that may hold a sentence
+PAGE_BREAK_BEFORE = "F"  # the section that starts the second printed page
 MIN_ROW_HEIGHT = 13.5
 SECTION_ROW_HEIGHT = 15.0
 TITLE_ROW_HEIGHT = 21.0
@@ -139,6 +145,11 @@ class FormLayout:
     @property
     def print_area(self) -> str:
         return f"A1:{INPUT_LAST_COL}{self.rows[-1].row}"
+
+    @property
+    def page_break_after(self) -> int:
+        """The last row of the first printed page: the row above the header of PAGE_BREAK_BEFORE."""
+        return next(r.row for r in self.rows if r.field is None and r.section.letter == PAGE_BREAK_BEFORE) - 1
 
     def input_range(self, field_id: str) -> str:
         """The merged input range of a field, e.g. ``C4:E4``."""
@@ -403,10 +414,17 @@ def input_validation(
     return dv
 
 
+def print_whole_chars(f: Field) -> int:
+    """Up to how many characters the printed form shows the field's text whole (0: one line)."""
+    if f.type is FieldType.LONG_TEXT:
+        return f.max_length or PRINT_WHOLE_CHARS
+    return WRAPPED_TEXT_FIT_CHARS.get(f.id, 0)
+
+
 def _field_row_height(f: Field) -> float:
     label_lines = _text_lines(form_label(f), _column_pixels(COLUMN_WIDTHS[LABEL_COL]), BODY_PT)
     req_lines = _text_lines(f.requirement_text(), _column_pixels(COLUMN_WIDTHS[REQUIREMENT_COL]), SMALL_PT)
-    fit = LONG_TEXT_FIT_CHARS if f.type is FieldType.LONG_TEXT else WRAPPED_TEXT_FIT_CHARS.get(f.id, 0)
+    fit = print_whole_chars(f)
     input_width = sum(_column_pixels(COLUMN_WIDTHS[c]) for c in "CDE")
     input_lines = _text_lines("あ" * fit, input_width, BODY_PT) if fit else 1
     return max(_height(max(label_lines, input_lines), BODY_PT), _height(req_lines, SMALL_PT))
@@ -499,9 +517,10 @@ def _write_form(wb: Workbook, ws: Worksheet, spec: FormSpec) -> None:
     first = layout.field_cells[spec.fields[0].id]
     ws.sheet_view.selection[0].activeCell = first
     ws.sheet_view.selection[0].sqref = first
-    setup_print(ws, layout.print_area, fit_height=1)
+    setup_print(ws, layout.print_area, fit_height=0)  # one page wide, the manual break kept
+    ws.row_breaks.append(Break(id=layout.page_break_after))
     ws.print_title_rows = f"{TITLE_ROW}:{TITLE_ROW}"
-    ws.oddFooter.center.text = f"{FORM_SHEET}（様式 v{spec.version}）"
+    ws.oddFooter.center.text = f"{FORM_SHEET}（様式 v{spec.version}）　&P / &N"
     ws.oddFooter.center.size = 8
 
 
@@ -514,8 +533,6 @@ def setup_print(ws: Worksheet, area: str, fit_height: int) -> None:
     ws.page_setup.fitToHeight = fit_height
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_options.horizontalCentered = True
-    ws.page_margins.left = ws.page_margins.right = 0.3  # inches: more of the page for the form
-    ws.page_margins.top = ws.page_margins.bottom = 0.4
     ws.page_margins.left = ws.page_margins.right = 0.5
     ws.page_margins.top = ws.page_margins.bottom = 0.5
     ws.page_margins.header = ws.page_margins.footer = 0.2
