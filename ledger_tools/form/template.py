@@ -23,7 +23,7 @@ import datetime as dt
 import functools
 import math
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -560,8 +560,18 @@ FORM_LAYOUT_NOTE = (
 )
 
 
-def guide_paragraphs(spec: FormSpec, layout_note: str = FORM_LAYOUT_NOTE) -> list[tuple[str, str]]:
-    """The 記入要領 text as (kind, text) pairs; kind is "heading" or "text"."""
+def form_sections(first: str, last: str) -> str:
+    """How the guide names sections ``first``..``last`` of the form: "D欄", "A〜E欄"."""
+    return f"{first}欄" if first == last else f"{first}〜{last}欄"
+
+
+def guide_paragraphs(
+    spec: FormSpec,
+    layout_note: str = FORM_LAYOUT_NOTE,
+    sections: Callable[[str, str], str] = form_sections,
+) -> list[tuple[str, str]]:
+    """The 記入要領 text as (kind, text) pairs; kind is "heading" or "text". ``sections`` names
+    a run of sections where the guide refers to them (the list form names its columns)."""
     config = spec.config
     exclusions = [f"（{i}）{text}" for i, text in enumerate(EXCLUSIONS, start=1)]
     organs = "、".join(spec.organisation.organ_names)
@@ -586,17 +596,20 @@ def guide_paragraphs(spec: FormSpec, layout_note: str = FORM_LAYOUT_NOTE) -> lis
         ),
         ("text", f"対象となる機関: {organs}。"),
         ("heading", "2 対象外となるもの（除外事由）"),
-        ("text", "次のいずれかに当たる働きかけは、この制度の対象外です。D欄で一つずつ確認してください。"),
+        (
+            "text",
+            f"次のいずれかに当たる働きかけは、この制度の対象外です。{sections('D', 'D')}で一つずつ確認してください。",
+        ),
         *[("text", line) for line in exclusions],
         (
             "text",
             "いずれかが「該当する」場合も、記録簿は提出してください（対象外として区別して整理され、公表されません）。",
         ),
         ("heading", "3 記入と報告の流れ"),
-        ("text", "① 職員: A〜E欄を記入し、所属長に報告します。"),
+        ("text", f"① 職員: {sections('A', 'E')}を記入し、所属長に報告します。"),
         (
             "text",
-            "② 所属長: F欄に判断と日付を記入します。不当な働きかけに該当すると判断したときは、主管課長へ送付し、"
+            f"② 所属長: {sections('F', 'F')}に判断と日付を記入します。不当な働きかけに該当すると判断したときは、主管課長へ送付し、"
             "その事務を所管する主務課長と内容を共有します。",
         ),
         (
@@ -605,11 +618,11 @@ def guide_paragraphs(spec: FormSpec, layout_note: str = FORM_LAYOUT_NOTE) -> lis
         ),
         (
             "text",
-            "地方公務員法第38条の2の規制対象となる働きかけは、この制度とは別に、人事委員会へ届け出てください（届出日をF欄に記入）。",
+            f"地方公務員法第38条の2の規制対象となる働きかけは、この制度とは別に、人事委員会へ届け出てください（届出日を{sections('F', 'F')}に記入）。",
         ),
         (
             "text",
-            "③ 主管課: G欄を記入します。必要に応じて主務課長と連携して措置を講じ、結果を所属長に通知し、"
+            f"③ 主管課: {sections('G', 'G')}を記入します。必要に応じて主務課長と連携して措置を講じ、結果を所属長に通知し、"
             "記録と結果を総務課へ共有します。"
             + ("措置が「要」のときは、主務課長と連携したかどうかも記入します。" if spec.version >= 2 else ""),
         ),
@@ -628,7 +641,7 @@ def guide_paragraphs(spec: FormSpec, layout_note: str = FORM_LAYOUT_NOTE) -> lis
             "存在しない日付（令和7年2月30日など）や元号の期間を過ぎた日付（平成31年5月1日など）はエラーになります。"
             "時刻は 14:30 のように記入してください。",
         ),
-        ("heading", f"5 {SECTIONS[-1].letter}欄（{SECTIONS[-1].title}）の注意"),
+        ("heading", f"5 {sections(SECTIONS[-1].letter, SECTIONS[-1].letter)}（{SECTIONS[-1].title}）の注意"),
         (
             "text",
             f"{'・'.join(f.label for f in h_fields)}は、そのまま県のホームページで公表されます。"
@@ -661,11 +674,12 @@ def _choices_text(f: Field, organisation: Organisation) -> str:
     return text
 
 
-def guide_table(spec: FormSpec) -> list[tuple[str, ...]]:
-    """One row per field: section, label, field id, type, choices/format, requirement, public."""
+def guide_table(spec: FormSpec, columns: Mapping[str, str] | None = None) -> list[tuple[str, ...]]:
+    """One row per field: section (or its column in ``columns``), label, field id, type,
+    choices/format, requirement, public."""
     return [
         (
-            f.section,
+            columns[f.id] if columns else f.section,
             f.label,
             f.id,
             TYPE_NAMES.get(f.type, str(f.type)),
@@ -677,8 +691,14 @@ def guide_table(spec: FormSpec) -> list[tuple[str, ...]]:
     ]
 
 
-def write_guide(ws: Worksheet, spec: FormSpec, paragraphs: list[tuple[str, str]] | None = None) -> None:
-    """The 記入要領 sheet: ``paragraphs`` (default: the form's) then the table of every field."""
+def write_guide(
+    ws: Worksheet,
+    spec: FormSpec,
+    paragraphs: list[tuple[str, str]] | None = None,
+    columns: Mapping[str, str] | None = None,
+) -> None:
+    """The 記入要領 sheet: ``paragraphs`` (default: the form's) then the table of every field,
+    by section or, given ``columns`` (field id -> column letter), by column."""
     last_col = get_column_letter(len(GUIDE_COLUMNS))
     widths = [w for _, w in GUIDE_COLUMNS]
     for col, width in enumerate(widths, start=1):
@@ -702,14 +722,14 @@ def write_guide(ws: Worksheet, spec: FormSpec, paragraphs: list[tuple[str, str]]
         row += 1
 
     for col, (header, _) in enumerate(GUIDE_COLUMNS, start=1):
-        cell = ws.cell(row=row, column=col, value=header)
+        cell = ws.cell(row=row, column=col, value="列" if columns and col == 1 else header)
         cell.font = font(bold=True)
         cell.fill = SECTION_FILL
         cell.border = BOX
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     ws.print_title_rows = f"{row}:{row}"  # repeat the table header on every printed page
     row += 1
-    for values in guide_table(spec):
+    for values in guide_table(spec, columns):
         lines = 1
         for col, value in enumerate(values, start=1):
             cell = ws.cell(row=row, column=col, value=value)
