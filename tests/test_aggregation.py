@@ -722,12 +722,12 @@ def test_a_row_deleted_from_a_list_leaves_the_ledger_and_only_that_row_is_in_the
 
     result = run(inbox, out, config)
     assert [(e.record_id, e.row, e.source_missing) for e in result.ledger.entries] == [
-        ("L-1", 3, False),
-        ("L-3", 4, False),
-        ("L-4", 5, False),
+        ("L-1", 4, False),
+        ("L-3", 5, False),
+        ("L-4", 6, False),
     ]
     assert [(e.event, e.record_id, e.location) for e in result.events] == [
-        ("行の削除", "L-2", "一覧.xlsx 4行目")
+        ("行の削除", "L-2", "一覧.xlsx 5行目")
     ]
     assert "保管庫に残っています" in result.events[0].detail and not result.has_failures
 
@@ -743,8 +743,8 @@ def test_a_row_of_a_list_renumbered_in_place_replaces_the_old_record(inbox, out,
         ("L-9", False),
     ]
     assert [(e.event, e.record_id, e.location) for e in result.events] == [
-        ("置換", "L-2", "一覧.xlsx 4行目"),
-        ("追加", "L-9", "一覧.xlsx 4行目"),
+        ("置換", "L-2", "一覧.xlsx 5行目"),
+        ("追加", "L-9", "一覧.xlsx 5行目"),
     ]
     assert "別の記録（整理番号 L-9）に書き換えられました" in result.events[0].detail
 
@@ -756,7 +756,7 @@ def test_saving_a_list_again_logs_only_the_rows_that_changed(inbox, out, config)
     rows[3] = {**rows[3], "place": "第二会議室"}
     path.write_bytes(list_bytes(config, rows))
     result = run(inbox, out, config)
-    assert [(e.event, e.record_id, e.location) for e in result.events] == [("変更", "L-4", "一覧.xlsx 6行目")]
+    assert [(e.event, e.record_id, e.location) for e in result.events] == [("変更", "L-4", "一覧.xlsx 7行目")]
     assert result.history_total == 6
 
 

@@ -195,7 +195,7 @@ def test_list_rows_are_shown_with_their_row(tmp_path, config, capsys):
     )
     main(["validate", str(tmp_path), "--as-of", AS_OF.isoformat()])
     out = capsys.readouterr().out
-    assert "一覧.xlsx 4行目（整理番号 B" in out and "1件のファイル（2件の記録）" in out
+    assert "一覧.xlsx 5行目（整理番号 B" in out and "1件のファイル（2件の記録）" in out
 
 
 def test_a_report_name_that_is_not_xlsx_is_refused_before_anything_runs(tmp_path, write_workbook, capsys):

@@ -109,11 +109,11 @@ def test_path_picks_one_of_several_places_and_the_row_of_a_list(inbox, out, book
     run(inbox, out, config)
 
     assert forget(out, "Ｒ-1 ", "重複", path="B.xlsx") == ["B.xlsx"]  # typed with a full-width letter
-    assert forget(out, "L-1", "重複", path="一覧.xlsx 4行目") == ["一覧.xlsx 4行目"]
+    assert forget(out, "L-1", "重複", path="一覧.xlsx 5行目") == ["一覧.xlsx 5行目"]
     result = run(inbox, out, config)
     assert sorted((e.location, e.source_missing) for e in result.ledger.entries) == [
         ("A.xlsx", True),
-        ("一覧.xlsx 3行目", True),
+        ("一覧.xlsx 4行目", True),
     ]
     assert result.conflicts == 0
 

@@ -78,7 +78,7 @@ def test_a_v2_list_without_the_new_column_is_unreadable(tmp_path, config):
 
     wb = openpyxl.load_workbook(io.BytesIO(list_template_bytes(config, [complete_values()])))
     ws = wb.worksheets[0]
-    column = next(c.column for c in ws[1] if c.value == NEW)
+    column = next(c.column for c in ws[2] if c.value == NEW)  # the id row
     ws.delete_cols(column)
     path = tmp_path / "list.xlsx"
     wb.save(path)

@@ -23,11 +23,11 @@ def test_the_example_cp932_register_converts_and_validates(tmp_path, config):
     assert len(result.records) == 3
     assert result.records[0]["received_date"] == dt.date(2025, 3, 10)
     assert result.records[1]["method"] == "電話" and result.records[1]["requester_withdrew"] == "撤回した"
-    assert [(v.row, v.column, v.value, v.list_row) for v in result.unmapped_values] == [(4, "方法", "FAX", 5)]
+    assert [(v.row, v.column, v.value, v.list_row) for v in result.unmapped_values] == [(4, "方法", "FAX", 6)]
     assert result.unmapped_columns == [] and result.missing_columns == []
     assert "記録簿の4行目「方法」の値「FAX」" in result.summary_text(
         out
-    ) and "一覧の5行目" in result.summary_text(out)
+    ) and "一覧の6行目" in result.summary_text(out)
 
     reports = validate_records(out, RuleContext(config, AS_OF))
     assert [(r.record_id, r.status) for r in reports] == [

@@ -43,7 +43,7 @@ def test_a_list_row_keeps_its_row_and_location(tmp_path, config):
     Ledger(AS_OF, [LedgerEntry.from_report(r, path="一覧.xlsx") for r in reports]).save(tmp_path)
     entries = load_ledger(tmp_path).entries
     assert [(e.record_id, e.row, e.location) for e in entries] == [
-        ("A", 3, "一覧.xlsx 3行目"),
-        ("B", 4, "一覧.xlsx 4行目"),
+        ("A", 4, "一覧.xlsx 4行目"),
+        ("B", 5, "一覧.xlsx 5行目"),
     ]
-    assert entries[1].cells["place"].endswith("4")
+    assert entries[1].cells["place"].endswith("5")

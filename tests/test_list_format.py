@@ -11,11 +11,12 @@ from conftest import AS_OF
 from ledger_tools.check.findings import Status
 from ledger_tools.check.rules import RuleContext
 from ledger_tools.check.validation import validate_paths, validate_records
-from ledger_tools.form.fields import FIELDS
+from ledger_tools.form.fields import FIELDS, SECTIONS
 from ledger_tools.form.list_template import (
     LIST_SHEET,
     LIST_TEMPLATE_FILENAME,
     build_list_template,
+    column_letters,
     list_template_bytes,
 )
 from ledger_tools.form.samples import complete_values, recorded_values
@@ -47,19 +48,55 @@ def test_committed_list_template_is_up_to_date(config):
 def test_list_template_has_ids_labels_dropdowns_and_filters(config):
     wb = openpyxl.load_workbook(io.BytesIO(list_template_bytes(config)))
     ws = wb[LIST_SHEET]
-    assert [c.value for c in ws[1]] == [f.id for f in FIELDS]
-    assert ws.row_dimensions[1].hidden
-    assert [c.value.rstrip(" ※") for c in ws[2]] == [f.label for f in FIELDS]
-    assert ws.freeze_panes == "B3" and ws.auto_filter.ref.startswith("A2:")
+    assert [c.value for c in ws[2]] == [f.id for f in FIELDS]
+    assert ws.row_dimensions[2].hidden
+    assert [c.value.rstrip(" ※") for c in ws[3]] == [f.label for f in FIELDS]
+    assert ws.freeze_panes == "B4" and ws.auto_filter.ref.startswith("A3:")
+    assert ws["A1"].value == "A 識別" and "A1:C1" in ws.merged_cells  # 整理番号, 機関, 部局
+    assert {c.value for c in ws[1] if c.value} == {f"{s.letter} {s.title}" for s in SECTIONS}
     method_col = openpyxl.utils.get_column_letter([f.id for f in FIELDS].index("method") + 1)
     dropdowns = [
         dv
         for dv in ws.data_validations.dataValidation
-        if dv.type == "list" and f"{method_col}3:{method_col}1048576" in str(dv.sqref)
+        if dv.type == "list" and f"{method_col}4:{method_col}1048576" in str(dv.sqref)
     ]
     assert dropdowns and dropdowns[0].formula1 == "choices_method"
     assert list(wb.defined_names["template_version"].destinations)
     assert "一覧形式" in str(wb["記入要領"]["A2"].value)
+
+
+def test_the_guide_names_the_list_columns(config):
+    wb = openpyxl.load_workbook(io.BytesIO(list_template_bytes(config)))
+    guide = [row[0].value for row in wb["記入要領"].iter_rows()]
+    text = "\n".join(str(v) for v in guide[: guide.index("列")] if v)  # the paragraphs above the table
+    letters = column_letters()
+    d_first, d_last = letters["excl_public_venue"], letters["excl_official_document"]
+    assert f"「D 除外事由の確認」の列（{d_first}〜{d_last}列）で一つずつ確認" in text
+    assert "「A 識別〜E 職員の対応」の列（A〜" in text
+    assert "D欄" not in text and "F欄" not in text and "G欄" not in text
+
+
+def test_only_the_data_area_is_unlocked_and_filters_and_sorting_stay_usable(config):
+    wb = openpyxl.load_workbook(io.BytesIO(list_template_bytes(config, [complete_values()])))
+    ws = wb[LIST_SHEET]
+    protection = ws.protection
+    assert protection.sheet and protection.deleteRows and protection.deleteColumns  # True = protected
+    assert not protection.autoFilter and not protection.sort  # False = allowed
+    for row in (1, 2, 3):
+        assert all(c.protection.locked for c in ws[row]), row
+    assert not any(c.protection.locked for c in ws[4][: len(FIELDS)] if c.value is not None)  # a record
+    letter = openpyxl.utils.get_column_letter(len(FIELDS))
+    assert not ws.column_dimensions[letter].protection.locked  # rows still to be written
+    assert ws.auto_filter.ref == f"A3:{letter}1048576"
+
+
+def test_the_list_prints_on_a4_landscape_one_page_wide_with_the_header_on_every_page(config):
+    ws = openpyxl.load_workbook(io.BytesIO(list_template_bytes(config)))[LIST_SHEET]
+    assert int(ws.page_setup.paperSize) == int(ws.PAPERSIZE_A4)
+    assert ws.page_setup.orientation == "landscape"
+    assert ws.sheet_properties.pageSetUpPr.fitToPage
+    assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 0)
+    assert ws.print_title_rows.replace("$", "") == "1:3"
 
 
 def test_every_row_is_a_record_and_a_bad_row_hides_no_good_row(validate_list):
@@ -71,19 +108,21 @@ def test_every_row_is_a_record_and_a_bad_row_hides_no_good_row(validate_list):
         ]
     )
     assert [(r.row, r.record_id, r.status) for r in reports] == [
-        (3, "L-1", Status.OK),
-        (4, "L-2", Status.INVALID),
-        (5, "L-3", Status.OK),
+        (4, "L-1", Status.OK),
+        (5, "L-2", Status.INVALID),
+        (6, "L-3", Status.OK),
     ]
     place_col = openpyxl.utils.get_column_letter([f.id for f in FIELDS].index("place") + 1)
     assert [(f.code, f.field, f.cell) for f in reports[1].findings] == [
-        ("required_missing", "place", f"{LIST_SHEET}!{place_col}4")
+        ("required_missing", "place", f"{LIST_SHEET}!{place_col}5")
     ]
     assert reports[2].values["received_date"] == dt.date(2025, 6, 10)
 
 
 def test_reordered_columns_are_found_by_their_ids(validate_list):
-    def reverse_columns(ws):
+    def reverse_columns(ws):  # as a user might on the unprotected sheet, the section row unmerged
+        for merged in list(ws.merged_cells.ranges):
+            ws.unmerge_cells(str(merged))
         rows = [[c.value for c in row] for row in ws.iter_rows(min_row=1, max_row=ws.max_row)]
         for r, values in enumerate(rows, start=1):
             for c, value in enumerate(reversed(values), start=1):
@@ -91,19 +130,19 @@ def test_reordered_columns_are_found_by_their_ids(validate_list):
 
     reports = validate_list([complete_values(record_id="L-9")], transform=reverse_columns)
     assert [(r.record_id, r.status) for r in reports] == [("L-9", Status.OK)]
-    assert reports[0].cells["record_id"].endswith(openpyxl.utils.get_column_letter(len(FIELDS)) + "3")
+    assert reports[0].cells["record_id"].endswith(openpyxl.utils.get_column_letter(len(FIELDS)) + "4")
 
 
 def test_empty_rows_are_ignored(validate_list):
     def blank_middle_row(ws):
-        for cell in ws[4]:
+        for cell in ws[5]:
             cell.value = None
 
     reports = validate_list(
         [recorded_values(record_id="A"), recorded_values(record_id="B"), recorded_values(record_id="C")],
         transform=blank_middle_row,
     )
-    assert [r.row for r in reports] == [3, 5]
+    assert [r.row for r in reports] == [4, 6]
 
 
 def test_a_list_without_records_is_skipped(validate_list):
@@ -125,33 +164,33 @@ def test_rows_and_forms_are_compared_across_files(tmp_path, write_workbook, conf
     report = validate_paths([tmp_path], config, AS_OF)
     by_path = {(Path(r.path).name, r.row): r for r in report.files}
     assert [f.code for f in by_path[("form.xlsx", None)].findings] == ["superseded"]
-    assert "list.xlsx 3行目" in by_path[("form.xlsx", None)].findings[0].message
+    assert "list.xlsx 4行目" in by_path[("form.xlsx", None)].findings[0].message
 
 
 def test_cells_outside_the_field_columns_never_make_a_record(validate_list):
     def memo_column(ws):
         last = len(FIELDS) + 2
-        for row in range(3, 9):
+        for row in range(4, 10):
             ws.cell(row=row, column=last).value = "メモ"
-        ws.cell(row=5, column=1).value = "\u3000"
+        ws.cell(row=6, column=1).value = "\u3000"
 
     reports = validate_list([recorded_values(record_id="A")], transform=memo_column)
-    assert [(r.row, r.record_id, r.status) for r in reports] == [(3, "A", Status.OK)]
+    assert [(r.row, r.record_id, r.status) for r in reports] == [(4, "A", Status.OK)]
 
 
 def test_a_deleted_label_row_loses_no_record(validate_list):
     reports = validate_list(
         [recorded_values(record_id="A"), recorded_values(record_id="B")],
-        transform=lambda ws: ws.delete_rows(2),
+        transform=lambda ws: ws.delete_rows(3),
     )
-    assert [(r.row, r.record_id) for r in reports] == [(2, "A"), (3, "B")]
+    assert [(r.row, r.record_id) for r in reports] == [(3, "A"), (4, "B")]
 
 
 def test_a_duplicated_column_is_reported(validate_list):
     def duplicate_place(ws):
         column = [f.id for f in FIELDS].index("place") + 1
         extra = len(FIELDS) + 1
-        for row in range(1, 4):
+        for row in range(2, 5):
             ws.cell(row=row, column=extra).value = ws.cell(row=row, column=column).value
 
     reports = validate_list([recorded_values()], transform=duplicate_place)

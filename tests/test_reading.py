@@ -351,4 +351,4 @@ def test_one_failing_record_costs_only_itself(tmp_path, config, monkeypatch):
 
     monkeypatch.setattr(validation, "evaluate", fail_on_b)
     reports = validation.validate_records(path, RuleContext(config, AS_OF))
-    assert [(r.row, r.status) for r in reports] == [(3, Status.OK), (4, Status.UNREADABLE)]
+    assert [(r.row, r.status) for r in reports] == [(4, Status.OK), (5, Status.UNREADABLE)]

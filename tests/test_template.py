@@ -18,7 +18,7 @@ from openpyxl.utils import range_boundaries
 
 from ledger_tools.config import load_config
 from ledger_tools.form import fields, template
-from ledger_tools.form.fields import FIELDS, SECTIONS, TEMPLATE_VERSION, FieldType
+from ledger_tools.form.fields import FIELD_BY_ID, FIELDS, SECTIONS, TEMPLATE_VERSION, FieldType
 from ledger_tools.form.template import FORM_SHEET, GUIDE_SHEET, LISTS_SHEET, template_bytes
 
 REPO = Path(__file__).resolve().parents[1]
@@ -248,26 +248,53 @@ def test_sheets_order_visibility_and_protection(wb, form):
     assert form[f"A{form[cell_of(FIELDS[0].id)].row}"].protection.locked
 
 
-def test_form_prints_on_one_a4_portrait_page(form):
+def test_form_prints_on_two_a4_portrait_pages_split_between_sections(form):
     assert int(form.page_setup.paperSize) == int(form.PAPERSIZE_A4)  # 9 = A4
     assert form.page_setup.orientation == "portrait"
     assert form.sheet_properties.pageSetUpPr.fitToPage
-    assert (form.page_setup.fitToWidth, form.page_setup.fitToHeight) == (1, 1)
+    assert (form.page_setup.fitToWidth, form.page_setup.fitToHeight) == (1, 0)
     last_row = max(form[c].row for c in template.field_cells().values())
     assert form.print_area.replace("$", "").endswith(f"!A1:E{last_row}")
+    assert [b.id for b in form.row_breaks.brk] == [template.form_layout().page_break_after]
+    assert str(form.cell(template.form_layout().page_break_after + 1, 1).value).startswith("F ")
+    assert form.print_title_rows.replace("$", "") == "1:1"
 
 
 def test_printed_form_is_not_shrunk_below_readability(form):
-    """Estimate Excel's fit-to-page zoom from the row heights and column widths (>= 75 %)."""
+    """Estimate the fit-to-width zoom (>= 85 %) and check that each page's rows fit at that zoom."""
     margins = form.page_margins
     page_w_pt, page_h_pt = (
         595.3 - 72 * (margins.left + margins.right),
         841.9 - 72 * (margins.top + margins.bottom),
     )
-    last_row = max(form[c].row for c in template.field_cells().values())
-    height_pt = sum(form.row_dimensions[r].height or 15 for r in range(1, last_row + 1))
     width_pt = sum((form.column_dimensions[c].width * 7 + 5) * 0.75 for c in "ABCDE")
-    assert min(page_w_pt / width_pt, page_h_pt / height_pt) >= 0.75
+    zoom = min(1.0, page_w_pt / width_pt)
+    assert zoom >= 0.85
+
+    def height(first: int, last: int) -> float:
+        return sum(form.row_dimensions[r].height or 15 for r in range(first, last + 1))
+
+    split = template.form_layout().page_break_after
+    last_row = max(form[c].row for c in template.field_cells().values())
+    for page_pt in (height(1, split), height(1, 1) + height(split + 1, last_row)):
+        assert page_pt * zoom <= page_h_pt
+
+
+def test_long_text_rows_hold_the_texts_printed_whole(form):
+    """Rows are tall enough for 400 characters (200 for the public texts, 100 for the reason)."""
+    expected = {
+        "request_content": 400,
+        "response_detail": 400,
+        "measures_taken": 400,
+        "not_told_reason": 100,
+        "public_summary": 200,
+        "public_measures": 200,
+    }
+    assert {f: template.print_whole_chars(FIELD_BY_ID[f]) for f in expected} == expected
+    per_line = 25  # full-width characters per line of the C:E input at 9 pt
+    for field_id, chars in expected.items():
+        row = form[cell_of(field_id)].row
+        assert form.row_dimensions[row].height >= -(-chars // per_line) * 9 * 1.2, field_id
 
 
 # --- conditional formatting -------------------------------------------------------------

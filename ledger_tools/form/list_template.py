@@ -1,33 +1,40 @@
 """The list-format 対応記録簿: one row per record, the same fields as the form.
 
-Layout of the list sheet: row 1 (hidden) holds the field ids, row 2 the Japanese labels,
-records from row 3. The defined name ``record_list`` points at the field-id row, so the reader
-finds each field's column by its id even after a user reorders the columns.
+Layout of the list sheet: row 1 the sections ("A 識別" … "H 公表用", each merged over its
+columns), row 2 (hidden) the field ids, row 3 the Japanese labels, records from row 4. The
+defined name ``record_list`` points at the field-id row, so the reader finds each field's column
+by its id (a list of an older layout, ids in row 1, reads the same). The sheet is protected except
+the field columns below the header: the header rows cannot be changed or deleted, filters and
+sorting stay usable. Printed on A4 landscape, one page wide, the header rows on every page.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.formatting.rule import FormulaRule
-from openpyxl.styles import Alignment, PatternFill
+from openpyxl.styles import Alignment, PatternFill, Protection
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ledger_tools.config import Config
 from ledger_tools.form.fields import (
     RECORD_LIST_NAME,
+    SECTIONS,
     TEMPLATE_VERSION,
     TEMPLATE_VERSION_NAME,
     FieldType,
     fields_for,
 )
 from ledger_tools.form.template import (
+    BOX,
+    HEADER_PT,
     MISSING_FILL,
     NUMBER_FORMATS,
+    SECTION_ROW_HEIGHT,
     FormSpec,
     define_name,
     font,
@@ -49,8 +56,10 @@ def list_template_filename(version: int = TEMPLATE_VERSION) -> str:
     return f"対応記録簿_一覧_v{version}.xlsx"
 
 
-ID_ROW, LABEL_ROW, FIRST_RECORD_ROW = 1, 2, 3
+SECTION_ROW, ID_ROW, LABEL_ROW, FIRST_RECORD_ROW = 1, 2, 3, 4
 LAST_VALIDATED_ROW = 1_048_576  # dropdowns and highlights cover whole columns
+LAST_FILTER_ROW = 1_048_576  # the filter (and sorting) covers every row: it cannot grow on a protected sheet
+DATA_ALIGNMENT = Alignment(vertical="top", wrap_text=True)
 COLUMN_WIDTHS = {
     FieldType.TEXT: 18,
     FieldType.LONG_TEXT: 36,
@@ -70,8 +79,9 @@ SECTION_COLORS = {
 }
 
 LIST_LAYOUT_NOTE = (
-    f"「{LIST_SHEET}」シートは1行に1件を記入します（3行目から）。列の順序は変えても構いませんが、"
-    "非表示の1行目（項目ID）と列そのものは削除しないでください。空の行は読み飛ばします。"
+    f"「{LIST_SHEET}」シートは1行に1件を記入します（{FIRST_RECORD_ROW}行目から）。1行目は欄（A 識別〜H 公表用）、"
+    f"{LABEL_ROW}行目は項目名です（{ID_ROW}行目は項目IDの非表示の行）。見出しの行は保護されていて変更・削除できませんが、"
+    "フィルターと並べ替えは使えます。空の行は読み飛ばします。記録をやめるときは、その行の内容を消してください。"
 )
 LIST_INTRO = [
     ("heading", "一覧形式について"),
@@ -88,25 +98,91 @@ def column_letters(version: int = TEMPLATE_VERSION) -> dict[str, str]:
     return {f.id: get_column_letter(i) for i, f in enumerate(fields_for(version), start=1)}
 
 
+def _fill(section: str) -> PatternFill:
+    color = SECTION_COLORS.get(section, "D9E1F2")
+    return PatternFill("solid", start_color=color, end_color=color)
+
+
+def section_columns(version: int = TEMPLATE_VERSION) -> dict[str, tuple[str, str]]:
+    """Section letter -> its first and last column in the list template of ``version``."""
+    letters = column_letters(version)
+    spans: dict[str, tuple[str, str]] = {}
+    for f in fields_for(version):
+        first = spans.get(f.section, (letters[f.id],))[0]
+        spans[f.section] = (first, letters[f.id])
+    return spans
+
+
+def list_sections(version: int = TEMPLATE_VERSION) -> Callable[[str, str], str]:
+    """How the list's 記入要領 names sections ``first``..``last``: by their columns, e.g.
+    "D 除外事由の確認の列（R〜T列）"."""
+    spans = section_columns(version)
+    titles = {s.letter: s.title for s in SECTIONS}
+
+    def name(first: str, last: str) -> str:
+        start, end = spans[first][0], spans[last][1]
+        label = (
+            f"{first} {titles[first]}" if first == last else f"{first} {titles[first]}〜{last} {titles[last]}"
+        )
+        return f"「{label}」の列（{start}〜{end}列）"
+
+    return name
+
+
 def _write_header(ws: Worksheet, spec: FormSpec) -> None:
     for col, f in enumerate(spec.fields, start=1):
         letter = get_column_letter(col)
         ws.cell(row=ID_ROW, column=col, value=f.id).font = font(8, color="595959")
         label = ws.cell(row=LABEL_ROW, column=col, value=form_label(f))
         label.font = font(bold=True)
-        label.fill = PatternFill(
-            "solid",
-            start_color=SECTION_COLORS.get(f.section, "D9E1F2"),
-            end_color=SECTION_COLORS.get(f.section, "D9E1F2"),
-        )
+        label.fill = _fill(f.section)
+        label.border = BOX
         label.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
-        ws.column_dimensions[letter].width = COLUMN_WIDTHS[f.type]
-        ws.column_dimensions[letter].number_format = NUMBER_FORMATS.get(f.type, "General")
+        column = ws.column_dimensions[letter]
+        column.width = COLUMN_WIDTHS[f.type]
+        column.number_format = NUMBER_FORMATS.get(f.type, "General")
+        column.protection = Protection(locked=False)  # the data area: every row below the header
+        column.alignment = DATA_ALIGNMENT
+    titles = {s.letter: s.title for s in SECTIONS}
+    for section, (first, last) in section_columns(spec.version).items():
+        cell = ws[f"{first}{SECTION_ROW}"]
+        cell.value = f"{section} {titles[section]}"
+        cell.font = font(HEADER_PT, bold=True)
+        cell.fill = _fill(section)
+        cell.border = BOX
+        cell.alignment = Alignment(vertical="center", horizontal="center")
+        if first != last:
+            ws.merge_cells(f"{first}{SECTION_ROW}:{last}{SECTION_ROW}")
+    ws.row_dimensions[SECTION_ROW].height = SECTION_ROW_HEIGHT
     ws.row_dimensions[ID_ROW].hidden = True
     ws.row_dimensions[LABEL_ROW].height = 42
     last = get_column_letter(len(spec.fields))
     ws.freeze_panes = f"B{FIRST_RECORD_ROW}"
-    ws.auto_filter.ref = f"A{LABEL_ROW}:{last}{LABEL_ROW}"
+    ws.auto_filter.ref = f"A{LABEL_ROW}:{last}{LAST_FILTER_ROW}"
+
+
+def _protect_and_print(ws: Worksheet) -> None:
+    """Protected but for the data area; filters, sorting and row/column sizes allowed (False =
+    allowed). A4 landscape, one page wide, the section, id and label rows on every page."""
+    protection = ws.protection
+    protection.sheet = True
+    protection.autoFilter = False
+    protection.sort = False
+    protection.formatColumns = False
+    protection.formatRows = False
+    protection.selectLockedCells = False
+    protection.selectUnlockedCells = False
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top = ws.page_margins.bottom = 0.5
+    ws.page_margins.header = ws.page_margins.footer = 0.2
+    ws.print_title_rows = f"{SECTION_ROW}:{LABEL_ROW}"
+    ws.oddFooter.center.text = f"{LIST_SHEET}　&P / &N"
+    ws.oddFooter.center.size = 8
 
 
 def _add_validations(ws: Worksheet, spec: FormSpec) -> None:
@@ -154,13 +230,17 @@ def build_list_template(
     _add_validations(ws, spec)
     _add_missing_highlights(ws, spec)
     intro = [(kind, text.format(form=template_filename(version))) for kind, text in LIST_INTRO]
-    write_guide(guide, spec, intro + guide_paragraphs(spec, LIST_LAYOUT_NOTE))
+    paragraphs = guide_paragraphs(spec, LIST_LAYOUT_NOTE, list_sections(version))
+    write_guide(guide, spec, intro + paragraphs, column_letters(version))
+    _protect_and_print(ws)
     for row, record in enumerate(records, start=FIRST_RECORD_ROW):
         for col, f in enumerate(spec.fields, start=1):
             if record.get(f.id) is not None:
                 cell = ws.cell(row=row, column=col)
                 set_text(cell, record[f.id])
                 cell.number_format = NUMBER_FORMATS.get(f.type, "General")
+                cell.protection = Protection(locked=False)
+                cell.alignment = DATA_ALIGNMENT
     wb.active = 0
     return wb
 

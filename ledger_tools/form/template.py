@@ -23,7 +23,7 @@ import datetime as dt
 import functools
 import math
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +33,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Si
 from openpyxl.utils import absolute_coordinate, get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ledger_tools.config import Config, Organisation
@@ -73,12 +74,17 @@ VERSION_CELL = f"{INPUT_LAST_COL}{TITLE_ROW}"
 
 FONT_NAME = "ＭＳ Ｐゴシック"
 BODY_PT, SMALL_PT, HEADER_PT, TITLE_PT = 9, 8, 10, 14
-# A long-text input row is tall enough for this many full-width characters, so that the printed
-# form shows a typical text whole on one A4 page at a readable zoom (>= 75 %; 200 characters in
-# every long field would shrink it to about 65 %). A longer text needs a taller row: rows may be
-# resized on the protected sheet, and the page is then fitted to A4, smaller.
-LONG_TEXT_FIT_CHARS = 100
-WRAPPED_TEXT_FIT_CHARS = {"not_told_reason": 50}  # a text field that may hold a sentence
+# The printed form is two A4 portrait pages, one page wide: sections A–E (what the staff member
+# writes) on the first, F–H on the second (row 1, the title, repeated). Input rows have fixed heights
+# (a merged cell never grows with its text, in Excel or LibreOffice), so each text row is made tall
+# enough to print this many full-width characters whole: a field's ``max_length`` when it has one
+# (公表用の概要・公表用の措置の概要: 200), else PRINT_WHOLE_CHARS. One page holding these would be
+# shrunk to about 56 %; two pages print at about 89 %. A longer text needs a taller row (rows may be
+# resized on the protected sheet; the page then breaks once more). Excel keeps a manual page break
+# when fitting to one page wide and any number of pages tall.
+PRINT_WHOLE_CHARS = 400
+WRAPPED_TEXT_FIT_CHARS = {"not_told_reason": 100}  # a text field that may hold a sentence
+PAGE_BREAK_BEFORE = "F"  # the section that starts the second printed page
 MIN_ROW_HEIGHT = 13.5
 SECTION_ROW_HEIGHT = 15.0
 TITLE_ROW_HEIGHT = 21.0
@@ -139,6 +145,11 @@ class FormLayout:
     @property
     def print_area(self) -> str:
         return f"A1:{INPUT_LAST_COL}{self.rows[-1].row}"
+
+    @property
+    def page_break_after(self) -> int:
+        """The last row of the first printed page: the row above the header of PAGE_BREAK_BEFORE."""
+        return next(r.row for r in self.rows if r.field is None and r.section.letter == PAGE_BREAK_BEFORE) - 1
 
     def input_range(self, field_id: str) -> str:
         """The merged input range of a field, e.g. ``C4:E4``."""
@@ -403,10 +414,17 @@ def input_validation(
     return dv
 
 
+def print_whole_chars(f: Field) -> int:
+    """Up to how many characters the printed form shows the field's text whole (0: one line)."""
+    if f.type is FieldType.LONG_TEXT:
+        return f.max_length or PRINT_WHOLE_CHARS
+    return WRAPPED_TEXT_FIT_CHARS.get(f.id, 0)
+
+
 def _field_row_height(f: Field) -> float:
     label_lines = _text_lines(form_label(f), _column_pixels(COLUMN_WIDTHS[LABEL_COL]), BODY_PT)
     req_lines = _text_lines(f.requirement_text(), _column_pixels(COLUMN_WIDTHS[REQUIREMENT_COL]), SMALL_PT)
-    fit = LONG_TEXT_FIT_CHARS if f.type is FieldType.LONG_TEXT else WRAPPED_TEXT_FIT_CHARS.get(f.id, 0)
+    fit = print_whole_chars(f)
     input_width = sum(_column_pixels(COLUMN_WIDTHS[c]) for c in "CDE")
     input_lines = _text_lines("あ" * fit, input_width, BODY_PT) if fit else 1
     return max(_height(max(label_lines, input_lines), BODY_PT), _height(req_lines, SMALL_PT))
@@ -499,9 +517,10 @@ def _write_form(wb: Workbook, ws: Worksheet, spec: FormSpec) -> None:
     first = layout.field_cells[spec.fields[0].id]
     ws.sheet_view.selection[0].activeCell = first
     ws.sheet_view.selection[0].sqref = first
-    setup_print(ws, layout.print_area, fit_height=1)
+    setup_print(ws, layout.print_area, fit_height=0)  # one page wide, the manual break kept
+    ws.row_breaks.append(Break(id=layout.page_break_after))
     ws.print_title_rows = f"{TITLE_ROW}:{TITLE_ROW}"
-    ws.oddFooter.center.text = f"{FORM_SHEET}（様式 v{spec.version}）"
+    ws.oddFooter.center.text = f"{FORM_SHEET}（様式 v{spec.version}）　&P / &N"
     ws.oddFooter.center.size = 8
 
 
@@ -514,8 +533,6 @@ def setup_print(ws: Worksheet, area: str, fit_height: int) -> None:
     ws.page_setup.fitToHeight = fit_height
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_options.horizontalCentered = True
-    ws.page_margins.left = ws.page_margins.right = 0.3  # inches: more of the page for the form
-    ws.page_margins.top = ws.page_margins.bottom = 0.4
     ws.page_margins.left = ws.page_margins.right = 0.5
     ws.page_margins.top = ws.page_margins.bottom = 0.5
     ws.page_margins.header = ws.page_margins.footer = 0.2
@@ -543,8 +560,18 @@ FORM_LAYOUT_NOTE = (
 )
 
 
-def guide_paragraphs(spec: FormSpec, layout_note: str = FORM_LAYOUT_NOTE) -> list[tuple[str, str]]:
-    """The 記入要領 text as (kind, text) pairs; kind is "heading" or "text"."""
+def form_sections(first: str, last: str) -> str:
+    """How the guide names sections ``first``..``last`` of the form: "D欄", "A〜E欄"."""
+    return f"{first}欄" if first == last else f"{first}〜{last}欄"
+
+
+def guide_paragraphs(
+    spec: FormSpec,
+    layout_note: str = FORM_LAYOUT_NOTE,
+    sections: Callable[[str, str], str] = form_sections,
+) -> list[tuple[str, str]]:
+    """The 記入要領 text as (kind, text) pairs; kind is "heading" or "text". ``sections`` names
+    a run of sections where the guide refers to them (the list form names its columns)."""
     config = spec.config
     exclusions = [f"（{i}）{text}" for i, text in enumerate(EXCLUSIONS, start=1)]
     organs = "、".join(spec.organisation.organ_names)
@@ -569,17 +596,20 @@ def guide_paragraphs(spec: FormSpec, layout_note: str = FORM_LAYOUT_NOTE) -> lis
         ),
         ("text", f"対象となる機関: {organs}。"),
         ("heading", "2 対象外となるもの（除外事由）"),
-        ("text", "次のいずれかに当たる働きかけは、この制度の対象外です。D欄で一つずつ確認してください。"),
+        (
+            "text",
+            f"次のいずれかに当たる働きかけは、この制度の対象外です。{sections('D', 'D')}で一つずつ確認してください。",
+        ),
         *[("text", line) for line in exclusions],
         (
             "text",
             "いずれかが「該当する」場合も、記録簿は提出してください（対象外として区別して整理され、公表されません）。",
         ),
         ("heading", "3 記入と報告の流れ"),
-        ("text", "① 職員: A〜E欄を記入し、所属長に報告します。"),
+        ("text", f"① 職員: {sections('A', 'E')}を記入し、所属長に報告します。"),
         (
             "text",
-            "② 所属長: F欄に判断と日付を記入します。不当な働きかけに該当すると判断したときは、主管課長へ送付し、"
+            f"② 所属長: {sections('F', 'F')}に判断と日付を記入します。不当な働きかけに該当すると判断したときは、主管課長へ送付し、"
             "その事務を所管する主務課長と内容を共有します。",
         ),
         (
@@ -588,11 +618,11 @@ def guide_paragraphs(spec: FormSpec, layout_note: str = FORM_LAYOUT_NOTE) -> lis
         ),
         (
             "text",
-            "地方公務員法第38条の2の規制対象となる働きかけは、この制度とは別に、人事委員会へ届け出てください（届出日をF欄に記入）。",
+            f"地方公務員法第38条の2の規制対象となる働きかけは、この制度とは別に、人事委員会へ届け出てください（届出日を{sections('F', 'F')}に記入）。",
         ),
         (
             "text",
-            "③ 主管課: G欄を記入します。必要に応じて主務課長と連携して措置を講じ、結果を所属長に通知し、"
+            f"③ 主管課: {sections('G', 'G')}を記入します。必要に応じて主務課長と連携して措置を講じ、結果を所属長に通知し、"
             "記録と結果を総務課へ共有します。"
             + ("措置が「要」のときは、主務課長と連携したかどうかも記入します。" if spec.version >= 2 else ""),
         ),
@@ -611,7 +641,7 @@ def guide_paragraphs(spec: FormSpec, layout_note: str = FORM_LAYOUT_NOTE) -> lis
             "存在しない日付（令和7年2月30日など）や元号の期間を過ぎた日付（平成31年5月1日など）はエラーになります。"
             "時刻は 14:30 のように記入してください。",
         ),
-        ("heading", f"5 {SECTIONS[-1].letter}欄（{SECTIONS[-1].title}）の注意"),
+        ("heading", f"5 {sections(SECTIONS[-1].letter, SECTIONS[-1].letter)}（{SECTIONS[-1].title}）の注意"),
         (
             "text",
             f"{'・'.join(f.label for f in h_fields)}は、そのまま県のホームページで公表されます。"
@@ -644,11 +674,12 @@ def _choices_text(f: Field, organisation: Organisation) -> str:
     return text
 
 
-def guide_table(spec: FormSpec) -> list[tuple[str, ...]]:
-    """One row per field: section, label, field id, type, choices/format, requirement, public."""
+def guide_table(spec: FormSpec, columns: Mapping[str, str] | None = None) -> list[tuple[str, ...]]:
+    """One row per field: section (or its column in ``columns``), label, field id, type,
+    choices/format, requirement, public."""
     return [
         (
-            f.section,
+            columns[f.id] if columns else f.section,
             f.label,
             f.id,
             TYPE_NAMES.get(f.type, str(f.type)),
@@ -660,8 +691,14 @@ def guide_table(spec: FormSpec) -> list[tuple[str, ...]]:
     ]
 
 
-def write_guide(ws: Worksheet, spec: FormSpec, paragraphs: list[tuple[str, str]] | None = None) -> None:
-    """The 記入要領 sheet: ``paragraphs`` (default: the form's) then the table of every field."""
+def write_guide(
+    ws: Worksheet,
+    spec: FormSpec,
+    paragraphs: list[tuple[str, str]] | None = None,
+    columns: Mapping[str, str] | None = None,
+) -> None:
+    """The 記入要領 sheet: ``paragraphs`` (default: the form's) then the table of every field,
+    by section or, given ``columns`` (field id -> column letter), by column."""
     last_col = get_column_letter(len(GUIDE_COLUMNS))
     widths = [w for _, w in GUIDE_COLUMNS]
     for col, width in enumerate(widths, start=1):
@@ -685,14 +722,14 @@ def write_guide(ws: Worksheet, spec: FormSpec, paragraphs: list[tuple[str, str]]
         row += 1
 
     for col, (header, _) in enumerate(GUIDE_COLUMNS, start=1):
-        cell = ws.cell(row=row, column=col, value=header)
+        cell = ws.cell(row=row, column=col, value="列" if columns and col == 1 else header)
         cell.font = font(bold=True)
         cell.fill = SECTION_FILL
         cell.border = BOX
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     ws.print_title_rows = f"{row}:{row}"  # repeat the table header on every printed page
     row += 1
-    for values in guide_table(spec):
+    for values in guide_table(spec, columns):
         lines = 1
         for col, value in enumerate(values, start=1):
             cell = ws.cell(row=row, column=col, value=value)
