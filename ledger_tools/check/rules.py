@@ -244,7 +244,7 @@ def _read_cell(
         if len(memo) >= _MEMO_LIMIT:
             memo.clear()
         memo[key] = result
-    return result  # type: ignore[return-value]
+    return result
 
 
 def _normalise(
