@@ -361,7 +361,13 @@ def _list_records(
         if len(cells) < width:
             cells = cells + [""] * (width - len(cells))
         row = index + 1
-        values = {f: value for f, col in order if not _blank(value := cells[col])}
+        values = {  # _blank inlined: this runs for every cell of the list
+            f: value
+            for f, col in order
+            if (value := cells[col]) is not None
+            and value != ""
+            and not (type(value) is str and value.isspace())
+        }
         if row in problem_rows:
             formulas = frozenset(f for f, col in order if (row, col + 1) in scan.formulas)
             errors = {f: scan.errors[(row, col + 1)] for f, col in order if (row, col + 1) in scan.errors}
