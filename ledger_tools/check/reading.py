@@ -743,7 +743,9 @@ _PLAIN_ROWS = re.compile(rb'<c r="[A-Z]{1,4}(\d{1,10})"')
 def _plain_cells(xml: bytes, start: int, end: int) -> int:
     """The number of cell tags when there is no prefixed tag and every cell tag opens with r=
     (plain byte counts), else -1."""
-    if any(xml.find(tag, start, end) >= 0 for tag in (b":c ", b":c>", b":c/", b":row")):
+    if any(
+        xml.find(tag, start, end) >= 0 for tag in (b":c ", b":c>", b":c/", b":row", b"<c\t", b"<c\n", b"<c\r")
+    ):
         return -1
     cells = xml.count(b"<c ", start, end) + xml.count(b"<c>", start, end) + xml.count(b"<c/", start, end)
     return cells if cells == xml.count(b'<c r="', start, end) else -1
