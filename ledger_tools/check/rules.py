@@ -81,6 +81,9 @@ class RuleContext:
     # every row): the same value of the same field on the same organisation reads the same.
     memo: dict[tuple, tuple] = field(default_factory=dict, compare=False, repr=False)
 
+    def __reduce__(self) -> tuple:
+        return (RuleContext, (self.config, self.as_of))  # a worker starts with an empty memo
+
 
 def check_version(template_version: object) -> int:
     """The form version of a workbook; ``VersionMismatch`` when this program does not read it."""
