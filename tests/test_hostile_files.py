@@ -60,8 +60,11 @@ def add_before_sheet_end(xml: bytes, rows: bytes) -> bytes:
         b'<row r="1000000"/>' + b"<row>" + b'<c t="inlineStr"><is><t>x</t></is></c>' * 20 + b"</row>",
         # a cell whose r= lies far beyond its row, the <dimension> saying A1:A1
         b'<row r="60"><c r="XFD1048576"><v>1</v></c></row>',
+        # the same far cell with a tab before r=, or r= after another attribute
+        b'<row r="61"><c\tr="XFD1048576"><v>1</v></c></row>',
+        b'<row r="62"><c s="0" r="XFD1048576"><v>1</v></c></row>',
     ],
-    ids=["positional-columns", "positional-rows", "far-r"],
+    ids=["positional-columns", "positional-rows", "far-r", "far-r-after-tab", "far-r-not-first"],
 )
 def test_a_sheet_larger_than_it_says_is_refused_before_the_reader_builds_it(
     tmp_path, config, good_bytes, rows

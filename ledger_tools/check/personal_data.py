@@ -606,8 +606,23 @@ def _inside_a_word(text: str, start: int, end: int, before: bool = True) -> bool
 
 
 def _pattern_hits(plain: str) -> Iterable[Hit]:
-    for m in _EMAIL.finditer(plain):
-        yield Hit(EMAIL, m.group(0), True, m.start(), m.end())
+    if _ASCII_ALNUM.search(plain) is not None:  # an address has ASCII letters or digits
+        for m in _EMAIL.finditer(plain):
+            yield Hit(EMAIL, m.group(0), True, m.start(), m.end())
+    if _DIGIT.search(plain) is not None:  # every pattern down to _ADDRESS needs a digit
+        yield from _number_hits(plain)
+    for m in _HONORIFIC.finditer(plain):
+        name = m.group(1) or m.group(2) or m.group(3)
+        if not _NOT_A_NAME.search(name):
+            yield Hit(HONORIFIC_NAME, m.group(0), False, m.start(), m.end())
+    for m in _CORPORATE.finditer(plain):
+        yield Hit(CORPORATE_NAME, m.group(0), False, m.start(), m.end())
+
+
+_ASCII_ALNUM = re.compile(r"[A-Za-z0-9]")
+
+
+def _number_hits(plain: str) -> Iterable[Hit]:
     yield from _phone_hits(plain)
     for m in _PHONE_LABELLED.finditer(plain):
         if len(re.sub(r"[^0-9]", "", m.group(1))) >= 6 and not _YEAR_FIRST.fullmatch(m.group(1)):
@@ -624,12 +639,6 @@ def _pattern_hits(plain: str) -> Iterable[Hit]:
     for m in _ADDRESS.finditer(plain):
         if not _labelled_as_an_id(plain, m.start(), m.end()):
             yield Hit(ADDRESS, m.group(0), False, m.start(), m.end())
-    for m in _HONORIFIC.finditer(plain):
-        name = m.group(1) or m.group(2) or m.group(3)
-        if not _NOT_A_NAME.search(name):
-            yield Hit(HONORIFIC_NAME, m.group(0), False, m.start(), m.end())
-    for m in _CORPORATE.finditer(plain):
-        yield Hit(CORPORATE_NAME, m.group(0), False, m.start(), m.end())
 
 
 # Letters glued to a number (TEL03-…, tel:090…) keep phonenumbers from matching; they are

@@ -12,7 +12,7 @@ import itertools
 import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ledger_tools.check.findings import FileReport, Finding, make_finding, status_for
@@ -77,6 +77,12 @@ class RuleContext:
 
     config: Config
     as_of: dt.date | None
+    # Short cell values already read in this context (a list repeats its choices and dates on
+    # every row): the same value of the same field on the same organisation reads the same.
+    memo: dict[tuple, tuple] = field(default_factory=dict, compare=False, repr=False)
+
+    def __reduce__(self) -> tuple:
+        return (RuleContext, (self.config, self.as_of))  # a worker starts with an empty memo
 
 
 def check_version(template_version: object) -> int:
@@ -112,14 +118,12 @@ def evaluate(
     for spec in fields:
         if spec.id not in stored or spec.id in unusable:
             continue
-        value = stored[spec.id]
-        if isinstance(value, str) and (hidden := find_hidden(value)):  # removed, and reported
+        hidden, value, problem = _read_cell(spec, stored[spec.id], organisation, values, context.memo)
+        if hidden:  # removed, and reported
             code = "control_characters_in_public" if spec.public else "control_characters"
             findings.append(
                 make_finding(code, field=spec.id, cell=cells[spec.id], chars=describe_hidden(hidden))
             )
-            value = remove_hidden(value)
-        value, problem = _normalise(spec, value, organisation, values)
         if problem is not None and spec.choices_from == "departments":
             problem = _renamed(problem, stored, context.config, on) or problem
         if problem is not None:
@@ -219,6 +223,31 @@ def _renamed(problem: _Problem, stored: Mapping[str, object], config: Config, on
             "received": on.isoformat(),
         },
     )
+
+
+_MEMO_LIMIT = 20_000  # entries; past it the memo starts again (a list of many distinct values)
+_MEMO_MAX_TEXT = 64  # characters: longer texts (summaries, names) rarely repeat
+
+
+def _read_cell(
+    spec: Field, value: object, organisation: Organisation, earlier: Mapping[str, Any], memo: dict
+) -> tuple[list[str], Any, _Problem | None]:
+    """(hidden characters removed, normalised value, problem) of one cell; short values memoised."""
+    key = None
+    if spec.type is not FieldType.LONG_TEXT and (type(value) is not str or len(value) <= _MEMO_MAX_TEXT):
+        organ = earlier.get("organ") if spec.choices_from == "departments" else None
+        key = (spec.id, type(value), value, organisation, organ)
+        if (found := memo.get(key)) is not None:
+            return found
+    hidden = find_hidden(value) if isinstance(value, str) else []
+    if hidden:
+        value = remove_hidden(value)  # type: ignore[arg-type]
+    result = (hidden, *_normalise(spec, value, organisation, earlier))
+    if key is not None:
+        if len(memo) >= _MEMO_LIMIT:
+            memo.clear()
+        memo[key] = result
+    return result
 
 
 def _normalise(
