@@ -5,19 +5,30 @@ columns), row 2 (hidden) the field ids, row 3 the Japanese labels, records from 
 defined name ``record_list`` points at the field-id row, so the reader finds each field's column
 by its id (a list of an older layout, ids in row 1, reads the same). The sheet is protected except
 the field columns below the header: the header rows cannot be changed or deleted, filters and
-sorting stay usable. Printed on A4 landscape, one page wide, the header rows on every page.
+sorting stay usable.
+
+Printed on A4 landscape at a fixed zoom (``PRINT_ZOOM``), one group of adjacent sections per page
+width (``PRINT_GROUPS``, manual column breaks between them; "fit to width" would ignore them and
+print 42 columns at about 18 %). The section and label rows (the hidden id row never prints) and
+the 整理番号 column are repeated on every page. Pages run over then down: the pages of one batch
+of rows (A–B, C, D–E, F, G–H) come together, so a record's whole story is on consecutive sheets
+that can be laid side by side, and records added later only add pages at the end. Rows have no
+stored height, so Excel and LibreOffice size each row to its wrapped text: a long text prints whole
+(up to Excel's largest row, 409 pt, about ``PRINT_WHOLE_LONG_TEXT`` characters of a long text).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.formatting.rule import FormulaRule
-from openpyxl.styles import Alignment, PatternFill, Protection
-from openpyxl.utils import get_column_letter
+from openpyxl.styles import Alignment, Font, PatternFill, Protection
+from openpyxl.utils import column_index_from_string, get_column_letter
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ledger_tools.config import Config
@@ -30,6 +41,7 @@ from ledger_tools.form.fields import (
     fields_for,
 )
 from ledger_tools.form.template import (
+    BODY_PT,
     BOX,
     HEADER_PT,
     MISSING_FILL,
@@ -46,6 +58,8 @@ from ledger_tools.form.template import (
     template_filename,
     write_guide,
 )
+from ledger_tools.form.template import _height as line_height
+from ledger_tools.form.template import _text_lines as text_lines
 from ledger_tools.outputs import set_text, workbook_bytes, write_bytes_atomic
 
 LIST_SHEET = "対応記録簿一覧"
@@ -67,6 +81,19 @@ COLUMN_WIDTHS = {
     FieldType.DATE: 12,
     FieldType.TIME: 8,
 }
+# Printing: sections that share a page width, the zoom at which the widest group (with the
+# repeated 整理番号 column) fits the printable width of A4 landscape.
+PRINT_GROUPS: tuple[str, ...] = ("AB", "C", "DE", "F", "GH")
+IDENTITY_FIELD = "record_id"
+PAGE_MARGIN_IN = 0.4
+A4_LANDSCAPE_WIDTH_IN = 297 / 25.4
+PRINT_WHOLE_LONG_TEXT = 600  # characters of a long text a row of the largest height prints whole
+MAX_ROW_HEIGHT = 409  # points: Excel's tallest row
+WRAP_MARGIN = 0.85  # rows are sized as if the columns were narrower: fonts differ between PCs
+# The workbook's Normal font sets the unit of column widths. Arial 10 has a 7-pixel digit in Excel,
+# and LibreOffice measures it the same (Liberation Sans has Arial's metrics), so the columns print
+# as wide everywhere; Calibri, openpyxl's default, becomes a wider font where it is missing.
+NORMAL_FONT = Font(name="Arial", size=10, family=2)
 SECTION_COLORS = {
     "A": "D9E1F2",
     "B": "E2EFDA",
@@ -129,6 +156,31 @@ def list_sections(version: int = TEMPLATE_VERSION) -> Callable[[str, str], str]:
     return name
 
 
+def _column_pixels(width: float) -> float:
+    return width * 7 + 5  # the default font's 7-pixel digit, plus the cell padding
+
+
+def print_groups(version: int = TEMPLATE_VERSION) -> list[tuple[str, str]]:
+    """The first and last column of each group of sections printed on one page width."""
+    spans = section_columns(version)
+    return [(spans[group[0]][0], spans[group[-1]][1]) for group in PRINT_GROUPS if group[0] in spans]
+
+
+def print_zoom(version: int = TEMPLATE_VERSION) -> int:
+    """The print scale in percent (a multiple of 5) at which the widest group, with the repeated
+    identity column, fits the printable width of A4 landscape."""
+    fields = fields_for(version)
+    widths = [_column_pixels(COLUMN_WIDTHS[f.type]) for f in fields]
+    identity = next(i for i, f in enumerate(fields) if f.id == IDENTITY_FIELD)
+    printable = (A4_LANDSCAPE_WIDTH_IN - 2 * PAGE_MARGIN_IN) * 96
+    needed = 0.0
+    for first, last in print_groups(version):
+        start, end = column_index_from_string(first) - 1, column_index_from_string(last)
+        title = 0 if start <= identity < end else widths[identity]
+        needed = max(needed, sum(widths[start:end]) + title)
+    return min(100, 5 * math.floor(100 * printable / needed / 5))
+
+
 def _write_header(ws: Worksheet, spec: FormSpec) -> None:
     for col, f in enumerate(spec.fields, start=1):
         letter = get_column_letter(col)
@@ -161,9 +213,9 @@ def _write_header(ws: Worksheet, spec: FormSpec) -> None:
     ws.auto_filter.ref = f"A{LABEL_ROW}:{last}{LAST_FILTER_ROW}"
 
 
-def _protect_and_print(ws: Worksheet) -> None:
+def _protect_and_print(ws: Worksheet, version: int) -> None:
     """Protected but for the data area; filters, sorting and row/column sizes allowed (False =
-    allowed). A4 landscape, one page wide, the section, id and label rows on every page."""
+    allowed). Printed as the module docstring says."""
     protection = ws.protection
     protection.sheet = True
     protection.autoFilter = False
@@ -174,13 +226,18 @@ def _protect_and_print(ws: Worksheet) -> None:
     protection.selectUnlockedCells = False
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_setup.scale = print_zoom(version)
+    ws.page_setup.pageOrder = "overThenDown"
+    ws.sheet_properties.pageSetUpPr.fitToPage = False  # "fit to" would ignore the column breaks
+    for _, last in print_groups(version)[:-1]:
+        ws.col_breaks.append(Break(id=column_index_from_string(last)))
+    ws.print_options.gridLines = True
+    ws.page_margins.left = ws.page_margins.right = PAGE_MARGIN_IN
     ws.page_margins.top = ws.page_margins.bottom = 0.5
     ws.page_margins.header = ws.page_margins.footer = 0.2
+    identity = column_letters(version)[IDENTITY_FIELD]
     ws.print_title_rows = f"{SECTION_ROW}:{LABEL_ROW}"
+    ws.print_title_cols = f"{identity}:{identity}"
     ws.oddFooter.center.text = f"{LIST_SHEET}　&P / &N"
     ws.oddFooter.center.size = 8
 
@@ -232,8 +289,9 @@ def build_list_template(
     intro = [(kind, text.format(form=template_filename(version))) for kind, text in LIST_INTRO]
     paragraphs = guide_paragraphs(spec, LIST_LAYOUT_NOTE, list_sections(version))
     write_guide(guide, spec, intro + paragraphs, column_letters(version))
-    _protect_and_print(ws)
+    _protect_and_print(ws, version)
     for row, record in enumerate(records, start=FIRST_RECORD_ROW):
+        lines = 1
         for col, f in enumerate(spec.fields, start=1):
             if record.get(f.id) is not None:
                 cell = ws.cell(row=row, column=col)
@@ -241,8 +299,22 @@ def build_list_template(
                 cell.number_format = NUMBER_FORMATS.get(f.type, "General")
                 cell.protection = Protection(locked=False)
                 cell.alignment = DATA_ALIGNMENT
+                width = _column_pixels(COLUMN_WIDTHS[f.type]) * WRAP_MARGIN
+                lines = max(lines, text_lines(str(record[f.id]), width, BODY_PT))
+        if (
+            lines > 1
+        ):  # LibreOffice does not size rows to their text on opening; Excel sizes blank rows as typed
+            ws.row_dimensions[row].height = min(MAX_ROW_HEIGHT, line_height(lines, BODY_PT))
+    _set_normal_font(wb)
     wb.active = 0
     return wb
+
+
+def _set_normal_font(wb: Workbook) -> None:
+    """Make ``NORMAL_FONT`` the workbook's first font, that of the Normal style."""
+    fonts = wb._fonts
+    list.__setitem__(fonts, 0, NORMAL_FONT)
+    fonts.clean = False
 
 
 def list_template_bytes(
