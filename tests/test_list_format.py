@@ -15,9 +15,11 @@ from ledger_tools.form.fields import FIELDS, SECTIONS
 from ledger_tools.form.list_template import (
     LIST_SHEET,
     LIST_TEMPLATE_FILENAME,
+    PRINT_GROUPS,
     build_list_template,
     column_letters,
     list_template_bytes,
+    print_zoom,
 )
 from ledger_tools.form.samples import complete_values, recorded_values
 from ledger_tools.outputs import workbook_bytes
@@ -90,13 +92,17 @@ def test_only_the_data_area_is_unlocked_and_filters_and_sorting_stay_usable(conf
     assert ws.auto_filter.ref == f"A3:{letter}1048576"
 
 
-def test_the_list_prints_on_a4_landscape_one_page_wide_with_the_header_on_every_page(config):
+def test_the_list_prints_a_section_group_per_page_width_at_a_fixed_zoom(config):
+    """Excel ignores manual breaks under "fit to", so a scale; the 整理番号 column and header rows repeat."""
     ws = openpyxl.load_workbook(io.BytesIO(list_template_bytes(config)))[LIST_SHEET]
     assert int(ws.page_setup.paperSize) == int(ws.PAPERSIZE_A4)
     assert ws.page_setup.orientation == "landscape"
-    assert ws.sheet_properties.pageSetUpPr.fitToPage
-    assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 0)
+    assert not ws.sheet_properties.pageSetUpPr.fitToPage  # "fit to" would ignore the column breaks
+    assert int(ws.page_setup.scale) == print_zoom()
+    assert ws.page_setup.pageOrder == "overThenDown"
+    assert len(ws.col_breaks.brk) == len(PRINT_GROUPS) - 1
     assert ws.print_title_rows.replace("$", "") == "1:3"
+    assert ws.print_title_cols.replace("$", "") == "A:A"
 
 
 def test_every_row_is_a_record_and_a_bad_row_hides_no_good_row(validate_list):

@@ -9,20 +9,15 @@ import re
 import subprocess
 
 import pytest
-from conftest import AS_OF, require_program
+from conftest import require_program
 from test_real_client import soffice_convert
 
-from ledger_tools.check.rules import RuleContext
-from ledger_tools.check.validation import validate_records
 from ledger_tools.form.fields import FIELD_BY_ID
-from ledger_tools.form.list_template import build_list_template
 from ledger_tools.form.samples import complete_values, filled_workbook
 from ledger_tools.form.template import GUIDE_SHEET, PAGE_BREAK_BEFORE, print_whole_chars
 from ledger_tools.outputs import workbook_bytes
 
 pytestmark = pytest.mark.real_client
-
-EXPECTED_LIST_PAGES = 1  # 30 rows fit one landscape page at the fit-to-width zoom (about 18 %)
 
 LONG_FIELDS = (
     "request_content",
@@ -100,32 +95,3 @@ def test_every_long_text_is_printed_whole_on_two_pages(tmp_path, name):
         assert "対応記録簿（不当な働きかけの記録）" in page
     assert "E 職員の対応" in pages[0] and "F 所属長の判断" not in pages[0]
     assert "F 所属長の判断" in pages[1] and "H 公表用" in pages[1]
-
-
-def test_a_list_of_30_records_prints_landscape_with_the_header_on_every_page(tmp_path, config):
-    """30 records with 200-character texts: A4 landscape, one page wide, several pages tall, the
-    section and label rows on each; and LibreOffice's re-save of the protected list reads the same."""
-    records = [
-        complete_values(record_id=f"L-{n:02d}", request_content=text_of(200, f"【{n}】"))
-        for n in range(1, 31)
-    ]
-    wb = build_list_template(config, records)
-    del wb[GUIDE_SHEET]
-    source = tmp_path / "list.xlsx"
-    source.write_bytes(workbook_bytes(wb))
-    soffice_convert(source, "pdf", tmp_path, tmp_path / "profile")
-    pages = pdf_pages(tmp_path / "list.pdf")
-    assert page_sizes(tmp_path / "list.pdf") == {(842, 595)}  # A4 landscape
-    assert len(pages) == EXPECTED_LIST_PAGES
-    for page in pages:
-        assert "A 識別" in page and "H 公表用" in page and "整理番号" in page
-    printed_ids = re.findall(r"L-\d\d", "".join(pages))
-    assert sorted(set(printed_ids)) == [f"L-{n:02d}" for n in range(1, 31)]
-
-    resaved = tmp_path / "resaved"
-    soffice_convert(source, "xlsx:Calc MS Excel 2007 XML", resaved, tmp_path / "profile")
-    context = RuleContext(config, AS_OF)
-    before = validate_records(source, context)
-    after = validate_records(resaved / "list.xlsx", context)
-    assert [(r.row, r.record_id, r.status) for r in after] == [(r.row, r.record_id, r.status) for r in before]
-    assert [r.row for r in after] == list(range(4, 34))

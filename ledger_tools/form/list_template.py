@@ -58,7 +58,6 @@ from ledger_tools.form.template import (
     template_filename,
     write_guide,
 )
-from ledger_tools.form.template import _height as line_height
 from ledger_tools.form.template import _text_lines as text_lines
 from ledger_tools.outputs import set_text, workbook_bytes, write_bytes_atomic
 
@@ -87,9 +86,12 @@ PRINT_GROUPS: tuple[str, ...] = ("AB", "C", "DE", "F", "GH")
 IDENTITY_FIELD = "record_id"
 PAGE_MARGIN_IN = 0.4
 A4_LANDSCAPE_WIDTH_IN = 297 / 25.4
-PRINT_WHOLE_LONG_TEXT = 600  # characters of a long text a row of the largest height prints whole
+PRINT_WHOLE_LONG_TEXT = 500  # characters of a long text a row of the largest height prints whole
 MAX_ROW_HEIGHT = 409  # points: Excel's tallest row
-WRAP_MARGIN = 0.85  # rows are sized as if the columns were narrower: fonts differ between PCs
+# Rows are sized with room to spare, since fonts differ between PCs: as if the columns were
+# narrower, and at the line height of the widest-spaced Japanese fallback font (Noto Sans CJK).
+WRAP_MARGIN = 0.9
+LINE_PT = BODY_PT * 1.6
 # The workbook's Normal font sets the unit of column widths. Arial 10 has a 7-pixel digit in Excel,
 # and LibreOffice measures it the same (Liberation Sans has Arial's metrics), so the columns print
 # as wide everywhere; Calibri, openpyxl's default, becomes a wider font where it is missing.
@@ -230,7 +232,7 @@ def _protect_and_print(ws: Worksheet, version: int) -> None:
     ws.page_setup.pageOrder = "overThenDown"
     ws.sheet_properties.pageSetUpPr.fitToPage = False  # "fit to" would ignore the column breaks
     for _, last in print_groups(version)[:-1]:
-        ws.col_breaks.append(Break(id=column_index_from_string(last)))
+        ws.col_breaks.append(Break(id=column_index_from_string(last), max=LAST_VALIDATED_ROW - 1))
     ws.print_options.gridLines = True
     ws.page_margins.left = ws.page_margins.right = PAGE_MARGIN_IN
     ws.page_margins.top = ws.page_margins.bottom = 0.5
@@ -304,7 +306,7 @@ def build_list_template(
         if (
             lines > 1
         ):  # LibreOffice does not size rows to their text on opening; Excel sizes blank rows as typed
-            ws.row_dimensions[row].height = min(MAX_ROW_HEIGHT, line_height(lines, BODY_PT))
+            ws.row_dimensions[row].height = min(MAX_ROW_HEIGHT, round(lines * LINE_PT + 3, 1))
     _set_normal_font(wb)
     wb.active = 0
     return wb
