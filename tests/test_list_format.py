@@ -2,6 +2,7 @@
 
 import datetime as dt
 import io
+import re
 from pathlib import Path
 
 import openpyxl
@@ -11,7 +12,7 @@ from conftest import AS_OF
 from ledger_tools.check.findings import Status
 from ledger_tools.check.rules import RuleContext
 from ledger_tools.check.validation import validate_paths, validate_records
-from ledger_tools.form.fields import FIELDS, SECTIONS
+from ledger_tools.form.fields import FIELD_BY_ID, FIELDS, SECTIONS
 from ledger_tools.form.list_template import (
     LIST_SHEET,
     LIST_TEMPLATE_FILENAME,
@@ -67,15 +68,53 @@ def test_list_template_has_ids_labels_dropdowns_and_filters(config):
     assert "一覧形式" in str(wb["記入要領"]["A2"].value)
 
 
-def test_the_guide_names_the_list_columns(config):
+def guide_text(config) -> tuple[str, str]:
+    """The list's 記入要領: the paragraphs above the table, and the whole sheet."""
     wb = openpyxl.load_workbook(io.BytesIO(list_template_bytes(config)))
-    guide = [row[0].value for row in wb["記入要領"].iter_rows()]
-    text = "\n".join(str(v) for v in guide[: guide.index("列")] if v)  # the paragraphs above the table
+    rows = [[str(c) for c in row if c is not None] for row in wb["記入要領"].iter_rows(values_only=True)]
+    firsts = [row[0] if row else "" for row in rows]
+    paragraphs = "\n".join(firsts[: firsts.index("列")])
+    return paragraphs, "\n".join(" | ".join(row) for row in rows)
+
+
+def test_the_guide_names_the_list_columns(config):
+    text, _ = guide_text(config)
     letters = column_letters()
     d_first, d_last = letters["excl_public_venue"], letters["excl_official_document"]
     assert f"「D 除外事由の確認」の列（{d_first}〜{d_last}列）で一つずつ確認" in text
     assert "「A 識別〜E 職員の対応」の列（A〜" in text
-    assert "D欄" not in text and "F欄" not in text and "G欄" not in text
+    h_first, h_last = letters["public_summary"], letters["public_measures"]
+    assert f"5 「H 公表用」の列（{h_first}〜{h_last}列）の注意" in text
+    assert f"A4 横、{print_zoom()} %" in text and "2行目は印刷されません" in text  # how it prints
+
+
+def test_no_requirement_in_the_list_guide_means_a_section_of_the_single_form(config):
+    """「F欄」 on the list reads as Excel column F: every requirement names the list's columns."""
+    _, sheet = guide_text(config)
+    assert not re.findall(r"[A-H](?:[・〜][A-H])*欄", sheet)
+    letters = column_letters()
+    judgement, g_first = letters["supervisor_judgement"], letters["lead_division"]
+    g_last = letters["shared_with_general_affairs_date"]
+    rows = {line.split(" | ")[2]: line for line in sheet.splitlines() if line.count(" | ") >= 5}
+    assert (
+        f"所属長の判断・主管課の措置（{judgement}〜{g_last}列）を記入したとき必須"
+        in rows["supervisor_judgement"]
+    )
+    assert f"主管課の措置（{g_first}〜{g_last}列）を記入したとき必須" in rows["measures_needed"]
+    assert (
+        f"「所属長の判断」（{judgement}列）が「不当な働きかけに該当する」のとき必須"
+        in rows["sent_to_lead_date"]
+    )
+    assert f"（{letters['told_cannot_comply']}列）又は" in rows["not_told_reason"]
+
+
+def test_the_single_form_keeps_its_own_wording():
+    assert FIELD_BY_ID["supervisor_judgement"].requirement_text() == "F・G欄を記入したとき必須"
+    assert FIELD_BY_ID["measures_needed"].requirement_text() == "G欄を記入したとき必須"
+    assert (
+        FIELD_BY_ID["sent_to_lead_date"].requirement_text()
+        == "「所属長の判断」が「不当な働きかけに該当する」のとき必須"
+    )
 
 
 def test_only_the_data_area_is_unlocked_and_filters_and_sorting_stay_usable(config):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -105,22 +105,36 @@ class Requirement:
             )
         return self.when_field is not None and values.get(self.when_field) in self.when_values
 
-    def describe(self) -> str:
-        """The condition in Japanese, for the 記入要領 sheet and the docs."""
+    def describe(
+        self, sections: Callable[[str, str], str] | None = None, columns: Mapping[str, str] | None = None
+    ) -> str:
+        """The condition in Japanese, for the 記入要領 sheet and the docs. ``sections`` names a run
+        of sections (first, last letter) and ``columns`` gives a field's column, for a form that
+        names them otherwise (the list form: by its columns); by default the single form's 欄."""
         if self.need is Need.ALWAYS:
             return "必須"
         if self.need is Need.DECIDED:
             return "所属長が判断したとき必須"
         if self.need is Need.LATER_STAGE:
-            return "F・G欄を記入したとき必須"
+            return (sections("F", "G") if sections else "F・G欄") + "を記入したとき必須"
         if self.need is Need.STAGE_G:
-            return "G欄を記入したとき" + ("必須" if self.severity == "error" else "必要")
-        label = FIELD_BY_ID[self.when_field].label if self.when_field else ""
+            return (
+                (sections("G", "G") if sections else "G欄")
+                + "を記入したとき"
+                + ("必須" if self.severity == "error" else "必要")
+            )
+        label = field_reference(self.when_field, columns) if self.when_field else ""
         choices = "又は".join(f"「{v}」" for v in self.when_values)
-        condition = f"「{label}」が{choices}のとき" if self.when_field else ""
+        condition = f"{label}が{choices}のとき" if self.when_field else ""
         if self.need is Need.PUBLICATION:
             return f"公表に必要（{condition}）" if condition else "公表に必要"
         return condition + ("必須" if self.severity == "error" else "記入を推奨")
+
+
+def field_reference(field_id: str, columns: Mapping[str, str] | None = None) -> str:
+    """A field as a requirement names it: 「label」, and its column when ``columns`` has it."""
+    label = f"「{FIELD_BY_ID[field_id].label}」"
+    return f"{label}（{columns[field_id]}列）" if columns and field_id in columns else label
 
 
 def filled(value: object) -> bool:
@@ -200,8 +214,11 @@ class Field:
             return organisation.lead_divisions
         return self.choices
 
-    def requirement_text(self) -> str:
-        """The requirements in Japanese; conditions on the same values are joined with 又は."""
+    def requirement_text(
+        self, sections: Callable[[str, str], str] | None = None, columns: Mapping[str, str] | None = None
+    ) -> str:
+        """The requirements in Japanese; conditions on the same values are joined with 又は.
+        ``sections`` and ``columns`` as for ``Requirement.describe``."""
         merged: list[str] = []
         for r in self.required:
             same = [
@@ -213,12 +230,12 @@ class Field:
             ]
             if len(same) > 1:
                 if r is same[0]:
-                    labels = "又は".join(f"「{FIELD_BY_ID[o.when_field or ''].label}」" for o in same)
+                    labels = "又は".join(field_reference(o.when_field or "", columns) for o in same)
                     merged.append(
                         f"{labels}が" + "又は".join(f"「{v}」" for v in r.when_values) + "のとき必須"
                     )
             else:
-                merged.append(r.describe())
+                merged.append(r.describe(sections, columns))
         return "、".join(merged) or "任意"
 
 

@@ -33,6 +33,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from ledger_tools.config import Config
 from ledger_tools.form.fields import (
+    FIELD_BY_ID,
     RECORD_LIST_NAME,
     SECTIONS,
     TEMPLATE_VERSION,
@@ -43,6 +44,7 @@ from ledger_tools.form.fields import (
 from ledger_tools.form.template import (
     BODY_PT,
     BOX,
+    GUIDE_COLUMNS,
     HEADER_PT,
     MISSING_FILL,
     NUMBER_FORMATS,
@@ -58,6 +60,7 @@ from ledger_tools.form.template import (
     template_filename,
     write_guide,
 )
+from ledger_tools.form.template import _height as row_height
 from ledger_tools.form.template import _text_lines as text_lines
 from ledger_tools.outputs import set_text, workbook_bytes, write_bytes_atomic
 
@@ -70,6 +73,7 @@ def list_template_filename(version: int = TEMPLATE_VERSION) -> str:
 
 
 SECTION_ROW, ID_ROW, LABEL_ROW, FIRST_RECORD_ROW = 1, 2, 3, 4
+GUIDE_ID_COL, GUIDE_REQUIREMENT_COL = 2, 5  # 0-based, in template.GUIDE_COLUMNS
 LAST_VALIDATED_ROW = 1_048_576  # dropdowns and highlights cover whole columns
 LAST_FILTER_ROW = 1_048_576  # the filter (and sorting) covers every row: it cannot grow on a protected sheet
 DATA_ALIGNMENT = Alignment(vertical="top", wrap_text=True)
@@ -108,9 +112,16 @@ SECTION_COLORS = {
 }
 
 LIST_LAYOUT_NOTE = (
-    f"「{LIST_SHEET}」シートは1行に1件を記入します（{FIRST_RECORD_ROW}行目から）。1行目は欄（A 識別〜H 公表用）、"
+    f"「{LIST_SHEET}」シートは1行に1件を記入します（{FIRST_RECORD_ROW}行目から）。1行目は記録の区分（A 識別〜H 公表用）、"
     f"{LABEL_ROW}行目は項目名です（{ID_ROW}行目は項目IDの非表示の行）。見出しの行は保護されていて変更・削除できませんが、"
     "フィルターと並べ替えは使えます。空の行は読み飛ばします。記録をやめるときは、その行の内容を消してください。"
+)
+PRINT_NOTE = (
+    "印刷は A4 横、{zoom} %の固定の倍率です。区分のまとまり（{groups}）ごとに1ページ幅で、各ページに1〜3行目の見出しと"
+    "整理番号の列が付きます（2行目は印刷されません）。ページは横に進むので、同じ行の記録のすべての区分が続くページに並び、"
+    "並べて読めます。記録を足すと最後にページが増えます。長い文章は折り返し、行の高さが文章に合っていれば全文が印刷されます"
+    "（Excel で入力した行は自動で合います。1つのセルで約{chars}字まで。行の高さを変えた行で文章を長くしたときは、"
+    "行番号の下の境界をダブルクリックすると合います）。"
 )
 LIST_INTRO = [
     ("heading", "一覧形式について"),
@@ -156,6 +167,55 @@ def list_sections(version: int = TEMPLATE_VERSION) -> Callable[[str, str], str]:
         return f"「{label}」の列（{start}〜{end}列）"
 
     return name
+
+
+def requirement_sections(version: int = TEMPLATE_VERSION) -> Callable[[str, str], str]:
+    """How a requirement in the list's 記入要領 names sections ``first``..``last``: by their
+    titles and columns, e.g. "所属長の判断・主管課の措置（Z〜AN列）"."""
+    spans = section_columns(version)
+    titles = {s.letter: s.title for s in SECTIONS}
+
+    def name(first: str, last: str) -> str:
+        letters = [s.letter for s in SECTIONS if first <= s.letter <= last]
+        return f"{'・'.join(titles[s] for s in letters)}（{spans[first][0]}〜{spans[last][1]}列）"
+
+    return name
+
+
+def _name_columns_in_guide(guide: Worksheet, version: int) -> None:
+    """The table of the 記入要領: each requirement names the list's columns, not the form's 欄."""
+    letters = column_letters(version)
+    sections = requirement_sections(version)
+    widths = [_column_pixels(width) for _, width in GUIDE_COLUMNS]
+    for row in guide.iter_rows(min_col=1, max_col=len(GUIDE_COLUMNS)):
+        field = FIELD_BY_ID.get(str(row[GUIDE_ID_COL].value))
+        if field is None or row[0].value != letters.get(field.id):
+            continue
+        row[GUIDE_REQUIREMENT_COL].value = field.requirement_text(sections, letters)
+        lines = max(text_lines(str(c.value or ""), w, BODY_PT) for c, w in zip(row, widths, strict=True))
+        guide.row_dimensions[row[0].row].height = max(
+            guide.row_dimensions[row[0].row].height or 0, row_height(lines, BODY_PT)
+        )
+
+
+def _list_paragraphs(spec: FormSpec) -> list[tuple[str, str]]:
+    """The 記入要領 text of the list: the form's, naming the list's columns."""
+    name = list_sections(spec.version)
+    last = SECTIONS[-1]
+    doubled = f"5 {name(last.letter, last.letter)}（{last.title}）の注意"  # the list's name has the title
+    intro = [(kind, text.format(form=template_filename(spec.version))) for kind, text in LIST_INTRO]
+    paragraphs = [
+        (kind, f"5 {name(last.letter, last.letter)}の注意" if text == doubled else text)
+        for kind, text in guide_paragraphs(spec, LIST_LAYOUT_NOTE, name)
+    ]
+    groups = "、".join("〜".join(dict.fromkeys((g[0], g[-1]))) for g in PRINT_GROUPS)
+    note = PRINT_NOTE.format(zoom=print_zoom(spec.version), groups=groups, chars=PRINT_WHOLE_LONG_TEXT)
+    return _insert_after(intro + paragraphs, LIST_LAYOUT_NOTE, note)
+
+
+def _insert_after(paragraphs: list[tuple[str, str]], text: str, new: str) -> list[tuple[str, str]]:
+    at = next(i for i, (_, t) in enumerate(paragraphs) if t == text) + 1
+    return [*paragraphs[:at], ("text", new), *paragraphs[at:]]
 
 
 def _column_pixels(width: float) -> float:
@@ -288,9 +348,8 @@ def build_list_template(
     define_name(wb, RECORD_LIST_NAME, ws.title, f"A{ID_ROW}:{get_column_letter(len(spec.fields))}{ID_ROW}")
     _add_validations(ws, spec)
     _add_missing_highlights(ws, spec)
-    intro = [(kind, text.format(form=template_filename(version))) for kind, text in LIST_INTRO]
-    paragraphs = guide_paragraphs(spec, LIST_LAYOUT_NOTE, list_sections(version))
-    write_guide(guide, spec, intro + paragraphs, column_letters(version))
+    write_guide(guide, spec, _list_paragraphs(spec), column_letters(version))
+    _name_columns_in_guide(guide, version)
     _protect_and_print(ws, version)
     for row, record in enumerate(records, start=FIRST_RECORD_ROW):
         lines = 1
