@@ -7,14 +7,16 @@ by its id (a list of an older layout, ids in row 1, reads the same). The sheet i
 the field columns below the header: the header rows cannot be changed or deleted, filters and
 sorting stay usable.
 
-Printed on A4 landscape at a fixed zoom (``PRINT_ZOOM``), one group of adjacent sections per page
+Printed on A4 landscape at a fixed zoom (``print_zoom()``, 70 %), one group of adjacent sections per page
 width (``PRINT_GROUPS``, manual column breaks between them; "fit to width" would ignore them and
 print 42 columns at about 18 %). The section and label rows (the hidden id row never prints) and
 the 整理番号 column are repeated on every page. Pages run over then down: the pages of one batch
 of rows (A–B, C, D–E, F, G–H) come together, so a record's whole story is on consecutive sheets
-that can be laid side by side, and records added later only add pages at the end. Rows have no
-stored height, so Excel and LibreOffice size each row to its wrapped text: a long text prints whole
-(up to Excel's largest row, 409 pt, about ``PRINT_WHOLE_LONG_TEXT`` characters of a long text).
+that can be laid side by side, and records added later only add pages at the end. Long texts wrap
+and print whole: a blank row has no stored height, so Excel sizes it to the text typed in; rows this
+module writes (imported records) get a height for their longest text, since LibreOffice does not
+size rows on opening, up to Excel's tallest row (409 pt, about ``PRINT_WHOLE_LONG_TEXT`` characters
+in a long-text column; a longer text is cut on paper).
 """
 
 from __future__ import annotations
