@@ -98,6 +98,7 @@ MAX_ROW_HEIGHT = 409  # points: Excel's tallest row
 # narrower, and at the line height of the widest-spaced Japanese fallback font (Noto Sans CJK).
 WRAP_MARGIN = 0.9
 LINE_PT = BODY_PT * 1.6
+SHORTEST_WRAP = 3  # characters: the narrowest column (時刻) holds three full-width characters a line
 # The workbook's Normal font sets the unit of column widths. Arial 10 has a 7-pixel digit in Excel,
 # and LibreOffice measures it the same (Liberation Sans has Arial's metrics), so the columns print
 # as wide everywhere; Calibri, openpyxl's default, becomes a wider font where it is missing.
@@ -362,8 +363,10 @@ def build_list_template(
                 cell.number_format = NUMBER_FORMATS.get(f.type, "General")
                 cell.protection = Protection(locked=False)
                 cell.alignment = DATA_ALIGNMENT
-                width = _column_pixels(COLUMN_WIDTHS[f.type]) * WRAP_MARGIN
-                lines = max(lines, text_lines(str(record[f.id]), width, BODY_PT))
+                text = str(record[f.id])
+                if len(text) > SHORTEST_WRAP:  # shorter texts fit one line of any column
+                    width = _column_pixels(COLUMN_WIDTHS[f.type]) * WRAP_MARGIN
+                    lines = max(lines, text_lines(text, width, BODY_PT))
         if (
             lines > 1
         ):  # LibreOffice does not size rows to their text on opening; Excel sizes blank rows as typed
