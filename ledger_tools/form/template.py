@@ -84,7 +84,6 @@ BODY_PT, SMALL_PT, HEADER_PT, TITLE_PT = 9, 8, 10, 14
 # custom, which Excel recomputes and LibreOffice prints.
 PRINT_WHOLE_CHARS = 400  # the longest text without a max_length that tests print whole
 WRAPPED_TEXT_FIT_CHARS = {"not_told_reason": 100}  # a text field that may hold a sentence
-BLANK_LONG_TEXT_LINES = 3  # room to write by hand on a form printed blank (LibreOffice; Excel fits to text)
 MIN_ROW_HEIGHT = 13.5
 SECTION_ROW_HEIGHT = 15.0
 TITLE_ROW_HEIGHT = 21.0
@@ -340,8 +339,29 @@ def _text_lines(text: str, width_px: float, font_pt: float) -> int:
     return lines
 
 
-def _height(lines: int, font_pt: float) -> float:
-    return round(max(MIN_ROW_HEIGHT, lines * font_pt * 1.2 + 3), 2)
+@dataclass(frozen=True)
+class LineMetrics:
+    """How tall a row of wrapped text is: ``spacing`` (line pitch / font size) per line, plus
+    ``padding``, at least ``minimum``; an empty long text counts ``blank_lines`` lines."""
+
+    spacing: float
+    padding: float
+    minimum: float
+    blank_lines: int
+
+
+# What the file stores: generous, for the CJK fonts LibreOffice falls back to (a pitch up to
+# about 1.45), with room to write by hand in the long-text rows of a form printed blank.
+STORED_METRICS = LineMetrics(spacing=1.3, padding=3, minimum=MIN_ROW_HEIGHT, blank_lines=3)
+# How Excel fits a row set in MS P Gothic (9 pt: 11.25 pt a line); an empty cell is one line.
+EXCEL_METRICS = LineMetrics(spacing=1.25, padding=0, minimum=11.25, blank_lines=1)
+GUIDE_METRICS = LineMetrics(
+    spacing=1.2, padding=3, minimum=MIN_ROW_HEIGHT, blank_lines=1
+)  # the 記入要領 rows
+
+
+def _height(lines: int, font_pt: float, metrics: LineMetrics = STORED_METRICS) -> float:
+    return round(max(metrics.minimum, lines * font_pt * metrics.spacing + metrics.padding), 2)
 
 
 # --- the form sheet ----------------------------------------------------------------------
@@ -424,14 +444,16 @@ class AutoHeightRow(RowDimension):
         return False
 
 
-def field_row_height(f: Field, value: object = None) -> float:
+def field_row_height(f: Field, value: object = None, metrics: LineMetrics = STORED_METRICS) -> float:
     """The estimated height of a field's row holding ``value``: its label, requirement and text wrapped."""
     label_lines = _text_lines(form_label(f), _column_pixels(COLUMN_WIDTHS[LABEL_COL]), BODY_PT)
     req_lines = _text_lines(f.requirement_text(), _column_pixels(COLUMN_WIDTHS[REQUIREMENT_COL]), SMALL_PT)
-    input_lines = BLANK_LONG_TEXT_LINES if f.type is FieldType.LONG_TEXT else 1
+    input_lines = metrics.blank_lines if f.type is FieldType.LONG_TEXT else 1
     if isinstance(value, str) and value and f.type in (FieldType.LONG_TEXT, FieldType.TEXT):
         input_lines = _text_lines(value, _column_pixels(COLUMN_WIDTHS[INPUT_COL]), BODY_PT)
-    return max(_height(max(label_lines, input_lines), BODY_PT), _height(req_lines, SMALL_PT))
+    return max(
+        _height(max(label_lines, input_lines), BODY_PT, metrics), _height(req_lines, SMALL_PT, metrics)
+    )
 
 
 def fit_form_rows(ws: Worksheet, version: int = TEMPLATE_VERSION) -> None:
@@ -729,7 +751,7 @@ def write_guide(
         cell.alignment = Alignment(vertical="center", wrap_text=True)
         ws.merge_cells(f"A{row}:{last_col}{row}")
         size = HEADER_PT if heading else BODY_PT
-        ws.row_dimensions[row].height = _height(_text_lines(text, full_width, size), size) + (
+        ws.row_dimensions[row].height = _height(_text_lines(text, full_width, size), size, GUIDE_METRICS) + (
             4 if heading else 0
         )
         row += 1
@@ -752,7 +774,7 @@ def write_guide(
                 vertical="center", wrap_text=True, horizontal="center" if col in (1, 4, 7) else None
             )
             lines = max(lines, _text_lines(value, _column_pixels(widths[col - 1]), BODY_PT))
-        ws.row_dimensions[row].height = _height(lines, BODY_PT)
+        ws.row_dimensions[row].height = _height(lines, BODY_PT, GUIDE_METRICS)
         row += 1
 
     ws.protection.sheet = True
