@@ -15,7 +15,7 @@ from test_real_client import soffice_convert
 
 from ledger_tools.check.rules import RuleContext
 from ledger_tools.check.validation import validate_records
-from ledger_tools.form.fields import FIELD_BY_ID
+from ledger_tools.form.fields import FIELD_BY_ID, TEMPLATE_VERSION
 from ledger_tools.form.list_template import build_list_template
 from ledger_tools.form.samples import complete_values, filled_workbook
 from ledger_tools.form.template import FORM_TITLE, GUIDE_SHEET, print_whole_chars
@@ -66,16 +66,12 @@ def page_sizes(pdf) -> set[tuple[int, int]]:
     }
 
 
-def printed(tmp_path, values, name: str) -> tuple[list[str], set[tuple[int, int]]]:
-    """The text of each printed page of the form filled with ``values``, and the page sizes."""
-    pages, sizes, _ = printed_form(tmp_path, values, name)
-    return pages, sizes
-
-
-def printed_form(tmp_path, values, name: str) -> tuple[list[str], set[tuple[int, int]], str]:
+def printed_form(
+    tmp_path, values, name: str, version: int = TEMPLATE_VERSION
+) -> tuple[list[str], set[tuple[int, int]], str]:
     """Pages, page sizes and the text printed in the input column (C) of every page, in order."""
     require_program("pdftotext")
-    wb = filled_workbook(values)
+    wb = filled_workbook(values, version=version)
     del wb[GUIDE_SHEET]
     source = tmp_path / f"{name}.xlsx"
     source.write_bytes(workbook_bytes(wb))
@@ -128,22 +124,25 @@ def filled_texts(name: str) -> dict[str, str]:
     return {f: text_of(n, f"【{i}】") for i, (f, n) in enumerate(lengths(name).items())}
 
 
-def test_the_blank_form_prints_on_one_a4_portrait_page(tmp_path):
-    pages, sizes = printed(tmp_path, {"record_id": "R7-0001"}, "blank")
+@pytest.mark.parametrize("version", [1, 2])
+def test_the_blank_form_prints_on_one_a4_portrait_page(tmp_path, version):
+    pages, sizes, _ = printed_form(tmp_path, {"record_id": "R7-0001"}, "blank", version)
     assert len(pages) == 1
     assert sizes == {(595, 842)}  # A4 portrait, in points
     assert FORM_TITLE in pages[0] and "A 識別" in pages[0] and "H 公表用" in pages[0]
 
 
-@pytest.mark.parametrize("name, most_pages", [("typical", 1), ("longest", 2)])
-def test_every_long_text_is_printed_whole(tmp_path, name, most_pages):
+@pytest.mark.parametrize(
+    "name, most_pages, version", [("typical", 1, 2), ("longest", 2, 2), ("typical", 1, 1)]
+)
+def test_every_long_text_is_printed_whole(tmp_path, name, most_pages, version):
     """Typical texts: the whole form on one page. The longest texts the form promises to print
     whole (each field's max_length, else 400 characters; 100 for the reason) may take a second
     page at the same size, rather than a smaller font (Excel: two pages; LibreOffice without
     Calibri's metric twin Carlito lays columns out wider and so prints smaller, on one)."""
     texts = filled_texts(name)
     values = complete_values(told_cannot_comply="伝えていない", **texts)
-    pages, sizes, inputs = printed_form(tmp_path, values, name)
+    pages, sizes, inputs = printed_form(tmp_path, values, name, version)
     assert 1 <= len(pages) <= most_pages
     assert sizes == {(595, 842)}  # A4 portrait, in points
     printed_inputs = flat(inputs)
