@@ -81,7 +81,10 @@ BODY_PT, SMALL_PT, HEADER_PT, TITLE_PT = 9, 8, 10, 14
 # That works because no input cell is merged and no field row has a custom height: Excel sizes
 # such a row to its text (when the file is opened and while typing), LibreOffice keeps the height
 # stored in the file, so the rows are written with an estimate (``fit_form_rows``) marked as not
-# custom, which Excel recomputes and LibreOffice prints.
+# custom, which Excel recomputes and LibreOffice prints. The columns (A label, B requirement,
+# C input) print at about 79 % in Excel (9 pt as about 7 pt): blank about 0.75 of the page,
+# typical texts 0.86, the longest 1.2 pages (tests/test_template.py models it, test_paper.py
+# prints it with LibreOffice).
 PRINT_WHOLE_CHARS = 400  # the longest text without a max_length that tests print whole
 WRAPPED_TEXT_FIT_CHARS = {"not_told_reason": 100}  # a text field that may hold a sentence
 MIN_ROW_HEIGHT = 13.5
@@ -355,9 +358,8 @@ class LineMetrics:
 STORED_METRICS = LineMetrics(spacing=1.3, padding=3, minimum=MIN_ROW_HEIGHT, blank_lines=3)
 # How Excel fits a row set in MS P Gothic (9 pt: 11.25 pt a line); an empty cell is one line.
 EXCEL_METRICS = LineMetrics(spacing=1.25, padding=0, minimum=11.25, blank_lines=1)
-GUIDE_METRICS = LineMetrics(
-    spacing=1.2, padding=3, minimum=MIN_ROW_HEIGHT, blank_lines=1
-)  # the 記入要領 rows
+# The 記入要領 rows (fixed heights; shared with the list form's guide).
+GUIDE_METRICS = LineMetrics(spacing=1.2, padding=3, minimum=MIN_ROW_HEIGHT, blank_lines=1)
 
 
 def _height(lines: int, font_pt: float, metrics: LineMetrics = STORED_METRICS) -> float:
@@ -553,7 +555,7 @@ def _write_form(wb: Workbook, ws: Worksheet, spec: FormSpec) -> None:
     first = layout.field_cells[spec.fields[0].id]
     ws.sheet_view.selection[0].activeCell = first
     ws.sheet_view.selection[0].sqref = first
-    setup_print(ws, layout.print_area, fit_height=0)  # one page wide, the manual break kept
+    setup_print(ws, layout.print_area, fit_height=0)  # one page wide, as many tall as the texts need
     ws.print_title_rows = f"{TITLE_ROW}:{TITLE_ROW}"
     ws.oddFooter.center.text = f"{FORM_SHEET}（様式 v{spec.version}）　&P / &N"
     ws.oddFooter.center.size = 8
