@@ -51,7 +51,7 @@ def test_a_form_resaved_by_libreoffice_reads_the_same(tmp_path, write_workbook, 
     assert after.cells == before.cells
 
 
-def test_the_blank_form_prints_on_two_a4_portrait_pages(tmp_path, config):
+def test_the_blank_form_prints_on_one_a4_portrait_page(tmp_path, config):
     wb = build_template(config)
     del wb[GUIDE_SHEET]  # the guide prints on its own pages
     form = tmp_path / "form.xlsx"
@@ -63,5 +63,5 @@ def test_the_blank_form_prints_on_two_a4_portrait_pages(tmp_path, config):
         tuple(round(float(x)) for x in m)
         for m in re.findall(rb"/MediaBox\s*\[\s*0\s+0\s+([\d.]+)\s+([\d.]+)\s*\]", pdf)
     }
-    assert len(pages) == 2  # A–E, then F–H
+    assert len(pages) == 1  # sections A–H on one page
     assert boxes == {(595, 842)}  # A4 portrait, in points

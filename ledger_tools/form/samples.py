@@ -82,7 +82,7 @@ def filled_workbook(
 ):
     """The template of ``version`` with ``values`` written into the named cells (a str starting
     '=' is a formula); fields the version does not have are left out."""
-    from ledger_tools.form.template import build_template
+    from ledger_tools.form.template import FORM_SHEET, build_template, fit_form_rows
 
     wb = build_template(config or load_config(), as_of, version)
     for field_id, value in values.items():
@@ -90,6 +90,7 @@ def filled_workbook(
             continue
         for sheet_name, ref in wb.defined_names[field_id].destinations:
             wb[sheet_name][ref.replace("$", "").split(":")[0]].value = value
+    fit_form_rows(wb[FORM_SHEET], version)
     return wb
 
 

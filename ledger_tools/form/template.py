@@ -5,12 +5,12 @@ Everything is generated from the field catalogue (``fields.FIELDS``) and the con
 
 Layout of the form sheet (see ``form_layout`` / ``field_cells``):
 
-* row 1: title (A:D) and the template version cell (E1, defined name ``template_version``);
+* row 1: title (A:B) and the template version cell (C1, defined name ``template_version``);
 * row 2: a short note on the markers and colours;
 * then, for each section in ``SECTIONS`` order, one header row ("A 識別") followed by one row
   per field of that section in catalogue order: column A the label (``※`` when always
-  required), column B the requirement text, columns C:E the merged input cell whose top-left
-  cell (column C) is the workbook-scoped defined name equal to the field id.
+  required), column B the requirement text, column C the input cell (one cell, never merged, so
+  its row grows with the text), which is the workbook-scoped defined name equal to the field id.
 
 The form of each version (``FormSpec.version``) has its own layout: the fields of that version.
 Regenerate the committed files with ``ledger-tools template --out workbook_templates/対応記録簿_v2.xlsx``
@@ -33,7 +33,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Si
 from openpyxl.utils import absolute_coordinate, get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.worksheet.pagebreak import Break
+from openpyxl.worksheet.dimensions import RowDimension
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ledger_tools.config import Config, Organisation
@@ -67,24 +67,26 @@ def template_filename(version: int = TEMPLATE_VERSION) -> str:
 
 
 # --- form geometry -----------------------------------------------------------------------
-LABEL_COL, REQUIREMENT_COL, INPUT_COL, INPUT_LAST_COL = "A", "B", "C", "E"
-COLUMN_WIDTHS = {"A": 36, "B": 30, "C": 14, "D": 14, "E": 14}
+LABEL_COL, REQUIREMENT_COL, INPUT_COL = "A", "B", "C"
+LAST_COL = INPUT_COL  # the input is one cell, never merged: a merged cell never grows with its text
+COLUMN_WIDTHS = {"A": 28, "B": 32, "C": 64}
 TITLE_ROW, NOTE_ROW, FIRST_SECTION_ROW = 1, 2, 3
-VERSION_CELL = f"{INPUT_LAST_COL}{TITLE_ROW}"
+VERSION_CELL = f"{LAST_COL}{TITLE_ROW}"
 
 FONT_NAME = "ＭＳ Ｐゴシック"
 BODY_PT, SMALL_PT, HEADER_PT, TITLE_PT = 9, 8, 10, 14
-# The printed form is two A4 portrait pages, one page wide: sections A–E (what the staff member
-# writes) on the first, F–H on the second (row 1, the title, repeated). Input rows have fixed heights
-# (a merged cell never grows with its text, in Excel or LibreOffice), so each text row is made tall
-# enough to print this many full-width characters whole: a field's ``max_length`` when it has one
-# (公表用の概要・公表用の措置の概要: 200), else PRINT_WHOLE_CHARS. One page holding these would be
-# shrunk to about 56 %; two pages print at about 89 %. A longer text needs a taller row (rows may be
-# resized on the protected sheet; the page then breaks once more). Excel keeps a manual page break
-# when fitting to one page wide and any number of pages tall.
-PRINT_WHOLE_CHARS = 400
+# The printed form is A4 portrait, one page wide and as many pages tall as the texts need
+# (fitToHeight=0, no manual break): a form filled to typical lengths prints on one page, the
+# longest texts push the rest onto a second page, and every text prints whole at the same size.
+# That works because no input cell is merged and no field row has a custom height: Excel sizes
+# such a row to its text (when the file is opened and while typing), LibreOffice keeps the height
+# stored in the file, so the rows are written with an estimate (``fit_form_rows``) marked as not
+# custom, which Excel recomputes and LibreOffice prints. The columns (A label, B requirement,
+# C input) print at about 79 % in Excel (9 pt as about 7 pt): blank about 0.75 of the page,
+# typical texts 0.86, the longest 1.2 pages (tests/test_template.py models it, test_paper.py
+# prints it with LibreOffice).
+PRINT_WHOLE_CHARS = 400  # the longest text without a max_length that tests print whole
 WRAPPED_TEXT_FIT_CHARS = {"not_told_reason": 100}  # a text field that may hold a sentence
-PAGE_BREAK_BEFORE = "F"  # the section that starts the second printed page
 MIN_ROW_HEIGHT = 13.5
 SECTION_ROW_HEIGHT = 15.0
 TITLE_ROW_HEIGHT = 21.0
@@ -144,17 +146,11 @@ class FormLayout:
 
     @property
     def print_area(self) -> str:
-        return f"A1:{INPUT_LAST_COL}{self.rows[-1].row}"
-
-    @property
-    def page_break_after(self) -> int:
-        """The last row of the first printed page: the row above the header of PAGE_BREAK_BEFORE."""
-        return next(r.row for r in self.rows if r.field is None and r.section.letter == PAGE_BREAK_BEFORE) - 1
+        return f"A1:{LAST_COL}{self.rows[-1].row}"
 
     def input_range(self, field_id: str) -> str:
-        """The merged input range of a field, e.g. ``C4:E4``."""
-        row = self.field_rows[field_id]
-        return f"{INPUT_COL}{row}:{INPUT_LAST_COL}{row}"
+        """The input of a field, e.g. ``C4`` (one cell: the range its validation and highlights cover)."""
+        return self.field_cells[field_id]
 
 
 @functools.cache
@@ -180,7 +176,7 @@ def field_cells(version: int = TEMPLATE_VERSION) -> dict[str, str]:
 
 
 def input_range(field_id: str, version: int = TEMPLATE_VERSION) -> str:
-    """The merged input range of a field, e.g. ``C4:E4``."""
+    """The input of a field, e.g. ``C4``."""
     return form_layout(version).input_range(field_id)
 
 
@@ -346,8 +342,28 @@ def _text_lines(text: str, width_px: float, font_pt: float) -> int:
     return lines
 
 
-def _height(lines: int, font_pt: float) -> float:
-    return round(max(MIN_ROW_HEIGHT, lines * font_pt * 1.2 + 3), 2)
+@dataclass(frozen=True)
+class LineMetrics:
+    """How tall a row of wrapped text is: ``spacing`` (line pitch / font size) per line, plus
+    ``padding``, at least ``minimum``; an empty long text counts ``blank_lines`` lines."""
+
+    spacing: float
+    padding: float
+    minimum: float
+    blank_lines: int
+
+
+# What the file stores: generous, for the CJK fonts LibreOffice falls back to (a pitch up to
+# about 1.45), with room to write by hand in the long-text rows of a form printed blank.
+STORED_METRICS = LineMetrics(spacing=1.3, padding=3, minimum=MIN_ROW_HEIGHT, blank_lines=3)
+# How Excel fits a row set in MS P Gothic (9 pt: 11.25 pt a line); an empty cell is one line.
+EXCEL_METRICS = LineMetrics(spacing=1.25, padding=0, minimum=11.25, blank_lines=1)
+# The 記入要領 rows (fixed heights; shared with the list form's guide).
+GUIDE_METRICS = LineMetrics(spacing=1.2, padding=3, minimum=MIN_ROW_HEIGHT, blank_lines=1)
+
+
+def _height(lines: int, font_pt: float, metrics: LineMetrics = STORED_METRICS) -> float:
+    return round(max(metrics.minimum, lines * font_pt * metrics.spacing + metrics.padding), 2)
 
 
 # --- the form sheet ----------------------------------------------------------------------
@@ -421,13 +437,36 @@ def print_whole_chars(f: Field) -> int:
     return WRAPPED_TEXT_FIT_CHARS.get(f.id, 0)
 
 
-def _field_row_height(f: Field) -> float:
+class AutoHeightRow(RowDimension):
+    """A row whose height is an estimate, not set by hand (written without ``customHeight``):
+    Excel fits the row to its text again, LibreOffice prints it at this height."""
+
+    @property
+    def customHeight(self) -> bool:
+        return False
+
+
+def field_row_height(f: Field, value: object = None, metrics: LineMetrics = STORED_METRICS) -> float:
+    """The estimated height of a field's row holding ``value``: its label, requirement and text wrapped."""
     label_lines = _text_lines(form_label(f), _column_pixels(COLUMN_WIDTHS[LABEL_COL]), BODY_PT)
     req_lines = _text_lines(f.requirement_text(), _column_pixels(COLUMN_WIDTHS[REQUIREMENT_COL]), SMALL_PT)
-    fit = print_whole_chars(f)
-    input_width = sum(_column_pixels(COLUMN_WIDTHS[c]) for c in "CDE")
-    input_lines = _text_lines("あ" * fit, input_width, BODY_PT) if fit else 1
-    return max(_height(max(label_lines, input_lines), BODY_PT), _height(req_lines, SMALL_PT))
+    input_lines = metrics.blank_lines if f.type is FieldType.LONG_TEXT else 1
+    if isinstance(value, str) and value and f.type in (FieldType.LONG_TEXT, FieldType.TEXT):
+        input_lines = _text_lines(value, _column_pixels(COLUMN_WIDTHS[INPUT_COL]), BODY_PT)
+    return max(
+        _height(max(label_lines, input_lines), BODY_PT, metrics), _height(req_lines, SMALL_PT, metrics)
+    )
+
+
+def fit_form_rows(ws: Worksheet, version: int = TEMPLATE_VERSION) -> None:
+    """Size each field row of the form sheet ``ws`` to the text now in it (see ``AutoHeightRow``);
+    call after writing values into a form, so LibreOffice too prints every text whole."""
+    layout = form_layout(version)
+    for form_row in layout.rows:
+        if form_row.field is not None:
+            value = ws[layout.field_cells[form_row.field.id]].value
+            height = field_row_height(form_row.field, value)
+            ws.row_dimensions[form_row.row] = AutoHeightRow(ws, index=form_row.row, ht=height)
 
 
 def _write_field_row(ws: Worksheet, row: int, f: Field) -> None:
@@ -454,8 +493,6 @@ def _write_field_row(ws: Worksheet, row: int, f: Field) -> None:
     cell.alignment = Alignment(
         vertical="top" if long_text else "center", wrap_text=long_text or f.type is FieldType.TEXT
     )
-    ws.merge_cells(f"{INPUT_COL}{row}:{INPUT_LAST_COL}{row}")
-    ws.row_dimensions[row].height = _field_row_height(f)
 
 
 def _write_section_row(ws: Worksheet, row: int, section: Section) -> None:
@@ -465,7 +502,7 @@ def _write_section_row(ws: Worksheet, row: int, section: Section) -> None:
     cell.fill = SECTION_FILL
     cell.border = BOX
     cell.alignment = Alignment(vertical="center")
-    ws.merge_cells(f"{LABEL_COL}{row}:{INPUT_LAST_COL}{row}")
+    ws.merge_cells(f"{LABEL_COL}{row}:{LAST_COL}{row}")
     ws.row_dimensions[row].height = SECTION_ROW_HEIGHT
 
 
@@ -484,7 +521,7 @@ def _write_form(wb: Workbook, ws: Worksheet, spec: FormSpec) -> None:
     title.value = FORM_TITLE
     title.font = font(TITLE_PT, bold=True)
     title.alignment = Alignment(vertical="center")
-    ws.merge_cells(f"A{TITLE_ROW}:D{TITLE_ROW}")
+    ws.merge_cells(f"A{TITLE_ROW}:{REQUIREMENT_COL}{TITLE_ROW}")
     version = ws[VERSION_CELL]
     version.value = spec.version
     version.number_format = '"様式 v"0'
@@ -497,7 +534,7 @@ def _write_form(wb: Workbook, ws: Worksheet, spec: FormSpec) -> None:
     note.value = FORM_NOTE
     note.font = font(SMALL_PT)
     note.alignment = Alignment(vertical="center", wrap_text=True)
-    ws.merge_cells(f"A{NOTE_ROW}:{INPUT_LAST_COL}{NOTE_ROW}")
+    ws.merge_cells(f"A{NOTE_ROW}:{LAST_COL}{NOTE_ROW}")
     note_width = sum(_column_pixels(w) for w in COLUMN_WIDTHS.values())
     ws.row_dimensions[NOTE_ROW].height = _height(_text_lines(FORM_NOTE, note_width, SMALL_PT), SMALL_PT)
 
@@ -510,6 +547,7 @@ def _write_form(wb: Workbook, ws: Worksheet, spec: FormSpec) -> None:
             ws.add_data_validation(input_validation(form_row.field, spec))
             define_name(wb, form_row.field.id, ws.title, layout.field_cells[form_row.field.id])
     _add_missing_highlights(ws, spec)
+    fit_form_rows(ws, spec.version)
 
     ws.protection.sheet = True
     ws.protection.formatRows = False  # staff may make a row taller for long text
@@ -517,8 +555,7 @@ def _write_form(wb: Workbook, ws: Worksheet, spec: FormSpec) -> None:
     first = layout.field_cells[spec.fields[0].id]
     ws.sheet_view.selection[0].activeCell = first
     ws.sheet_view.selection[0].sqref = first
-    setup_print(ws, layout.print_area, fit_height=0)  # one page wide, the manual break kept
-    ws.row_breaks.append(Break(id=layout.page_break_after))
+    setup_print(ws, layout.print_area, fit_height=0)  # one page wide, as many tall as the texts need
     ws.print_title_rows = f"{TITLE_ROW}:{TITLE_ROW}"
     ws.oddFooter.center.text = f"{FORM_SHEET}（様式 v{spec.version}）　&P / &N"
     ws.oddFooter.center.size = 8
@@ -716,7 +753,7 @@ def write_guide(
         cell.alignment = Alignment(vertical="center", wrap_text=True)
         ws.merge_cells(f"A{row}:{last_col}{row}")
         size = HEADER_PT if heading else BODY_PT
-        ws.row_dimensions[row].height = _height(_text_lines(text, full_width, size), size) + (
+        ws.row_dimensions[row].height = _height(_text_lines(text, full_width, size), size, GUIDE_METRICS) + (
             4 if heading else 0
         )
         row += 1
@@ -739,7 +776,7 @@ def write_guide(
                 vertical="center", wrap_text=True, horizontal="center" if col in (1, 4, 7) else None
             )
             lines = max(lines, _text_lines(value, _column_pixels(widths[col - 1]), BODY_PT))
-        ws.row_dimensions[row].height = _height(lines, BODY_PT)
+        ws.row_dimensions[row].height = _height(lines, BODY_PT, GUIDE_METRICS)
         row += 1
 
     ws.protection.sheet = True

@@ -18,7 +18,7 @@ from ledger_tools.config import Config
 from ledger_tools.dates import DateProblem, parse_date
 from ledger_tools.form.fields import TEMPLATE_VERSION
 from ledger_tools.form.list_template import list_template_bytes
-from ledger_tools.form.template import build_template
+from ledger_tools.form.template import FORM_SHEET, build_template, fit_form_rows
 from ledger_tools.outputs import set_text, workbook_bytes, write_bytes_atomic
 
 
@@ -78,4 +78,5 @@ def upgraded_bytes(raw: RawWorkbook, config: Config, today: dt.date) -> bytes:
     for field_id, value in values.items():
         for sheet_name, ref in wb.defined_names[field_id].destinations:
             set_text(wb[sheet_name][ref.replace("$", "").split(":")[0]], value)
+    fit_form_rows(wb[FORM_SHEET])  # rows sized to the texts, so they print whole
     return workbook_bytes(wb)
