@@ -28,7 +28,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.formatting.rule import FormulaRule
-from openpyxl.styles import Alignment, Font, PatternFill, Protection
+from openpyxl.styles import Alignment, PatternFill, Protection
 from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
@@ -59,11 +59,11 @@ from ledger_tools.form.template import (
     input_validation,
     new_workbook,
     organ_field,
+    row_height,
     template_filename,
+    text_lines,
     write_guide,
 )
-from ledger_tools.form.template import _height as row_height
-from ledger_tools.form.template import _text_lines as text_lines
 from ledger_tools.outputs import set_text, workbook_bytes, write_bytes_atomic
 
 LIST_SHEET = "対応記録簿一覧"
@@ -99,10 +99,6 @@ MAX_ROW_HEIGHT = 409  # points: Excel's tallest row
 WRAP_MARGIN = 0.9
 LINE_PT = BODY_PT * 1.6
 SHORTEST_WRAP = 3  # characters: the narrowest column (時刻) holds three full-width characters a line
-# The workbook's Normal font sets the unit of column widths. Arial 10 has a 7-pixel digit in Excel,
-# and LibreOffice measures it the same (Liberation Sans has Arial's metrics), so the columns print
-# as wide everywhere; Calibri, openpyxl's default, becomes a wider font where it is missing.
-NORMAL_FONT = Font(name="Arial", size=10, family=2)
 SECTION_COLORS = {
     "A": "D9E1F2",
     "B": "E2EFDA",
@@ -371,16 +367,8 @@ def build_list_template(
             lines > 1
         ):  # LibreOffice does not size rows to their text on opening; Excel sizes blank rows as typed
             ws.row_dimensions[row].height = min(MAX_ROW_HEIGHT, round(lines * LINE_PT + 3, 1))
-    _set_normal_font(wb)
     wb.active = 0
     return wb
-
-
-def _set_normal_font(wb: Workbook) -> None:
-    """Make ``NORMAL_FONT`` the workbook's first font, that of the Normal style."""
-    fonts = wb._fonts
-    list.__setitem__(fonts, 0, NORMAL_FONT)
-    fonts.clean = False
 
 
 def list_template_bytes(

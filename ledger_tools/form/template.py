@@ -74,6 +74,10 @@ TITLE_ROW, NOTE_ROW, FIRST_SECTION_ROW = 1, 2, 3
 VERSION_CELL = f"{LAST_COL}{TITLE_ROW}"
 
 FONT_NAME = "ＭＳ Ｐゴシック"
+# The workbook's Normal font sets the unit of column widths. Arial 10 has a 7-pixel digit in Excel,
+# and LibreOffice measures it the same (Liberation Sans has Arial's metrics), so the columns print
+# as wide everywhere; Calibri, openpyxl's default, becomes a wider font where it is missing.
+NORMAL_FONT = Font(name="Arial", size=10, family=2)
 BODY_PT, SMALL_PT, HEADER_PT, TITLE_PT = 9, 8, 10, 14
 # The printed form is A4 portrait, one page wide and as many pages tall as the texts need
 # (fitToHeight=0, no manual break): a form filled to typical lengths prints on one page, the
@@ -331,7 +335,7 @@ def _column_pixels(width: float) -> float:
     return width * 7 + 5
 
 
-def _text_lines(text: str, width_px: float, font_pt: float) -> int:
+def text_lines(text: str, width_px: float, font_pt: float) -> int:
     """Roughly how many lines ``text`` wraps to in a cell ``width_px`` wide (full-width = 1 em)."""
     em_px = font_pt * 96 / 72
     capacity = max(1.0, (width_px - 8) / (em_px / 2))  # in half-width units
@@ -355,14 +359,14 @@ class LineMetrics:
 
 # What the file stores: generous, for the CJK fonts LibreOffice falls back to (a pitch up to
 # about 1.45), with room to write by hand in the long-text rows of a form printed blank.
-STORED_METRICS = LineMetrics(spacing=1.3, padding=3, minimum=MIN_ROW_HEIGHT, blank_lines=3)
+STORED_METRICS = LineMetrics(spacing=1.45, padding=1.5, minimum=MIN_ROW_HEIGHT, blank_lines=3)
 # How Excel fits a row set in MS P Gothic (9 pt: 11.25 pt a line); an empty cell is one line.
 EXCEL_METRICS = LineMetrics(spacing=1.25, padding=0, minimum=11.25, blank_lines=1)
 # The 記入要領 rows (fixed heights; shared with the list form's guide).
 GUIDE_METRICS = LineMetrics(spacing=1.2, padding=3, minimum=MIN_ROW_HEIGHT, blank_lines=1)
 
 
-def _height(lines: int, font_pt: float, metrics: LineMetrics = STORED_METRICS) -> float:
+def row_height(lines: int, font_pt: float, metrics: LineMetrics = STORED_METRICS) -> float:
     return round(max(metrics.minimum, lines * font_pt * metrics.spacing + metrics.padding), 2)
 
 
@@ -448,13 +452,13 @@ class AutoHeightRow(RowDimension):
 
 def field_row_height(f: Field, value: object = None, metrics: LineMetrics = STORED_METRICS) -> float:
     """The estimated height of a field's row holding ``value``: its label, requirement and text wrapped."""
-    label_lines = _text_lines(form_label(f), _column_pixels(COLUMN_WIDTHS[LABEL_COL]), BODY_PT)
-    req_lines = _text_lines(f.requirement_text(), _column_pixels(COLUMN_WIDTHS[REQUIREMENT_COL]), SMALL_PT)
+    label_lines = text_lines(form_label(f), _column_pixels(COLUMN_WIDTHS[LABEL_COL]), BODY_PT)
+    req_lines = text_lines(f.requirement_text(), _column_pixels(COLUMN_WIDTHS[REQUIREMENT_COL]), SMALL_PT)
     input_lines = metrics.blank_lines if f.type is FieldType.LONG_TEXT else 1
     if isinstance(value, str) and value and f.type in (FieldType.LONG_TEXT, FieldType.TEXT):
-        input_lines = _text_lines(value, _column_pixels(COLUMN_WIDTHS[INPUT_COL]), BODY_PT)
+        input_lines = text_lines(value, _column_pixels(COLUMN_WIDTHS[INPUT_COL]), BODY_PT)
     return max(
-        _height(max(label_lines, input_lines), BODY_PT, metrics), _height(req_lines, SMALL_PT, metrics)
+        row_height(max(label_lines, input_lines), BODY_PT, metrics), row_height(req_lines, SMALL_PT, metrics)
     )
 
 
@@ -536,7 +540,7 @@ def _write_form(wb: Workbook, ws: Worksheet, spec: FormSpec) -> None:
     note.alignment = Alignment(vertical="center", wrap_text=True)
     ws.merge_cells(f"A{NOTE_ROW}:{LAST_COL}{NOTE_ROW}")
     note_width = sum(_column_pixels(w) for w in COLUMN_WIDTHS.values())
-    ws.row_dimensions[NOTE_ROW].height = _height(_text_lines(FORM_NOTE, note_width, SMALL_PT), SMALL_PT)
+    ws.row_dimensions[NOTE_ROW].height = row_height(text_lines(FORM_NOTE, note_width, SMALL_PT), SMALL_PT)
 
     layout = spec.layout
     for form_row in layout.rows:
@@ -753,9 +757,9 @@ def write_guide(
         cell.alignment = Alignment(vertical="center", wrap_text=True)
         ws.merge_cells(f"A{row}:{last_col}{row}")
         size = HEADER_PT if heading else BODY_PT
-        ws.row_dimensions[row].height = _height(_text_lines(text, full_width, size), size, GUIDE_METRICS) + (
-            4 if heading else 0
-        )
+        ws.row_dimensions[row].height = row_height(
+            text_lines(text, full_width, size), size, GUIDE_METRICS
+        ) + (4 if heading else 0)
         row += 1
 
     for col, (header, _) in enumerate(GUIDE_COLUMNS, start=1):
@@ -775,8 +779,8 @@ def write_guide(
             cell.alignment = Alignment(
                 vertical="center", wrap_text=True, horizontal="center" if col in (1, 4, 7) else None
             )
-            lines = max(lines, _text_lines(value, _column_pixels(widths[col - 1]), BODY_PT))
-        ws.row_dimensions[row].height = _height(lines, BODY_PT, GUIDE_METRICS)
+            lines = max(lines, text_lines(value, _column_pixels(widths[col - 1]), BODY_PT))
+        ws.row_dimensions[row].height = row_height(lines, BODY_PT, GUIDE_METRICS)
         row += 1
 
     ws.protection.sheet = True
@@ -793,7 +797,15 @@ def new_workbook(main_title: str, spec: FormSpec) -> tuple[Workbook, Worksheet, 
     guide = wb.create_sheet(GUIDE_SHEET)
     lists = wb.create_sheet(LISTS_SHEET)
     write_choice_lists(wb, lists, spec)
+    set_normal_font(wb)
     return wb, main, guide, lists
+
+
+def set_normal_font(wb: Workbook) -> None:
+    """Make ``NORMAL_FONT`` the workbook's first font, that of the Normal style."""
+    fonts = wb._fonts
+    list.__setitem__(fonts, 0, NORMAL_FONT)
+    fonts.clean = False
 
 
 def build_template(config: Config, as_of: dt.date | None = None, version: int = TEMPLATE_VERSION) -> Workbook:
