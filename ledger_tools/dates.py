@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import functools
 import re
@@ -157,6 +156,8 @@ def _calendar_date(year: int, month: int, day: int, text: str) -> dt.date:
     try:
         return dt.date(year, month, day)
     except ValueError:
+        import calendar  # only for the message
+
         if not 1 <= month <= 12:
             reason = "月は1から12まで"
         elif day < 1:
