@@ -68,6 +68,8 @@ _FORBID_EXTRA: dict[str, Any] = {"extra": "forbid"}
 
 @dataclass(frozen=True, kw_only=True)
 class Department:
+    """A department (部局) of an organ and its 主管課."""
+
     __pydantic_config__ = _FORBID_EXTRA
     name: str
     lead_division: str = ""
@@ -75,6 +77,8 @@ class Department:
 
 @dataclass(frozen=True, kw_only=True)
 class Organ:
+    """An organ (機関: 知事部局, 教育委員会, …) and its departments."""
+
     __pydantic_config__ = _FORBID_EXTRA
     name: str
     departments: tuple[Department, ...]
@@ -82,6 +86,8 @@ class Organ:
 
 @dataclass(frozen=True, kw_only=True)
 class Rules:
+    """Parameters of the record checks (``[rules]``)."""
+
     __pydantic_config__ = _FORBID_EXTRA
     operation_start: dt.date = dt.date(2025, 3, 1)
     report_due_days: Annotated[int, _NON_NEGATIVE] = 7
@@ -89,6 +95,8 @@ class Rules:
 
 @dataclass(frozen=True, kw_only=True)
 class Deadlines:
+    """Days after which the monthly state counts a stage as late (``[deadlines]``)."""
+
     __pydantic_config__ = _FORBID_EXTRA
     judgement_days: Annotated[int, _NON_NEGATIVE] = 14
     sent_to_lead_days: Annotated[int, _NON_NEGATIVE] = 7
@@ -129,6 +137,8 @@ def _prefecture_code_valid(publication: Publication) -> Publication:
 
 @dataclass(frozen=True, kw_only=True)
 class Publication:
+    """The yearly publication (``[publication]``)."""
+
     __pydantic_config__ = _FORBID_EXTRA
     date_precision: Literal["day", "month"] = "day"
     # 全国地方公共団体コード of the prefecture: a column of the open data, so many prefectures' files stack.
@@ -142,6 +152,8 @@ class Publication:
 
 @dataclass(frozen=True, kw_only=True)
 class ExclusionHints:
+    """Words that hint an exclusion may apply (``[exclusion_hints]``)."""
+
     __pydantic_config__ = _FORBID_EXTRA
     public_venue: tuple[str, ...] = ()
     minuted_meeting: tuple[str, ...] = ()
@@ -291,6 +303,8 @@ def _config_valid(config: Config) -> Config:
 
 @dataclass(frozen=True, kw_only=True)
 class Config:
+    """The whole configuration (one TOML file)."""
+
     __pydantic_config__ = _FORBID_EXTRA
     rules: Rules = field(default_factory=Rules)
     deadlines: Deadlines = field(default_factory=Deadlines)
