@@ -2,52 +2,106 @@
 
 One TOML file (``--config``); the bundled ``data/default_config.toml`` describes a sample
 prefecture and supplies every default.
+
+The models are frozen stdlib dataclasses, so that a run on the bundled default never imports
+pydantic: only loading a TOML file validates it (``pydantic.TypeAdapter``), with the bounds and
+checks below carried as ``Annotated`` metadata that pydantic reads then.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
-import hashlib
-import json
-import re
-import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import cached_property
-from importlib import resources
 from pathlib import Path
-from typing import ForwardRef, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 
 class ConfigError(Exception):
     """The configuration file is missing or malformed."""
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+# ------------------------------------------------------------ pydantic metadata, read only on load
 
 
-class Department(_Model):
+class _Schema:
+    """Constraints added to a field's core schema (``ge``, ``min_length``) when pydantic builds it."""
+
+    def __init__(self, **constraints: object) -> None:
+        self.constraints = constraints
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        return {**handler(source), **self.constraints}
+
+
+class _Before:
+    """A check run by pydantic on the raw value before the field's own validation."""
+
+    def __init__(self, function: Callable[[Any], Any]) -> None:
+        self.function = function
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        from pydantic_core import core_schema
+
+        return core_schema.no_info_before_validator_function(self.function, handler(source))
+
+
+class _After(_Before):
+    """A check run by pydantic on the validated value (a ``ValueError`` names what is wrong)."""
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        from pydantic_core import core_schema
+
+        return core_schema.no_info_after_validator_function(self.function, handler(source))
+
+
+_NON_NEGATIVE = _Schema(ge=0)
+# extra keys are refused, as a typo would otherwise be ignored silently
+_FORBID_EXTRA: dict[str, Any] = {"extra": "forbid"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Department:
+    """A department (部局) of an organ and its 主管課."""
+
+    __pydantic_config__ = _FORBID_EXTRA
     name: str
     lead_division: str = ""
 
 
-class Organ(_Model):
+@dataclass(frozen=True, kw_only=True)
+class Organ:
+    """An organ (機関: 知事部局, 教育委員会, …) and its departments."""
+
+    __pydantic_config__ = _FORBID_EXTRA
     name: str
     departments: tuple[Department, ...]
 
 
-class Rules(_Model):
+@dataclass(frozen=True, kw_only=True)
+class Rules:
+    """Parameters of the record checks (``[rules]``)."""
+
+    __pydantic_config__ = _FORBID_EXTRA
     operation_start: dt.date = dt.date(2025, 3, 1)
-    report_due_days: int = Field(7, ge=0)
+    report_due_days: Annotated[int, _NON_NEGATIVE] = 7
 
 
-class Deadlines(_Model):
-    judgement_days: int = Field(14, ge=0)
-    sent_to_lead_days: int = Field(7, ge=0)
-    result_notified_days: int = Field(30, ge=0)
-    shared_with_general_affairs_days: int = Field(30, ge=0)
+@dataclass(frozen=True, kw_only=True)
+class Deadlines:
+    """Days after which the monthly state counts a stage as late (``[deadlines]``)."""
+
+    __pydantic_config__ = _FORBID_EXTRA
+    judgement_days: Annotated[int, _NON_NEGATIVE] = 14
+    sent_to_lead_days: Annotated[int, _NON_NEGATIVE] = 7
+    result_notified_days: Annotated[int, _NON_NEGATIVE] = 30
+    shared_with_general_affairs_days: Annotated[int, _NON_NEGATIVE] = 30
 
 
 def local_government_check_digit(first_five: str) -> int:
@@ -56,47 +110,58 @@ def local_government_check_digit(first_five: str) -> int:
     return (11 - remainder) % 10
 
 
-class Contact(_Model):
+@dataclass(frozen=True, kw_only=True)
+class Contact:
     """お問い合わせ先 printed on every published page."""
 
+    __pydantic_config__ = _FORBID_EXTRA
     division: str = "総務部総務課"
     phone: str = "000-000-0000"
     email: str = "soumu@example.jp"
     url: str = ""  # optional: the division's page
 
 
-class Publication(_Model):
+def _prefecture_code_valid(publication: Publication) -> Publication:
+    code = publication.prefecture_code
+    if not (len(code) == 6 and code.isascii() and code.isdigit() and code[2:5] == "000"):
+        raise ValueError(
+            f"prefecture_code は都道府県の全国地方公共団体コード（6桁、例: 130001）で指定してください: {code!r}"
+        )
+    if int(code[5]) != local_government_check_digit(code[:5]):
+        raise ValueError(
+            f"prefecture_code {code} の検査数字（6桁目）が正しくありません"
+            f"（{code[:5]} の検査数字は {local_government_check_digit(code[:5])}）"
+        )
+    return publication
+
+
+@dataclass(frozen=True, kw_only=True)
+class Publication:
+    """The yearly publication (``[publication]``)."""
+
+    __pydantic_config__ = _FORBID_EXTRA
     date_precision: Literal["day", "month"] = "day"
     # 全国地方公共団体コード of the prefecture: a column of the open data, so many prefectures' files stack.
     prefecture_code: str = "990001"
-    prefecture_name: str = Field("サンプル県", min_length=1)
-    contact: Contact = Contact()
+    prefecture_name: Annotated[str, _Schema(min_length=1)] = "サンプル県"
+    contact: Contact = field(default_factory=Contact)
     # 掲載日 / 更新日 of a year's page by fiscal year (2025 = 令和7年度); without one, the ledger's as_of.
-    posted_on: dict[int, dt.date] = {}
-    updated_on: dict[int, dt.date] = {}
-
-    @model_validator(mode="after")
-    def _prefecture_code_valid(self) -> Publication:
-        code = self.prefecture_code
-        if not (len(code) == 6 and code.isascii() and code.isdigit() and code[2:5] == "000"):
-            raise ValueError(
-                f"prefecture_code は都道府県の全国地方公共団体コード（6桁、例: 130001）で指定してください: {code!r}"
-            )
-        if int(code[5]) != local_government_check_digit(code[:5]):
-            raise ValueError(
-                f"prefecture_code {code} の検査数字（6桁目）が正しくありません"
-                f"（{code[:5]} の検査数字は {local_government_check_digit(code[:5])}）"
-            )
-        return self
+    posted_on: dict[int, dt.date] = field(default_factory=dict)
+    updated_on: dict[int, dt.date] = field(default_factory=dict)
 
 
-class ExclusionHints(_Model):
+@dataclass(frozen=True, kw_only=True)
+class ExclusionHints:
+    """Words that hint an exclusion may apply (``[exclusion_hints]``)."""
+
+    __pydantic_config__ = _FORBID_EXTRA
     public_venue: tuple[str, ...] = ()
     minuted_meeting: tuple[str, ...] = ()
     official_document: tuple[str, ...] = ()
 
 
-class Limits(_Model):
+@dataclass(frozen=True, kw_only=True)
+class Limits:
     """Limits on reading one submitted file: the container, checked before any parser opens it
     (zip-bomb defence), and what parsing it may cost in its worker process (0: no limit).
 
@@ -104,13 +169,27 @@ class Limits(_Model):
     of the worker process reading it (address space on POSIX; on Windows only with psutil).
     A file over either is ``unreadable`` (unreadable_timeout / unreadable_crashed)."""
 
+    __pydantic_config__ = _FORBID_EXTRA
     max_file_bytes: int = 64 * 1024 * 1024
     max_zip_entries: int = 2_000
     max_uncompressed_bytes: int = 512 * 1024 * 1024
     max_compression_ratio: float = 200.0
     max_sheet_cells: int = 5_000_000  # rows × columns of a sheet's used range (a list of 100,000 rows fits)
-    max_read_seconds: float = Field(300.0, ge=0)
-    max_read_memory_mb: int = Field(4096, ge=0)
+    max_read_seconds: Annotated[float, _NON_NEGATIVE] = 300.0
+    max_read_memory_mb: Annotated[int, _NON_NEGATIVE] = 4096
+
+
+@dataclass(frozen=True, kw_only=True)
+class Folders:
+    """Where the offline bundle's double-click files find the shared folders (``[folders]``).
+
+    Paths as Windows writes them (``\\\\server\\共有\\提出``, ``D:\\集計``); a relative path is relative to
+    the bundle's folder. Only the bundle (``python -m ledger_tools.bundle``) reads them.
+    """
+
+    __pydantic_config__ = _FORBID_EXTRA
+    inbox: str = ""
+    out: str = ""
 
 
 class Organisation:
@@ -156,76 +235,85 @@ def _split_department(key: str) -> tuple[str, str]:
     return organ.strip(), department.strip()
 
 
-class Reorganisation(_Model):
+def _a_date(value: object) -> dt.date:
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            return dt.date.fromisoformat(value.strip())
+    raise ValueError(f"組織改正の日付（from）は日付で書いてください（例: from = 2026-04-01）: {value!r}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Reorganisation:
     """One 組織改正: the whole organisation in force from ``from``, and which departments it renamed."""
 
-    start: dt.date = Field(alias="from")
-    renamed: dict[
-        str, str
-    ] = {}  # "機関/部局" before → "機関/部局" from ``start``; two olds → one new: a merger
+    # the TOML key is ``from`` (a Python keyword): an alias, and ``start`` itself is refused
+    __pydantic_config__: ClassVar[dict[str, Any]] = {
+        **_FORBID_EXTRA,
+        "alias_generator": lambda name: "from" if name == "start" else name,
+    }
+    start: Annotated[dt.date, _Before(_a_date)]
+    # "機関/部局" before → "機関/部局" from ``start``; two olds → one new: a merger
+    renamed: dict[str, str] = field(default_factory=dict)
     organs: tuple[Organ, ...]
 
-    @field_validator("start", mode="before")
-    @classmethod
-    def _a_date(cls, value: object) -> dt.date:
-        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-            return value
-        if isinstance(value, str):
-            with contextlib.suppress(ValueError):
-                return dt.date.fromisoformat(value.strip())
-        raise ValueError(f"組織改正の日付（from）は日付で書いてください（例: from = 2026-04-01）: {value!r}")
+
+def _names_unique(config: Config) -> None:
+    for key, organs in [("organs", config.organs)] + [
+        (f"reorganisations（{i}番目）.organs", r.organs)
+        for i, r in enumerate(config.reorganisations, start=1)
+    ]:
+        names = [o.name for o in organs]
+        if len(set(names)) != len(names) or not names:
+            raise ValueError(f"{key}: 機関は1つ以上、重複のない名前で書いてください")
 
 
-class Config(_Model):
-    rules: Rules = Field(default_factory=Rules)  # a factory: no schema built on import
-    deadlines: Deadlines = Field(default_factory=Deadlines)  # a factory: no schema built on import
-    publication: Publication = Field(default_factory=Publication)  # a factory: no schema built on import
-    exclusion_hints: ExclusionHints = Field(
-        default_factory=ExclusionHints
-    )  # a factory: no schema built on import
-    limits: Limits = Field(default_factory=Limits)  # a factory: no schema built on import
-    folders: Folders = Field(
-        default_factory=lambda: Folders(), exclude=True
-    )  # local paths: not in the digest
+def _periods_valid(config: Config) -> None:
+    seen: set[dt.date] = set()
+    for i, r in enumerate(config.reorganisations, start=1):
+        key = f"reorganisations（{i}番目）"
+        if r.start <= config.rules.operation_start:
+            raise ValueError(
+                f"{key}.from: 組織改正の日付 {r.start.isoformat()} は運用開始日"
+                f"（rules.operation_start = {config.rules.operation_start.isoformat()}）より後にしてください"
+            )
+        if r.start in seen:
+            raise ValueError(f"{key}.from: 組織改正の日付 {r.start.isoformat()} が重複しています")
+        seen.add(r.start)
+    for i, r in enumerate(config.reorganisations, start=1):
+        before = config.organisation_on(r.start - dt.timedelta(days=1))
+        after = config.organisation_on(r.start)
+        for old, new in r.renamed.items():
+            for side, name, organisation in (("改正前", old, before), ("改正後", new, after)):
+                if not organisation.has_department(*_split_department(name)):
+                    raise ValueError(
+                        f"reorganisations（{i}番目）.renamed: 「{name}」は{side}（{r.start.isoformat()}"
+                        f"{'の前日' if side == '改正前' else ''}）の組織にない部局です"
+                        "（「機関/部局」の形で書いてください）"
+                    )
+
+
+def _config_valid(config: Config) -> Config:
+    """The checks across sections, run after every field is valid."""
+    _names_unique(config)
+    _periods_valid(config)
+    return config
+
+
+@dataclass(frozen=True, kw_only=True)
+class Config:
+    """The whole configuration (one TOML file)."""
+
+    __pydantic_config__ = _FORBID_EXTRA
+    rules: Rules = field(default_factory=Rules)
+    deadlines: Deadlines = field(default_factory=Deadlines)
+    publication: Annotated[Publication, _After(_prefecture_code_valid)] = field(default_factory=Publication)
+    exclusion_hints: ExclusionHints = field(default_factory=ExclusionHints)
+    limits: Limits = field(default_factory=Limits)
+    folders: Folders = field(default_factory=Folders)  # local paths: not in the digest
     organs: tuple[Organ, ...]
     reorganisations: tuple[Reorganisation, ...] = ()
-
-    @model_validator(mode="after")
-    def _names_unique(self) -> Config:
-        for key, organs in [("organs", self.organs)] + [
-            (f"reorganisations（{i}番目）.organs", r.organs)
-            for i, r in enumerate(self.reorganisations, start=1)
-        ]:
-            names = [o.name for o in organs]
-            if len(set(names)) != len(names) or not names:
-                raise ValueError(f"{key}: 機関は1つ以上、重複のない名前で書いてください")
-        return self
-
-    @model_validator(mode="after")
-    def _periods_valid(self) -> Config:
-        seen: set[dt.date] = set()
-        for i, r in enumerate(self.reorganisations, start=1):
-            key = f"reorganisations（{i}番目）"
-            if r.start <= self.rules.operation_start:
-                raise ValueError(
-                    f"{key}.from: 組織改正の日付 {r.start.isoformat()} は運用開始日"
-                    f"（rules.operation_start = {self.rules.operation_start.isoformat()}）より後にしてください"
-                )
-            if r.start in seen:
-                raise ValueError(f"{key}.from: 組織改正の日付 {r.start.isoformat()} が重複しています")
-            seen.add(r.start)
-        for i, r in enumerate(self.reorganisations, start=1):
-            before = self.organisation_on(r.start - dt.timedelta(days=1))
-            after = self.organisation_on(r.start)
-            for old, new in r.renamed.items():
-                for side, name, organisation in (("改正前", old, before), ("改正後", new, after)):
-                    if not organisation.has_department(*_split_department(name)):
-                        raise ValueError(
-                            f"reorganisations（{i}番目）.renamed: 「{name}」は{side}（{r.start.isoformat()}"
-                            f"{'の前日' if side == '改正前' else ''}）の組織にない部局です"
-                            "（「機関/部局」の形で書いてください）"
-                        )
-        return self
 
     @cached_property
     def periods(self) -> tuple[Organisation, ...]:
@@ -277,9 +365,36 @@ class Config(_Model):
         return (found[1], found[2]) if found else (organ, department)
 
 
+def config_data(config: Config, *, by_alias: bool = False) -> dict[str, Any]:
+    """The configuration as JSON-ready data (what pydantic's ``model_dump(mode="json")`` gave):
+    dates as ISO text, tuples as lists, mapping keys as text; ``folders`` (local paths) left out."""
+    data = _json_data(config, by_alias)
+    del data["folders"]
+    return data
+
+
+def _json_data(value: object, by_alias: bool) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        alias = by_alias and isinstance(value, Reorganisation)
+        return {
+            ("from" if alias and f.name == "start" else f.name): _json_data(getattr(value, f.name), by_alias)
+            for f in dataclasses.fields(value)
+        }
+    if isinstance(value, (tuple, list)):
+        return [_json_data(v, by_alias) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _json_data(v, by_alias) for k, v in value.items()}
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    return value
+
+
 def config_digest(config: Config) -> str:
     """A short fingerprint of a configuration: the ledger keeps the one it was made with."""
-    data = config.model_dump(mode="json", by_alias=True)
+    import hashlib
+    import json
+
+    data = config_data(config, by_alias=True)
     defaults = _DEFAULTS_OF_LATER_KEYS
     for section, key in defaults:  # a configuration that leaves a later key alone keeps its fingerprint
         holder = data if section is None else data[section]
@@ -293,17 +408,19 @@ def config_digest(config: Config) -> str:
 # the default, so that a ledger made before they existed still matches its configuration.
 _DEFAULTS_OF_LATER_KEYS: dict[tuple[str | None, str], object] = {
     (None, "reorganisations"): [],
-    ("publication", "prefecture_code"): Publication.model_fields["prefecture_code"].default,
-    ("publication", "prefecture_name"): Publication.model_fields["prefecture_name"].default,
-    ("publication", "contact"): Contact().model_dump(mode="json"),
+    ("publication", "prefecture_code"): Publication.prefecture_code,
+    ("publication", "prefecture_name"): Publication.prefecture_name,
+    ("publication", "contact"): _json_data(Contact(), by_alias=False),
     ("publication", "posted_on"): {},
     ("publication", "updated_on"): {},
-    ("limits", "max_read_seconds"): Limits.model_fields["max_read_seconds"].default,
-    ("limits", "max_read_memory_mb"): Limits.model_fields["max_read_memory_mb"].default,
+    ("limits", "max_read_seconds"): Limits.max_read_seconds,
+    ("limits", "max_read_memory_mb"): Limits.max_read_memory_mb,
 }
 
 
 def default_config_text() -> str:
+    from importlib import resources
+
     return resources.files("ledger_tools").joinpath("data/default_config.toml").read_text(encoding="utf-8")
 
 
@@ -315,48 +432,116 @@ def read_toml_text(path: Path) -> str:
 def load_config(path: str | Path | None = None) -> Config:
     """Load ``path`` (TOML), or the bundled default when ``path`` is None."""
     if path is None:
-        return _bundled_default()
-    return load_toml_model(Path(path), Config, "設定ファイル", ConfigError)
+        return bundled_default()
+    return load_toml_model(Path(path), _VALIDATED_CONFIG, "設定ファイル", ConfigError)
 
 
-def _bundled_default() -> Config:
-    """The bundled default, built without validating it: it is ours, a test checks that it equals
-    the validated one, and so validate on one file never builds the pydantic schemas (defer_build)."""
-    return _construct(Config, tomllib.loads(default_config_text()))
+# What a TOML configuration is validated as: the fields, then the checks across sections.
+_VALIDATED_CONFIG: Any = Annotated[Config, _After(_config_valid)]
 
 
-def _construct(model: type[M], data: dict) -> M:
-    values = {}
-    for name, info in model.model_fields.items():
-        key, annotation = info.alias or name, info.annotation
-        if isinstance(annotation, ForwardRef):  # a model defined further down (not rebuilt: deferred)
-            annotation = globals()[annotation.__forward_arg__]
-        if key in data:
-            values[name] = _constructed(annotation, data[key])
-        elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            values[name] = _construct(annotation, {})  # a section left out: its defaults
-    return model.model_construct(**values)  # type: ignore[arg-type]
+def bundled_default() -> Config:
+    """The bundled default, built here without reading or validating ``default_config.toml``: it is
+    ours, and a test checks that validating that file gives this same object."""
+    return Config(
+        exclusion_hints=ExclusionHints(
+            public_venue=(
+                "説明会",
+                "公開の場",
+                "公開の会議",
+                "公聴会",
+                "記者会見",
+                "シンポジウム",
+                "街頭",
+                "本会議",
+                "県議会",
+                "議場",
+                "議会棟",
+            ),
+            minuted_meeting=("議事録", "会議録", "審議会", "委員会の会議"),
+            official_document=(
+                "県あて",
+                "知事あて",
+                "知事宛",
+                "県宛",
+                "要望書",
+                "要請書",
+                "陳情書",
+                "公文書",
+                "文書で提出",
+            ),
+        ),
+        organs=tuple(
+            Organ(
+                name=organ,
+                departments=tuple(Department(name=d, lead_division=lead) for d, lead in departments),
+            )
+            for organ, departments in _DEFAULT_ORGANS
+        ),
+    )
 
 
-def _constructed(annotation: object, value: object) -> object:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel) and isinstance(value, dict):
-        return _construct(annotation, value)
-    if getattr(annotation, "__origin__", None) is tuple and isinstance(value, list):
-        item = annotation.__args__[0]  # type: ignore[attr-defined]
-        return tuple(_constructed(item, v) for v in value)
-    if annotation is float and isinstance(value, int):
-        return float(value)
-    return value
+_DEFAULT_ORGANS = (
+    (
+        "知事部局",
+        (
+            ("総務部", "総務部総務課"),
+            ("企画振興部", "企画振興部企画調整課"),
+            ("健康福祉部", "健康福祉部福祉政策課"),
+            ("環境生活部", "環境生活部環境政策課"),
+            ("商工労働部", "商工労働部商工政策課"),
+            ("農林水産部", "農林水産部農政課"),
+            ("県土整備部", "県土整備部監理課"),
+            ("会計局", "会計局会計課"),
+        ),
+    ),
+    ("教育委員会", (("教育庁", "教育庁教育総務課"),)),
+    ("警察本部", (("警察本部", "警務部警務課"),)),
+    ("企業局", (("企業局", "企業局経営企画課"),)),
+    ("病院局", (("病院局", "病院局経営管理課"),)),
+    ("議会事務局", (("議会事務局", "議会事務局総務課"),)),
+    (
+        "各種委員会",
+        (
+            ("選挙管理委員会", "選挙管理委員会事務局"),
+            ("人事委員会", "人事委員会事務局総務課"),
+            ("監査委員", "監査委員事務局"),
+            ("労働委員会", "労働委員会事務局"),
+            ("収用委員会", "収用委員会事務局"),
+        ),
+    ),
+)
 
 
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M")
 
 
-def load_toml_model(path: Path, model: type[M], what: str, error: type[Exception]) -> M:
+def validate_data(model: Any, data: object) -> Any:
+    """``data`` validated as ``model`` (a pydantic model, a dataclass or an annotated type);
+    pydantic is imported here, on the first file actually loaded."""
+    return _adapter(model).validate_python(data)
+
+
+_ADAPTERS: dict[object, Any] = {}
+
+
+def _adapter(model: object) -> Any:
+    if model not in _ADAPTERS:
+        from pydantic import TypeAdapter
+
+        _ADAPTERS[model] = TypeAdapter(model)
+    return _ADAPTERS[model]
+
+
+def load_toml_model(path: Path, model: type[M] | Any, what: str, error: type[Exception]) -> M:
     """A TOML file read as ``model``; any problem becomes ``error`` with a Japanese message
     that names ``what`` (設定ファイル, 対応表) and the file."""
+    import tomllib
+
+    from pydantic import ValidationError
+
     try:
-        return model.model_validate(tomllib.loads(read_toml_text(path)))
+        return validate_data(model, tomllib.loads(read_toml_text(path)))
     except FileNotFoundError:
         raise error(f"{what}が見つかりません: {path}") from None
     except UnicodeDecodeError:
@@ -403,12 +588,14 @@ _TOML_MESSAGES = (
     ),
     ("Unterminated string", "文字列が閉じていません（引用符の対応を確かめてください）"),
 )
-_TOML_WHERE = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)$")
+_TOML_WHERE = r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)$"
 
 
 def toml_error_text(message: str) -> str:
     """tomllib's English message in Japanese, with the line and column where it was found."""
-    where = _TOML_WHERE.search(message)
+    import re
+
+    where = re.search(_TOML_WHERE, message)
     text = message[: where.start()] if where else message
     japanese = next((ja for prefix, ja in _TOML_MESSAGES if text.startswith(prefix)), None)
     if japanese is None:
@@ -444,6 +631,7 @@ def _value_text(value: object) -> str:
 _EXPECTED = {
     "missing": "がありません。指定してください",
     "extra_forbidden": "という項目はありません。綴りと書く場所（[ ] の見出し）を確かめてください",
+    "unexpected_keyword_argument": "という項目はありません。綴りと書く場所（[ ] の見出し）を確かめてください",
     "int_parsing": "は整数で指定してください",
     "int_type": "は整数で指定してください",
     "int_from_float": "は整数（小数点なし）で指定してください",
@@ -460,8 +648,11 @@ _EXPECTED = {
     "list_type": "は一覧（[ … ]）で指定してください",
     "model_type": "は表（[見出し] 又は { … }）で指定してください",
     "model_attributes_type": "は表（[見出し] 又は { … }）で指定してください",
+    "dataclass_type": "は表（[見出し] 又は { … }）で指定してください",
+    "dataclass_args_type": "は表（[見出し] 又は { … }）で指定してください",
     "dict_type": "は表（[見出し] 又は { … }）で指定してください",
 }
+_NO_VALUE = ("missing", "extra_forbidden", "unexpected_keyword_argument")
 _BOUNDS = {
     "greater_than_equal": ("ge", "以上"),
     "greater_than": ("gt", "より大きい値"),
@@ -475,7 +666,7 @@ def validation_error_text(e: ValidationError, what: str, path: Path) -> str:
     lines = [f"{what}の内容が正しくありません（{path}）:"]
     for err in e.errors():
         kind, ctx, key = err["type"], err.get("ctx") or {}, _key_text(err["loc"])
-        value = "" if kind in ("missing", "extra_forbidden") else _value_text(err.get("input"))
+        value = "" if kind in _NO_VALUE else _value_text(err.get("input"))
         if kind in _EXPECTED:
             text = f"「{key}」{_EXPECTED[kind]}"
         elif kind in _BOUNDS:
@@ -498,14 +689,3 @@ def validation_error_text(e: ValidationError, what: str, path: Path) -> str:
             text = f"「{key}」の値が正しくありません"
         lines.append(f"  - {text}{value}")
     return "\n".join(lines)
-
-
-class Folders(_Model):
-    """Where the offline bundle's double-click files find the shared folders (``[folders]``).
-
-    Paths as Windows writes them (``\\\\server\\共有\\提出``, ``D:\\集計``); a relative path is relative to
-    the bundle's folder. Only the bundle (``python -m ledger_tools.bundle``) reads them.
-    """
-
-    inbox: str = ""
-    out: str = ""

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -39,30 +39,50 @@ class DateProblem(ValueError):
         self.hint = hint
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+@functools.cache
+def _control_pattern() -> re.Pattern[str]:
+    return re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def normalise_text(value: str) -> str:
     """NFKC (full-width → half-width), trimmed, inner runs of white space folded to one,
     control characters (which no spreadsheet can store) removed."""
-    return " ".join(_CONTROL.sub("", unicodedata.normalize("NFKC", value)).split())
+    return " ".join(_control_pattern().sub("", unicodedata.normalize("NFKC", value)).split())
 
 
 _SEP = r"\s*(?:[./\-]|年|月)\s*"
-_ERA_DATE = re.compile(
-    r"(?P<era>令和|平成|昭和|大正|[RHST])\s*(?P<y>元|\d{1,2})"
-    + _SEP
-    + r"(?P<m>\d{1,2})"
-    + _SEP
-    + r"(?P<d>\d{1,2})\s*日?",
-    re.IGNORECASE,
-)
-_WESTERN_DATE = re.compile(r"(?P<y>\d{4})" + _SEP + r"(?P<m>\d{1,2})" + _SEP + r"(?P<d>\d{1,2})\s*日?")
+
+
+@functools.cache
+def _era_date_pattern() -> re.Pattern[str]:
+    return re.compile(
+        r"(?P<era>令和|平成|昭和|大正|[RHST])\s*(?P<y>元|\d{1,2})"
+        + _SEP
+        + r"(?P<m>\d{1,2})"
+        + _SEP
+        + r"(?P<d>\d{1,2})\s*日?",
+        re.IGNORECASE,
+    )
+
+
+@functools.cache
+def _western_date_pattern() -> re.Pattern[str]:
+    return re.compile(r"(?P<y>\d{4})" + _SEP + r"(?P<m>\d{1,2})" + _SEP + r"(?P<d>\d{1,2})\s*日?")
+
+
 # What may follow a date and is not part of it: a day of the week, a time of day.
-_DATE_SUFFIX = re.compile(
-    r"\s*(?:\((?:月|火|水|木|金|土|日)(?:曜日?)?\))?\s*(?:[ T]?\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
-)
-_COMPACT_DATE = re.compile(r"(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})")
+@functools.cache
+def _date_suffix_pattern() -> re.Pattern[str]:
+    return re.compile(
+        r"\s*(?:\((?:月|火|水|木|金|土|日)(?:曜日?)?\))?\s*(?:[ T]?\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
+    )
+
+
+@functools.cache
+def _compact_date_pattern() -> re.Pattern[str]:
+    return re.compile(r"(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})")
+
+
 _EXCEL_EPOCH = dt.date(1899, 12, 30)  # serial 1 = 1900-01-01 once Excel's 1900 leap-year bug is allowed for
 # A date before this is not one someone meant: a year (2025) or a day (14) typed into a date cell.
 MIN_PLAUSIBLE_DATE = dt.date(1950, 1, 1)
@@ -124,10 +144,10 @@ def _parse_date(value: object) -> dt.date:
     if isinstance(value, (int, float)):
         return from_excel_serial(float(value))
     text = normalise_text(str(value))
-    core = _DATE_SUFFIX.sub("", text, count=1) if text else text
-    if m := _ERA_DATE.fullmatch(core):
+    core = _date_suffix_pattern().sub("", text, count=1) if text else text
+    if m := _era_date_pattern().fullmatch(core):
         return _era_date(m)
-    if m := (_WESTERN_DATE.fullmatch(core) or _COMPACT_DATE.fullmatch(core)):
+    if m := (_western_date_pattern().fullmatch(core) or _compact_date_pattern().fullmatch(core)):
         return _calendar_date(int(m["y"]), int(m["m"]), int(m["d"]), text)
     raise DateProblem("invalid_date", f"「{text}」は日付として読めません")
 
@@ -136,6 +156,8 @@ def _calendar_date(year: int, month: int, day: int, text: str) -> dt.date:
     try:
         return dt.date(year, month, day)
     except ValueError:
+        import calendar  # only for the message
+
         if not 1 <= month <= 12:
             reason = "月は1から12まで"
         elif day < 1:
@@ -163,7 +185,9 @@ def _era_date(m: re.Match) -> dt.date:
     return day
 
 
-_TIME = re.compile(r"(?P<h>\d{1,2})\s*(?::|時)\s*(?P<m>\d{1,2})\s*分?(?::(?P<s>\d{1,2}))?")
+@functools.cache
+def _time_pattern() -> re.Pattern[str]:
+    return re.compile(r"(?P<h>\d{1,2})\s*(?::|時)\s*(?P<m>\d{1,2})\s*分?(?::(?P<s>\d{1,2}))?")
 
 
 def parse_time(value: object) -> dt.time:
@@ -178,7 +202,7 @@ def parse_time(value: object) -> dt.time:
         minutes = min(round(value * 1440), 1439)  # 23:59:59.9 is still the last minute of the day
         return dt.time(minutes // 60, minutes % 60)
     text = normalise_text(str(value))
-    if m := _TIME.fullmatch(text):
+    if m := _time_pattern().fullmatch(text):
         hour, minute = int(m["h"]), int(m["m"])
         if hour < 24 and minute < 60:
             return dt.time(hour, minute)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import io
@@ -807,9 +808,7 @@ def test_a_record_in_a_file_with_another_suffix_survives_its_deletion(inbox, out
     path = put(inbox, "R-1.xls", books["complete"])  # an .xlsx saved under an .xls name
     assert [e.status for e in run(inbox, out, config).ledger.entries] == [Status.OK]
     path.unlink()
-    edited = config.model_copy(
-        update={"deadlines": config.deadlines.model_copy(update={"judgement_days": 20})}
-    )
+    edited = dataclasses.replace(config, deadlines=dataclasses.replace(config.deadlines, judgement_days=20))
     result = run(inbox, out, edited)  # another configuration: the record is read again from its archived copy
     assert [(e.path, e.record_id, e.status, e.source_missing) for e in result.ledger.entries] == [
         ("R-1.xls", "R-1", Status.OK, True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import os
@@ -37,7 +38,7 @@ def rewrite(data: bytes, part: str, change) -> bytes:
 
 
 def with_config(config, **limits):
-    return config.model_copy(update={"limits": config.limits.model_copy(update=limits)})
+    return dataclasses.replace(config, limits=dataclasses.replace(config.limits, **limits))
 
 
 def statuses(report) -> dict[str, tuple[Status, str]]:

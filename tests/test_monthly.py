@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 import re
@@ -213,9 +214,7 @@ def test_steps_done_late_this_month_are_listed_apart_and_not_counted_as_overdue(
 
 
 def test_deadlines_come_from_the_configuration(ledger, config):
-    relaxed = config.model_copy(
-        update={"deadlines": config.deadlines.model_copy(update={"judgement_days": 400})}
-    )
+    relaxed = dataclasses.replace(config, deadlines=dataclasses.replace(config.deadlines, judgement_days=400))
     state = monthly_state(ledger, relaxed, "2026-11")
     assert "所属長の判断" not in state.overdue_by_step
 

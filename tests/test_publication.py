@@ -4,6 +4,7 @@ the reconciliation of every 該当 record, and that nothing private is ever publ
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import html
 import io
@@ -1327,17 +1328,16 @@ def test_the_page_names_the_prefecture_its_contact_and_its_dates(published, conf
     assert re.search(r"件数と内訳（CSV形式、[0-9.]+KB）", page) and "）（" not in page
     assert "―" not in page and "なし" in page
 
-    site = config.publication.model_copy(
-        update={
-            "prefecture_name": "架空県",
-            "contact": Contact(
-                division="総務課", phone="011-111-1111", email="a@example.jp", url="https://example.jp/"
-            ),
-            "posted_on": {2025: dt.date(2026, 4, 1)},
-            "updated_on": {2025: dt.date(2026, 4, 20)},
-        }
+    site = dataclasses.replace(
+        config.publication,
+        prefecture_name="架空県",
+        contact=Contact(
+            division="総務課", phone="011-111-1111", email="a@example.jp", url="https://example.jp/"
+        ),
+        posted_on={2025: dt.date(2026, 4, 1)},
+        updated_on={2025: dt.date(2026, 4, 20)},
     )
-    _result, files = published(mixed_ledger(), cfg=config.model_copy(update={"publication": site}))
+    _result, files = published(mixed_ledger(), cfg=dataclasses.replace(config, publication=site))
     raw = files[PAGE_FILE].decode()
     page = page_text(files[PAGE_FILE])
     assert "<title>令和7年度（2025年度）不当な働きかけの記録の状況｜架空県</title>" in raw

@@ -4,6 +4,7 @@ files of several prefectures that stack."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -95,8 +96,8 @@ def test_republishing_gives_byte_identical_files(tmp_path):
 def test_frictionless_accepts_the_data_package(tmp_path):
     frictionless = pytest.importorskip("frictionless")
     config = load_config()
-    monthly = config.model_copy(
-        update={"publication": config.publication.model_copy(update={"date_precision": "month"})}
+    monthly = dataclasses.replace(
+        config, publication=dataclasses.replace(config.publication, date_precision="month")
     )
     publish_ledger(mixed_ledger(), tmp_path, monthly, FiscalYear(2024))
     publish_ledger(mixed_ledger(), tmp_path, config, FiscalYear(2025))  # two precisions in one package

@@ -627,15 +627,17 @@ def _normalise_part(part: str) -> str:
     return "/".join(stack)
 
 
-_REF = re.compile(
-    r"^=?(?:'(?P<quoted>(?:[^']|'')+)'|(?P<plain>[^!'\s]+))!\$?(?P<col>[A-Za-z]{1,3})\$?(?P<row>\d+)(?::.*)?$"
-)
+@functools.cache
+def _ref_pattern() -> re.Pattern[str]:
+    return re.compile(
+        r"^=?(?:'(?P<quoted>(?:[^']|'')+)'|(?P<plain>[^!'\s]+))!\$?(?P<col>[A-Za-z]{1,3})\$?(?P<row>\d+)(?::.*)?$"
+    )
 
 
 @functools.lru_cache(maxsize=4096)
 def _parse_ref(text: str) -> CellRef | None:
     """``'対応記録簿'!$C$4`` (any quoting or $ style) → CellRef; None for other destinations."""
-    m = _REF.match(text.strip())
+    m = _ref_pattern().match(text.strip())
     if not m:
         return None
     sheet = m["quoted"].replace("''", "'") if m["quoted"] is not None else m["plain"]
@@ -647,13 +649,43 @@ def _parse_ref(text: str) -> CellRef | None:
 
 
 MAX_COLUMNS = 16_384  # XFD
-_CELL = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(?:/>|(?<!/)>(.*?)</(?:\w+:)?c>)", re.S)
-_CELL_ADDRESS = re.compile(rb'\br="([A-Z]{1,3})(\d+)"')
-_ROW_OR_CELL = re.compile(rb"<(?:\w+:)?row\b([^>]*)>|" + _CELL.pattern, re.S)
-_ROW_NUMBER = re.compile(rb'(?:^|\s)r="(\d+)"')
-_ERROR_TYPE = re.compile(rb'\bt="e"')
-_VALUE = re.compile(rb"<(?:\w+:)?v\b[^>]*?(?:/>|>([^<]*)<)")
-_ANY_FORMULA = re.compile(rb"<(?:\w+:)?f[\s/>]")  # a cell formula, not the <formula1> of a validation
+
+
+@functools.cache
+def _cell_pattern() -> re.Pattern[bytes]:
+    return re.compile(rb"<(?:\w+:)?c\b([^>]*?)(?:/>|(?<!/)>(.*?)</(?:\w+:)?c>)", re.S)
+
+
+@functools.cache
+def _cell_address_pattern() -> re.Pattern[bytes]:
+    return re.compile(rb'\br="([A-Z]{1,3})(\d+)"')
+
+
+@functools.cache
+def _row_or_cell_pattern() -> re.Pattern[bytes]:
+    return re.compile(rb"<(?:\w+:)?row\b([^>]*)>|" + _cell_pattern().pattern, re.S)
+
+
+@functools.cache
+def _row_number_pattern() -> re.Pattern[bytes]:
+    return re.compile(rb'(?:^|\s)r="(\d+)"')
+
+
+@functools.cache
+def _error_type_pattern() -> re.Pattern[bytes]:
+    return re.compile(rb'\bt="e"')
+
+
+@functools.cache
+def _value_pattern() -> re.Pattern[bytes]:
+    return re.compile(rb"<(?:\w+:)?v\b[^>]*?(?:/>|>([^<]*)<)")
+
+
+@functools.cache
+def _any_formula_pattern() -> re.Pattern[bytes]:
+    return re.compile(rb"<(?:\w+:)?f[\s/>]")  # a cell formula, not the <formula1> of a validation
+
+
 # Inside sheetData, what a formula or an error value starts with (a prefix such as x:f in rare writers).
 _SCAN_MARKERS = (b"<f", b":f>", b":f ", b'"e"')
 
@@ -684,31 +716,43 @@ def scan_sheet(xml: bytes, limits: Limits) -> SheetScan:
         return SheetScan(frozenset(), {})
     formulas, errors = set(), {}
     row = col = 0  # the position of a cell without r=, placed as sheet_extent places it
-    for m in _ROW_OR_CELL.finditer(xml, max(start, 0), end):
+    row_number, cell_address = _row_number_pattern().search, _cell_address_pattern().search
+    cell_value, error_type, any_formula = (
+        _value_pattern().search,
+        _error_type_pattern().search,
+        _any_formula_pattern().search,
+    )
+    for m in _row_or_cell_pattern().finditer(xml, max(start, 0), end):
         if m.group(1) is not None:  # a <row>
-            number = _ROW_NUMBER.search(m.group(1))
+            number = row_number(m.group(1))
             row, col = (int(number.group(1)) if number else row + 1), 0
             continue
         attributes, body = m.group(2), m.group(3) or b""
-        address = _CELL_ADDRESS.search(attributes)
+        address = cell_address(attributes)
         if address is None:
             col += 1
             key = (row, col)
         else:
             col = _column_number(address.group(1))
             key = (int(address.group(2)), col)
-        value = _VALUE.search(body)
-        if _ERROR_TYPE.search(attributes) and value is not None:
+        value = cell_value(body)
+        if error_type(attributes) and value is not None:
             errors[key] = (value.group(1) or b"").decode("utf-8", "replace")
-        elif value is None and _ANY_FORMULA.search(body):
+        elif value is None and any_formula(body):
             formulas.add(key)  # <v></v> is a cached empty result, not a missing one
     return SheetScan(frozenset(formulas), errors)
 
 
 # Every <row> and <c> tag of sheetData, in document order, with its r= (if any) and whether it
 # closes itself: enough to place each cell as python-calamine does, with or without r=.
-_POSITION_TAG = re.compile(rb'<(?:\w+:)?(row|c)\b(?:[^>]*?\sr="([^"]*)")?[^>]*?(/?)>')
-_CELL_POSITION = re.compile(rb"([A-Z]{1,4})(\d{1,10})")
+@functools.cache
+def _position_tag_pattern() -> re.Pattern[bytes]:
+    return re.compile(rb'<(?:\w+:)?(row|c)\b(?:[^>]*?\sr="([^"]*)")?[^>]*?(/?)>')
+
+
+@functools.cache
+def _cell_position_pattern() -> re.Pattern[bytes]:
+    return re.compile(rb"([A-Z]{1,4})(\d{1,10})")
 
 
 def sheet_extent(xml: bytes, start: int = 0, end: int | None = None) -> tuple[int, int]:
@@ -719,8 +763,8 @@ def sheet_extent(xml: bytes, start: int = 0, end: int | None = None) -> tuple[in
     extent unless it closes itself (``<c r="XFD9" s="1"/>`` only moves the position), as in calamine.
     """
     rows = cols = row = col = 0
-    position = _CELL_POSITION.fullmatch
-    for tag, r, closed in _POSITION_TAG.findall(xml, start, len(xml) if end is None else end):
+    position = _cell_position_pattern().fullmatch
+    for tag, r, closed in _position_tag_pattern().findall(xml, start, len(xml) if end is None else end):
         if tag == b"row":
             row = int(r) if r.isdigit() else row + 1
             col = 0
@@ -740,14 +784,26 @@ def sheet_extent(xml: bytes, start: int = 0, end: int | None = None) -> tuple[in
 
 # The r= of every cell tag, as column letters and row digits; b"" for a cell whose r= is missing
 # or not its first attribute (then the exact scan above decides).
-_CELL_COLUMNS = re.compile(rb'<(?:\w+:)?c[\s>/](?:r="([A-Z]{1,4})(?=\d))?')
-_CELL_ROWS = re.compile(rb'<(?:\w+:)?c[\s>/](?:r="[A-Z]{1,4}(\d{1,10})")?')
+@functools.cache
+def _cell_columns_pattern() -> re.Pattern[bytes]:
+    return re.compile(rb'<(?:\w+:)?c[\s>/](?:r="([A-Z]{1,4})(?=\d))?')
+
+
+@functools.cache
+def _cell_rows_pattern() -> re.Pattern[bytes]:
+    return re.compile(rb'<(?:\w+:)?c[\s>/](?:r="[A-Z]{1,4}(\d{1,10})")?')
 
 
 # The same for the usual sheet (no namespace prefix, every cell starting <c r="…): searches that
 # begin with a literal run several times faster than the general patterns above.
-_PLAIN_COLUMNS = re.compile(rb'<c r="([A-Z]{1,4})\d')
-_PLAIN_ROWS = re.compile(rb'<c r="[A-Z]{1,4}(\d{1,10})"')
+@functools.cache
+def _plain_columns_pattern() -> re.Pattern[bytes]:
+    return re.compile(rb'<c r="([A-Z]{1,4})\d')
+
+
+@functools.cache
+def _plain_rows_pattern() -> re.Pattern[bytes]:
+    return re.compile(rb'<c r="[A-Z]{1,4}(\d{1,10})"')
 
 
 def _plain_cells(xml: bytes, start: int, end: int) -> int:
@@ -768,16 +824,18 @@ def _check_extent(xml: bytes, start: int, end: int, limits: Limits) -> None:
     First a cheap bound from the r= of every cell (C-speed, the common case: every cell has
     one); only when it is missing somewhere, or the bound is too large, the exact scan."""
     if (cells := _plain_cells(xml, start, end)) >= 0:
-        rows_found = _PLAIN_ROWS.findall(xml, start, end)
-        columns = set(_PLAIN_COLUMNS.findall(xml, start, end)) if len(rows_found) == cells else {b""}
+        rows_found = _plain_rows_pattern().findall(xml, start, end)
+        columns = (
+            set(_plain_columns_pattern().findall(xml, start, end)) if len(rows_found) == cells else {b""}
+        )
         rows = set(rows_found)
         bound = max(map(int, rows), default=0) * max(max(map(_column_number, columns), default=0), 1)
         if b"" not in columns and bound <= limits.max_sheet_cells:
             return
     else:
-        columns = set(_CELL_COLUMNS.findall(xml, start, end))
+        columns = set(_cell_columns_pattern().findall(xml, start, end))
         if b"" not in columns:
-            rows = set(_CELL_ROWS.findall(xml, start, end))
+            rows = set(_cell_rows_pattern().findall(xml, start, end))
             if b"" not in rows:
                 bound = max(map(int, rows), default=0) * max(max(map(_column_number, columns), default=0), 1)
                 if bound <= limits.max_sheet_cells:

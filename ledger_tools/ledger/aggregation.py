@@ -57,7 +57,7 @@ from typing import Any
 from ledger_tools.check.findings import STATUS_LABELS_JA, FileReport, Status, make_finding, record_location
 from ledger_tools.check.rules import RuleContext
 from ledger_tools.check.validation import IDENTITY_FIELDS, apply_reference_date, cross_check
-from ledger_tools.config import Config, config_digest
+from ledger_tools.config import Config, config_data, config_digest
 from ledger_tools.form.fields import STAGES
 from ledger_tools.ledger.archive import (
     ARCHIVE_DIR,
@@ -499,7 +499,7 @@ def code_fingerprint() -> str:
 def context_key(config: Config) -> str:
     """What a cached single-file report depends on besides the file: configuration and code (not
     the reference date: reports are made without it, see ``RuleContext``)."""
-    data = {"config": config.model_dump(mode="json"), "code": code_fingerprint()}
+    data = {"config": config_data(config), "code": code_fingerprint()}
     return hashlib.sha256(json.dumps(data, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
 
 
