@@ -62,9 +62,13 @@ from ledger_tools.publish.open_data import (
 from ledger_tools.publish.page import (
     PAGE_FILE,
     PAGE_TEMPLATE,
+    RECORDS_PER_PAGE,
     STYLESHEET_FILE,
     STYLESHEET_SOURCE,
+    RecordPage,
+    record_pages,
     render_page,
+    render_record_pages,
     stylesheet,
 )
 from ledger_tools.publish.reconciliation import (
@@ -84,6 +88,7 @@ __all__ = [
     "PAGE_TEMPLATE",
     "PUBLICATION_DIR",
     "PUBLIC_COLUMNS",
+    "RECORDS_PER_PAGE",
     "STYLESHEET_FILE",
     "STYLESHEET_SOURCE",
     "UNKNOWN",
@@ -100,6 +105,7 @@ __all__ = [
     "PublishedRecord",
     "Reconciliation",
     "ReconciliationRow",
+    "RecordPage",
     "Tally",
     "build_publication",
     "check_fiscal_year",
@@ -109,11 +115,13 @@ __all__ = [
     "publication_directory",
     "publish",
     "publish_ledger",
+    "record_pages",
     "records_csv",
     "records_csv_name",
     "records_header",
     "render_files",
     "render_page",
+    "render_record_pages",
     "write_publication",
 ]
 
@@ -121,12 +129,16 @@ LOCK_WAIT_SECONDS = 10.0  # publishing while another run holds DIR waits this lo
 
 
 def render_files(publication: Publication) -> dict[str, bytes]:
-    """Every file of DIR/publication/<FY>/ by name: the page, its stylesheet and the two CSVs."""
+    """Every file of DIR/publication/<FY>/ by name: the summary page, the list pages, the stylesheet,
+    the two CSVs (complete: every published record in one file) and summary.json."""
     fy = publication.fiscal_year
     data = {records_csv_name(fy): records_csv(publication), counts_csv_name(fy): counts_csv(publication)}
-    page = render_page(publication, {name: len(content) for name, content in data.items()})
+    pages = record_pages(publication)
+    page = render_page(publication, {name: len(content) for name, content in data.items()}, pages)
+    lists = render_record_pages(publication, pages, len(data[records_csv_name(fy)]))
     return {
         PAGE_FILE: page.encode("utf-8"),
+        **{name: text.encode("utf-8") for name, text in lists.items()},
         STYLESHEET_FILE: stylesheet(),
         **data,
         SUMMARY_FILE: summary_json(publication),
