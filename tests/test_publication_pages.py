@@ -61,7 +61,10 @@ def test_a_large_organ_is_split_into_pages_none_over_1_mb(tmp_path):
     assert [int(r[0]) for r in csv_rows] == numbers  # the CSV stays complete
 
     second = pages["records-01-02.html"]
-    assert f"<title>令和7年度（2025年度）不当な働きかけの一覧（{organ}　2/3ページ）｜サンプル県</title>" in second
+    assert (
+        f"<title>令和7年度（2025年度）不当な働きかけの一覧（{organ}　2/3ページ）｜サンプル県</title>"
+        in second
+    )
     navs = re.findall(r'<nav class="pager" aria-label="([^"]+)">(.*?)</nav>', second, re.S)
     assert len(navs) == 2 and len({label for label, _ in navs}) == 2  # above and below, told apart
     for _label, nav in navs:
