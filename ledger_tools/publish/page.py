@@ -265,12 +265,13 @@ def render_record_pages(
     """Every list page by file name, in the organs' order."""
     fy = publication.fiscal_year
     template = template_environment().get_template(RECORDS_TEMPLATE)
+    columns = list_columns(publication.date_precision)
     common = {
         "fy": fy,
         "site": publication.site,
         "none_text": NONE_TEXT,
         "number_header": NUMBER_HEADER,
-        "columns": list_columns(publication.date_precision),
+        "columns": columns,
         "date_precision": publication.date_precision,
         "records_csv": records_csv_name(fy),
         "records_csv_size": human_size(records_csv_size),
@@ -283,7 +284,7 @@ def render_record_pages(
         for page in organ_pages:
             position = f"　{page.number}/{len(organ_pages)}ページ" if len(organ_pages) > 1 else ""
             title = f"{fy.label}（{fy.start_year}年度）不当な働きかけの一覧（{page.organ}{position}）"
-            rows = list_rows(page.records, common["columns"])
+            rows = list_rows(page.records, columns)
             rendered[page.file] = template.render(
                 common, title=title, page=page, pages=organ_pages, rows=rows
             )
