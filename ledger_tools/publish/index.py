@@ -23,6 +23,7 @@ from ledger_tools.publish.open_data import (
     SUMMARY_FILE,
     SUMMARY_FORMAT,
     records_header,
+    text_csv_bytes,
 )
 from ledger_tools.publish.page import PAGE_FILE, STYLESHEET_FILE, human_size, stylesheet
 
@@ -134,7 +135,7 @@ def combined_records_csv(years: Sequence[PublishedYear]) -> bytes:
     for year in reversed(years):
         for row in _read_rows(year.path / year.records_file):
             rows.append([row[0], year.folder, *row[1:]])
-    return csv_bytes(records_all_header(years), rows)
+    return text_csv_bytes(records_all_header(years), rows)  # read back from our CSVs: already safe
 
 
 def combined_counts_csv(years: Sequence[PublishedYear]) -> bytes:

@@ -201,7 +201,12 @@ def publication_lock(out_dir: Path, wait: float = LOCK_WAIT_SECONDS):
 
 
 def _publish_unlocked(
-    ledger: Ledger, out_dir: Path, config: Config, fiscal_year: FiscalYear, allow_pending: bool
+    ledger: Ledger,
+    out_dir: Path,
+    config: Config,
+    fiscal_year: FiscalYear,
+    allow_pending: bool,
+    discard_ledger: bool = False,
 ) -> PublishResult:
     if ledger.config_digest is not None and ledger.config_digest != config_digest(config):
         # Another configuration could publish what the aggregation's must not (day instead of month).
@@ -210,6 +215,8 @@ def _publish_unlocked(
             "--config に集計のときと同じ設定ファイルを指定してください（設定を変えたときは先に aggregate を実行し直してください）。"
         )
     publication, reconciliation = build_publication(ledger, config, fiscal_year)
+    if discard_ledger:  # read for this run only: its memory serves the rendering
+        ledger.entries = []
     report = Path(out_dir) / reconciliation_name(fiscal_year)
     write_bytes_atomic(report, reconciliation_csv(reconciliation))
     if publication.held_back and not allow_pending:
@@ -263,7 +270,9 @@ def publish(
     if not directory.is_dir():
         read_ledger(directory)  # raises LedgerError: no ledger (and no folder to lock) there
     with publication_lock(directory, lock_wait):
-        return _publish_unlocked(read_ledger(directory), directory, config, fiscal_year, allow_pending)
+        return _publish_unlocked(
+            read_ledger(directory), directory, config, fiscal_year, allow_pending, discard_ledger=True
+        )
 
 
 def read_ledger(directory: Path) -> Ledger:
