@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import re
 
+from hypothesis import given
+from hypothesis import strategies as st
+from markupsafe import escape
 from test_publication import FY, LEDGER_DATE, entry, page_structure, read_open_data
 
 from ledger_tools.config import load_config
 from ledger_tools.form.fields import FIELD_BY_ID
 from ledger_tools.ledger.entries import Ledger
+from ledger_tools.publish.page import html_text
 from ledger_tools.publish.publication import PAGE_FILE, RECORDS_PER_PAGE, publish_ledger
 from ledger_tools.publish.selection import departments_for_year
 
@@ -89,3 +93,8 @@ def test_pages_are_numbered_by_the_organs_order_and_stale_pages_go(tmp_path):
     second = publish_ledger(small, tmp_path, config, FY)
     assert sorted(html_files(second.directory)) == ["index.html", "records-03.html"]  # 03-02 is gone
     assert "ページ送り" not in html_files(second.directory)["records-03.html"]  # one page: no navigation
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=30))
+def test_the_list_rows_escape_as_the_templates_do(text):
+    assert html_text(text) == str(escape(text))

@@ -92,10 +92,11 @@ def _public_record(number: int, values: Mapping[str, Any], date_precision: str) 
         date_iso, date_label = f"{received:%Y-%m}", to_wareki_month(received)
     else:
         date_iso, date_label = received.isoformat(), to_wareki(received)
-    texts = {
-        c.field_id: _text(values.get(c.field_id)) for c in PUBLIC_COLUMNS if c.field_id != "received_date"
-    }
+    texts = {f: _text(values.get(f)) for f in _TEXT_COLUMNS}
     return PublishedRecord(number, date_iso, date_label, texts)
+
+
+_TEXT_COLUMNS = tuple(c.field_id for c in PUBLIC_COLUMNS if c.field_id != "received_date")
 
 
 @dataclass(frozen=True)
@@ -337,4 +338,6 @@ def _months(
 
 
 def _text(value: object) -> str:
+    if isinstance(value, str):
+        return value
     return "" if value is None else str(value)
