@@ -870,15 +870,15 @@ def test_a_failed_write_leaves_the_previous_publication_as_it_was(tmp_path, conf
     directory = tmp_path / "publication" / "2025"
     before = publication_files(directory)
     calls = []
-    real_write = folder.write_bytes_atomic
+    real_write = folder.write_staged
 
-    def write_bytes_atomic(path, data):  # the disk fills up at the third file of the publication
+    def write_staged(path, data):  # the disk fills up at the third file of the publication
         calls.append(path)
         if len(calls) == 4:
             raise OSError(28, "No space left on device")
         real_write(path, data)
 
-    monkeypatch.setattr(folder, "write_bytes_atomic", write_bytes_atomic)
+    monkeypatch.setattr(folder, "write_staged", write_staged)
     with pytest.raises(PublicationError, match="書き込めません: ディスクの空き容量が不足しています"):
         publish_ledger(Ledger(LEDGER_DATE, [entry(record_id="A")]), tmp_path, config, FY)
     assert publication_files(directory) == before

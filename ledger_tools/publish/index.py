@@ -15,6 +15,7 @@ from pathlib import Path
 from ledger_tools.dates import FiscalYear, to_wareki
 from ledger_tools.outputs import csv_bytes
 from ledger_tools.pages import template_environment
+from ledger_tools.publish.csv_text import text_csv_bytes
 from ledger_tools.publish.errors import PublicationError
 from ledger_tools.publish.figures import COUNT_LABELS, DATE_HEADERS, Site
 from ledger_tools.publish.open_data import (
@@ -23,7 +24,6 @@ from ledger_tools.publish.open_data import (
     SUMMARY_FILE,
     SUMMARY_FORMAT,
     records_header,
-    text_csv_bytes,
 )
 from ledger_tools.publish.page import PAGE_FILE, STYLESHEET_FILE, human_size, stylesheet
 

@@ -5,15 +5,13 @@ year's numbers that the index of every year is built from (never recomputed from
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import io
 import json
-from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ledger_tools.dates import FiscalYear
 from ledger_tools.outputs import csv_bytes, neutralise_formula
+from ledger_tools.publish.csv_text import text_csv_bytes
 from ledger_tools.publish.figures import (
     COUNT_LABELS,
     DATE_HEADERS,
@@ -70,16 +68,6 @@ def records_csv(publication: Publication) -> bytes:
     code = neutralise_formula(publication.prefecture_code)
     rows = ([code, *r.csv_row()] for r in publication.records)
     return text_csv_bytes(records_header(publication.date_precision), rows)
-
-
-def text_csv_bytes(header: Sequence[str], rows: Iterable[Sequence[str | int]]) -> bytes:
-    """``outputs.csv_bytes`` for rows whose cells are text already safe for a spreadsheet (or
-    numbers): the same bytes, without converting each of a large year's cells one by one."""
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(header)
-    writer.writerows(rows)
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
 CountRow = tuple[str, str, str, str, str, int]
