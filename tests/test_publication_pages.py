@@ -51,6 +51,7 @@ def test_a_large_organ_is_split_into_pages_none_over_1_mb(tmp_path):
     result = publish_ledger(worst_case_ledger(count, organ, departments[0]), tmp_path, config, FY)
     pages = html_files(result.directory)
     assert sorted(pages) == ["index.html", "records-01-02.html", "records-01-03.html", "records-01.html"]
+    assert f"一覧のページ: 3ページ（機関ごと、1ページ{RECORDS_PER_PAGE}件まで）" in result.summary_text()
     sizes = {p.name: p.stat().st_size for p in result.directory.glob("*.html")}
     assert max(sizes.values()) <= PAGE_LIMIT, sizes
     assert sizes["records-01.html"] > 0.4 * PAGE_LIMIT  # the worst case really is near the limit

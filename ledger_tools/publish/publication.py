@@ -189,6 +189,9 @@ class PublishResult:
             lines.append(f"  運用開始前に受けた記録: {before}件（公表・件数の対象外。照合表に記載）")
         lines.append(f"  ページ: {self.page.resolve()}")
         lines.append(f"  ブラウザで開く: {self.page.resolve().as_uri()}")
+        lists = [p for p in self.files if p.name.startswith("records-") and p.suffix == ".html"]
+        if lists:
+            lines.append(f"  一覧のページ: {len(lists)}ページ（機関ごと、1ページ{RECORDS_PER_PAGE}件まで）")
         lines.append(f"  年度一覧: {(self.directory.parent / PAGE_FILE).resolve()}")
         lines.append("  CSV: " + "、".join(str(p.resolve()) for p in self.files if p.suffix == ".csv"))
         lines.append(f"  照合表（内部用・公開しない）: {self.report.resolve()}")
