@@ -65,9 +65,13 @@ COUNT_LEVELS = {
 
 def records_csv(publication: Publication) -> bytes:
     """The open-data list: 通番 and the public columns, one record per row."""
+    return text_csv_bytes(records_header(publication.date_precision), records_rows(publication))
+
+
+def records_rows(publication: Publication) -> list[list[str | int]]:
+    """The rows of the records CSV: the prefecture's code, 通番 and the public columns."""
     code = neutralise_formula(publication.prefecture_code)
-    rows = ([code, *r.csv_row()] for r in publication.records)
-    return text_csv_bytes(records_header(publication.date_precision), rows)
+    return [[code, *r.csv_row()] for r in publication.records]
 
 
 CountRow = tuple[str, str, str, str, str, int]

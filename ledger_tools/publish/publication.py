@@ -18,7 +18,7 @@ DIR/publication/<FY>/, so a reader never sees the files of two runs mixed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,6 +57,7 @@ from ledger_tools.publish.open_data import (
     records_csv,
     records_csv_name,
     records_header,
+    records_rows,
     summary_json,
 )
 from ledger_tools.publish.page import (
@@ -145,11 +146,15 @@ def render_files(publication: Publication) -> dict[str, bytes]:
     }
 
 
-def render_index_files(parent: Path, staged: Mapping[str, Path] | None = None) -> dict[str, bytes]:
+def render_index_files(
+    parent: Path,
+    staged: Mapping[str, Path] | None = None,
+    known_rows: Mapping[str, Sequence[Sequence[str | int]]] | None = None,
+) -> dict[str, bytes]:
     """DIR/publication/'s own files, from the year folders as they are published (``staged``: the
-    folders about to replace some years)."""
+    folders about to replace some years; ``known_rows``: the rows of their records CSVs)."""
     years = published_years(parent, staged)
-    return {**index_files(years), DATAPACKAGE_FILE: datapackage_json(years)}
+    return {**index_files(years, known_rows), DATAPACKAGE_FILE: datapackage_json(years)}
 
 
 @dataclass
@@ -227,8 +232,9 @@ def _publish_unlocked(
     directory = publication_directory(out_dir, fiscal_year)
     remove_stale_folders(directory.parent)
     files = render_files(publication)
+    rows = {directory.name: records_rows(publication)}
     write_publication(
-        directory, files, lambda staged: render_index_files(directory.parent, {directory.name: staged})
+        directory, files, lambda staged: render_index_files(directory.parent, {directory.name: staged}, rows)
     )
     return PublishResult(publication, reconciliation, directory, [directory / name for name in files], report)
 
