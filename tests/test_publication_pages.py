@@ -67,7 +67,7 @@ def test_a_large_organ_is_split_into_pages_none_over_1_mb(tmp_path):
 
     second = pages["records-01-02.html"]
     assert (
-        f"<title>令和7年度（2025年度）不当な働きかけの一覧（{organ}　2/3ページ）｜サンプル県</title>"
+        f"<title>令和7年度（2025年度）不当な働きかけの一覧（{organ}　全3ページ中2ページ目）｜サンプル県</title>"
         in second
     )
     navs = re.findall(r'<nav class="pager" aria-label="([^"]+)">(.*?)</nav>', second, re.S)

@@ -297,7 +297,7 @@ def render_record_pages(
     rendered = {}
     for organ_pages in pages.values():
         for page in organ_pages:
-            position = f"　{page.number}/{len(organ_pages)}ページ" if len(organ_pages) > 1 else ""
+            position = f"　全{len(organ_pages)}ページ中{page.number}ページ目" if len(organ_pages) > 1 else ""
             title = f"{fy.label}（{fy.start_year}年度）不当な働きかけの一覧（{page.organ}{position}）"
             rows = list_rows(page.records, columns)
             rendered[page.file] = template.render(
