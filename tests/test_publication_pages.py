@@ -4,6 +4,7 @@ earlier run left behind, and the CSV still complete."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from hypothesis import given
@@ -76,6 +77,9 @@ def test_a_large_organ_is_split_into_pages_none_over_1_mb(tmp_path):
         assert 'href="records-01.html" rel="prev">前へ' in nav
         assert 'href="records-01-03.html" rel="next">次へ' in nav
         assert re.findall(r'href="([^"]+)" aria-current="page"', nav) == ["records-01-02.html"]
+    assert (
+        '<dt>掲載日</dt><dd><time datetime="2026-05-01">令和8年5月1日</time>' in second
+    )  # the ledger's date
     assert "前へ" not in pages["records-01.html"] and "次へ" not in pages["records-01-03.html"]
     for name in ("records-01.html", "records-01-02.html", "records-01-03.html"):
         assert f'href="{PAGE_FILE}"' in pages[name]  # back to the summary
@@ -99,3 +103,15 @@ def test_pages_are_numbered_by_the_organs_order_and_stale_pages_go(tmp_path):
 @given(st.text(alphabet=st.characters(codec="utf-8"), max_size=30))
 def test_the_list_rows_escape_as_the_templates_do(text):
     assert html_text(text) == str(escape(text))
+
+
+def test_the_list_pages_carry_the_configured_dates(tmp_path):
+    config = load_config()
+    site = config.publication.model_copy(
+        update={"posted_on": {2025: dt.date(2026, 4, 1)}, "updated_on": {2025: dt.date(2026, 4, 20)}}
+    )
+    cfg = config.model_copy(update={"publication": site})
+    result = publish_ledger(Ledger(LEDGER_DATE, [entry(record_id="A")]), tmp_path, cfg, FY)
+    page = html_files(result.directory)["records-01.html"]
+    assert '掲載日</dt><dd><time datetime="2026-04-01">令和8年4月1日' in page
+    assert '更新日</dt><dd><time datetime="2026-04-20">令和8年4月20日' in page

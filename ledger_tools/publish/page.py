@@ -293,6 +293,8 @@ def render_record_pages(
         "stylesheet": STYLESHEET_FILE,
         "index_page": PAGE_FILE,
         "summary_page": PAGE_FILE,
+        "posted": publication.posted,
+        "updated": publication.updated,
     }
     rendered = {}
     for organ_pages in pages.values():
