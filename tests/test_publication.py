@@ -154,6 +154,11 @@ def mixed_ledger() -> Ledger:
     )
 
 
+def list_pages(files: dict[str, bytes]) -> str:
+    """The record-list pages of a year (records-01.html, …) as one text, in their order."""
+    return "".join(files[name].decode() for name in sorted(files) if name.startswith("records-"))
+
+
 def page_text(page: bytes) -> str:
     """The page's text as a reader sees it (tags removed)."""
     return html.unescape(re.sub(r"<[^>]+>", "", page.decode("utf-8")))
@@ -419,7 +424,7 @@ def test_csv_files_are_bom_crlf_rfc4180_iso_and_formula_safe(published):
 def test_the_page_escapes_what_people_typed(published):
     ledger = Ledger(LEDGER_DATE, [entry(public_summary='<script>alert("x")</script> & <b>太字</b>')])
     _, files = published(ledger)
-    page = files[PAGE_FILE].decode()
+    page = list_pages(files)
     assert "<script" not in page and "<b>" not in page
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &lt;b&gt;太字&lt;/b&gt;" in page
 
@@ -540,6 +545,8 @@ def test_publishing_twice_gives_byte_identical_files(tmp_path, config):
     assert sorted(p.name for p in first.files) == [
         "counts_2025.csv",
         "index.html",
+        "records-01.html",
+        "records-02.html",
         "records_2025.csv",
         "style.css",
         "summary.json",
@@ -847,6 +854,8 @@ def test_the_publication_folder_is_replaced_as_a_whole(tmp_path, config):
     assert sorted(publication_files(directory)) == [
         "counts_2025.csv",
         "index.html",
+        "records-01.html",
+        "records-02.html",
         "records_2025.csv",
         "style.css",
         "summary.json",
@@ -862,15 +871,15 @@ def test_a_failed_write_leaves_the_previous_publication_as_it_was(tmp_path, conf
     directory = tmp_path / "publication" / "2025"
     before = publication_files(directory)
     calls = []
-    real_write = folder.write_bytes_atomic
+    real_write = folder.write_staged
 
-    def write_bytes_atomic(path, data):  # the disk fills up at the third file of the publication
+    def write_staged(path, data):  # the disk fills up at the third file of the publication
         calls.append(path)
         if len(calls) == 4:
             raise OSError(28, "No space left on device")
         real_write(path, data)
 
-    monkeypatch.setattr(folder, "write_bytes_atomic", write_bytes_atomic)
+    monkeypatch.setattr(folder, "write_staged", write_staged)
     with pytest.raises(PublicationError, match="書き込めません: ディスクの空き容量が不足しています"):
         publish_ledger(Ledger(LEDGER_DATE, [entry(record_id="A")]), tmp_path, config, FY)
     assert publication_files(directory) == before
@@ -998,11 +1007,20 @@ def test_the_page_structure_is_accessible(published):
         assert table["scopes"] and all(
             s in ("col", "row", "colgroup", "rowgroup") for s in table["scopes"]
         ), table
-    assert (
-        len([t for t in page.tables if "の不当な働きかけの一覧" in t["caption"]]) == 2
-    )  # only organs with records
+    assert not [t for t in page.tables if "の不当な働きかけの一覧" in t["caption"]]  # on the list pages
     svg = page.svg_attrs[0]
     assert svg["role"] == "img" and all(i in page.ids for i in svg["aria-labelledby"].split())
+    lists = sorted(name for name in files if name.startswith("records-"))
+    assert lists == ["records-01.html", "records-02.html"]  # only organs with records
+    for name in lists:
+        assert f'href="{name}"' in files[PAGE_FILE].decode()
+        structure = page_structure(files[name])
+        assert structure.lang == "ja" and structure.h1 == 1 and len(structure.ids) == len(set(structure.ids))
+        assert structure.title.endswith("）｜サンプル県") and "不当な働きかけの一覧（" in structure.title
+        (table,) = structure.tables
+        assert table["first_child"] == "caption" and "の不当な働きかけの一覧" in table["caption"]
+        assert all(s in ("col", "row") for s in table["scopes"])
+        assert f'href="{PAGE_FILE}"' in files[name].decode()  # back to the summary
 
 
 def assert_page_and_counts_csv_agree(files: dict[str, bytes]) -> dict[str, list[int]]:
@@ -1158,6 +1176,8 @@ def test_run_aggregates_and_publishes_the_sample_inbox(sample_inbox, tmp_path, c
     assert sorted(p.name for p in page.parent.iterdir()) == [
         "counts_2025.csv",
         "index.html",
+        "records-01.html",
+        "records-02.html",
         "records_2025.csv",
         "style.css",
         "summary.json",
@@ -1349,7 +1369,7 @@ def test_the_page_names_the_prefecture_its_contact_and_its_dates(published, conf
 
 def test_list_headings_wrap_between_phrases_only(published):
     _result, files = published(mixed_ledger())
-    raw = files[PAGE_FILE].decode()
+    raw = list_pages(files)
     assert '<th scope="col">応じられない旨の<wbr>伝達</th>' in raw
     assert '<th scope="col">働きかけを<wbr>受けた日</th>' in raw
 

@@ -22,7 +22,7 @@ from ledger_tools.dates import FiscalYear
 from ledger_tools.form.samples import complete_values, sample_records
 from ledger_tools.ledger.entries import Ledger, LedgerEntry
 from ledger_tools.ledger.monthly import monthly_html, monthly_state
-from ledger_tools.publish.publication import PAGE_FILE, STYLESHEET_FILE, publish_ledger
+from ledger_tools.publish.publication import PAGE_FILE, RECORDS_PER_PAGE, STYLESHEET_FILE, publish_ledger
 
 pytestmark = pytest.mark.real_client
 
@@ -103,7 +103,8 @@ def sample_ledger() -> Ledger:
 
 @pytest.fixture(scope="module")
 def pages(tmp_path_factory) -> dict[str, Path]:
-    """A year with records (one held back, so the notice shows) and a year without any 該当."""
+    """A year with records (one held back, so the notice shows), one of its record-list pages, a
+    record-list page between others (its page navigation) and a year without any 該当."""
     out = tmp_path_factory.mktemp("publication")
     config = load_config()
     full = publish_ledger(sample_ledger(), out, config, FiscalYear(2025), allow_pending=True)
@@ -115,7 +116,20 @@ def pages(tmp_path_factory) -> dict[str, Path]:
     assert index.is_file()
     monthly = out / "月次状況_2026-05.html"  # the internal monthly page, as aggregate writes it
     monthly.write_text(monthly_html(monthly_state(sample_ledger(), config, "2026-05")), encoding="utf-8")
-    return {"records": full.page, "empty": empty.page, "index": index, "monthly": monthly}
+    paged = publish_ledger(
+        Ledger(LEDGER_DATE, [entry(record_id=f"P-{i:04d}") for i in range(2 * RECORDS_PER_PAGE + 1)]),
+        tmp_path_factory.mktemp("paged"),
+        config,
+        FiscalYear(2025),
+    )
+    return {
+        "records": full.page,
+        "list": full.directory / "records-01.html",
+        "paged": paged.directory / "records-01-02.html",
+        "empty": empty.page,
+        "index": index,
+        "monthly": monthly,
+    }
 
 
 def check_page(page: Path, *options: str) -> dict:
@@ -144,6 +158,10 @@ def axe_results(pages, tmp_path_factory) -> dict[str, dict]:
         "index-print": check_page(pages["index"], "--media", "print"),
         "index-narrow": check_page(pages["index"], "--width", "320"),
         "records-narrow": check_page(pages["records"], "--width", "320"),
+        "paged": check_page(pages["paged"], "--screenshot", str(shots / "records-01-02.png")),
+        "paged-print": check_page(pages["paged"], "--media", "print"),
+        "paged-narrow": check_page(pages["paged"], "--width", "320"),
+        "list": check_page(pages["list"]),
         "monthly": check_page(pages["monthly"]),
         "monthly-narrow": check_page(pages["monthly"], "--width", "320"),
     }
@@ -157,6 +175,10 @@ KINDS = [
     "index-print",
     "index-narrow",
     "records-narrow",
+    "paged",
+    "paged-print",
+    "paged-narrow",
+    "list",
     "monthly",
     "monthly-narrow",
 ]
@@ -170,7 +192,7 @@ def test_axe_finds_no_wcag_violation(axe_results, which):
     assert results["violations"] == [], json.dumps(results["violations"], ensure_ascii=False, indent=1)
 
 
-@pytest.mark.parametrize("which", ["records-narrow", "index-narrow", "monthly-narrow"])
+@pytest.mark.parametrize("which", ["records-narrow", "paged-narrow", "index-narrow", "monthly-narrow"])
 def test_at_320_css_pixels_nothing_scrolls_sideways(axe_results, which):
     results = axe_results[which]
     assert results["width"] == 320
@@ -182,7 +204,7 @@ def test_html_codesniffer_finds_no_wcag2aa_error_on_any_page(pages):
     node = require_program("node")
     require_program("chromium")
     require_node_modules()
-    kinds = ["records", "empty", "index", "monthly"]
+    kinds = ["records", "list", "paged", "empty", "index", "monthly"]
     result = subprocess.run(
         [node, str(BROWSER_DIR / "check_htmlcs.mjs"), *(str(pages[k]) for k in kinds)],
         capture_output=True,
@@ -211,6 +233,8 @@ def test_the_nu_html_checker_finds_no_error(pages):
     require_node_modules()
     files = [
         pages["records"],
+        pages["list"],
+        pages["paged"],
         pages["empty"],
         pages["index"],
         pages["monthly"],
@@ -225,4 +249,10 @@ def test_the_nu_html_checker_finds_no_error(pages):
     errors = [m for m in messages if m.get("type") == "error" or m.get("subType") == "fatal"]
     assert errors == [], json.dumps(errors, ensure_ascii=False, indent=1)
     assert result.returncode == 0
-    assert all(p.name in (PAGE_FILE, STYLESHEET_FILE) for p in files if p != pages["monthly"])
+    assert {p.name for p in files} == {
+        PAGE_FILE,
+        STYLESHEET_FILE,
+        "records-01.html",
+        "records-01-02.html",
+        pages["monthly"].name,
+    }

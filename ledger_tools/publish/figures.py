@@ -16,6 +16,7 @@ from ledger_tools.config import Config
 from ledger_tools.dates import FiscalYear, to_wareki, to_wareki_month
 from ledger_tools.form.fields import APPLICABLE, FIELD_BY_ID, NOT_APPLICABLE, PUBLIC_FIELD_IDS
 from ledger_tools.ledger.entries import Ledger, LedgerEntry
+from ledger_tools.outputs import neutralise_formula
 from ledger_tools.publish.errors import PublicationError
 from ledger_tools.publish.reconciliation import HeldBack, Reconciliation, held_back_of, reconcile
 from ledger_tools.publish.selection import Selection, departments_for_year, select_records
@@ -77,8 +78,9 @@ class PublishedRecord:
     values: Mapping[str, str]  # the other public columns as text ("" when empty)
 
     def csv_row(self) -> list[str | int]:
+        """The row of the open data, each text cell safe for a spreadsheet (never run as a formula)."""
         return [self.number] + [
-            self.date_iso if c.field_id == "received_date" else self.values[c.field_id]
+            self.date_iso if c.field_id == "received_date" else neutralise_formula(self.values[c.field_id])
             for c in PUBLIC_COLUMNS
         ]
 
@@ -90,10 +92,11 @@ def _public_record(number: int, values: Mapping[str, Any], date_precision: str) 
         date_iso, date_label = f"{received:%Y-%m}", to_wareki_month(received)
     else:
         date_iso, date_label = received.isoformat(), to_wareki(received)
-    texts = {
-        c.field_id: _text(values.get(c.field_id)) for c in PUBLIC_COLUMNS if c.field_id != "received_date"
-    }
+    texts = {f: _text(values.get(f)) for f in _TEXT_COLUMNS}
     return PublishedRecord(number, date_iso, date_label, texts)
+
+
+_TEXT_COLUMNS = tuple(c.field_id for c in PUBLIC_COLUMNS if c.field_id != "received_date")
 
 
 @dataclass(frozen=True)
@@ -294,11 +297,17 @@ def _organ_groups(
 ) -> tuple[OrganGroup, ...]:
     """Every organ and department of the year (departments_for_year), zero included; unknown names after them."""
     by_organ = Counter(k["organ"] for k in keys)
+    by_department: dict[str, Counter[str]] = {}
+    for k in keys:
+        by_department.setdefault(k["organ"], Counter())[k["department"]] += 1
+    records_of: dict[str, list[PublishedRecord]] = {}
+    for r in records:
+        records_of.setdefault(r.values["organ"], []).append(r)
     groups = []
     for name in _ordered(by_organ, organisation):
-        counter = Counter(k["department"] for k in keys if k["organ"] == name)
+        counter = by_department.get(name, Counter())
         departments = _ordered(counter, organisation.get(name, ()))
-        mine = tuple(r for r in records if r.values["organ"] == name)
+        mine = tuple(records_of.get(name, ()))
         groups.append(
             OrganGroup(name, by_organ[name], tuple(Tally(d, counter[d]) for d in departments), mine)
         )
@@ -329,4 +338,6 @@ def _months(
 
 
 def _text(value: object) -> str:
+    if isinstance(value, str):
+        return value
     return "" if value is None else str(value)

@@ -3,12 +3,13 @@ open data), replaced together as one set so that a reader never sees the files o
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from ledger_tools.dates import FiscalYear
-from ledger_tools.outputs import OutputError, OutputSet, describe_os_error, write_bytes_atomic
+from ledger_tools.outputs import OutputError, OutputSet, atomic_output, describe_os_error
 from ledger_tools.publish.errors import PublicationError
 
 PUBLICATION_DIR = "publication"  # DIR/publication/<FY>/ holds what goes on the website, and nothing else
@@ -29,6 +30,17 @@ def remove_stale_folders(parent: Path) -> None:
             shutil.rmtree(folder, ignore_errors=True)
 
 
+# A year holds a page per 200 records: where the system can, its files are flushed to disk all at
+# once before the set is committed, not one by one.
+_EACH_FLUSHED = not hasattr(os, "sync")
+
+
+def write_staged(path: Path, content: bytes) -> None:
+    """One file of the new year folder."""
+    with atomic_output(path, durable=_EACH_FLUSHED) as f:
+        f.write(content)
+
+
 def write_publication(
     directory: Path,
     files: Mapping[str, bytes],
@@ -42,7 +54,9 @@ def write_publication(
         with OutputSet(parent) as outputs:
             staged = outputs.folder(directory.name)
             for name, content in files.items():
-                write_bytes_atomic(staged / name, content)
+                write_staged(staged / name, content)
+            if not _EACH_FLUSHED:
+                os.sync()
             for name, content in beside(staged).items():
                 outputs.file(name, content)
     except OSError as e:

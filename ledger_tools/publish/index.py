@@ -15,6 +15,7 @@ from pathlib import Path
 from ledger_tools.dates import FiscalYear, to_wareki
 from ledger_tools.outputs import csv_bytes
 from ledger_tools.pages import template_environment
+from ledger_tools.publish.csv_text import text_csv_bytes
 from ledger_tools.publish.errors import PublicationError
 from ledger_tools.publish.figures import COUNT_LABELS, DATE_HEADERS, Site
 from ledger_tools.publish.open_data import (
@@ -101,10 +102,13 @@ def organ_names(years: Sequence[PublishedYear]) -> list[str]:
     return list(dict.fromkeys(name for year in years for name in year.by_organ))
 
 
-def index_files(years: Sequence[PublishedYear]) -> dict[str, bytes]:
-    """The page of every year, its stylesheet and the two combined CSVs, by name."""
+def index_files(
+    years: Sequence[PublishedYear], known_rows: Mapping[str, Sequence[Sequence[str | int]]] | None = None
+) -> dict[str, bytes]:
+    """The page of every year, its stylesheet and the two combined CSVs, by name; ``known_rows``: the
+    rows of a year's records CSV by its folder name, when they are at hand (the year being written)."""
     data = {
-        RECORDS_ALL: combined_records_csv(years),
+        RECORDS_ALL: combined_records_csv(years, known_rows),
         COUNTS_ALL: combined_counts_csv(years),
     }
     page = render_index(years, {name: len(content) for name, content in data.items()})
@@ -128,13 +132,17 @@ def _year_header(years: Sequence[PublishedYear]) -> list[str]:
     return records_header(years[0].date_precision if years else "day")
 
 
-def combined_records_csv(years: Sequence[PublishedYear]) -> bytes:
-    """Every year's records, oldest year first, each row with its 年度."""
+def combined_records_csv(
+    years: Sequence[PublishedYear], known_rows: Mapping[str, Sequence[Sequence[str | int]]] | None = None
+) -> bytes:
+    """Every year's records, oldest year first, each row with its 年度 (a year's rows read back from
+    its CSV unless ``known_rows`` has them: the same cells, without parsing a large file again)."""
     rows = []
     for year in reversed(years):
-        for row in _read_rows(year.path / year.records_file):
+        known = (known_rows or {}).get(year.folder)
+        for row in _read_rows(year.path / year.records_file) if known is None else known:
             rows.append([row[0], year.folder, *row[1:]])
-    return csv_bytes(records_all_header(years), rows)
+    return text_csv_bytes(records_all_header(years), rows)  # read back from our CSVs: already safe
 
 
 def combined_counts_csv(years: Sequence[PublishedYear]) -> bytes:

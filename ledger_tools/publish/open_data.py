@@ -10,7 +10,8 @@ import json
 from typing import Any
 
 from ledger_tools.dates import FiscalYear
-from ledger_tools.outputs import csv_bytes
+from ledger_tools.outputs import csv_bytes, neutralise_formula
+from ledger_tools.publish.csv_text import text_csv_bytes
 from ledger_tools.publish.figures import (
     COUNT_LABELS,
     DATE_HEADERS,
@@ -64,9 +65,13 @@ COUNT_LEVELS = {
 
 def records_csv(publication: Publication) -> bytes:
     """The open-data list: 通番 and the public columns, one record per row."""
-    code = publication.prefecture_code
-    rows = ([code, *r.csv_row()] for r in publication.records)
-    return csv_bytes(records_header(publication.date_precision), rows)
+    return text_csv_bytes(records_header(publication.date_precision), records_rows(publication))
+
+
+def records_rows(publication: Publication) -> list[list[str | int]]:
+    """The rows of the records CSV: the prefecture's code, 通番 and the public columns."""
+    code = neutralise_formula(publication.prefecture_code)
+    return [[code, *r.csv_row()] for r in publication.records]
 
 
 CountRow = tuple[str, str, str, str, str, int]

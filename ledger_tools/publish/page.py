@@ -1,10 +1,15 @@
-"""The yearly HTML page (static, Japanese, accessible) and its stylesheet, from the year's ``Publication``."""
+"""The year's HTML pages (static, Japanese, accessible) and their stylesheet, from the year's
+``Publication``: the summary (index.html: counts, breakdowns, chart, links to the lists) and the list of
+records in pages, one set per 機関 (records-01.html, records-01-02.html, …), each of at most
+``RECORDS_PER_PAGE`` records so that no page grows past 1 MB however large the year."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
+
+from markupsafe import Markup
 
 from ledger_tools.pages import template_environment
 from ledger_tools.publish.figures import (
@@ -14,6 +19,7 @@ from ledger_tools.publish.figures import (
     PAGE_LIST_COLUMNS,
     UNKNOWN,
     Publication,
+    PublishedRecord,
     Tally,
 )
 from ledger_tools.publish.open_data import counts_csv_name, records_csv_name
@@ -108,21 +114,146 @@ def phrases(heading: str) -> list[str]:
 
 STYLESHEET_SOURCE = "publication.css"  # in ledger_tools/templates/, published as style.css
 PAGE_TEMPLATE = "publication.html.j2"
+RECORDS_TEMPLATE = "publication_records.html.j2"
+# A row of the list with both long texts at their 200-character limit, all escaped to 5 bytes a
+# character ("&amp;"), is under 3 KB: 200 rows stay well under 1 MB (a test writes that worst case).
+RECORDS_PER_PAGE = 200
+
+
+@dataclass(frozen=True)
+class RecordPage:
+    """One page of a 機関's list: its file name, its place among the 機関's pages, its records."""
+
+    file: str
+    organ: str
+    number: int  # 1, 2, … within the organ
+    records: tuple[PublishedRecord, ...]
+
+    @property
+    def first(self) -> int:
+        return self.records[0].number
+
+    @property
+    def last(self) -> int:
+        return self.records[-1].number
+
+
+def record_page_name(organ_number: int, number: int) -> str:
+    """records-01.html, records-01-02.html: the organ's place in the year's list (the configuration's
+    order) and the page's; ASCII, and the first page's name never depends on how many follow."""
+    return (
+        f"records-{organ_number:02d}.html" if number == 1 else f"records-{organ_number:02d}-{number:02d}.html"
+    )
+
+
+def record_pages(
+    publication: Publication, per_page: int = RECORDS_PER_PAGE
+) -> dict[str, tuple[RecordPage, ...]]:
+    """Every organ's pages by organ name (an organ without published records has none)."""
+    pages: dict[str, tuple[RecordPage, ...]] = {}
+    for organ_number, group in enumerate(publication.organs, 1):
+        chunks = [group.records[i : i + per_page] for i in range(0, len(group.records), per_page)]
+        pages[group.name] = tuple(
+            RecordPage(record_page_name(organ_number, n), group.name, n, chunk)
+            for n, chunk in enumerate(chunks, 1)
+        )
+    return pages
+
+
+@dataclass(frozen=True)
+class ListColumn:
+    """A column of the list as the template writes it, computed once for every row."""
+
+    field_id: str
+    label: str
+    css_class: str
+    phrases: tuple[str, ...]
+    is_date: bool
+
+
+def html_text(text: str) -> str:
+    """``text`` escaped for HTML exactly as markupsafe (the templates' autoescape) does it."""
+    return (
+        text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("'", "&#39;")
+        .replace('"', "&#34;")
+    )
+
+
+def list_rows(records: tuple[PublishedRecord, ...], columns: tuple[ListColumn, ...]) -> Markup:
+    """The <tr> rows of a list page. Written here rather than in the template because a year may list
+    tens of thousands of records and a template costs several escapes a cell; every value is still
+    escaped (``html_text``, as the template's autoescape would) and only this function's markup is trusted."""
+    number = html_text(NUMBER_HEADER)
+    cells = [
+        (
+            column.is_date,
+            column.field_id,
+            f'<td class="{html_text(column.css_class)}" data-label="{html_text(column.label)}">',
+        )
+        for column in columns
+    ]
+    none_text = html_text(NONE_TEXT)
+    escaped: dict[str, str] = {}  # the choices repeat on every row
+    parts = []
+    for record in records:
+        parts.append(f'<tr>\n<th scope="row" class="num" data-label="{number}">{record.number}</th>\n')
+        for is_date, field_id, opening in cells:
+            if is_date:
+                iso, label = html_text(record.date_iso), html_text(record.date_label)
+                parts.append(f'{opening}<time datetime="{iso}">{label}</time></td>\n')
+            else:
+                value = record.values[field_id]
+                text = escaped.get(value)
+                if text is None:
+                    text = escaped[value] = html_text(value) if value else none_text
+                parts.append(f"{opening}{text}</td>\n")
+        parts.append("</tr>\n")
+    return Markup("".join(parts))
+
+
+def list_columns(date_precision: str) -> tuple[ListColumn, ...]:
+    columns = []
+    for column in PAGE_LIST_COLUMNS:
+        is_date = column.field_id == "received_date"
+        label = DATE_HEADERS[date_precision] if is_date else column.header
+        columns.append(
+            ListColumn(
+                column.field_id,
+                label,
+                "date" if is_date else column.field_id.replace("_", "-"),
+                tuple(phrases(label)),
+                is_date,
+            )
+        )
+    return tuple(columns)
 
 
 def stylesheet() -> bytes:
     return resources.files("ledger_tools").joinpath("templates", STYLESHEET_SOURCE).read_bytes()
 
 
-def render_page(publication: Publication, downloads: Mapping[str, int]) -> str:
-    """The HTML page; ``downloads`` maps the CSV file names to their sizes in bytes."""
+def page_title(publication: Publication) -> str:
+    fy = publication.fiscal_year
+    return f"{fy.label}（{fy.start_year}年度）不当な働きかけの記録の状況"
+
+
+def render_page(
+    publication: Publication,
+    downloads: Mapping[str, int],
+    pages: Mapping[str, tuple[RecordPage, ...]] | None = None,
+) -> str:
+    """The summary page; ``downloads`` maps the CSV file names to their sizes in bytes, ``pages`` the
+    organs to their list pages (``record_pages``)."""
     fy = publication.fiscal_year
     return (
         template_environment()
         .get_template(PAGE_TEMPLATE)
         .render(
             pub=publication,
-            title=f"{fy.label}（{fy.start_year}年度）不当な働きかけの記録の状況",
+            title=page_title(publication),
             site=publication.site,
             none_text=NONE_TEXT,
             phrases=phrases,
@@ -137,5 +268,41 @@ def render_page(publication: Publication, downloads: Mapping[str, int]) -> str:
             downloads={name: human_size(size) for name, size in downloads.items()},
             stylesheet=STYLESHEET_FILE,
             index_page=PAGE_FILE,
+            record_pages=record_pages(publication) if pages is None else pages,
+            per_page=RECORDS_PER_PAGE,
         )
     )
+
+
+def render_record_pages(
+    publication: Publication, pages: Mapping[str, tuple[RecordPage, ...]], records_csv_size: int
+) -> dict[str, str]:
+    """Every list page by file name, in the organs' order."""
+    fy = publication.fiscal_year
+    template = template_environment().get_template(RECORDS_TEMPLATE)
+    columns = list_columns(publication.date_precision)
+    common = {
+        "fy": fy,
+        "site": publication.site,
+        "none_text": NONE_TEXT,
+        "number_header": NUMBER_HEADER,
+        "columns": columns,
+        "date_precision": publication.date_precision,
+        "records_csv": records_csv_name(fy),
+        "records_csv_size": human_size(records_csv_size),
+        "stylesheet": STYLESHEET_FILE,
+        "index_page": PAGE_FILE,
+        "summary_page": PAGE_FILE,
+        "posted": publication.posted,
+        "updated": publication.updated,
+    }
+    rendered = {}
+    for organ_pages in pages.values():
+        for page in organ_pages:
+            position = f"　全{len(organ_pages)}ページ中{page.number}ページ目" if len(organ_pages) > 1 else ""
+            title = f"{fy.label}（{fy.start_year}年度）不当な働きかけの一覧（{page.organ}{position}）"
+            rows = list_rows(page.records, columns)
+            rendered[page.file] = template.render(
+                common, title=title, page=page, pages=organ_pages, rows=rows
+            )
+    return rendered

@@ -18,7 +18,7 @@ DIR/publication/<FY>/, so a reader never sees the files of two runs mixed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,14 +57,19 @@ from ledger_tools.publish.open_data import (
     records_csv,
     records_csv_name,
     records_header,
+    records_rows,
     summary_json,
 )
 from ledger_tools.publish.page import (
     PAGE_FILE,
     PAGE_TEMPLATE,
+    RECORDS_PER_PAGE,
     STYLESHEET_FILE,
     STYLESHEET_SOURCE,
+    RecordPage,
+    record_pages,
     render_page,
+    render_record_pages,
     stylesheet,
 )
 from ledger_tools.publish.reconciliation import (
@@ -84,6 +89,7 @@ __all__ = [
     "PAGE_TEMPLATE",
     "PUBLICATION_DIR",
     "PUBLIC_COLUMNS",
+    "RECORDS_PER_PAGE",
     "STYLESHEET_FILE",
     "STYLESHEET_SOURCE",
     "UNKNOWN",
@@ -100,6 +106,7 @@ __all__ = [
     "PublishedRecord",
     "Reconciliation",
     "ReconciliationRow",
+    "RecordPage",
     "Tally",
     "build_publication",
     "check_fiscal_year",
@@ -109,11 +116,13 @@ __all__ = [
     "publication_directory",
     "publish",
     "publish_ledger",
+    "record_pages",
     "records_csv",
     "records_csv_name",
     "records_header",
     "render_files",
     "render_page",
+    "render_record_pages",
     "write_publication",
 ]
 
@@ -121,23 +130,31 @@ LOCK_WAIT_SECONDS = 10.0  # publishing while another run holds DIR waits this lo
 
 
 def render_files(publication: Publication) -> dict[str, bytes]:
-    """Every file of DIR/publication/<FY>/ by name: the page, its stylesheet and the two CSVs."""
+    """Every file of DIR/publication/<FY>/ by name: the summary page, the list pages, the stylesheet,
+    the two CSVs (complete: every published record in one file) and summary.json."""
     fy = publication.fiscal_year
     data = {records_csv_name(fy): records_csv(publication), counts_csv_name(fy): counts_csv(publication)}
-    page = render_page(publication, {name: len(content) for name, content in data.items()})
+    pages = record_pages(publication)
+    page = render_page(publication, {name: len(content) for name, content in data.items()}, pages)
+    lists = render_record_pages(publication, pages, len(data[records_csv_name(fy)]))
     return {
         PAGE_FILE: page.encode("utf-8"),
+        **{name: text.encode("utf-8") for name, text in lists.items()},
         STYLESHEET_FILE: stylesheet(),
         **data,
         SUMMARY_FILE: summary_json(publication),
     }
 
 
-def render_index_files(parent: Path, staged: Mapping[str, Path] | None = None) -> dict[str, bytes]:
+def render_index_files(
+    parent: Path,
+    staged: Mapping[str, Path] | None = None,
+    known_rows: Mapping[str, Sequence[Sequence[str | int]]] | None = None,
+) -> dict[str, bytes]:
     """DIR/publication/'s own files, from the year folders as they are published (``staged``: the
-    folders about to replace some years)."""
+    folders about to replace some years; ``known_rows``: the rows of their records CSVs)."""
     years = published_years(parent, staged)
-    return {**index_files(years), DATAPACKAGE_FILE: datapackage_json(years)}
+    return {**index_files(years, known_rows), DATAPACKAGE_FILE: datapackage_json(years)}
 
 
 @dataclass
@@ -177,6 +194,9 @@ class PublishResult:
             lines.append(f"  運用開始前に受けた記録: {before}件（公表・件数の対象外。照合表に記載）")
         lines.append(f"  ページ: {self.page.resolve()}")
         lines.append(f"  ブラウザで開く: {self.page.resolve().as_uri()}")
+        lists = [p for p in self.files if p.name.startswith("records-") and p.suffix == ".html"]
+        if lists:
+            lines.append(f"  一覧のページ: {len(lists)}ページ（機関ごと、1ページ{RECORDS_PER_PAGE}件まで）")
         lines.append(f"  年度一覧: {(self.directory.parent / PAGE_FILE).resolve()}")
         lines.append("  CSV: " + "、".join(str(p.resolve()) for p in self.files if p.suffix == ".csv"))
         lines.append(f"  照合表（内部用・公開しない）: {self.report.resolve()}")
@@ -189,7 +209,12 @@ def publication_lock(out_dir: Path, wait: float = LOCK_WAIT_SECONDS):
 
 
 def _publish_unlocked(
-    ledger: Ledger, out_dir: Path, config: Config, fiscal_year: FiscalYear, allow_pending: bool
+    ledger: Ledger,
+    out_dir: Path,
+    config: Config,
+    fiscal_year: FiscalYear,
+    allow_pending: bool,
+    discard_ledger: bool = False,
 ) -> PublishResult:
     if ledger.config_digest is not None and ledger.config_digest != config_digest(config):
         # Another configuration could publish what the aggregation's must not (day instead of month).
@@ -198,6 +223,8 @@ def _publish_unlocked(
             "--config に集計のときと同じ設定ファイルを指定してください（設定を変えたときは先に aggregate を実行し直してください）。"
         )
     publication, reconciliation = build_publication(ledger, config, fiscal_year)
+    if discard_ledger:  # read for this run only: its memory serves the rendering
+        ledger.entries = []
     report = Path(out_dir) / reconciliation_name(fiscal_year)
     write_bytes_atomic(report, reconciliation_csv(reconciliation))
     if publication.held_back and not allow_pending:
@@ -205,8 +232,9 @@ def _publish_unlocked(
     directory = publication_directory(out_dir, fiscal_year)
     remove_stale_folders(directory.parent)
     files = render_files(publication)
+    rows = {directory.name: records_rows(publication)}
     write_publication(
-        directory, files, lambda staged: render_index_files(directory.parent, {directory.name: staged})
+        directory, files, lambda staged: render_index_files(directory.parent, {directory.name: staged}, rows)
     )
     return PublishResult(publication, reconciliation, directory, [directory / name for name in files], report)
 
@@ -251,7 +279,9 @@ def publish(
     if not directory.is_dir():
         read_ledger(directory)  # raises LedgerError: no ledger (and no folder to lock) there
     with publication_lock(directory, lock_wait):
-        return _publish_unlocked(read_ledger(directory), directory, config, fiscal_year, allow_pending)
+        return _publish_unlocked(
+            read_ledger(directory), directory, config, fiscal_year, allow_pending, discard_ledger=True
+        )
 
 
 def read_ledger(directory: Path) -> Ledger:

@@ -13,7 +13,8 @@ from ledger_tools.check.findings import STATUS_LABELS_JA, Status
 from ledger_tools.dates import FiscalYear
 from ledger_tools.ledger.entries import LedgerEntry
 from ledger_tools.ledger.readiness import HOLD_REASONS
-from ledger_tools.outputs import csv_bytes
+from ledger_tools.outputs import neutralise_formula
+from ledger_tools.publish.csv_text import text_csv_bytes
 from ledger_tools.publish.selection import HeldKind, Selection
 
 
@@ -173,22 +174,23 @@ RECONCILIATION_HEADER = (
 def reconciliation_csv(reconciliation: Reconciliation) -> bytes:
     """Internal: every 該当 record of the year: published (with its 通番), held back (保留, with the
     reasons) or out of scope (対象外: an exclusion applies), and every record that may be 該当."""
+    safe = neutralise_formula
     rows = [
         [
-            r.record_id,
-            r.path,
+            safe(r.record_id),
+            safe(r.path),
             STATUS_LABELS_JA[r.status],
-            r.organ,
-            r.department,
-            r.received_date,
+            safe(r.organ),
+            safe(r.department),
+            r.received_date.isoformat() if r.received_date else "",
             r.outcome,
-            r.number,
+            "" if r.number is None else r.number,
             "、".join(REASON_TEXTS[code] for code in (*r.reasons, *r.notes)),
             " ".join((*r.reasons, *r.notes)),
         ]
         for r in reconciliation.rows
     ]
-    return csv_bytes(RECONCILIATION_HEADER, rows)
+    return text_csv_bytes(RECONCILIATION_HEADER, rows)
 
 
 def _text(value: object) -> str:

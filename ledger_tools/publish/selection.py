@@ -55,7 +55,8 @@ def select_records(ledger: Ledger, config: Config, fiscal_year: FiscalYear) -> S
     for entry in ledger.entries:
         _select(selection, entry)
     organisation = departments_for_year(config, fiscal_year)
-    selection.publishable.sort(key=lambda e: _record_sort_key(e, organisation))
+    order = _Order(organisation)
+    selection.publishable.sort(key=order.key)
     selection.held.sort(key=lambda item: (item[0].path, item[0].record_id or ""))
     selection.out_of_scope.sort(key=lambda e: (e.path, e.record_id or ""))
     selection.before_operation.sort(key=lambda e: (e.path, e.record_id or ""))
@@ -112,20 +113,29 @@ def _may_be_applicable(entry: LedgerEntry) -> bool:
     return any(f.field == "supervisor_judgement" and f.severity is Severity.ERROR for f in entry.findings)
 
 
-def _record_sort_key(entry: LedgerEntry, organisation: Mapping[str, tuple[str, ...]]) -> tuple:
-    organ = _text(entry.values.get("organ"))
-    organs = list(organisation)
-    departments = organisation.get(organ, ())
-    department = _text(entry.values.get("department"))
-    return (
-        organs.index(organ) if organ in organs else len(organs),
-        organ,
-        entry.values["received_date"],
-        departments.index(department) if department in departments else len(departments),
-        department,
-        entry.record_id or "",
-        entry.path,
-    )
+class _Order:
+    """The page's order of the publishable records: the organs and departments of the year in the
+    configuration's order (unknown names after them), then the date."""
+
+    def __init__(self, organisation: Mapping[str, tuple[str, ...]]) -> None:
+        self.organs = {name: i for i, name in enumerate(organisation)}
+        self.departments = {
+            name: {d: i for i, d in enumerate(departments)} for name, departments in organisation.items()
+        }
+
+    def key(self, entry: LedgerEntry) -> tuple:
+        organ = _text(entry.values.get("organ"))
+        departments = self.departments.get(organ, {})
+        department = _text(entry.values.get("department"))
+        return (
+            self.organs.get(organ, len(self.organs)),
+            organ,
+            entry.values["received_date"],
+            departments.get(department, len(departments)),
+            department,
+            entry.record_id or "",
+            entry.path,
+        )
 
 
 def _text(value: object) -> str:
