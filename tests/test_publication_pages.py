@@ -4,6 +4,7 @@ earlier run left behind, and the CSV still complete."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 
@@ -107,10 +108,10 @@ def test_the_list_rows_escape_as_the_templates_do(text):
 
 def test_the_list_pages_carry_the_configured_dates(tmp_path):
     config = load_config()
-    site = config.publication.model_copy(
-        update={"posted_on": {2025: dt.date(2026, 4, 1)}, "updated_on": {2025: dt.date(2026, 4, 20)}}
+    site = dataclasses.replace(
+        config.publication, posted_on={2025: dt.date(2026, 4, 1)}, updated_on={2025: dt.date(2026, 4, 20)}
     )
-    cfg = config.model_copy(update={"publication": site})
+    cfg = dataclasses.replace(config, publication=site)
     result = publish_ledger(Ledger(LEDGER_DATE, [entry(record_id="A")]), tmp_path, cfg, FY)
     page = html_files(result.directory)["records-01.html"]
     assert '掲載日</dt><dd><time datetime="2026-04-01">令和8年4月1日' in page
