@@ -77,6 +77,7 @@ from ledger_tools.ledger.archive import (
 )
 from ledger_tools.ledger.division_files import division_renderers
 from ledger_tools.ledger.entries import LEDGER_FILE, Ledger, LedgerEntry, LedgerError, load_ledger
+from ledger_tools.ledger.fragments import LedgerFiles
 from ledger_tools.ledger.intake import (
     Examined,
     Progress,
@@ -99,8 +100,6 @@ from ledger_tools.ledger.workbook import (
     HISTORY_SHEET_LIMIT,
     LEDGER_CSV,
     LEDGER_WORKBOOK,
-    ledger_csv_bytes,
-    ledger_workbook_bytes,
 )
 from ledger_tools.outputs import (
     OutputError,
@@ -1050,10 +1049,11 @@ class _Run:
         parts = (self.context_key, self.as_of.isoformat(), self.month, inbox_key, versions, history_text)
         input_key = hashlib.sha256("\0".join(parts).encode()).hexdigest()
         monthly_xlsx, monthly_page = monthly_file_names(self.month)
+        files = LedgerFiles(ledger, history, self.manifest, self.context_key)
         renderers: dict[str, Callable[[], bytes]] = {
-            LEDGER_FILE: lambda: ledger.to_json_text().encode("utf-8"),
-            LEDGER_WORKBOOK: lambda: ledger_workbook_bytes(ledger, history),
-            LEDGER_CSV: lambda: ledger_csv_bytes(ledger),
+            LEDGER_FILE: lambda: files.get("json"),
+            LEDGER_WORKBOOK: lambda: files.get("xlsx"),
+            LEDGER_CSV: lambda: files.get("csv"),
             monthly_xlsx: lambda: monthly_workbook_bytes(state),
             monthly_page: lambda: monthly_html(state).encode("utf-8"),
         }

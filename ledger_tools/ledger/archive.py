@@ -31,7 +31,7 @@ import functools
 import json
 import os
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -70,6 +70,7 @@ CREATE TABLE IF NOT EXISTS history (
     run_id INTEGER NOT NULL, seq INTEGER NOT NULL, as_of TEXT NOT NULL, event TEXT NOT NULL,
     record_id TEXT, location TEXT NOT NULL, detail TEXT NOT NULL, PRIMARY KEY (run_id, seq));
 CREATE TABLE IF NOT EXISTS outputs (name TEXT PRIMARY KEY, input_key TEXT NOT NULL, sha256 TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS fragments (key TEXT PRIMARY KEY, csv TEXT NOT NULL, cells TEXT NOT NULL, checksum TEXT NOT NULL);
 CREATE VIEW IF NOT EXISTS manifest_with_time AS
     SELECT manifest.*, runs.started_at AS time FROM manifest JOIN runs USING (run_id);
 """
@@ -331,6 +332,38 @@ class Manifest:
                 "INSERT OR REPLACE INTO reports (sha256, context_key, reports) VALUES (?, ?, ?)",
                 ((sha, context_key, text) for sha, text in items),
             )
+
+    # -- the per-record fragments of the ledger's outputs (see fragments.py)
+    def cached_fragments(self, keys: Sequence[str]) -> dict[str, tuple[str, str, str]]:
+        """(csv, cells, checksum) of the keys found; the caller verifies the checksum."""
+        found: dict[str, tuple[str, str, str]] = {}
+        for start in range(0, len(keys), 500):
+            batch = keys[start : start + 500]
+            query = (
+                f"SELECT key, csv, cells, checksum FROM fragments WHERE key IN ({','.join('?' * len(batch))})"
+            )
+            for key, *rest in self.db.execute(query, batch):
+                if isinstance(key, str) and all(isinstance(v, str) for v in rest):
+                    found[key] = (rest[0], rest[1], rest[2])
+        return found
+
+    def store_fragments(self, items: Iterable[tuple[str, str, str, str]]) -> None:
+        """Cache (key, csv, cells, checksum) rows; committed at once (a cache: safe to keep if the run fails)."""
+        with _transaction(self.db):
+            self.db.executemany("INSERT OR REPLACE INTO fragments VALUES (?, ?, ?, ?)", items)
+
+    def prune_fragments(self, keep: Iterable[str], slack: int) -> None:
+        """Drop the fragments not in ``keep`` once more than ``slack`` others have gathered."""
+        keep = set(keep)
+        total = int(self.db.execute("SELECT COUNT(*) FROM fragments").fetchone()[0])
+        if total <= len(keep) + slack:
+            return
+        with _transaction(self.db):
+            self.db.execute("CREATE TEMP TABLE IF NOT EXISTS keep_fragments (key TEXT PRIMARY KEY)")
+            self.db.execute("DELETE FROM keep_fragments")
+            self.db.executemany("INSERT OR IGNORE INTO keep_fragments VALUES (?)", ((k,) for k in keep))
+            self.db.execute("DELETE FROM fragments WHERE key NOT IN (SELECT key FROM keep_fragments)")
+            self.db.execute("DELETE FROM keep_fragments")
 
     # -- the last run's state
     @_parsing

@@ -54,14 +54,16 @@ class LedgerEntry(FileReport):
             "stage": self.stage,
             "exclusions": self.exclusions,
             "findings": [f.to_dict() for f in self.findings],
-            "values": {
-                k: _encode(v) for k, v in sorted(self.values.items(), key=lambda kv: FIELD_IDS.index(kv[0]))
-            },
+            "values": {k: _encode(v) for k, v in sorted(self.values.items(), key=_in_field_order)},
             "cells": dict(self.cells),
             "source_missing": self.source_missing,
             "row": self.row,
             "form_version": self.form_version,
         }
+
+    def json_line(self) -> str:
+        """The entry's line in ``ledger.json``."""
+        return json.dumps(self.to_json(), ensure_ascii=False)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> LedgerEntry:
@@ -98,12 +100,17 @@ class Ledger:
 
     def to_json_text(self) -> str:
         """One entry per line: diffs stay readable and the C encoder does the work (no indent)."""
+        return self.json_head() + ",\n".join(e.json_line() for e in self.entries) + self.JSON_TAIL
+
+    JSON_TAIL = "\n]}\n"
+
+    def json_head(self) -> str:
+        """``ledger.json`` up to its first entry: head, the entries joined by ``",\\n"``, ``JSON_TAIL``."""
         head = json.dumps(
             {"format": LEDGER_FORMAT, "as_of": self.as_of.isoformat(), "config": self.config_digest},
             ensure_ascii=False,
         )[:-1]
-        entries = ",\n".join(json.dumps(e.to_json(), ensure_ascii=False) for e in self.entries)
-        return head + ', "entries": [\n' + entries + "\n]}\n"
+        return head + ', "entries": [\n'
 
     def save(self, directory: Path) -> Path:
         path = Path(directory) / LEDGER_FILE
@@ -152,6 +159,16 @@ def load_ledger(directory: Path) -> Ledger:
         ) from None
     except (TypeError, ValueError, AttributeError) as e:
         raise LedgerError(f"台帳（{path}）の内容が壊れています（{e}）。{REBUILD_HINT}") from None
+
+
+_FIELD_ORDER = {field_id: i for i, field_id in enumerate(FIELD_IDS)}
+
+
+def _in_field_order(item: tuple[str, Any]) -> int:
+    order = _FIELD_ORDER.get(item[0])
+    if order is None:
+        raise ValueError(f"{item[0]} は様式の項目ではありません")
+    return order
 
 
 def _encode(value: Any) -> Any:

@@ -16,7 +16,7 @@ import re
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from ledger_tools.outputs import FIXED_TIMESTAMP, clean_text
 
@@ -67,7 +67,15 @@ def _escape_attribute(text: str) -> str:
     return text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def row_cells(values: Sequence[object], letters: Sequence[str], row: int) -> str:
+ROW_MARK = "\0"  # the row number in a cached row fragment (never in a cell: clean_text removes it)
+
+
+def numbered(cells: str, row: int) -> str:
+    """A ``<row>`` element from cells made with the row number ``ROW_MARK``."""
+    return f'<row r="{row}">{cells.replace(ROW_MARK, str(row))}</row>'
+
+
+def row_cells(values: Sequence[object], letters: Sequence[str], row: int | str) -> str:
     """The ``<c>`` elements of one row (empty values written as no cell)."""
     parts = []
     for col, value in enumerate(values):
@@ -130,26 +138,46 @@ class SheetWorkbook:
     def add_sheet(
         self, title: str, columns: Sequence[str], rows: Iterable[Sequence[object]], widths: Sequence[float]
     ) -> None:
-        letters_all = [column_letter(i) for i in range(max(len(columns), len(widths)))]
+        """A sheet of ``rows`` (values of any supported type) under a header of ``columns``."""
+        letters = [column_letter(i) for i in range(max(len(columns), len(widths)))]
+        width = [len(columns)]
+
+        def xml_rows() -> Iterator[str]:
+            for number, values in enumerate(rows, start=2):
+                if len(values) > len(letters):
+                    letters.extend(column_letter(i) for i in range(len(letters), len(values)))
+                width[0] = max(width[0], len(values))
+                yield f'<row r="{number}">{row_cells(values, letters, number)}</row>'
+
+        self.add_rows(title, columns, xml_rows(), widths, lambda: width[0])
+
+    def add_rows(
+        self,
+        title: str,
+        columns: Sequence[str],
+        rows: Iterable[str],
+        widths: Sequence[float],
+        used_columns: Callable[[], int] | None = None,
+    ) -> None:
+        """A sheet of rows given as ``<row>`` elements, numbered from 2 (``row_cells`` with the row
+        number ``ROW_MARK`` and ``numbered`` make them from cached fragments)."""
         last = 1
-        max_col = len(columns)
         with tempfile.TemporaryFile() as body:
             header = "".join(
-                f'<c r="{letters_all[col]}1" s="{_HEADER_STYLE}" t="inlineStr"><is>{text_xml(name)}</is></c>'
+                f'<c r="{column_letter(col)}1" s="{_HEADER_STYLE}" t="inlineStr"><is>{text_xml(name)}</is></c>'
                 for col, name in enumerate(columns)
             )
             body.write(f'<row r="1">{header}</row>'.encode())
             chunk: list[str] = []
-            for last, values in enumerate(rows, start=2):
-                if len(values) > len(letters_all):
-                    letters_all = [column_letter(i) for i in range(len(values))]
-                max_col = max(max_col, len(values))
-                chunk.append(f'<row r="{last}">{row_cells(values, letters_all, last)}</row>')
+            for row in rows:
+                last += 1
+                chunk.append(row)
                 if len(chunk) >= 500:
                     body.write("".join(chunk).encode())
                     chunk = []
             body.write("".join(chunk).encode())
-            end = f"{column_letter(max(max_col, 1) - 1)}{last}"
+            max_col = max(used_columns() if used_columns else len(columns), 1)
+            end = f"{column_letter(max_col - 1)}{last}"
             filter_end = f"{column_letter(max(len(columns), 1) - 1)}{max(last, 2)}"
             index = len(self._sheets)
             selected = ' tabSelected="1"' if index == 0 else ""
