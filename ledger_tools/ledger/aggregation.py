@@ -69,6 +69,7 @@ from ledger_tools.ledger.archive import (
     RecordState,
     Retirement,
     SeenFile,
+    archived_hashes,
     find_copy,
     keep_copy,
     reports_from_json,
@@ -696,6 +697,7 @@ class _Run:
         self.archive_root = out_dir / ARCHIVE_DIR
         self.copies_written = False  # copies put back into the archive (see _restore_copy)
         self.archived: dict[tuple[str, str], dict[int, FileReport]] = {}  # (sha256, path) → reports by row
+        self.archived_hashes: set[str] | None = None  # see _archived
 
     def execute(self) -> AggregationResult:
         run_id = self.manifest.begin_run(self.as_of, self.month, self.inbox, self.context_key)
@@ -862,10 +864,7 @@ class _Run:
                             roots=(self.inbox,),
                         )
                     )
-                elif (
-                    any(r.values for r in file_reports)
-                    and find_copy(self.archive_root, found.sha256 or "") is None
-                ):
+                elif any(r.values for r in file_reports) and (found.sha256 or "") not in self._archived():
                     self._restore_copy(path, found.sha256 or "")
             if file_reports is None:
                 parsed += 1
@@ -877,6 +876,12 @@ class _Run:
                 (skipped if report.status is Status.SKIPPED else reports).append(report)
         self.manifest.store_reports(new_cache, self.context_key)
         return reports, parsed
+
+    def _archived(self) -> set[str]:
+        """The hashes of the archive's copies (listed once per run)."""
+        if self.archived_hashes is None:
+            self.archived_hashes = archived_hashes(self.archive_root)
+        return self.archived_hashes
 
     def _restore_copy(self, path: Path, sha256: str) -> None:
         """Put back an archived copy that was deleted from DIR/archive, if the inbox still has it."""

@@ -82,7 +82,7 @@ class LedgerEntry(FileReport):
                 Finding(f["code"], Severity(f["severity"]), f["message"], f["field"], f["cell"])
                 for f in data["findings"]
             ],
-            values={k: _decode(k, v) for k, v in data["values"].items()},
+            values=_decoded(data["values"]),
             cells=dict(data["cells"]),
             source_missing=bool(data["source_missing"]),
             row=data.get("row"),
@@ -177,11 +177,17 @@ def _encode(value: Any) -> Any:
     return value
 
 
-def _decode(field_id: str, value: Any) -> Any:
-    spec = FIELD_BY_ID.get(field_id)
-    if spec is not None and isinstance(value, str):
-        if spec.type is FieldType.DATE:
-            return dt.date.fromisoformat(value)
-        if spec.type is FieldType.TIME:
-            return dt.time.fromisoformat(value)
-    return value
+_PARSERS = {
+    f.id: dt.date.fromisoformat if f.type is FieldType.DATE else dt.time.fromisoformat
+    for f in FIELD_BY_ID.values()
+    if f.type in (FieldType.DATE, FieldType.TIME)
+}
+
+
+def _decoded(values: dict[str, Any]) -> dict[str, Any]:
+    """The values as ``to_json`` wrote them, dates and times parsed again."""
+    out = dict(values)
+    for field_id in _PARSERS.keys() & out.keys():
+        if isinstance(value := out[field_id], str):
+            out[field_id] = _PARSERS[field_id](value)
+    return out
