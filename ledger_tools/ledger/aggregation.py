@@ -842,10 +842,13 @@ class _Run:
         reports: list[FileReport] = []
         new_cache: list[tuple[str, str]] = []
         parsed = 0
-        cached = self.manifest.cached_texts(
-            (f.sha256 for f in examined.values() if f.cached and f.sha256), self.context_key
-        )
-        for path, relative in candidates:
+        cached: dict[str, str] = {}
+        for i, (path, relative) in enumerate(candidates):
+            if i % 500 == 0:  # the cached texts a batch at a time: never all of them in memory
+                batch = (examined[r] for _, r in candidates[i : i + 500])
+                cached = self.manifest.cached_texts(
+                    (f.sha256 for f in batch if f.cached and f.sha256), self.context_key
+                )
             found = examined[relative]
             file_reports = None
             if found.cached:
@@ -1197,7 +1200,8 @@ def _inbox_key(inbox: _Inbox) -> str:
 
 def _file_sha256(path: Path) -> str:
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
+        with path.open("rb") as f:  # streamed: ledger.json of 30,000 records is ≈100 MB
+            return hashlib.file_digest(f, "sha256").hexdigest()
     except OSError:
         return ""
 
