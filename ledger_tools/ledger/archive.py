@@ -309,6 +309,13 @@ class Manifest:
             return None
         return json.loads(row[3])
 
+    def last_context_key(self) -> str | None:
+        """The context key of the last finished run (None before the first)."""
+        row = self.db.execute(
+            "SELECT context_key FROM runs WHERE finished_at IS NOT NULL ORDER BY run_id DESC LIMIT 1"
+        ).fetchone()
+        return row[0] if row and isinstance(row[0], str) else None
+
     def finished_runs(self) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM runs WHERE finished_at IS NOT NULL").fetchone()[0])
 
