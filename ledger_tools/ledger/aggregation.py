@@ -874,6 +874,9 @@ class _Run:
                 file_reports = relative_paths(found.reports or [], relative)
                 if found.stable:
                     new_cache.append((found.sha256 or "", reports_to_json(file_reports)))
+                    if len(new_cache) >= 500:  # stored as they come: a first run never holds them all
+                        self.manifest.store_reports(new_cache, self.context_key)
+                        new_cache = []
             for report in file_reports:
                 report.sha256 = found.sha256
                 (skipped if report.status is Status.SKIPPED else reports).append(report)

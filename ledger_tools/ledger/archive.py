@@ -32,7 +32,7 @@ import functools
 import json
 import os
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -166,6 +166,16 @@ def _parsing(method: Callable[P, R]) -> Callable[P, R]:
     return read
 
 
+_CELLS: dict[tuple[tuple[str, str], ...], Mapping[str, str]] = {}
+
+
+def _shared(cells: Mapping[str, str]) -> Mapping[str, str]:
+    """Forms of one layout have the same cells: one mapping held for all of them (≈5 KiB a record)."""
+    if len(_CELLS) > 256:  # the rows of lists, each with its own cells: keep the cache small
+        _CELLS.clear()
+    return _CELLS.setdefault(tuple(cells.items()), cells)
+
+
 @_parsing
 def reports_from_json(text: str, path: str) -> list[FileReport]:
     reports = []
@@ -184,7 +194,7 @@ def reports_from_json(text: str, path: str) -> list[FileReport]:
                 exclusions=entry.exclusions,
                 findings=entry.findings,
                 values=entry.values,
-                cells=entry.cells,
+                cells=_shared(entry.cells),
                 sha256=entry.sha256 or None,
                 row=data.get("row"),
                 form_version=entry.form_version,
