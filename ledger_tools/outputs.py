@@ -147,6 +147,13 @@ def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
+def csv_line(row: Sequence[object]) -> str:
+    """One row as ``csv_bytes`` writes it (CRLF included): rows can be rendered one by one and joined."""
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL).writerow([_csv_cell(v) for v in row])
+    return buffer.getvalue()
+
+
 def _csv_cell(value: object) -> str:
     if value is None:
         return ""

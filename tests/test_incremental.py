@@ -6,6 +6,7 @@ import datetime as dt
 import io
 import re
 import shutil
+import sqlite3
 import zipfile
 from pathlib import Path
 
@@ -13,8 +14,11 @@ import pytest
 from conftest import AS_OF
 
 from ledger_tools.form.samples import complete_values, filled_workbook_bytes, recorded_values
-from ledger_tools.ledger import aggregation
-from ledger_tools.ledger.aggregation import aggregate
+from ledger_tools.ledger import aggregation, fragments
+from ledger_tools.ledger.aggregation import aggregate, forget
+from ledger_tools.ledger.archive import Manifest
+from ledger_tools.ledger.entries import load_ledger
+from ledger_tools.ledger.workbook import HISTORY_SHEET_LIMIT, ledger_csv_bytes, ledger_workbook_bytes
 
 SAME_BYTES = ["ledger.json", "台帳.csv", "月次状況_2026-11.xlsx", "月次状況_2026-11.html"]
 HISTORY_PART = "xl/worksheets/sheet5.xml"  # 処理履歴: what happened over the runs, not what the inbox holds
@@ -107,3 +111,111 @@ def test_unchanged_rerun_with_division_files_decodes_nothing(
     monkeypatch.setattr(aggregation._Run, "_report_inbox", no_decoding)
     again = aggregate(inbox, out, config, AS_OF, progress=False, workers=1, retry_delay=0)
     assert again.parsed == 0 and sorted(again.outputs) == sorted(first.outputs)
+
+
+def _rendered_in_full(out: Path) -> dict[str, bytes]:
+    """What the full renderers give for the ledger and history now in DIR."""
+    ledger = load_ledger(out)
+    with Manifest(out / "manifest.sqlite") as manifest:
+        history = manifest.history(latest=HISTORY_SHEET_LIMIT)
+    return {
+        "ledger.json": ledger.to_json_text().encode("utf-8"),
+        "台帳.csv": ledger_csv_bytes(ledger),
+        "台帳.xlsx": ledger_workbook_bytes(ledger, history),
+    }
+
+
+def _assert_assembled_right(out: Path) -> None:
+    for name, data in _rendered_in_full(out).items():
+        assert (out / name).read_bytes() == data, name
+
+
+@pytest.fixture
+def renders(monkeypatch) -> list[str]:
+    """The records whose fragments a run renders (not taken from the cache)."""
+    calls: list[str] = []
+    real = fragments.render_fragments
+
+    def counting(entry):
+        calls.append(entry.location)
+        return real(entry)
+
+    monkeypatch.setattr(fragments, "render_fragments", counting)
+    return calls
+
+
+def _run(inbox: Path, out: Path, config) -> None:
+    aggregate(inbox, out, config, AS_OF, progress=False, workers=1, retry_delay=0, allow_missing=True)
+
+
+def test_fragments_follow_every_change(tmp_path: Path, config, books, renders) -> None:
+    """Changed, added, removed, moved and retired records: the outputs assembled from cached
+    fragments are those the full renderers give, and only what changed is rendered again."""
+    inbox, out = tmp_path / "提出", tmp_path / "集計"
+    (inbox / "課A").mkdir(parents=True)
+    for name, key in [("課A/1.xlsx", "a"), ("2.xlsx", "b"), ("3.xlsx", "c"), ("4.xlsx", "d")]:
+        (inbox / name).write_bytes(books[key])
+    _run(inbox, out, config)
+    _assert_assembled_right(out)
+    assert len(renders) == 4
+
+    renders.clear()
+    (inbox / "2.xlsx").write_bytes(books["b_fixed"])  # changed
+    (inbox / "5.xlsx").write_bytes(books["e"])  # added
+    _run(inbox, out, config)
+    _assert_assembled_right(out)
+    assert sorted(renders) == ["2.xlsx", "5.xlsx"]
+
+    renders.clear()
+    (inbox / "3.xlsx").unlink()  # removed: kept from the archive as 原本なし
+    (inbox / "4.xlsx").rename(inbox / "課A/4.xlsx")  # moved
+    _run(inbox, out, config)
+    _assert_assembled_right(out)
+    assert sorted(renders) == ["3.xlsx", "課A/4.xlsx"]
+    assert "原本なし" in (out / "台帳.csv").read_text(encoding="utf-8-sig")
+
+    renders.clear()
+    forget(out, "R-3", "試験用のファイル")  # retired: dropped from the ledger
+    _run(inbox, out, config)
+    _assert_assembled_right(out)
+    assert renders == [] and "R-3" not in (out / "台帳.csv").read_text(encoding="utf-8-sig")
+
+
+def test_a_configuration_change_renders_every_record_again(tmp_path: Path, config, books, renders) -> None:
+    inbox, out = tmp_path / "提出", tmp_path / "集計"
+    inbox.mkdir()
+    for i, key in enumerate(["a", "b", "c"]):
+        (inbox / f"{i}.xlsx").write_bytes(books[key])
+    _run(inbox, out, config)
+    renders.clear()
+    other = config.model_copy(
+        update={"publication": config.publication.model_copy(update={"prefecture_name": "別の県"})}
+    )
+    _run(inbox, out, other)
+    assert len(renders) == 3
+    _assert_assembled_right(out)
+
+
+def test_a_damaged_fragment_is_rendered_again(tmp_path: Path, config, books, renders) -> None:
+    """A cached row whose content no longer matches its checksum is never spliced in."""
+    inbox, out, fresh = tmp_path / "提出", tmp_path / "集計", tmp_path / "集計_新規"
+    inbox.mkdir()
+    for i, key in enumerate(["a", "b", "c", "d"]):
+        (inbox / f"{i}.xlsx").write_bytes(books[key])
+    _run(inbox, out, config)
+    db = sqlite3.connect(out / "manifest.sqlite")
+    with db:
+        keys = [row[0] for row in db.execute("SELECT key FROM fragments ORDER BY key")]
+        db.execute("UPDATE fragments SET csv = '改ざん' || csv WHERE key = ?", (keys[0],))
+        db.execute("UPDATE fragments SET cells = '' WHERE key = ?", (keys[1],))
+        db.execute("UPDATE fragments SET checksum = 'x' WHERE key = ?", (keys[2],))
+    db.close()
+    renders.clear()
+    (inbox / "4.xlsx").write_bytes(books["e"])  # a change, so that the run renders its outputs
+    _run(inbox, out, config)
+    assert len(renders) == 4  # the new file and the three damaged rows
+    _run(inbox, fresh, config)
+    for name in ["ledger.json", "台帳.csv"]:
+        assert (out / name).read_bytes() == (fresh / name).read_bytes(), name
+    _assert_assembled_right(out)
+    assert "改ざん" not in (out / "台帳.csv").read_text(encoding="utf-8-sig")

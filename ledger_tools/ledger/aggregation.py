@@ -69,6 +69,7 @@ from ledger_tools.ledger.archive import (
     RecordState,
     Retirement,
     SeenFile,
+    archived_hashes,
     find_copy,
     keep_copy,
     reports_from_json,
@@ -77,6 +78,7 @@ from ledger_tools.ledger.archive import (
 )
 from ledger_tools.ledger.division_files import division_renderers
 from ledger_tools.ledger.entries import LEDGER_FILE, Ledger, LedgerEntry, LedgerError, load_ledger
+from ledger_tools.ledger.fragments import LedgerFiles
 from ledger_tools.ledger.intake import (
     Examined,
     Progress,
@@ -99,8 +101,6 @@ from ledger_tools.ledger.workbook import (
     HISTORY_SHEET_LIMIT,
     LEDGER_CSV,
     LEDGER_WORKBOOK,
-    ledger_csv_bytes,
-    ledger_workbook_bytes,
 )
 from ledger_tools.outputs import (
     OutputError,
@@ -697,6 +697,7 @@ class _Run:
         self.archive_root = out_dir / ARCHIVE_DIR
         self.copies_written = False  # copies put back into the archive (see _restore_copy)
         self.archived: dict[tuple[str, str], dict[int, FileReport]] = {}  # (sha256, path) → reports by row
+        self.archived_hashes: set[str] | None = None  # see _archived
 
     def execute(self) -> AggregationResult:
         run_id = self.manifest.begin_run(self.as_of, self.month, self.inbox, self.context_key)
@@ -841,10 +842,13 @@ class _Run:
         reports: list[FileReport] = []
         new_cache: list[tuple[str, str]] = []
         parsed = 0
-        cached = self.manifest.cached_texts(
-            (f.sha256 for f in examined.values() if f.cached and f.sha256), self.context_key
-        )
-        for path, relative in candidates:
+        cached: dict[str, str] = {}
+        for i, (path, relative) in enumerate(candidates):
+            if i % 500 == 0:  # the cached texts a batch at a time: never all of them in memory
+                batch = (examined[r] for _, r in candidates[i : i + 500])
+                cached = self.manifest.cached_texts(
+                    (f.sha256 for f in batch if f.cached and f.sha256), self.context_key
+                )
             found = examined[relative]
             file_reports = None
             if found.cached:
@@ -863,21 +867,27 @@ class _Run:
                             roots=(self.inbox,),
                         )
                     )
-                elif (
-                    any(r.values for r in file_reports)
-                    and find_copy(self.archive_root, found.sha256 or "") is None
-                ):
+                elif any(r.values for r in file_reports) and (found.sha256 or "") not in self._archived():
                     self._restore_copy(path, found.sha256 or "")
             if file_reports is None:
                 parsed += 1
                 file_reports = relative_paths(found.reports or [], relative)
                 if found.stable:
                     new_cache.append((found.sha256 or "", reports_to_json(file_reports)))
+                    if len(new_cache) >= 500:  # stored as they come: a first run never holds them all
+                        self.manifest.store_reports(new_cache, self.context_key)
+                        new_cache = []
             for report in file_reports:
                 report.sha256 = found.sha256
                 (skipped if report.status is Status.SKIPPED else reports).append(report)
         self.manifest.store_reports(new_cache, self.context_key)
         return reports, parsed
+
+    def _archived(self) -> set[str]:
+        """The hashes of the archive's copies (listed once per run)."""
+        if self.archived_hashes is None:
+            self.archived_hashes = archived_hashes(self.archive_root)
+        return self.archived_hashes
 
     def _restore_copy(self, path: Path, sha256: str) -> None:
         """Put back an archived copy that was deleted from DIR/archive, if the inbox still has it."""
@@ -1008,7 +1018,13 @@ class _Run:
             for r in current
         ]
         ledger = Ledger(self.as_of, entries, config_digest(self.config))
-        states = [_state(r, dispositions[id(r)]) for r in everything]
+        # A version the last run saw under the same context has the same values: its content digest stands.
+        known = (
+            {(s.sha256, s.row): s.content for s in previous if s.content}
+            if self.manifest.last_context_key() == self.context_key
+            else {}
+        )
+        states = [_state(r, dispositions[id(r)], known) for r in everything]
         return _Checked(everything, dispositions, states, ledger)
 
     @staticmethod
@@ -1050,10 +1066,11 @@ class _Run:
         parts = (self.context_key, self.as_of.isoformat(), self.month, inbox_key, versions, history_text)
         input_key = hashlib.sha256("\0".join(parts).encode()).hexdigest()
         monthly_xlsx, monthly_page = monthly_file_names(self.month)
+        files = LedgerFiles(ledger, history, self.manifest, self.context_key)
         renderers: dict[str, Callable[[], bytes]] = {
-            LEDGER_FILE: lambda: ledger.to_json_text().encode("utf-8"),
-            LEDGER_WORKBOOK: lambda: ledger_workbook_bytes(ledger, history),
-            LEDGER_CSV: lambda: ledger_csv_bytes(ledger),
+            LEDGER_FILE: lambda: files.get("json"),
+            LEDGER_WORKBOOK: lambda: files.get("xlsx"),
+            LEDGER_CSV: lambda: files.get("csv"),
             monthly_xlsx: lambda: monthly_workbook_bytes(state),
             monthly_page: lambda: monthly_html(state).encode("utf-8"),
         }
@@ -1192,7 +1209,8 @@ def _inbox_key(inbox: _Inbox) -> str:
 
 def _file_sha256(path: Path) -> str:
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
+        with path.open("rb") as f:  # streamed: ledger.json of 30,000 records is ≈100 MB
+            return hashlib.file_digest(f, "sha256").hexdigest()
     except OSError:
         return ""
 
@@ -1232,7 +1250,10 @@ def _unchanged(path: Path, last: SeenFile) -> bool:
     return (stat.st_size, stat.st_mtime_ns) == (last.size, last.mtime_ns)
 
 
-def _state(report: FileReport, disposition: Disposition) -> RecordState:
+def _state(
+    report: FileReport, disposition: Disposition, known: Mapping[tuple[str, int], str] | None = None
+) -> RecordState:
+    content = (known or {}).get((report.sha256 or "", report.row or 0))
     return RecordState(
         report.path,
         report.row or 0,
@@ -1241,7 +1262,7 @@ def _state(report: FileReport, disposition: Disposition) -> RecordState:
         report.status,
         report.stage,
         str(disposition),
-        record_content(report.values, report.sha256),
+        content if content is not None else record_content(report.values, report.sha256),
     )
 
 

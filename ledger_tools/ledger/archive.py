@@ -26,15 +26,18 @@ behind the lock on DIR (SQLite's own locking is not trusted on network shares).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import json
 import os
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
+
+import orjson
 
 from ledger_tools.check.findings import FileReport, Status
 from ledger_tools.ledger.entries import LedgerEntry
@@ -70,6 +73,7 @@ CREATE TABLE IF NOT EXISTS history (
     run_id INTEGER NOT NULL, seq INTEGER NOT NULL, as_of TEXT NOT NULL, event TEXT NOT NULL,
     record_id TEXT, location TEXT NOT NULL, detail TEXT NOT NULL, PRIMARY KEY (run_id, seq));
 CREATE TABLE IF NOT EXISTS outputs (name TEXT PRIMARY KEY, input_key TEXT NOT NULL, sha256 TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS fragments (key TEXT PRIMARY KEY, csv TEXT NOT NULL, cells TEXT NOT NULL, checksum TEXT NOT NULL);
 CREATE VIEW IF NOT EXISTS manifest_with_time AS
     SELECT manifest.*, runs.started_at AS time FROM manifest JOIN runs USING (run_id);
 """
@@ -104,6 +108,20 @@ def sync_archive() -> None:
     """Flush the copies written without a sync of their own, before the manifest names them."""
     if hasattr(os, "sync"):
         os.sync()
+
+
+def archived_hashes(archive_root: Path) -> set[str]:
+    """The hashes of every copy in the archive, from one listing (``find_copy`` for each would
+    look up every record's copy one by one)."""
+    found: set[str] = set()
+    with contextlib.suppress(OSError):
+        for folder in os.scandir(archive_root):
+            if folder.is_dir() and len(folder.name) == 2:
+                with contextlib.suppress(OSError):
+                    for entry in os.scandir(folder.path):
+                        if entry.name.startswith(folder.name) and entry.is_file():
+                            found.add(entry.name.split(".", 1)[0])
+    return found
 
 
 def find_copy(archive_root: Path, sha256: str) -> Path | None:
@@ -148,10 +166,24 @@ def _parsing(method: Callable[P, R]) -> Callable[P, R]:
     return read
 
 
+_CELLS: dict[tuple[tuple[str, str], ...], Mapping[str, str]] = {}
+
+
+def _shared(cells: Mapping[str, str]) -> Mapping[str, str]:
+    """Forms of one layout have the same cells: one mapping held for all of them (≈5 KiB a record)."""
+    if len(_CELLS) > 256:  # the rows of lists, each with its own cells: keep the cache small
+        _CELLS.clear()
+    return _CELLS.setdefault(tuple(cells.items()), cells)
+
+
 @_parsing
 def reports_from_json(text: str, path: str) -> list[FileReport]:
     reports = []
-    for data in json.loads(text):
+    try:
+        items = orjson.loads(text)  # ≈2× json.loads: the cached reports of every record, each run
+    except orjson.JSONDecodeError:  # what only json reads (NaN), or not JSON: json decides
+        items = json.loads(text)
+    for data in items:
         entry = LedgerEntry.from_json(data)
         reports.append(
             FileReport(
@@ -162,7 +194,7 @@ def reports_from_json(text: str, path: str) -> list[FileReport]:
                 exclusions=entry.exclusions,
                 findings=entry.findings,
                 values=entry.values,
-                cells=entry.cells,
+                cells=_shared(entry.cells),
                 sha256=entry.sha256 or None,
                 row=data.get("row"),
                 form_version=entry.form_version,
@@ -287,6 +319,13 @@ class Manifest:
             return None
         return json.loads(row[3])
 
+    def last_context_key(self) -> str | None:
+        """The context key of the last finished run (None before the first)."""
+        row = self.db.execute(
+            "SELECT context_key FROM runs WHERE finished_at IS NOT NULL ORDER BY run_id DESC LIMIT 1"
+        ).fetchone()
+        return row[0] if row and isinstance(row[0], str) else None
+
     def finished_runs(self) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM runs WHERE finished_at IS NOT NULL").fetchone()[0])
 
@@ -331,6 +370,38 @@ class Manifest:
                 "INSERT OR REPLACE INTO reports (sha256, context_key, reports) VALUES (?, ?, ?)",
                 ((sha, context_key, text) for sha, text in items),
             )
+
+    # -- the per-record fragments of the ledger's outputs (see fragments.py)
+    def cached_fragments(self, keys: Sequence[str]) -> dict[str, tuple[str, str, str]]:
+        """(csv, cells, checksum) of the keys found; the caller verifies the checksum."""
+        found: dict[str, tuple[str, str, str]] = {}
+        for start in range(0, len(keys), 500):
+            batch = keys[start : start + 500]
+            query = (
+                f"SELECT key, csv, cells, checksum FROM fragments WHERE key IN ({','.join('?' * len(batch))})"
+            )
+            for key, *rest in self.db.execute(query, batch):
+                if isinstance(key, str) and all(isinstance(v, str) for v in rest):
+                    found[key] = (rest[0], rest[1], rest[2])
+        return found
+
+    def store_fragments(self, items: Iterable[tuple[str, str, str, str]]) -> None:
+        """Cache (key, csv, cells, checksum) rows; committed at once (a cache: safe to keep if the run fails)."""
+        with _transaction(self.db):
+            self.db.executemany("INSERT OR REPLACE INTO fragments VALUES (?, ?, ?, ?)", items)
+
+    def prune_fragments(self, keep: Iterable[str], slack: int) -> None:
+        """Drop the fragments not in ``keep`` once more than ``slack`` others have gathered."""
+        keep = set(keep)
+        total = int(self.db.execute("SELECT COUNT(*) FROM fragments").fetchone()[0])
+        if total <= len(keep) + slack:
+            return
+        with _transaction(self.db):
+            self.db.execute("CREATE TEMP TABLE IF NOT EXISTS keep_fragments (key TEXT PRIMARY KEY)")
+            self.db.execute("DELETE FROM keep_fragments")
+            self.db.executemany("INSERT OR IGNORE INTO keep_fragments VALUES (?)", ((k,) for k in keep))
+            self.db.execute("DELETE FROM fragments WHERE key NOT IN (SELECT key FROM keep_fragments)")
+            self.db.execute("DELETE FROM keep_fragments")
 
     # -- the last run's state
     @_parsing

