@@ -37,16 +37,23 @@ def build_list(rows: int, path: Path) -> None:
         for info in src.infolist():
             content = src.read(info.filename)
             if info.filename == "xl/worksheets/sheet1.xml":
-                first = re.search(rb'<row r="3".*?</row>', content, re.S)
-                row = first.group(0)
+                # the one record's row (the rows above it are the list's headings)
+                first = next(
+                    m
+                    for m in re.finditer(rb'<row r="(\d+)".*?</row>', content, re.S)
+                    if b"L-0000000" in m.group(0)
+                )
+                row, start = first.group(0), int(first.group(1))
                 copies = []
                 for i in range(rows):
-                    number = 3 + i
+                    number = start + i
                     copy = re.sub(
-                        rb'r="([A-Z]+)3"', lambda m, number=number: b'r="%s%d"' % (m.group(1), number), row
+                        rb'r="([A-Z]+)%d"' % start,
+                        lambda m, number=number: b'r="%s%d"' % (m.group(1), number),
+                        row,
                     )
                     copies.append(
-                        copy.replace(b'<row r="3"', b'<row r="%d"' % number, 1).replace(
+                        copy.replace(b'<row r="%d"' % start, b'<row r="%d"' % number, 1).replace(
                             b"L-0000000", b"L-%07d" % i
                         )
                     )
