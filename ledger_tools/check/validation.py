@@ -163,9 +163,19 @@ def _compact(report: FileReport) -> FileReport:
     if report.values:
         values = report.values
         kept = {f: values[f] for f in _KEPT_VALUES if f in values}
-        kept[VALUES_DIGEST] = hashlib.blake2b(repr(sorted(values.items())).encode(), digest_size=16).digest()
+        kept[VALUES_DIGEST] = values_digest(values)
         report.values = kept
     return report
+
+
+def values_digest(values: dict) -> bytes:
+    """A digest of a report's values: equal values give equal digests, different ones (in practice)
+    different. NUL separates the keys and the values, and SOH marks a value that is not text
+    (written with its type): no value holds either, since the rules remove control characters."""
+    keys = sorted(values)
+    written = [v if type(v) is str else f"\1{type(v).__name__}\1{v}" for v in map(values.__getitem__, keys)]
+    text = "\0".join(keys) + "\0\0" + "\0".join(written)
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 def _shared_cells(report: FileReport, seen: dict[tuple, object]) -> FileReport:
