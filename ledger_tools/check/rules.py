@@ -119,11 +119,14 @@ def evaluate(
     reader = context.readers.get((version, organisation))
     if reader is None:
         reader = context.readers[(version, organisation)] = _RowReader(fields, organisation)
-    for field_id, spec, read in reader.cells:
+    for field_id, spec, memo, read in reader.cells:
         raw = stored.get(field_id, _ABSENT)
         if raw is _ABSENT or field_id in unusable:
             continue
-        hidden, value, problem = read(raw, values)
+        # The usual cell, a short text already read (a choice): its memo looked up here, no call.
+        if memo is None or type(raw) is not str or (found := memo.get(raw)) is None:
+            found = read(raw, values)
+        hidden, value, problem = found
         if hidden:  # removed, and reported
             code = "control_characters_in_public" if spec.public else "control_characters"
             findings.append(
@@ -245,12 +248,13 @@ class _RowReader:
     __slots__ = ("cells", "required")
 
     def __init__(self, fields: tuple[Field, ...], organisation: Organisation) -> None:
-        self.cells = tuple((spec.id, spec, _cell_reader(spec, organisation)) for spec in fields)
+        self.cells = tuple((spec.id, spec, *_cell_reader(spec, organisation)) for spec in fields)
         self.required = tuple(spec for spec in fields if spec.required)  # what _missing_required reads
 
 
-def _cell_reader(spec: Field, organisation: Organisation):
-    """``read(value, earlier) -> (hidden characters removed, normalised value, problem)`` for ``spec``.
+def _cell_reader(spec: Field, organisation: Organisation) -> tuple[dict | None, Any]:
+    """``read(value, earlier) -> (hidden characters removed, normalised value, problem)`` for ``spec``,
+    and the memo of its text values keyed by the value alone (None where the key needs more).
 
     The same value of the same field (and organ, for a department) reads the same: values up to
     ``_MEMO_MAX_TEXT`` characters are memoised; long texts, which rarely repeat, never are."""
@@ -284,7 +288,7 @@ def _cell_reader(spec: Field, organisation: Organisation):
             memo[key] = found
         return found
 
-    return read
+    return (None if never or by_organ else memo), read
 
 
 def _text_converter(spec: Field):

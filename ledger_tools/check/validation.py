@@ -7,6 +7,7 @@ exhausts the memory or hangs is ``unreadable`` on its own and the others are rep
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import os
 from collections.abc import Iterable
@@ -40,6 +41,20 @@ def validate_records(
     of a list never hides the good rows of the same file. ``roots``: the folders being read
     (a symbolic link out of them is reported, not read).
     """
+    # A large list makes many objects and no garbage cycles: the cyclic collector would walk the
+    # growing heap again and again (≈ 10 % of a 50,000-row list). It runs as usual afterwards.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _validate_records(path, context, data, roots)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _validate_records(
+    path: Path, context: RuleContext, data: bytes | None, roots: Iterable[Path]
+) -> list[FileReport]:
     shown = display_path(path)
     if code := skip_reason(Path(path)):
         return [FileReport(shown, Status.SKIPPED, findings=[make_finding(code)])]
