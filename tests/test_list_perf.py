@@ -50,3 +50,10 @@ def test_the_values_digest_tells_types_and_values_apart_and_ignores_order():
     assert values_digest(a) != values_digest({**a, "received_date": "2025-06-10"})
     assert values_digest({"x": 1}) != values_digest({"x": 1.0})
     assert values_digest({"x": "ab"}) != values_digest({"x": "a", "y": "b"})
+
+
+def test_the_values_digest_is_the_same_for_one_string_object_used_twice_and_two_equal_ones():
+    shared = "".join(["伝", "えた"])
+    assert values_digest({"a": shared, "b": shared}) == values_digest(
+        {"a": "".join(["伝え", "た"]), "b": "伝えた"}
+    )

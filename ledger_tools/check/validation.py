@@ -9,7 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import hashlib
+import io
 import os
+import pickle
 from collections.abc import Iterable
 from itertools import combinations
 from pathlib import Path
@@ -185,12 +187,14 @@ def _compact(report: FileReport) -> FileReport:
 
 def values_digest(values: dict) -> bytes:
     """A digest of a report's values: equal values give equal digests, different ones (in practice)
-    different. NUL separates the keys and the values, and SOH marks a value that is not text
-    (written with its type): no value holds either, since the rules remove control characters."""
+    different. The keys in order and their values, pickled without pickle's memo (with it, one
+    string object used twice would be written differently from two equal ones)."""
     keys = sorted(values)
-    written = [v if type(v) is str else f"\1{type(v).__name__}\1{v}" for v in map(values.__getitem__, keys)]
-    text = "\0".join(keys) + "\0\0" + "\0".join(written)
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, 5)
+    pickler.fast = True
+    pickler.dump((keys, list(map(values.__getitem__, keys))))
+    return hashlib.blake2b(buffer.getvalue(), digest_size=16).digest()
 
 
 def _shared_cells(report: FileReport, seen: dict[tuple, object]) -> FileReport:
