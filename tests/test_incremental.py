@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 import re
@@ -188,8 +189,8 @@ def test_a_configuration_change_renders_every_record_again(tmp_path: Path, confi
         (inbox / f"{i}.xlsx").write_bytes(books[key])
     _run(inbox, out, config)
     renders.clear()
-    other = config.model_copy(
-        update={"publication": config.publication.model_copy(update={"prefecture_name": "別の県"})}
+    other = dataclasses.replace(
+        config, publication=dataclasses.replace(config.publication, prefecture_name="別の県")
     )
     _run(inbox, out, other)
     assert len(renders) == 3

@@ -17,9 +17,24 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
 Role = Literal["name", "affiliation", "section"]
+
+
+class _LazyPattern:
+    """A regular expression compiled on first use: importing this module (which ``validate
+    ONE_FILE`` does) costs no compilation, and a text without digits never compiles the number
+    patterns. After the first use its methods are the compiled pattern's own (no extra call)."""
+
+    def __init__(self, source: str, flags: int = 0) -> None:
+        self._source, self._flags = source, flags
+
+    def __getattr__(self, name: str) -> Any:  # only for what is not yet set: the first use
+        compiled = re.compile(self._source, self._flags)
+        for method in ("search", "match", "fullmatch", "finditer", "findall", "sub", "split"):
+            setattr(self, method, getattr(compiled, method))
+        return getattr(compiled, name)
 
 
 @dataclass(frozen=True)
@@ -93,7 +108,7 @@ _LEGAL_FORM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("宗教法人", "(宗)"),
 )
 _LEGAL_FORMS = sorted({form for group in _LEGAL_FORM_GROUPS for form in group}, key=len, reverse=True)
-_LEGAL_FORM = re.compile("|".join(map(re.escape, _LEGAL_FORMS)))
+_LEGAL_FORM = _LazyPattern("|".join(map(re.escape, _LEGAL_FORMS)))
 
 # Words a company or body name is made of that are ordinary words on their own. An affiliation
 # whose name (without its legal form) is made only of these — 株式会社開発, 建設工業(株) — is a
@@ -333,25 +348,25 @@ _TITLES = (
     "営業所",
     "事務所",
 )
-_TITLE_AFTER = re.compile("|".join(sorted(_TITLES, key=len, reverse=True)))
+_TITLE_AFTER = _LazyPattern("|".join(sorted(_TITLES, key=len, reverse=True)))
 # Words that, right before a name, show that the name starts there (代表取締役山田太郎, 申請者田中).
-_TITLE_BEFORE = re.compile(
+_TITLE_BEFORE = _LazyPattern(
     r"(?:" + "|".join(sorted((*_TITLES, "者", "元", "前", "現", "故"), key=len, reverse=True)) + r")$"
 )
 
 _KANJI = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff々〆ヶ"
 _KATAKANA = "\u30a1-\u30fa\u30fc"  # ー continues a katakana word
-_WORD_CHAR = re.compile(f"[{_KANJI}{_KATAKANA}A-Za-z]")
+_WORD_CHAR = _LazyPattern(f"[{_KANJI}{_KATAKANA}A-Za-z]")
 _SAME_SCRIPT = {
-    "kanji": re.compile(f"[{_KANJI}]"),
-    "katakana": re.compile(f"[{_KATAKANA}]"),
-    "latin": re.compile("[A-Za-z]"),
+    "kanji": _LazyPattern(f"[{_KANJI}]"),
+    "katakana": _LazyPattern(f"[{_KATAKANA}]"),
+    "latin": _LazyPattern("[A-Za-z]"),
 }
 
 # Dashes typed between digits (ー from the Japanese keyboard's minus key, −, ‐ …) read as "-".
-_DIGIT_DASHES = re.compile(r"(?<=[0-9])\s*[-‐‑‒–—―−ー－ｰ─━・･]\s*(?=[0-9])")  # 03・1234・5678 too
+_DIGIT_DASHES = _LazyPattern(r"(?<=[0-9])\s*[-‐‑‒–—―−ー－ｰ─━・･]\s*(?=[0-9])")  # 03・1234・5678 too
 
-_EMAIL = re.compile(
+_EMAIL = _LazyPattern(
     r"[A-Za-z0-9][A-Za-z0-9._%+-]*"
     r"(?:\s*@\s*|\s*[(\[<]\s*(?:at|アット)\s*[)\]>]\s*|\s*アットマーク\s*|\s+at\s+)"
     r"[A-Za-z0-9-]+(?:(?:\s*\.\s*|\s*[(\[<]\s*(?:dot|ドット)\s*[)\]>]\s*|\s*ドット\s*|\s+dot\s+)[A-Za-z0-9-]+)*"
@@ -359,23 +374,23 @@ _EMAIL = re.compile(
     re.IGNORECASE,
 )
 # 個人番号: 12 digits, plain or in three groups of four; never part of a longer number or an amount.
-_TWELVE_DIGITS = re.compile(
+_TWELVE_DIGITS = _LazyPattern(
     r"(?<![0-9.,-])(?:[0-9]{4}[ .-]?){2}[0-9]{4}(?![0-9]|[.,-][0-9]|\s*(?:円|千|万|億|%|件|人|㎡|m))"
 )
 # A number labelled as a telephone number, even one no phone library would take (連絡先 1234-5678).
-_PHONE_LABELLED = re.compile(
+_PHONE_LABELLED = _LazyPattern(
     r"(?:電話番号|電話|TEL|携帯|FAX|ファクス|ファックス|連絡先)\s*[:：は]?\s*(\+?[0-9][0-9() -]{4,}[0-9])",
     re.IGNORECASE,
 )
-_YEAR_FIRST = re.compile(
+_YEAR_FIRST = _LazyPattern(
     r"(?:19|20)[0-9]{2}-.*"
 )  # 電話 2025-04-01 (に受けた), 2025-123-4567: a date or an id
 # A number given its label: 工事番号 2025-123-4567, 第12-3456号, No.01-2345-6789 — not personal data.
-_ID_LABEL_BEFORE = re.compile(
+_ID_LABEL_BEFORE = _LazyPattern(
     r"(?:第|No\.?|NO\.?|№|#|(?<!電話)(?<!携帯)(?<!FAX)(?<!TEL)(?<!郵便)(?<!連絡先)番号|コード|ID)\s*[:：は]?\s*$",
     re.IGNORECASE,
 )
-_ID_AFTER = re.compile(r"^\s*号")
+_ID_AFTER = _LazyPattern(r"^\s*号")
 
 _PREFECTURES = (
     "北海道|青森県|岩手県|宮城県|秋田県|山形県|福島県|茨城県|栃木県|群馬県|埼玉県|千葉県|東京都|神奈川県|新潟県|富山県"
@@ -383,31 +398,31 @@ _PREFECTURES = (
     "|岡山県|広島県|山口県|徳島県|香川県|愛媛県|高知県|福岡県|佐賀県|長崎県|熊本県|大分県|宮崎県|鹿児島県|沖縄県"
 )
 _PLACE = f"[{_KANJI}{_KATAKANA}ぁ-ん○△□×]"
-_POSTCODE_LABELLED = re.compile(
+_POSTCODE_LABELLED = _LazyPattern(
     r"(?:〒|郵便番号|郵便|ZIP|〠|住所|所在地)\s*[:：は]?\s*([0-9]{3}-?[0-9]{4})(?![0-9])", re.IGNORECASE
 )
-_POSTCODE_BARE = re.compile(r"(?<![0-9./-])(?<![0-9]:)[0-9]{3}-[0-9]{4}(?![0-9]|-[0-9]|:)")
+_POSTCODE_BARE = _LazyPattern(r"(?<![0-9./-])(?<![0-9]:)[0-9]{3}-[0-9]{4}(?![0-9]|-[0-9]|:)")
 # After a postcode: an address begins (a prefecture, or a municipality within a few characters).
-_ADDRESS_AHEAD = re.compile(rf"\s*(?:{_PREFECTURES}|{_PLACE}{{1,6}}?[市区町村郡])")
+_ADDRESS_AHEAD = _LazyPattern(rf"\s*(?:{_PREFECTURES}|{_PLACE}{{1,6}}?[市区町村郡])")
 # 住居表示 and street numbers: ○○市△△町1丁目2番3号, △△町1-2-3. A lot number (123番地, 456番1)
 # has fewer parts and stays harmless: it names land, not where someone lives.
-_ADDRESS = re.compile(
+_ADDRESS = _LazyPattern(
     rf"(?:{_PREFECTURES})?{_PLACE}{{1,8}}?[市区町村郡]{_PLACE}{{0,8}}?"
     r"[0-9]{1,4}(?:丁目[0-9]{1,4}(?:番地?[0-9]{1,4}号?|-[0-9]{1,4})|-[0-9]{1,4}-[0-9]{1,4}|番[0-9]{1,4}号)(?![0-9])"
 )
 # A name with an honorific: the kanji (or katakana) run just before 様/氏/さん/殿, when the
 # honorific is not the start of another word (様式, 氏名, 御殿場).
 # Katakana only before 氏 (スミス氏): オーナー様, メーカーさん are no names.
-_HONORIFIC = re.compile(
+_HONORIFIC = _LazyPattern(
     rf"(?:([{_KANJI}]{{2,6}})(?:様|氏|さん|殿|君)|([{_KATAKANA}]{{2,10}})氏)(?![{_KANJI}{_KATAKANA}]|名)"
     rf"|([{_KANJI}]{{2,6}})(?:様|氏|さん|殿|君)(?=等)"
 )
 # Runs before an honorific that are no name: お客様, 事業者様, 同氏, 関係者各位 ...
-_NOT_A_NAME = re.compile(
+_NOT_A_NAME = _LazyPattern(
     r"(?:者|方|社|会|課|局|部|所|店|員|長|人|客|側|皆|各|同|両|諸|貴|御|先|当|業|家|庁|様|係|団|校|院|組|署|室|事|主|合|記|位|族)$"
 )
 # Some word next to a legal form: 株式会社○○ or ○○(株) that is not the requester's affiliation.
-_CORPORATE = re.compile(
+_CORPORATE = _LazyPattern(
     rf"(?:{'|'.join(map(re.escape, _LEGAL_FORMS))})\s*[{_KANJI}{_KATAKANA}A-Za-z0-9・&]{{2,20}}"
     rf"|[{_KANJI}{_KATAKANA}A-Za-z0-9・&]{{2,20}}\s*(?:{'|'.join(map(re.escape, _LEGAL_FORMS))})"
 )
@@ -415,21 +430,39 @@ _CORPORATE = re.compile(
 
 def normalise(text: str) -> str:
     """NFKC, and dashes between digits as "-": the form every pattern here is written for."""
-    return _DIGIT_DASHES.sub("-", unicodedata.normalize("NFKC", text))
+    plain = unicodedata.normalize("NFKC", text)
+    if _ASCII_DIGIT.search(plain) is None:  # no digit, no dash between digits: the usual text
+        return plain
+    return _DIGIT_DASHES.sub("-", plain)
 
 
 def find_personal_data(text: str, identities: Sequence[Identity] = ()) -> list[Hit]:
     """The personal data in ``text``, in order of appearance; overlapping findings are reported
     once, the strongest (an error, then the longer) winning."""
-    plain = normalise(text)
-    hits = [*_identity_hits(plain, identities), *_pattern_hits(plain)]
-    # Errors first, then the hits of the form's own fields (more specific), then the longer.
-    hits.sort(key=lambda h: (not h.error, h.kind in _PATTERN_KINDS, -(h.end - h.start), h.start, h.kind))
-    kept: list[Hit] = []
-    for hit in hits:
-        if not any(hit.start < k.end and k.start < hit.end for k in kept):
-            kept.append(hit)
-    return sorted(kept, key=lambda h: h.start)
+    return Scanner(identities).find(text)
+
+
+class Scanner:
+    """``find_personal_data`` for the texts of one record: its identities are prepared once."""
+
+    __slots__ = ("_needles",)
+
+    def __init__(self, identities: Sequence[Identity] = ()) -> None:
+        self._needles = _all_needles(tuple(identities)) if identities else frozenset()
+
+    def find(self, text: str) -> list[Hit]:
+        """See ``find_personal_data``."""
+        plain = normalise(text)
+        hits = [*_identity_hits(plain, self._needles), *_pattern_hits(plain)]
+        if not hits:
+            return hits
+        # Errors first, then the hits of the form's own fields (more specific), then the longer.
+        hits.sort(key=lambda h: (not h.error, h.kind in _PATTERN_KINDS, -(h.end - h.start), h.start, h.kind))
+        kept: list[Hit] = []
+        for hit in hits:
+            if not any(hit.start < k.end and k.start < hit.end for k in kept):
+                kept.append(hit)
+        return sorted(kept, key=lambda h: h.start)
 
 
 _PATTERN_KINDS = {PHONE, EMAIL, POSTCODE, MY_NUMBER, ADDRESS, HONORIFIC_NAME, CORPORATE_NAME}
@@ -448,23 +481,24 @@ class _Needle:
     # inside a longer word;  weak: a warning standing alone, nothing inside a longer word.
 
 
-_SPACE_OR_DOT = re.compile(r"[\s・･]")
+_SPACE_OR_DOT = _LazyPattern(r"[\s・･]")
 
 
 def _compact(text: str) -> tuple[str, Sequence[int]]:
     """``text`` without white space and ・ (casefolded), with each kept character's offset."""
-    if _SPACE_OR_DOT.search(text) is None:  # the usual case: nothing to drop
+    if "・" not in text and "･" not in text and len(text.split()) == 1:  # the usual case: nothing to drop
         return text.casefold(), range(len(text))
     kept = [(i, c) for i, c in enumerate(text) if not c.isspace() and c not in "・･"]
     return "".join(c for _, c in kept).casefold(), [i for i, _ in kept]
 
 
-def _identity_hits(plain: str, identities: Sequence[Identity]) -> Iterable[Hit]:
-    needles = _all_needles(tuple(identities))
+def _identity_hits(plain: str, needles: frozenset[_Needle]) -> Iterable[Hit]:
     if not needles:
         return
     compact, offsets = _compact(plain)
     for needle in needles:
+        if needle.text not in compact:  # the usual case: a plain test, no loop
+            continue
         start = compact.find(needle.text)
         while start >= 0:
             end = start + len(needle.text)
@@ -606,20 +640,35 @@ def _inside_a_word(text: str, start: int, end: int, before: bool = True) -> bool
 
 
 def _pattern_hits(plain: str) -> Iterable[Hit]:
-    if _ASCII_ALNUM.search(plain) is not None:  # an address has ASCII letters or digits
-        for m in _EMAIL.finditer(plain):
-            yield Hit(EMAIL, m.group(0), True, m.start(), m.end())
-    if _DIGIT.search(plain) is not None:  # every pattern down to _ADDRESS needs a digit
-        yield from _number_hits(plain)
-    for m in _HONORIFIC.finditer(plain):
-        name = m.group(1) or m.group(2) or m.group(3)
-        if not _NOT_A_NAME.search(name):
-            yield Hit(HONORIFIC_NAME, m.group(0), False, m.start(), m.end())
-    for m in _CORPORATE.finditer(plain):
-        yield Hit(CORPORATE_NAME, m.group(0), False, m.start(), m.end())
+    # Each pattern runs only on a text that holds what every match of it needs (cheap tests):
+    # most summaries hold no digit, no ASCII letter, no honorific and no legal form.
+    if _ANY_TRIGGER.search(plain) is None:  # one pass: nothing any pattern needs
+        return
+    if _ALNUM_OR_DIGIT.search(plain) is not None:
+        if _ASCII_ALNUM.search(plain) is not None:  # an address has ASCII letters or digits
+            for m in _EMAIL.finditer(plain):
+                yield Hit(EMAIL, m.group(0), True, m.start(), m.end())
+        if _DIGIT.search(plain) is not None:  # every pattern down to _ADDRESS needs a digit
+            yield from _number_hits(plain)
+    if "様" in plain or "氏" in plain or "さん" in plain or "殿" in plain or "君" in plain:
+        for m in _HONORIFIC.finditer(plain):
+            name = m.group(1) or m.group(2) or m.group(3)
+            if not _NOT_A_NAME.search(name):
+                yield Hit(HONORIFIC_NAME, m.group(0), False, m.start(), m.end())
+    if "会社" in plain or "法人" in plain or "(" in plain or ")" in plain:
+        for m in _CORPORATE.finditer(plain):
+            yield Hit(CORPORATE_NAME, m.group(0), False, m.start(), m.end())
 
 
-_ASCII_ALNUM = re.compile(r"[A-Za-z0-9]")
+_ASCII_ALNUM = _LazyPattern(r"[A-Za-z0-9]")
+_ALNUM_OR_DIGIT = _LazyPattern(r"[A-Za-z\d]")  # [0-9] is in \d
+_ASCII_DIGIT = _LazyPattern(r"[0-9]")
+# A character of what every match of a pattern needs: an ASCII letter or a digit (e-mail and
+# numbers), 様氏さん殿君 (_HONORIFIC), 会社/法人/( ) (every legal form holds one, and so does every
+# match of _CORPORATE). tests/test_personal_data_fast.py checks these against the patterns.
+_ANY_TRIGGER = _LazyPattern(r"[A-Za-z\d様氏さ殿君会法()]")
+_HONORIFIC_MARKS = ("様", "氏", "さん", "殿", "君")
+_LEGAL_FORM_PARTS = ("会社", "法人", "(", ")")
 
 
 def _number_hits(plain: str) -> Iterable[Hit]:
@@ -643,8 +692,8 @@ def _number_hits(plain: str) -> Iterable[Hit]:
 
 # Letters glued to a number (TEL03-…, tel:090…) keep phonenumbers from matching; they are
 # replaced by spaces in the copy it reads (same length, so the offsets still hold).
-_LETTERS = re.compile(r"[A-Za-z]")
-_DIGIT = re.compile(r"\d")
+_LETTERS = _LazyPattern(r"[A-Za-z]")
+_DIGIT = _LazyPattern(r"\d")
 
 
 def _phone_hits(plain: str) -> Iterable[Hit]:

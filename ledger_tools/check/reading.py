@@ -688,6 +688,7 @@ def _any_formula_pattern() -> re.Pattern[bytes]:
 
 # Inside sheetData, what a formula or an error value starts with (a prefix such as x:f in rare writers).
 _SCAN_MARKERS = (b"<f", b":f>", b":f ", b'"e"')
+_SCAN_MARKERS_UNPREFIXED = tuple(m for m in _SCAN_MARKERS if b":" not in m)
 
 
 @dataclass(frozen=True)
@@ -712,7 +713,9 @@ def scan_sheet(xml: bytes, limits: Limits) -> SheetScan:
     end = xml.find(b"sheetData>", start + 10) if start >= 0 else -1
     end = end if end > 0 else len(xml)
     _check_extent(xml, max(start, 0), end, limits)
-    if not any(xml.find(marker, max(start, 0), end) >= 0 for marker in _SCAN_MARKERS):  # plain searches: fast
+    # Plain searches (fast); the prefixed markers only when there is a colon (a one-byte search).
+    markers = _SCAN_MARKERS if xml.find(b":", max(start, 0), end) >= 0 else _SCAN_MARKERS_UNPREFIXED
+    if not any(xml.find(marker, max(start, 0), end) >= 0 for marker in markers):
         return SheetScan(frozenset(), {})
     formulas, errors = set(), {}
     row = col = 0  # the position of a cell without r=, placed as sheet_extent places it
@@ -809,12 +812,18 @@ def _plain_rows_pattern() -> re.Pattern[bytes]:
 def _plain_cells(xml: bytes, start: int, end: int) -> int:
     """The number of cell tags when there is no prefixed tag and every cell tag opens with r=
     (plain byte counts), else -1."""
-    if any(
-        xml.find(tag, start, end) >= 0 for tag in (b":c ", b":c>", b":c/", b":row", b"<c\t", b"<c\n", b"<c\r")
+    # A prefixed tag needs a colon, rare in sheetData (a one-byte search is fast): only then looked for.
+    if xml.find(b":", start, end) >= 0 and any(
+        xml.find(tag, start, end) >= 0 for tag in (b":c ", b":c>", b":c/", b":row")
     ):
         return -1
+    plain = xml.count(b'<c r="', start, end)
+    if xml.count(b"<c", start, end) == plain:  # every tag beginning "<c" is a cell opening with r=
+        return plain
+    if any(xml.find(tag, start, end) >= 0 for tag in (b"<c\t", b"<c\n", b"<c\r")):
+        return -1
     cells = xml.count(b"<c ", start, end) + xml.count(b"<c>", start, end) + xml.count(b"<c/", start, end)
-    return cells if cells == xml.count(b'<c r="', start, end) else -1
+    return cells if cells == plain else -1
 
 
 def _check_extent(xml: bytes, start: int, end: int, limits: Limits) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 from ledger_tools.check.findings import FileReport, Finding, make_finding, status_for
 from ledger_tools.check.hidden_characters import describe as describe_hidden
 from ledger_tools.check.hidden_characters import find_hidden, remove_hidden
-from ledger_tools.check.personal_data import Identity, Role, find_personal_data
+from ledger_tools.check.personal_data import Identity, Role, Scanner
 from ledger_tools.check.reading import RawRecord
 from ledger_tools.config import Config, Organisation
 from ledger_tools.dates import DateProblem, normalise_text, parse_date, parse_time
@@ -67,6 +67,7 @@ PRIVATE_IDENTITY_FIELDS: dict[str, Role] = {
     "requester_affiliation": "affiliation",
     "section": "section",
 }
+_IDENTITY_LABELS = tuple((f, FIELD_BY_ID[f].label, role) for f, role in PRIVATE_IDENTITY_FIELDS.items())
 
 
 @dataclass(frozen=True)
@@ -77,12 +78,12 @@ class RuleContext:
 
     config: Config
     as_of: dt.date | None
-    # Short cell values already read in this context (a list repeats its choices and dates on
-    # every row): the same value of the same field on the same organisation reads the same.
-    memo: dict[tuple, tuple] = field(default_factory=dict, compare=False, repr=False)
+    # The row readers built in this context, one per (form version, organisation), each with its
+    # memo of short cell values (see _RowReader).
+    readers: dict[tuple, _RowReader] = field(default_factory=dict, compare=False, repr=False)
 
     def __reduce__(self) -> tuple:
-        return (RuleContext, (self.config, self.as_of))  # a worker starts with an empty memo
+        return (RuleContext, (self.config, self.as_of))  # a worker starts with no reader
 
 
 def check_version(template_version: object) -> int:
@@ -115,24 +116,31 @@ def evaluate(
     stored = record.values
     on = organisation_date(stored.get("received_date"), context)
     organisation = context.config.organisation_on(on)
-    for spec in fields:
-        if spec.id not in stored or spec.id in unusable:
+    reader = context.readers.get((version, organisation))
+    if reader is None:
+        reader = context.readers[(version, organisation)] = _RowReader(fields, organisation)
+    for field_id, spec, memo, read in reader.cells:
+        raw = stored.get(field_id, _ABSENT)
+        if raw is _ABSENT or field_id in unusable:
             continue
-        hidden, value, problem = _read_cell(spec, stored[spec.id], organisation, values, context.memo)
+        # The usual cell, a short text already read (a choice): its memo looked up here, no call.
+        if memo is None or type(raw) is not str or (found := memo.get(raw)) is None:
+            found = read(raw, values)
+        hidden, value, problem = found
         if hidden:  # removed, and reported
             code = "control_characters_in_public" if spec.public else "control_characters"
             findings.append(
-                make_finding(code, field=spec.id, cell=cells[spec.id], chars=describe_hidden(hidden))
+                make_finding(code, field=field_id, cell=cells[field_id], chars=describe_hidden(hidden))
             )
-        if problem is not None and spec.choices_from == "departments":
-            problem = _renamed(problem, stored, context.config, on) or problem
         if problem is not None:
-            findings.append(problem.at(spec.id, cells[spec.id]))
-            unusable.add(spec.id)
-        elif value not in (None, ""):
-            values[spec.id] = value
+            if spec.choices_from == "departments":
+                problem = _renamed(problem, stored, context.config, on) or problem
+            findings.append(problem.at(field_id, cells[field_id]))
+            unusable.add(field_id)
+        elif value is not None and value != "":
+            values[field_id] = value
 
-    findings += _missing_required(fields, values, unusable, cells)
+    findings += _missing_required(reader.required, values, unusable, cells)
     findings += _date_rules(values, cells, context)
     exclusions = [
         reason for field_id, reason in EXCLUSION_FIELDS.items() if values.get(field_id) == EXCLUSION_APPLIES
@@ -225,29 +233,83 @@ def _renamed(problem: _Problem, stored: Mapping[str, object], config: Config, on
     )
 
 
-_MEMO_LIMIT = 20_000  # entries; past it the memo starts again (a list of many distinct values)
 _MEMO_MAX_TEXT = 64  # characters: longer texts (summaries, names) rarely repeat
 
 
-def _read_cell(
-    spec: Field, value: object, organisation: Organisation, earlier: Mapping[str, Any], memo: dict
-) -> tuple[list[str], Any, _Problem | None]:
-    """(hidden characters removed, normalised value, problem) of one cell; short values memoised."""
-    key = None
-    if spec.type is not FieldType.LONG_TEXT and (type(value) is not str or len(value) <= _MEMO_MAX_TEXT):
-        organ = earlier.get("organ") if spec.choices_from == "departments" else None
-        key = (spec.id, type(value), value, organisation, organ)
-        if (found := memo.get(key)) is not None:
-            return found
-    hidden = find_hidden(value) if isinstance(value, str) else []
-    if hidden:
-        value = remove_hidden(value)  # type: ignore[arg-type]
-    result = (hidden, *_normalise(spec, value, organisation, earlier))
-    if key is not None:
-        if len(memo) >= _MEMO_LIMIT:
-            memo.clear()
-        memo[key] = result
-    return result
+_ABSENT = object()
+_FIELD_MEMO_LIMIT = 4096  # entries per field of a row reader; past it that memo starts again
+
+
+class _RowReader:
+    """How the cells of one form version are read under one organisation: one reader function per
+    field, built once (the field's type and choices decided here, not for every cell), each with
+    its own memo of short values (a list repeats its choices, dates and times on every row)."""
+
+    __slots__ = ("cells", "required")
+
+    def __init__(self, fields: tuple[Field, ...], organisation: Organisation) -> None:
+        self.cells = tuple((spec.id, spec, *_cell_reader(spec, organisation)) for spec in fields)
+        self.required = tuple(spec for spec in fields if spec.required)  # what _missing_required reads
+
+
+def _cell_reader(spec: Field, organisation: Organisation) -> tuple[dict | None, Any]:
+    """``read(value, earlier) -> (hidden characters removed, normalised value, problem)`` for ``spec``,
+    and the memo of its text values keyed by the value alone (None where the key needs more).
+
+    The same value of the same field (and organ, for a department) reads the same: values up to
+    ``_MEMO_MAX_TEXT`` characters are memoised; long texts, which rarely repeat, never are."""
+    memo: dict[Any, tuple] = {}
+    by_organ = spec.choices_from == "departments"
+    never = spec.type is FieldType.LONG_TEXT
+    text = _text_converter(spec) if spec.type in (FieldType.TEXT, FieldType.LONG_TEXT) else None
+
+    def uncached(value: object, earlier: Mapping[str, Any]) -> tuple:
+        hidden = find_hidden(value) if isinstance(value, str) else []
+        if hidden:
+            value = remove_hidden(value)  # type: ignore[arg-type]
+        if text is not None:
+            return (hidden, *text(value))
+        return (hidden, *_normalise(spec, value, organisation, earlier))
+
+    def read(value: object, earlier: Mapping[str, Any]) -> tuple:
+        if never:
+            return uncached(value, earlier)
+        if type(value) is str:
+            if len(value) > _MEMO_MAX_TEXT:
+                return uncached(value, earlier)
+            key: Any = (value, earlier.get("organ")) if by_organ else value
+        else:  # 1, 1.0 and True are equal keys: the type tells them apart
+            key = (type(value), value, earlier.get("organ") if by_organ else None)
+        found = memo.get(key)
+        if found is None:
+            found = uncached(value, earlier)
+            if len(memo) >= _FIELD_MEMO_LIMIT:
+                memo.clear()
+            memo[key] = found
+        return found
+
+    return (None if never or by_organ else memo), read
+
+
+def _text_converter(spec: Field):
+    """``_normalise`` for a free text field (not a choice), with what it reads of ``spec`` decided once."""
+    normalise = normalise_long_text if spec.type is FieldType.LONG_TEXT else normalise_text
+    limit = spec.length_limit
+    is_record_id = spec.id == "record_id"
+
+    def convert(value: object) -> tuple[Any, _Problem | None]:
+        if isinstance(value, str) and len(value) > EXCEL_CELL_LIMIT:
+            return None, _Problem("too_long", {"length": len(value), "limit": EXCEL_CELL_LIMIT})
+        text = normalise(value if type(value) is str else _as_text(value))
+        if is_record_id:
+            if not RECORD_ID.fullmatch(text):
+                return None, _Problem("invalid_record_id", {"value": text})
+            text = text.upper()  # r7-0001 and R7-0001 are one record
+        if len(text) > limit:
+            return text, _Problem("too_long", {"length": len(text), "limit": limit})
+        return text, None
+
+    return convert
 
 
 def _normalise(
@@ -455,16 +517,19 @@ def _personal_data(values: Mapping[str, Any], cells: Mapping[str, str]) -> list[
     may also be an ordinary word) a warning — see ``personal_data.find_personal_data``.
     """
     identities = [
-        Identity(FIELD_BY_ID[field_id].label, text, role)
-        for field_id, role in PRIVATE_IDENTITY_FIELDS.items()
+        Identity(label, text, role)
+        for field_id, label, role in _IDENTITY_LABELS
         if isinstance(text := values.get(field_id), str)
     ]
+    scanner: Scanner | None = None
     findings = []
     for field_id in PUBLIC_TEXT_FIELDS:
         text = values.get(field_id)
         if not isinstance(text, str):
             continue
-        for hit in find_personal_data(text, identities):
+        if scanner is None:
+            scanner = Scanner(identities)
+        for hit in scanner.find(text):
             code = "personal_data_in_public" if hit.error else "personal_data_suspected"
             findings.append(
                 make_finding(code, field=field_id, cell=cells[field_id], kind=hit.kind, found=hit.found)
