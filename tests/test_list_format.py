@@ -88,6 +88,17 @@ def test_the_guide_names_the_list_columns(config):
     assert f"A4 横、{print_zoom()} %" in text and "2行目は印刷されません" in text  # how it prints
 
 
+def test_a_list_rows_findings_name_sections_by_title_not_by_the_single_forms_letters(validate_list):
+    """On a list, 「G欄」 would read as column G: a missing 主管課 names its section by title."""
+    values = complete_values(record_id="L-1")
+    del values["lead_division"]
+    [report] = validate_list([values])
+    [finding] = [f for f in report.findings if f.field == "lead_division"]
+    assert finding.code == "required_missing"
+    assert "「主管課の措置」の項目を記入したとき必須" in finding.message
+    assert not re.findall(r"[A-H](?:[・〜][A-H])*欄", finding.message)
+
+
 def test_no_requirement_in_the_list_guide_means_a_section_of_the_single_form(config):
     """「F欄」 on the list reads as Excel column F: every requirement names the list's columns."""
     _, sheet = guide_text(config)

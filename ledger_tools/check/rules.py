@@ -11,7 +11,7 @@ import functools
 import itertools
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +40,7 @@ from ledger_tools.form.fields import (
     field_ids_for,
     fields_for,
     form_version,
+    section_titles,
     stage_of,
 )
 
@@ -140,7 +141,10 @@ def evaluate(
         elif value is not None and value != "":
             values[field_id] = value
 
-    findings += _missing_required(reader.required, values, unusable, cells)
+    in_list = record.row is not None  # a list names sections by title: its 「F欄」 would be column F
+    findings += _missing_required(
+        reader.required, values, unusable, cells, section_titles if in_list else None
+    )
     findings += _date_rules(values, cells, context)
     exclusions = [
         reason for field_id, reason in EXCLUSION_FIELDS.items() if values.get(field_id) == EXCLUSION_APPLIES
@@ -356,7 +360,11 @@ def _normalise(
 
 
 def _missing_required(
-    fields: tuple[Field, ...], values: Mapping[str, Any], unusable: set[str], cells: Mapping[str, str]
+    fields: tuple[Field, ...],
+    values: Mapping[str, Any],
+    unusable: set[str],
+    cells: Mapping[str, str],
+    sections: Callable[[str, str], str] | None = None,
 ) -> list[Finding]:
     findings = []
     for spec in fields:
@@ -368,7 +376,9 @@ def _missing_required(
         errors = [r for r in reasons if r.severity == "error"]
         reason = errors[0] if errors else reasons[0]
         code = reason.code or ("required_missing" if reason.severity == "error" else "recommended_missing")
-        findings.append(make_finding(code, field=spec.id, cell=cells[spec.id], condition=reason.describe()))
+        findings.append(
+            make_finding(code, field=spec.id, cell=cells[spec.id], condition=reason.describe(sections))
+        )
     return findings
 
 

@@ -131,6 +131,13 @@ class Requirement:
         return condition + ("必須" if self.severity == "error" else "記入を推奨")
 
 
+def section_titles(first: str, last: str) -> str:
+    """Sections ``first``..``last`` named by their titles, for a form whose columns are not the
+    single form's 欄 (a list row's findings): "「所属長の判断」「主管課の措置」の項目"."""
+    titles = [f"「{s.title}」" for s in SECTIONS if first <= s.letter <= last]
+    return "".join(titles) + "の項目"
+
+
 def field_reference(field_id: str, columns: Mapping[str, str] | None = None) -> str:
     """A field as a requirement names it: 「label」, and its column when ``columns`` has it."""
     label = f"「{FIELD_BY_ID[field_id].label}」"
