@@ -527,7 +527,7 @@ def test_allow_pending_publishes_and_states_what_is_held_back(tmp_path, capsys):
     assert f"ページ: {(tmp_path / 'publication' / '2025' / PAGE_FILE).resolve()}" in out
     page = (tmp_path / "publication" / "2025" / PAGE_FILE).read_text(encoding="utf-8")
     # 該当 counted: the ok ones and the two being corrected; one published, the rest stated as not yet published
-    assert "判断された記録は6件です。このページには、そのうち1件を掲載しています。" in page
+    assert "判断された記録は6件です。そのうち1件を、機関ごとの一覧のページに掲載しています。" in page
     assert "うち5件は、公表の準備" in page
     assert "読み取れないファイルが1件あり、確認中です。" in page
     assert len(read_open_data((tmp_path / "publication" / "2025" / "records_2025.csv").read_bytes())) == 2
@@ -665,7 +665,9 @@ def test_an_unreadable_file_holds_back_every_year_and_the_page_and_cli_say_so_al
     assert notices == [  # the file is not claimed to be a 該当 record
         "読み取れないファイルが1件あり、確認中です。どの年度の記録か、不当な働きかけに該当するかは確認の後に判断するため、不当な働きかけの件数には含めていません。"
     ]
-    assert "判断された記録は1件です。このページには、そのうち1件を掲載しています。" in page_text(page)
+    assert "判断された記録は1件です。そのうち1件を、機関ごとの一覧のページに掲載しています。" in page_text(
+        page
+    )
 
 
 def held_back_groups_ledger() -> Ledger:
@@ -717,7 +719,7 @@ def test_the_held_back_numbers_on_the_page_and_in_the_cli_agree(tmp_path, capsys
     assert main(["publish", str(tmp_path), "--fiscal-year", "R7", "--allow-pending"]) == 0
     assert f"公表を保留した記録: 4件（{groups}）" in capsys.readouterr().out
     page = page_text((tmp_path / "publication" / "2025" / PAGE_FILE).read_bytes())
-    assert "判断された記録は3件です。このページには、そのうち1件を掲載しています。" in page
+    assert "判断された記録は3件です。そのうち1件を、機関ごとの一覧のページに掲載しています。" in page
     assert "不当な働きかけに該当すると判断された記録のうち2件は、公表の準備" in page
     assert (
         "このほか、記載内容を確認中で、不当な働きかけに該当するかどうか又は働きかけを受けた日をまだ確認できない記録が1件、読み取れないファイルが1件あり、確認中です。"

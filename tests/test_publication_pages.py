@@ -116,3 +116,14 @@ def test_the_list_pages_carry_the_configured_dates(tmp_path):
     page = html_files(result.directory)["records-01.html"]
     assert '掲載日</dt><dd><time datetime="2026-04-01">令和8年4月1日' in page
     assert '更新日</dt><dd><time datetime="2026-04-20">令和8年4月20日' in page
+
+
+def test_a_page_of_one_record_names_its_number_once(tmp_path):
+    """「通番1（1件）」, not 「通番1から1まで、1件」; a range reads 「通番1から2まで、2件」."""
+    one = publish_ledger(Ledger(LEDGER_DATE, [entry(record_id="A")]), tmp_path / "one", load_config(), FY)
+    page = html_files(one.directory)["records-01.html"]
+    assert "通番1（1件）" in page and "から1まで" not in page
+    two = publish_ledger(
+        Ledger(LEDGER_DATE, [entry(record_id="A"), entry(record_id="B")]), tmp_path / "two", load_config(), FY
+    )
+    assert "通番1から2まで、2件" in html_files(two.directory)["records-01.html"]

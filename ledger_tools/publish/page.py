@@ -137,6 +137,13 @@ class RecordPage:
     def last(self) -> int:
         return self.records[-1].number
 
+    @property
+    def range_text(self) -> str:
+        """通番1から200まで、200件; one record: 通番3（1件）."""
+        if self.first == self.last:
+            return f"通番{self.first}（1件）"
+        return f"通番{self.first}から{self.last}まで、{len(self.records)}件"
+
 
 def record_page_name(organ_number: int, number: int) -> str:
     """records-01.html, records-01-02.html: the organ's place in the year's list (the configuration's
