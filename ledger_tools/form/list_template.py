@@ -120,7 +120,8 @@ PRINT_NOTE = (
     "整理番号の列が付きます（2行目は印刷されません）。ページは横に進むので、同じ行の記録のすべての区分が続くページに並び、"
     "並べて読めます。記録を足すと最後にページが増えます。長い文章は折り返し、行の高さが文章に合っていれば全文が印刷されます"
     "（Excel で入力した行は自動で合います。1つのセルで約{chars}字まで。行の高さを変えた行で文章を長くしたときは、"
-    "行番号の下の境界をダブルクリックすると合います）。"
+    "行番号の下の境界をダブルクリックすると合います）。全部の列を1ページ幅に収めて印刷することもできますが"
+    "（印刷の設定で「すべての列を1ページに印刷」）、約{one_width} %に縮むので文字は読めない大きさになります。"
 )
 LIST_INTRO = [
     ("heading", "一覧形式について"),
@@ -208,7 +209,12 @@ def _list_paragraphs(spec: FormSpec) -> list[tuple[str, str]]:
         for kind, text in guide_paragraphs(spec, LIST_LAYOUT_NOTE, name)
     ]
     groups = "、".join("〜".join(dict.fromkeys((g[0], g[-1]))) for g in PRINT_GROUPS)
-    note = PRINT_NOTE.format(zoom=print_zoom(spec.version), groups=groups, chars=PRINT_WHOLE_LONG_TEXT)
+    note = PRINT_NOTE.format(
+        zoom=print_zoom(spec.version),
+        groups=groups,
+        chars=PRINT_WHOLE_LONG_TEXT,
+        one_width=one_width_zoom(spec.version),
+    )
     return _insert_after(intro + paragraphs, LIST_LAYOUT_NOTE, note)
 
 
@@ -240,6 +246,13 @@ def print_zoom(version: int = TEMPLATE_VERSION) -> int:
         title = 0 if start <= identity < end else widths[identity]
         needed = max(needed, sum(widths[start:end]) + title)
     return min(100, 5 * math.floor(100 * printable / needed / 5))
+
+
+def one_width_zoom(version: int = TEMPLATE_VERSION) -> int:
+    """The scale in percent at which every column fits one A4 landscape width (what "fit all
+    columns on one page" gives: far too small to read, hence the groups)."""
+    widths = sum(_column_pixels(COLUMN_WIDTHS[f.type]) for f in fields_for(version))
+    return max(1, math.floor(100 * (A4_LANDSCAPE_WIDTH_IN - 2 * PAGE_MARGIN_IN) * 96 / widths))
 
 
 def _write_header(ws: Worksheet, spec: FormSpec) -> None:
