@@ -152,8 +152,11 @@ def test_the_ledger_workbook_has_one_sheet_per_kind_with_real_dates(inbox, out, 
     )
     rows = {r[3]: dict(zip(header, r, strict=False)) for r in records.iter_rows(min_row=2, values_only=True)}
     assert set(rows) == {"R-1", "R-5"}  # in scope: the valid record and the one to fix
-    assert rows["R-1"]["働きかけを受けた日"] == dt.datetime(2025, 6, 10) and rows["R-1"]["段階"] == "共有済"
-    assert records.cell(2, header.index("働きかけを受けた日") + 1).number_format == "yyyy-mm-dd"
+    assert (
+        rows["R-1"]["働きかけを受けた日"] == dt.datetime(2025, 6, 10)
+        and rows["R-1"]["段階"] == "総務課へ共有済み"
+    )
+    assert records.cell(2, header.index("働きかけを受けた日") + 1).number_format == "yyyy/m/d"
     assert [r[2] for r in wb["除外"].iter_rows(min_row=2, values_only=True)] == [
         "不特定多数の者が内容を知り得る場"
     ]

@@ -105,3 +105,15 @@ def test_aggregate_writes_one_file_per_division_with_something_to_chase(inbox, o
     write_workbook(done, "W1.xlsx", inbox / "健康福祉部")
     aggregate(inbox, out, config, AS_OF)
     assert [p.name for p in (out / DIVISION_FOLDER).iterdir()] == ["県土整備部監理課.xlsx"]
+
+
+def test_an_empty_section_says_so(config):
+    state = monthly_state(two_division_ledger(), config, "2026-11")
+    data = division_workbook_bytes(state, "県土整備部監理課")
+    fixes = sheet_rows(data, SHEET_FIX)
+    if len(fixes) == 2 and fixes[1][1] is None:
+        assert fixes[1][0] == "要修正・読み取り不可のファイルはありません。"
+    empty = division_workbook_bytes(state, "どこにもない課")
+    for sheet in (SHEET_OVERDUE, SHEET_FIX, SHEET_HELD):
+        rows = sheet_rows(empty, sheet)
+        assert len(rows) == 2 and str(rows[1][0]).endswith("はありません。"), rows

@@ -240,7 +240,9 @@ def test_the_monthly_workbook_has_counts_and_overdue_with_real_dates(ledger, con
     assert wb.sheetnames == ["主管課別", "件数", "遅延", "要修正・読取不可", "公表の準備中", "期限後の実施"]
     overdue = wb["遅延"]
     assert [c.value for c in overdue[1]] == list(OVERDUE_COLUMNS)
-    assert overdue["I3"].value == dt.datetime(2026, 1, 3) and overdue["I3"].number_format == "yyyy-mm-dd"
+    assert (
+        overdue["I3"].value == dt.datetime(2026, 1, 3) and overdue["I3"].number_format == "yyyy/m/d"
+    )  # the form's
     assert [[c.value for c in row][:10] for row in wb["期限後の実施"].iter_rows(min_row=2)] == [
         [
             "県土整備部監理課",

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from ledger_tools.check.findings import CODES, STATUS_LABELS_JA, Finding, Severity, Status, ValidationReport
-from ledger_tools.form.fields import FIELD_BY_ID
+from ledger_tools.form.fields import FIELD_BY_ID, stage_label
 
 SEVERITY_LABELS_JA = {Severity.ERROR: "エラー", Severity.WARNING: "警告", Severity.INFO: "情報"}
 
@@ -22,7 +22,7 @@ def render_text(report: ValidationReport, *, show_skipped: bool = True) -> str:
         if file.record_id:
             details.append(f"整理番号 {file.record_id}")
         if file.stage and file.status is not Status.SKIPPED:
-            details.append(f"段階 {file.stage}")
+            details.append(f"段階 {stage_label(file.stage)}")
         lines.append(head + (f"（{'、'.join(details)}）" if details else ""))
         for finding in sorted(file.findings, key=_form_order):
             where, message = _where_and_message(finding)

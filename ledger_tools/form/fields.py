@@ -534,6 +534,19 @@ STAGE_JUDGED = "判断"
 STAGE_MEASURES = "措置"
 STAGE_SHARED = "共有済"
 STAGES: tuple[str, ...] = (STAGE_RECORDED, STAGE_JUDGED, STAGE_MEASURES, STAGE_SHARED)
+# What every output shows for a stage: what has been done and what is awaited (a bare 「記録」 reads
+# as a count, 「措置」 as the measure itself).
+STAGE_LABELS_JA: dict[str, str] = {
+    STAGE_RECORDED: "記録済み（所属長の判断待ち）",
+    STAGE_JUDGED: "判断済み（主管課の措置待ち）",
+    STAGE_MEASURES: "措置中（総務課への共有待ち）",
+    STAGE_SHARED: "総務課へ共有済み",
+}
+
+
+def stage_label(stage: str | None) -> str:
+    """A stage as the outputs show it (``STAGE_LABELS_JA``); empty for none."""
+    return STAGE_LABELS_JA.get(stage, stage) if stage else ""
 
 
 def stage_of(values: Mapping[str, object]) -> str:

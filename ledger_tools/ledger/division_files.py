@@ -22,6 +22,12 @@ from ledger_tools.ledger.workbook import add_table_sheet, table_workbook
 DIVISION_FOLDER = "主管課別"
 SHEET_OVERDUE, SHEET_FIX, SHEET_HELD = "期限を過ぎている手続", "直すこと", "公表の準備中"
 FIX_COLUMNS = ("ファイル", "整理番号", "状態", "重大度", "セル", "項目", "問題", "直し方")
+# What an empty section says (as the monthly page does), so a reader sees it is empty, not broken.
+EMPTY_NOTES = {
+    SHEET_OVERDUE: "期限を過ぎている手続はありません。",
+    SHEET_FIX: "要修正・読み取り不可のファイルはありません。",
+    SHEET_HELD: "公表できない該当の記録はありません。",
+}
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 _RESERVED = re.compile(r"(CON|PRN|AUX|NUL|COM\d|LPT\d)(\..*)?", re.IGNORECASE)
 
@@ -42,6 +48,11 @@ def division_file_name(division: str) -> str:
     return f"{DIVISION_FOLDER}/{safe_file_name(division)}.xlsx"
 
 
+def _or_note(rows: list[list[object]], sheet: str) -> list[list[object]]:
+    """``rows``, or one row saying the section is empty."""
+    return rows or [[EMPTY_NOTES[sheet]]]
+
+
 def division_workbook_bytes(state: MonthlyState, division: str) -> bytes:
     """One 主管課's workbook: its overdue steps, the problems of its files, its records held back."""
     mine = state.for_division(division)
@@ -50,10 +61,10 @@ def division_workbook_bytes(state: MonthlyState, division: str) -> bytes:
         wb,
         SHEET_OVERDUE,
         OVERDUE_COLUMNS,
-        [i.cells() for i in mine.overdue],
+        _or_note([i.cells() for i in mine.overdue], SHEET_OVERDUE),
         (24, 12, 16, 16, 16, 12, 26, 24, 12, 10, 48),
     )
-    rows = []
+    rows: list[list[object]] = []
     for fix in mine.fixes:
         for finding in fix.entry.findings:
             if finding.severity is Severity.INFO:
@@ -71,12 +82,12 @@ def division_workbook_bytes(state: MonthlyState, division: str) -> bytes:
                     finding.message,
                 ]
             )
-    add_table_sheet(wb, SHEET_FIX, FIX_COLUMNS, rows, (48, 16, 12, 8, 10, 26, 24, 80))
+    add_table_sheet(wb, SHEET_FIX, FIX_COLUMNS, _or_note(rows, SHEET_FIX), (48, 16, 12, 8, 10, 26, 24, 80))
     add_table_sheet(
         wb,
         SHEET_HELD,
         HELD_COLUMNS,
-        [i.cells() for i in mine.held],
+        _or_note([i.cells() for i in mine.held], SHEET_HELD),
         (24, 12, 16, 16, 16, 12, 26, 48, 48),
     )
     return wb.to_bytes()

@@ -22,7 +22,7 @@ from pathlib import PurePosixPath
 from ledger_tools.check.findings import STATUS_LABELS_JA, Severity, Status
 from ledger_tools.config import Config
 from ledger_tools.dates import FiscalYear, to_wareki, to_wareki_month
-from ledger_tools.form.fields import APPLICABLE, MEASURES_NEEDED, NOT_APPLICABLE, STAGES
+from ledger_tools.form.fields import APPLICABLE, MEASURES_NEEDED, NOT_APPLICABLE, STAGE_LABELS_JA, STAGES
 from ledger_tools.ledger.entries import Ledger, LedgerEntry
 from ledger_tools.ledger.readiness import HOLD_REASONS, hold_reasons
 from ledger_tools.ledger.workbook import EXCLUDED as EXCLUDED_COLUMN
@@ -31,14 +31,7 @@ from ledger_tools.ledger.workbook import add_table_sheet, category, table_workbo
 
 UNKNOWN_MONTH = "受付日不明"
 UNKNOWN_DIVISION = "（主管課不明）"
-# A stage as a column or cell says where the record rests and what it waits for: 「記録」 alone
-# would read as a count of records.
-STAGE_LABELS: dict[str, str] = {
-    STAGES[0]: "記録済み（所属長の判断待ち）",
-    STAGES[1]: "判断済み（主管課の措置待ち）",
-    STAGES[2]: "措置中（総務課への共有待ち）",
-    STAGES[3]: "総務課へ共有済み",
-}
+STAGE_LABELS = STAGE_LABELS_JA  # the stage names of every output (form.fields)
 COUNT_COLUMNS = (
     "受付月",
     "機関",

@@ -1,7 +1,8 @@
 """A small streaming writer of table workbooks (the ledger's large sheets).
 
-Each sheet is a plain table: a bold, frozen header row, filters over the table, column widths,
-typed cells (text as inline strings, never a formula; dates and times as numbers with a date or
+Each sheet is a plain table: a bold, frozen header row, filters over the table, column widths
+(at least what the header needs, capped; text wraps), print settings (A4 landscape, one page wide,
+the header row on every page, a footer with the sheet name and page number), typed cells (text as inline strings, never a formula; dates and times as numbers with a date or
 time format; numbers; booleans). Rows go to a temporary file as they are added, so a sheet of any
 size costs little memory; the package is zipped with fixed entry times and fixed document
 properties, so its bytes depend only on its content. The parts are those XlsxWriter writes in
@@ -15,6 +16,7 @@ import io
 import re
 import shutil
 import tempfile
+import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
@@ -24,6 +26,7 @@ _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 _EXCEL_EPOCH = dt.date(1899, 12, 31)
 _HEADER_STYLE, _DATE_STYLE, _TIME_STYLE = 1, 2, 3
 _MAX_DIGIT_WIDTH, _PADDING = 7, 5  # Calibri 11: the pixels behind a column width
+_HEADER_WIDTH_CAP = 24  # a longer header wraps instead of widening its column further
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
 _ESCAPE_LIKE = re.compile(r"(_x[0-9a-fA-F]{4}_)")
 _XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -107,6 +110,29 @@ def _width(width: float) -> float:
     return int(pixels / _MAX_DIGIT_WIDTH * 256) / 256
 
 
+def header_width(name: str) -> float:
+    """The width a header needs on one line (a full-width character counts two), capped."""
+    needed = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in name) + 1
+    return min(needed, _HEADER_WIDTH_CAP)
+
+
+def fitted_widths(columns: Sequence[str], widths: Sequence[float]) -> list[float]:
+    """``widths``, each widened to what its header needs (``header_width``)."""
+    fitted = list(widths) + [8.43] * (len(columns) - len(widths))
+    return [max(w, header_width(columns[i])) if i < len(columns) else w for i, w in enumerate(fitted)]
+
+
+# A4 (paperSize 9) landscape, one page wide and as many pages high as needed (fitToHeight 0),
+# gridlines, the sheet name and 「page / pages」 in the footer (sheetPr comes first, the rest last).
+_SHEET_PR = '<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>'
+_PRINT_SETUP = (
+    '<printOptions gridLines="1"/>'
+    '<pageMargins left="0.4" right="0.4" top="0.6" bottom="0.6" header="0.3" footer="0.3"/>'
+    '<pageSetup paperSize="9" orientation="landscape" fitToWidth="1" fitToHeight="0"/>'
+    "<headerFooter><oddFooter>&amp;L&amp;A&amp;R&amp;P / &amp;N</oddFooter></headerFooter>"
+)
+
+
 def _cols(widths: Sequence[float]) -> str:
     if not widths:
         return ""
@@ -185,16 +211,12 @@ class SheetWorkbook:
             selected = ' tabSelected="1"' if index == 0 else ""
             head = (
                 f'{_XML_DECLARATION}<worksheet xmlns="{_MAIN_NS}" xmlns:r="{_REL_NS}">'
-                f'<dimension ref="A1:{end}"/><sheetViews><sheetView{selected} workbookViewId="0">'
+                f'{_SHEET_PR}<dimension ref="A1:{end}"/><sheetViews><sheetView{selected} workbookViewId="0">'
                 '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
                 '<selection pane="bottomLeft"/></sheetView></sheetViews>'
-                f'<sheetFormatPr defaultRowHeight="15"/>{_cols(widths)}<sheetData>'
+                f'<sheetFormatPr defaultRowHeight="15"/>{_cols(fitted_widths(columns, widths))}<sheetData>'
             )
-            tail = (
-                f'</sheetData><autoFilter ref="A1:{filter_end}"/>'
-                '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
-                "</worksheet>"
-            )
+            tail = f'</sheetData><autoFilter ref="A1:{filter_end}"/>{_PRINT_SETUP}</worksheet>'
             body.seek(0)
             with self._zip.open(self._info(f"xl/worksheets/sheet{index + 1}.xml"), "w") as part:
                 part.write(head.encode())
@@ -225,6 +247,10 @@ class SheetWorkbook:
             f'<definedName name="_xlnm._FilterDatabase" localSheetId="{i}" hidden="1">'
             f"{_escape_attribute(_quote_sheet(title))}!{_absolute(ref)}</definedName>"
             for i, (title, ref) in sorted(enumerate(self._sheets), key=lambda item: item[1][0])
+        ) + "".join(
+            f'<definedName name="_xlnm.Print_Titles" localSheetId="{i}">'
+            f"{_escape_attribute(_quote_sheet(title))}!$1:$1</definedName>"
+            for i, (title, _) in sorted(enumerate(self._sheets), key=lambda item: item[1][0])
         )
         self._write(
             "xl/workbook.xml",
@@ -304,9 +330,10 @@ def _absolute(ref: str) -> str:
     return ":".join(re.sub(r"([A-Z]+)(\d+)", r"$\1$\2", part) for part in ref.split(":"))
 
 
+_WRAP = '<alignment vertical="top" wrapText="1"/>'  # every cell: long text shows whole, on screen and paper
 _STYLES = (
     f'{_XML_DECLARATION}<styleSheet xmlns="{_MAIN_NS}"><numFmts count="2">'
-    '<numFmt numFmtId="164" formatCode="yyyy-mm-dd"/><numFmt numFmtId="165" formatCode="hh:mm"/></numFmts>'
+    '<numFmt numFmtId="164" formatCode="yyyy/m/d"/><numFmt numFmtId="165" formatCode="hh:mm"/></numFmts>'
     '<fonts count="2"><font><sz val="11"/><color theme="1"/><name val="Calibri"/><family val="2"/>'
     '<scheme val="minor"/></font><font><b/><sz val="11"/><color theme="1"/><name val="Calibri"/>'
     '<family val="2"/><scheme val="minor"/></font></fonts><fills count="3"><fill><patternFill patternType="none"/>'
@@ -314,10 +341,14 @@ _STYLES = (
     '<fgColor rgb="FFDDEBF7"/><bgColor indexed="64"/></patternFill></fill></fills><borders count="1"><border>'
     '<left/><right/><top/><bottom/><diagonal/></border></borders><cellStyleXfs count="1">'
     '<xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs><cellXfs count="4">'
-    '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
-    '<xf numFmtId="0" fontId="1" fillId="2" borderId="0" xfId="0" applyFont="1" applyFill="1"/>'
-    '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
-    '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs>'
+    '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" applyAlignment="1">'
+    f"{_WRAP}</xf>"
+    '<xf numFmtId="0" fontId="1" fillId="2" borderId="0" xfId="0" applyFont="1" applyFill="1" applyAlignment="1">'
+    f"{_WRAP}</xf>"
+    '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" applyAlignment="1">'
+    f"{_WRAP}</xf>"
+    '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" applyAlignment="1">'
+    f"{_WRAP}</xf></cellXfs>"
     '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles><dxfs count="0"/>'
     '<tableStyles count="0" defaultTableStyle="TableStyleMedium9" defaultPivotStyle="PivotStyleLight16"/></styleSheet>'
 )

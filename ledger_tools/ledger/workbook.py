@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from ledger_tools.check.findings import STATUS_LABELS_JA, Status, ValidationReport
 from ledger_tools.check.report import REPORT_COLUMNS, report_rows
 from ledger_tools.check.rules import EXCLUSION_LABELS_JA
-from ledger_tools.form.fields import FIELDS, NOT_APPLICABLE, STAGES, FieldType
+from ledger_tools.form.fields import FIELDS, NOT_APPLICABLE, STAGES, FieldType, stage_label
 from ledger_tools.ledger.archive import HistoryEvent
 from ledger_tools.ledger.entries import Ledger, LedgerEntry
 from ledger_tools.ledger.sheets import SheetWorkbook
@@ -52,8 +52,8 @@ _WIDTHS = {
     FieldType.DATE: 12,
     FieldType.TIME: 8,
 }
-RECORD_WIDTHS = (10, 8, 20, *(_WIDTHS[f.type] if f.id != "record_id" else 16 for f in FIELDS), 8, 8, 8, 40)
-_NUMBER_FORMATS = {dt.date: "yyyy-mm-dd", dt.time: "hh:mm"}
+RECORD_WIDTHS = (10, 16, 20, *(_WIDTHS[f.type] if f.id != "record_id" else 16 for f in FIELDS), 8, 8, 8, 40)
+_NUMBER_FORMATS = {dt.date: "yyyy/m/d", dt.time: "hh:mm"}  # the form's date format
 HISTORY_SHEET_LIMIT = 10_000  # events on the 処理履歴 sheet: the latest ones
 ERROR_WIDTHS = (40, 14, 16, 8, 18, 28, 26, 16, 80, 24)
 HISTORY_WIDTHS = (12, 12, 16, 40, 60)
@@ -64,7 +64,7 @@ def record_row(entry: LedgerEntry) -> list[object]:
     reasons = "、".join(EXCLUSION_LABELS_JA.get(r, r) for r in entry.exclusions)
     return [
         STATUS_LABELS_JA[entry.status],
-        entry.stage or "",
+        stage_label(entry.stage),
         reasons,
         *(entry.values.get(f.id) for f in FIELDS),
         entry.form_version,
