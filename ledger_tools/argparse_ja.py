@@ -35,7 +35,7 @@ MESSAGES = {
     "argument %(argument_name)s: %(message)s": "%(argument_name)s: %(message)s",
     "the following arguments are required: %s": "次の指定がありません: %s",
     "one of the arguments %s is required": "%s のどれかを指定してください",
-    "unrecognized arguments: %s": "分からない指定があります: %s",
+    "unrecognized arguments: %s": "次の指定は使えません: %s",
     "invalid choice: %(value)r (choose from %(choices)s)": "「%(value)s」は選べません（%(choices)s から選んでください）",
     "invalid choice: %(value)r, maybe you meant %(closest)r? (choose from %(choices)s)": "「%(value)s」は選べません。%(closest)s のことですか（%(choices)s から選んでください）",
     "invalid %(type)s value: %(value)r": "「%(value)s」は%(type)sとして読み取れません",
@@ -102,7 +102,7 @@ def display_width(text: str) -> int:
 class JapaneseHelpFormatter(argparse.HelpFormatter):
     """Help wrapped by display width, so that a Japanese line fits the console instead of being
     cut by it at twice the intended length. Descriptions keep their paragraphs; a paragraph
-    starting with 例: (the examples) is kept line by line."""
+    starting with 例: (the examples) or 終了コード: is kept line by line."""
 
     def _split_lines(self, text: str, width: int) -> list[str]:
         return wrap(" ".join(text.split()), width)
@@ -111,43 +111,55 @@ class JapaneseHelpFormatter(argparse.HelpFormatter):
         paragraphs = re.split(r"\n\s*\n", text.strip("\n"))
         out = []
         for paragraph in paragraphs:
-            if paragraph.lstrip().startswith("例:"):
+            if paragraph.lstrip().startswith(_KEPT_AS_WRITTEN):
                 out.append("\n".join(indent + line.rstrip() for line in paragraph.splitlines()))
             else:
                 out.append("\n".join(indent + line for line in wrap(_join_lines(paragraph), width)))
         return "\n\n".join(out)
 
 
+_KEPT_AS_WRITTEN = ("例:", "終了コード:")
+
+
 def _join_lines(paragraph: str) -> str:
-    """Lines of one paragraph as one text: a space only between two ASCII words."""
+    """Lines of one paragraph as one text: a space only where an ASCII word meets a word, never
+    next to Japanese punctuation (「変換します。OLD は」, not 「変換します。 OLD は」)."""
     text = ""
     for line in (part.strip() for part in paragraph.splitlines()):
-        if text and line and (text[-1].isascii() or line[0].isascii()):
+        if (
+            text
+            and line
+            and (text[-1].isascii() or line[0].isascii())
+            and text[-1] not in _NO_SPACE_AFTER
+            and line[0] not in _NO_SPACE_BEFORE
+        ):
             text += " "
         text += line
     return text
 
 
-# 禁則: closing marks stay at the end of a line, opening brackets move to the next.
-_NO_LINE_START = set("、。，．）」』】〕・ー：；？！")
-_NO_LINE_END = set("（「『【〔")
+_NO_SPACE_AFTER = set("、。，．（「『【〔：")
+_NO_SPACE_BEFORE = set("、。，．）」』】〕：")
+
+# Japanese has no spaces between words: a line breaks only at a space, after 「、」「。」「）」「」」
+# or before 「（」「「」, never inside a word or a file name (a longer run stays whole).
+_UNITS = re.compile(r"\s+|[（「『]*[^\s、。（）「」『』]*[、。）」』]*")
 
 
 def wrap(text: str, width: int) -> list[str]:
-    """``text`` in lines of at most ``width`` columns; ASCII words are not split."""
+    """``text`` in lines of at most ``width`` columns where it can break (see ``_UNITS``)."""
     lines: list[str] = []
     line, used = "", 0
-    for token in re.findall(r"[!-~]+|\s+|.", text):
-        if token.isspace():
-            token = " "
-        size = display_width(token)
-        if used + size > width and line.strip() and token not in _NO_LINE_START:
-            carried = line[-1] if line[-1] in _NO_LINE_END else ""
-            lines.append(line[: len(line) - len(carried)].rstrip())
-            line, used = carried, display_width(carried)
-            if token == " ":
+    for unit in filter(None, _UNITS.findall(text)):
+        if unit.isspace():
+            unit = " "
+        size = display_width(unit)
+        if used + size > width and line.strip():
+            lines.append(line.rstrip())
+            line, used = "", 0
+            if unit == " ":
                 continue
-        line += token
+        line += unit
         used += size
     if line.strip():
         lines.append(line.rstrip())
@@ -175,9 +187,32 @@ class JapaneseArgumentParser(argparse.ArgumentParser):
         with japanese_messages():
             return super().add_subparsers(*args, **kwargs)
 
-    def parse_known_args(self, *args: Any, **kwargs: Any) -> Any:
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
         with japanese_messages():
-            return super().parse_known_args(*args, **kwargs)
+            if not self._subparsers:  # a command's own options: an unknown one is the first thing to say
+                unknown = self._unknown_options(sys.argv[1:] if args is None else list(args))
+                if unknown:
+                    self.error("次の指定は使えません: " + "、".join(unknown))
+            return super().parse_known_args(args, namespace)
+
+    def _unknown_options(self, args: list[str]) -> list[str]:
+        """The arguments that look like options (as argparse decides it) but are none of ours."""
+        known = self._option_string_actions
+        unknown = []
+        for arg in args:
+            if arg == "--":
+                break
+            if arg[:1] not in self.prefix_chars or arg in known or " " in arg or len(arg) < 2:
+                continue
+            if self._negative_number_matcher.match(arg) and not self._has_negative_number_optionals:
+                continue
+            name = arg.split("=", 1)[0]
+            if name in known or (not arg.startswith("--") and arg[:2] in known):
+                continue
+            if arg.startswith("--") and self.allow_abbrev and any(o.startswith(name) for o in known):
+                continue
+            unknown.append(name)
+        return unknown
 
     def parse_args(self, *args: Any, **kwargs: Any) -> Any:
         with japanese_messages():

@@ -7,9 +7,12 @@ Exit codes: 0 success (nothing invalid or unreadable), 1 some file is invalid or
 from __future__ import annotations
 
 import argparse
+import calendar
 import contextlib
 import datetime as dt
+import errno
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,12 +21,58 @@ from ledger_tools.argparse_ja import JapaneseArgumentParser
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
-EPILOG = "終了コード: 0 = 問題なし、1 = 要修正・読み取り不可のファイルあり（又は公表を中止）、2 = 指定の誤り"
+EPILOG = (
+    "終了コード:\n  0 = 問題なし\n  1 = 要修正・読み取り不可のファイルあり（又は公表を中止）\n  2 = 指定の誤り"
+    "\n（コマンドごとの意味は、各コマンドの --help に）"
+)
+
+# What each command's exit codes mean, in its own --help (one line each).
+_USAGE_CODE = "2 = 指定の誤り（オプション、パス、設定ファイル）"
+EXIT_CODES = {
+    "template": (
+        "0 = 様式を書き出した",
+        "2 = 指定の誤り、書き出せない、又は既にファイルがある（--force なし）",
+    ),
+    "upgrade": (
+        "0 = 変換した（又は既に最新の版で変換の必要がない）",
+        "1 = 読み取れないため変換できない",
+        "2 = 指定の誤り（--out が元のファイルと同じ等）、又は書き出せない",
+    ),
+    "validate": (
+        "0 = 要修正・読み取り不可のファイルなし",
+        "1 = 要修正・読み取り不可のファイルあり",
+        "2 = 指定の誤り、又は検査するファイルがない",
+    ),
+    "aggregate": (
+        "0 = 問題なし",
+        "1 = 要修正・読み取り不可のファイルあり",
+        "2 = 指定の誤り、又は別の集計が DIR を使用中",
+    ),
+    "forget": ("0 = 取り消した", "2 = 取り消せない、又は指定の誤り"),
+    "publish": (
+        "0 = 公表用のページを書き出した",
+        "1 = 公表を中止（保留中の該当の記録又は読み取れないファイルあり）",
+        "2 = 指定の誤り、又は集計・別の公表が DIR を使用中",
+    ),
+    "run": (
+        "0 = 問題なし",
+        "1 = 要修正・読み取り不可のファイルあり、又は公表を中止",
+        "2 = 指定の誤り、又は別の集計・公表が DIR を使用中",
+    ),
+    "import": ("0 = 変換した", "1 = 対応付けられない値あり", _USAGE_CODE),
+}
+
+
+def command_epilog(name: str) -> str:
+    """The exit-code lines of one command's --help."""
+    return "終了コード:\n" + "\n".join("  " + line for line in EXIT_CODES[name])
+
 
 # What each command's --help says (the docstrings below are for the code's readers).
 DESCRIPTIONS = {
     "template": """記入用の様式（.xlsx）を書き出します。1件1ファイルの様式、又は --list で一覧形式（1行に1件）。
---out にフォルダを指定すると、その中に既定の名前で書き出します。
+--out にフォルダを指定すると、その中に既定の名前で書き出します。既にあるファイルは、--force を付けない限り
+上書きしません（記入済みの記録簿を失わないため）。
 
 例: ledger-tools template --out 対応記録簿_v2.xlsx
     ledger-tools template --list --out 対応記録簿_一覧_v2.xlsx
@@ -48,7 +97,6 @@ DIR/archive/ に、処理履歴を DIR/manifest.sqlite に残します。上書�
 取り消せません（終了コード 2）。次の aggregate で台帳から除かれ、処理履歴に「取消」と理由が残ります（保管庫の
 写しは残ります。ファイルを提出フォルダに戻せば新しいファイルとして読みます）。記録が複数の場所にあったときは
 --path（提出フォルダからの相対パス。台帳の「ソースファイル」欄）で1つに絞ります。
-終了コード: 0 = 取り消した、2 = 取り消せない又は指定の誤り。
 
 例: ledger-tools forget 集計 R7-0012 --reason "誤って提出された試験用のファイル" --path 県土整備部/R7-0012.xlsx""",
     "publish": """aggregate が DIR に残した台帳から、年度の公表用ページと CSV を書き出します。
@@ -88,7 +136,15 @@ def _date_option(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"日付は YYYY-MM-DD の形で指定してください: {text}") from None
+        pass
+    if match := re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", text):
+        year, month, _ = map(int, match.groups())
+        if not 1 <= month <= 12:
+            why = "月は01～12"
+        else:
+            why = f"{month}月は{calendar.monthrange(year, month)[1]}日まで"
+        raise argparse.ArgumentTypeError(f"存在しない日付です: {text}（{why}）")
+    raise argparse.ArgumentTypeError(f"日付は YYYY-MM-DD の形で指定してください: {text}")
 
 
 def _load_config(path: Path | None):
@@ -117,6 +173,11 @@ def cmd_template(args: argparse.Namespace) -> int:
     out = args.out or Path(filename)
     if out.is_dir():  # a folder: the template goes into it under its usual name
         out = out / filename
+    if out.exists() and not args.force:  # it may be a filled 記録簿
+        raise UsageError(
+            f"既にファイルがあるため書き出しません: {out}。"
+            "記入済みの記録簿かもしれません。上書きするときは --force を付けてください。"
+        )
     try:
         if args.list:
             write_list_template(out, config, (), args.as_of, version)
@@ -137,12 +198,14 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
     On a file that is already the current version there is nothing to do (exit code 0).
     Example: ledger-tools upgrade R7-0001_v1.xlsx --out R7-0001_v2.xlsx
     """
-    from ledger_tools.migrate.upgrade import UpgradeError, upgrade
+    from ledger_tools.migrate.upgrade import UpgradeError, UpgradeUsageError, upgrade
 
     if not args.old.is_file():
         raise UsageError(f"ファイルが見つかりません: {args.old}")
     try:
         result = upgrade(args.old, args.out, _load_config(args.config))
+    except UpgradeUsageError as e:
+        raise UsageError(str(e)) from None
     except UpgradeError as e:
         print(f"ledger-tools: {e}", file=sys.stderr)
         return EXIT_PROBLEMS
@@ -377,7 +440,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         if only is not None and name != only:
             continue
         sub = commands.add_parser(
-            name, help=help_text, description=DESCRIPTIONS.get(name, help_text), epilog=EPILOG
+            name, help=help_text, description=DESCRIPTIONS.get(name, help_text), epilog=command_epilog(name)
         )
         sub.set_defaults(func=func)
         sub.add_argument(
@@ -422,6 +485,7 @@ def _template_arguments(sub: argparse.ArgumentParser) -> None:
         help=f"書き出すファイル又はフォルダ（既定: 対応記録簿_v{TEMPLATE_VERSION}.xlsx、--list のとき 対応記録簿_一覧_v{TEMPLATE_VERSION}.xlsx）",
     )
     sub.add_argument("--list", action="store_true", help="一覧形式（1行に1件）の様式を書き出す")
+    sub.add_argument("--force", action="store_true", help="既にあるファイルを上書きする")
     _add_as_of(sub, "この日に施行されている組織（機関・部局・主管課）の様式を書き出す（既定: 今日）")
     sub.add_argument(
         "--form-version",
@@ -582,12 +646,19 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as e:  # argparse: --help, --version (0) or a usage error (2)
         return int(e.code or 0)
     try:
-        return args.func(args)
+        code = args.func(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return code
+    except BrokenPipeError:
+        return _stdout_closed()
     except UsageError as e:
         print(f"ledger-tools: {e}", file=sys.stderr)
         return EXIT_USAGE
     except OSError as e:  # a read or write that no step reported more precisely: a message, never a traceback
         from ledger_tools.outputs import describe_os_error
+
+        if e.errno == errno.EPIPE:
+            return _stdout_closed()
 
         where = f"（{e.filename}）" if e.filename else ""
         print(
@@ -607,3 +678,14 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
+
+
+def _stdout_closed() -> int:
+    """The reader of stdout went away (``… | head``): stop quietly, as Python does on EPIPE.
+
+    Python's documentation: point stdout at devnull so that the flush at exit does not fail again.
+    """
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    return EXIT_PROBLEMS  # Python's exit code after EPIPE

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -110,6 +111,15 @@ def local_government_check_digit(first_five: str) -> int:
     return (11 - remainder) % 10
 
 
+_EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
+
+
+def _email_valid(email: str) -> str:
+    if not _EMAIL.fullmatch(email):
+        raise ValueError("メールアドレス（例: soumu@pref.example.jp）で指定してください")
+    return email
+
+
 @dataclass(frozen=True, kw_only=True)
 class Contact:
     """お問い合わせ先 printed on every published page."""
@@ -117,22 +127,18 @@ class Contact:
     __pydantic_config__ = _FORBID_EXTRA
     division: str = "総務部総務課"
     phone: str = "000-000-0000"
-    email: str = "soumu@example.jp"
+    email: Annotated[str, _After(_email_valid)] = "soumu@example.jp"
     url: str = ""  # optional: the division's page
 
 
-def _prefecture_code_valid(publication: Publication) -> Publication:
-    code = publication.prefecture_code
+def _prefecture_code_valid(code: str) -> str:
     if not (len(code) == 6 and code.isascii() and code.isdigit() and code[2:5] == "000"):
-        raise ValueError(
-            f"prefecture_code は都道府県の全国地方公共団体コード（6桁、例: 130001）で指定してください: {code!r}"
-        )
+        raise ValueError("都道府県の全国地方公共団体コード（6桁、例: 130001）で指定してください")
     if int(code[5]) != local_government_check_digit(code[:5]):
         raise ValueError(
-            f"prefecture_code {code} の検査数字（6桁目）が正しくありません"
-            f"（{code[:5]} の検査数字は {local_government_check_digit(code[:5])}）"
+            f"検査数字（6桁目）が正しくありません（{code[:5]} の検査数字は {local_government_check_digit(code[:5])}）"
         )
-    return publication
+    return code
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -142,7 +148,7 @@ class Publication:
     __pydantic_config__ = _FORBID_EXTRA
     date_precision: Literal["day", "month"] = "day"
     # 全国地方公共団体コード of the prefecture: a column of the open data, so many prefectures' files stack.
-    prefecture_code: str = "990001"
+    prefecture_code: Annotated[str, _After(_prefecture_code_valid)] = "990001"
     prefecture_name: Annotated[str, _Schema(min_length=1)] = "サンプル県"
     contact: Contact = field(default_factory=Contact)
     # 掲載日 / 更新日 of a year's page by fiscal year (2025 = 令和7年度); without one, the ledger's as_of.
@@ -308,7 +314,7 @@ class Config:
     __pydantic_config__ = _FORBID_EXTRA
     rules: Rules = field(default_factory=Rules)
     deadlines: Deadlines = field(default_factory=Deadlines)
-    publication: Annotated[Publication, _After(_prefecture_code_valid)] = field(default_factory=Publication)
+    publication: Publication = field(default_factory=Publication)
     exclusion_hints: ExclusionHints = field(default_factory=ExclusionHints)
     limits: Limits = field(default_factory=Limits)
     folders: Folders = field(default_factory=Folders)  # local paths: not in the digest

@@ -62,7 +62,7 @@ def test_version_comes_from_the_package(capsys):
         (["validate"], "次の指定がありません: PATH"),
         (["frobnicate"], "「frobnicate」は選べません"),
         (["validate", ".", "--format", "xml"], "「xml」は選べません"),
-        (["validate", ".", "--bogus"], "分からない指定があります: --bogus"),
+        (["validate", ".", "--bogus"], "次の指定は使えません: --bogus"),
         (["template", "--out"], "--out: 値を1つ指定してください"),
         (["aggregate", ".", "--out", "x", "--wait", "soon"], "「soon」は数値として読み取れません"),
         (["aggregate", ".", "--out", "x", "--workers", "2.5"], "「2.5」は整数として読み取れません"),
@@ -150,13 +150,17 @@ def test_text_output_reads_naturally_in_form_order(capsys, write_workbook, tmp_p
     code, out, _ = run(capsys, "validate", str(tmp_path / "提出"), "--as-of", AS_OF.isoformat())
     assert code == 1
     findings = [line for line in out.splitlines() if line.startswith("  エラー")]
-    assert (
-        "働きかけを受けた日（received_date）: 「2025/4/31」は存在しない日付です（4月は30日まで）"
-        in findings[0]
+    # One format for every finding: the cell, then the message; the label once, no field id.
+    assert findings[0].endswith(
+        "!C12: 「働きかけを受けた日」: 「2025/4/31」は存在しない日付です（4月は30日まで）。日付を確認してください。"
     )
-    assert out.count("「働きかけを受けた日」") == 0
     assert "「場所」が未記入です" in findings[1] and "場所（place）" not in findings[1]
     assert "「方法」の「電報」" in findings[2]
+    for line in findings:
+        assert re.match(r"  エラー: \S+![A-Z]+[0-9]+: 「", line), line
+        assert not re.search(r"（[a-z_]+）", line), line
+    labels = re.findall(r"「([^」]+)」", findings[0])
+    assert labels.count("働きかけを受けた日") == 1
 
 
 def test_a_finished_or_refused_run_leaves_no_lock_file(capsys, tmp_path, write_workbook):

@@ -48,8 +48,13 @@ NO_SUCH_KEY = "という項目はありません。綴りと書く場所（[ ] �
         ),
         (
             D.replace('prefecture_code = "990001"', 'prefecture_code = "130002"'),
-            "「publication」の値が正しくありません: prefecture_code 130002 の検査数字（6桁目）が正しくありません"
-            "（13000 の検査数字は 1）",
+            "「publication.prefecture_code」の値が正しくありません: 検査数字（6桁目）が正しくありません"
+            '（13000 の検査数字は 1）（今の値: "130002"）',
+        ),
+        (
+            D.replace('email = "soumu@example.jp"', 'email = "not-an-email"'),
+            "「publication.contact.email」の値が正しくありません: メールアドレス（例: soumu@pref.example.jp）"
+            'で指定してください（今の値: "not-an-email"）',
         ),
         (
             D + "\n[limits]\nmax_read_seconds = -1\n",
@@ -64,8 +69,8 @@ NO_SUCH_KEY = "という項目はありません。綴りと書く場所（[ ] �
                 'prefecture_code = "990001"', 'prefecture_code = "13000"'
             ),
             "「rules.report_due_days」は 0 以上にしてください（今の値: -1）\n"
-            "  - 「publication」の値が正しくありません: prefecture_code は都道府県の全国地方公共団体コード"
-            "（6桁、例: 130001）で指定してください: '13000'",
+            "  - 「publication.prefecture_code」の値が正しくありません: 都道府県の全国地方公共団体コード"
+            '（6桁、例: 130001）で指定してください（今の値: "13000"）',
         ),
         (
             D + '\n[[organs]]\nname = "企業局"\ndepartments = []\n',

@@ -63,7 +63,7 @@ def test_upgrade_of_a_v2_file_has_nothing_to_do(tmp_path, config, capsys):
 
 def test_upgrade_refuses_to_overwrite_its_input(v1_form, capsys):
     before = digest(v1_form)
-    assert main(["upgrade", str(v1_form), "--out", str(v1_form)]) == 1
+    assert main(["upgrade", str(v1_form), "--out", str(v1_form)]) == 2
     assert "元のファイルと同じ場所" in capsys.readouterr().err
     assert digest(v1_form) == before
 

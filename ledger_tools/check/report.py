@@ -49,23 +49,12 @@ def _form_order(finding: Finding) -> int:
 
 
 def _where_and_message(finding: Finding) -> tuple[str, str]:
-    """The cell and field a finding is about, and its message, without saying the label twice."""
+    """The cell a finding is about, and its message naming the field's label exactly once."""
     spec = FIELD_BY_ID.get(finding.field or "")
     message = finding.message
-    if spec is not None:
-        quoted = f"「{spec.label}」"
-        if message.startswith(quoted + ": "):
-            message = message[len(quoted) + 2 :]
-        elif quoted in message:  # the message names the field itself
-            return finding.cell or "", message
-    return " ".join(part for part in (finding.cell, _field_label(finding.field)) if part), message
-
-
-def _field_label(field_id: str | None) -> str:
-    if field_id is None:
-        return ""
-    spec = FIELD_BY_ID.get(field_id)
-    return f"{spec.label}（{field_id}）" if spec else field_id
+    if spec is not None and f"「{spec.label}」" not in message:
+        message = f"「{spec.label}」: {message}"
+    return finding.cell or "", message
 
 
 def render_json(report: ValidationReport) -> str:

@@ -26,6 +26,10 @@ class UpgradeError(Exception):
     """The file cannot be upgraded (unreadable, or the output would replace it)."""
 
 
+class UpgradeUsageError(UpgradeError):
+    """What was asked for is wrong (the output's name or place), not the file: a usage error."""
+
+
 @dataclass(frozen=True)
 class UpgradeResult:
     source: Path
@@ -48,9 +52,9 @@ def upgrade(source: Path, out: Path, config: Config, today: dt.date | None = Non
     """Write ``out``: the current form version holding every value of ``source``."""
     source, out = Path(source), Path(out)
     if out.suffix.lower() != ".xlsx":
-        raise UpgradeError(f"変換後のファイル（--out）には .xlsx のファイル名を指定してください: {out}")
+        raise UpgradeUsageError(f"変換後のファイル（--out）には .xlsx のファイル名を指定してください: {out}")
     if (out.exists() and out.resolve() == source.resolve()) or out.absolute() == source.absolute():
-        raise UpgradeError(
+        raise UpgradeUsageError(
             f"変換後のファイル（--out）に元のファイルと同じ場所は指定できません（元のファイルは変更しません）: {out}"
         )
     try:
