@@ -15,11 +15,18 @@ from typing import Any
 from ledger_tools.config import Config
 from ledger_tools.dates import FiscalYear, to_wareki, to_wareki_month
 from ledger_tools.form.fields import APPLICABLE, FIELD_BY_ID, NOT_APPLICABLE, PUBLIC_FIELD_IDS
-from ledger_tools.ledger.entries import Ledger, LedgerEntry
+from ledger_tools.ledger.entries import Ledger, LedgerEntry, Projection
 from ledger_tools.outputs import neutralise_formula
 from ledger_tools.publish.errors import PublicationError
 from ledger_tools.publish.reconciliation import HeldBack, Reconciliation, held_back_of, reconcile
-from ledger_tools.publish.selection import Selection, departments_for_year, select_records
+from ledger_tools.publish.selection import (
+    READINESS_VALUE_IDS,
+    SELECTION_VALUE_IDS,
+    Selection,
+    departments_for_year,
+    may_be_selected,
+    select_records,
+)
 
 UNKNOWN = "不明"  # a breakdown value of a record held back that cannot be read
 COUNT_LABELS = {
@@ -191,6 +198,17 @@ class Publication:
 # --- building the figures ---------------------------------------------------------------------
 
 
+def ledger_projection(config: Config, fiscal_year: FiscalYear) -> Projection:
+    """What publishing the year reads of ``ledger.json``: the entries that may take a place in its
+    selection, and of them only the values the selection, the reconciliation and the figures read."""
+    period_start = max(fiscal_year.start, config.rules.operation_start)
+    return Projection(
+        keep=may_be_selected(fiscal_year, period_start),
+        value_ids=PUBLICATION_VALUE_IDS,
+        cells=False,
+    )
+
+
 def check_fiscal_year(fiscal_year: FiscalYear, config: Config, as_of: dt.date) -> None:
     """Refuse a year before the system started or one that had not begun on the reference date."""
     start = config.rules.operation_start
@@ -259,6 +277,12 @@ def _counts(judged: Counter[str], published: int, held_back: HeldBack) -> Counts
 
 
 BREAKDOWN_FIELDS = ("organ", "department", "business_type", "requester_category", "method")
+PUBLICATION_VALUE_IDS = (
+    SELECTION_VALUE_IDS
+    | READINESS_VALUE_IDS
+    | {c.field_id for c in PUBLIC_COLUMNS}
+    | frozenset(BREAKDOWN_FIELDS)
+)
 
 
 def _breakdown_key(

@@ -25,7 +25,7 @@ from pathlib import Path
 from ledger_tools.config import Config, config_digest
 from ledger_tools.dates import FiscalYear
 from ledger_tools.ledger.aggregation import load_verified_ledger
-from ledger_tools.ledger.entries import Ledger
+from ledger_tools.ledger.entries import Ledger, Projection
 from ledger_tools.outputs import directory_lock, write_bytes_atomic
 from ledger_tools.publish.datapackage import datapackage_json
 from ledger_tools.publish.errors import PublicationError, PublicationLocked, PublicationRefused
@@ -41,6 +41,7 @@ from ledger_tools.publish.figures import (
     Tally,
     build_publication,
     check_fiscal_year,
+    ledger_projection,
 )
 from ledger_tools.publish.folder import (
     PUBLICATION_DIR,
@@ -276,14 +277,15 @@ def publish(
     Example: publish(Path("集計"), load_config(), FiscalYear.parse("R7"))
     """
     directory = Path(directory)
+    projection = ledger_projection(config, fiscal_year)
     if not directory.is_dir():
-        read_ledger(directory)  # raises LedgerError: no ledger (and no folder to lock) there
+        read_ledger(directory, projection)  # raises LedgerError: no ledger (and no folder to lock) there
     with publication_lock(directory, lock_wait):
-        return _publish_unlocked(
-            read_ledger(directory), directory, config, fiscal_year, allow_pending, discard_ledger=True
-        )
+        ledger = read_ledger(directory, projection)  # the year's entries only, never the whole ledger
+        return _publish_unlocked(ledger, directory, config, fiscal_year, allow_pending, discard_ledger=True)
 
 
-def read_ledger(directory: Path) -> Ledger:
-    """The one place where publishing reads DIR/ledger.json: only the one the aggregation wrote."""
-    return load_verified_ledger(directory)
+def read_ledger(directory: Path, projection: Projection | None = None) -> Ledger:
+    """The one place where publishing reads DIR/ledger.json: only the one the aggregation wrote;
+    with a ``projection`` (``ledger_projection``), only what publishing the year reads of it."""
+    return load_verified_ledger(directory, projection)
