@@ -85,6 +85,9 @@ class LedgerEntry(FileReport):
         values = data["values"]
         if value_ids is not None:
             values = {k: values[k] for k in value_ids if k in values}
+            decoded = _decoded(values, copy=False)  # a new dict already
+        else:
+            decoded = _decoded(values)
         return cls(
             path=data["path"],
             sha256=data["sha256"],
@@ -96,7 +99,7 @@ class LedgerEntry(FileReport):
                 Finding(f["code"], Severity(f["severity"]), f["message"], f["field"], f["cell"])
                 for f in data["findings"]
             ],
-            values=_decoded(values),
+            values=decoded,
             cells=dict(data["cells"]) if cells else {},
             source_missing=bool(data["source_missing"]),
             row=data.get("row"),
@@ -198,9 +201,9 @@ _PARSERS = {
 }
 
 
-def _decoded(values: dict[str, Any]) -> dict[str, Any]:
-    """The values as ``to_json`` wrote them, dates and times parsed again."""
-    out = dict(values)
+def _decoded(values: dict[str, Any], copy: bool = True) -> dict[str, Any]:
+    """The values as ``to_json`` wrote them, dates and times parsed again (in place: ``copy=False``)."""
+    out = dict(values) if copy else values
     for field_id in _PARSERS.keys() & out.keys():
         if isinstance(value := out[field_id], str):
             out[field_id] = _PARSERS[field_id](value)

@@ -16,7 +16,7 @@ from ledger_tools.config import Config
 from ledger_tools.dates import FiscalYear, to_wareki, to_wareki_month
 from ledger_tools.form.fields import APPLICABLE, FIELD_BY_ID, NOT_APPLICABLE, PUBLIC_FIELD_IDS
 from ledger_tools.ledger.entries import Ledger, LedgerEntry, Projection
-from ledger_tools.outputs import neutralise_formula
+from ledger_tools.outputs import FORMULA_TRIGGERS, neutralise_formula
 from ledger_tools.publish.errors import PublicationError
 from ledger_tools.publish.reconciliation import HeldBack, Reconciliation, held_back_of, reconcile
 from ledger_tools.publish.selection import (
@@ -86,10 +86,14 @@ class PublishedRecord:
 
     def csv_row(self) -> list[str | int]:
         """The row of the open data, each text cell safe for a spreadsheet (never run as a formula)."""
-        return [self.number] + [
-            self.date_iso if c.field_id == "received_date" else neutralise_formula(self.values[c.field_id])
-            for c in PUBLIC_COLUMNS
-        ]
+        values = self.values
+        # neutralise_formula only where a cell starts as a formula may: 30,000 rows of 11 cells
+        row: list[str | int] = [self.number, self.date_iso]
+        row.extend(
+            neutralise_formula(v) if v[:1] in _FORMULA_STARTS else v
+            for v in (values[f] for f in _TEXT_COLUMNS)
+        )
+        return row
 
 
 def _public_record(number: int, values: Mapping[str, Any], date_precision: str) -> PublishedRecord:
@@ -99,11 +103,16 @@ def _public_record(number: int, values: Mapping[str, Any], date_precision: str) 
         date_iso, date_label = f"{received:%Y-%m}", to_wareki_month(received)
     else:
         date_iso, date_label = received.isoformat(), to_wareki(received)
-    texts = {f: _text(values.get(f)) for f in _TEXT_COLUMNS}
+    texts = {f: v if (v := values.get(f)).__class__ is str else _text(v) for f in _TEXT_COLUMNS}
     return PublishedRecord(number, date_iso, date_label, texts)
 
 
 _TEXT_COLUMNS = tuple(c.field_id for c in PUBLIC_COLUMNS if c.field_id != "received_date")
+if PUBLIC_COLUMNS[0].field_id != "received_date":  # csv_row writes the date first
+    raise RuntimeError("PUBLIC_COLUMNS must start with received_date")
+_FORMULA_STARTS = frozenset(t[:1] for t in FORMULA_TRIGGERS)
+if any(len(t) != 1 for t in FORMULA_TRIGGERS):  # csv_row looks at the first character only
+    raise RuntimeError("FORMULA_TRIGGERS must be single characters")
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ records in pages, one set per 機関 (records-01.html, records-01-02.html, …),
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
 
@@ -278,6 +278,13 @@ def render_record_pages(
     publication: Publication, pages: Mapping[str, tuple[RecordPage, ...]], records_csv_size: int
 ) -> dict[str, str]:
     """Every list page by file name, in the organs' order."""
+    return dict(iter_record_pages(publication, pages, records_csv_size))
+
+
+def iter_record_pages(
+    publication: Publication, pages: Mapping[str, tuple[RecordPage, ...]], records_csv_size: int
+) -> Iterator[tuple[str, str]]:
+    """(file name, text) of every list page, in the organs' order, one rendered at a time."""
     fy = publication.fiscal_year
     template = template_environment().get_template(RECORDS_TEMPLATE)
     columns = list_columns(publication.date_precision)
@@ -296,13 +303,9 @@ def render_record_pages(
         "posted": publication.posted,
         "updated": publication.updated,
     }
-    rendered = {}
     for organ_pages in pages.values():
         for page in organ_pages:
             position = f"　全{len(organ_pages)}ページ中{page.number}ページ目" if len(organ_pages) > 1 else ""
             title = f"{fy.label}（{fy.start_year}年度）不当な働きかけの一覧（{page.organ}{position}）"
             rows = list_rows(page.records, columns)
-            rendered[page.file] = template.render(
-                common, title=title, page=page, pages=organ_pages, rows=rows
-            )
-    return rendered
+            yield page.file, template.render(common, title=title, page=page, pages=organ_pages, rows=rows)

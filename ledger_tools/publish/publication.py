@@ -18,7 +18,7 @@ DIR/publication/<FY>/, so a reader never sees the files of two runs mixed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,6 +68,7 @@ from ledger_tools.publish.page import (
     STYLESHEET_FILE,
     STYLESHEET_SOURCE,
     RecordPage,
+    iter_record_pages,
     record_pages,
     render_page,
     render_record_pages,
@@ -114,6 +115,7 @@ __all__ = [
     "counts_csv",
     "counts_csv_name",
     "counts_rows",
+    "iter_files",
     "publication_directory",
     "publish",
     "publish_ledger",
@@ -130,21 +132,33 @@ __all__ = [
 LOCK_WAIT_SECONDS = 10.0  # publishing while another run holds DIR waits this long, then refuses
 
 
-def render_files(publication: Publication) -> dict[str, bytes]:
+def render_files(
+    publication: Publication, rows: Sequence[Sequence[str | int]] | None = None
+) -> dict[str, bytes]:
     """Every file of DIR/publication/<FY>/ by name: the summary page, the list pages, the stylesheet,
-    the two CSVs (complete: every published record in one file) and summary.json."""
+    the two CSVs (complete: every published record in one file) and summary.json; ``rows``: the
+    records CSV's rows when already made (``records_rows``)."""
+    return dict(iter_files(publication, rows))
+
+
+def iter_files(
+    publication: Publication, rows: Sequence[Sequence[str | int]] | None = None
+) -> Iterator[tuple[str, bytes]]:
+    """``render_files`` one file at a time: a list page is rendered when it is to be written, so a
+    large year's pages are never all held at once."""
     fy = publication.fiscal_year
-    data = {records_csv_name(fy): records_csv(publication), counts_csv_name(fy): counts_csv(publication)}
+    data = {
+        records_csv_name(fy): records_csv(publication, rows),
+        counts_csv_name(fy): counts_csv(publication),
+    }
     pages = record_pages(publication)
     page = render_page(publication, {name: len(content) for name, content in data.items()}, pages)
-    lists = render_record_pages(publication, pages, len(data[records_csv_name(fy)]))
-    return {
-        PAGE_FILE: page.encode("utf-8"),
-        **{name: text.encode("utf-8") for name, text in lists.items()},
-        STYLESHEET_FILE: stylesheet(),
-        **data,
-        SUMMARY_FILE: summary_json(publication),
-    }
+    yield PAGE_FILE, page.encode("utf-8")
+    for name, text in iter_record_pages(publication, pages, len(data[records_csv_name(fy)])):
+        yield name, text.encode("utf-8")
+    yield STYLESHEET_FILE, stylesheet()
+    yield from data.items()
+    yield SUMMARY_FILE, summary_json(publication)
 
 
 def render_index_files(
@@ -232,12 +246,21 @@ def _publish_unlocked(
         raise PublicationRefused(publication, reconciliation, report)
     directory = publication_directory(out_dir, fiscal_year)
     remove_stale_folders(directory.parent)
-    files = render_files(publication)
-    rows = {directory.name: records_rows(publication)}
+    rows = records_rows(publication)
+    names: list[str] = []
+
+    def files() -> Iterator[tuple[str, bytes]]:
+        for name, content in iter_files(publication, rows):
+            names.append(name)
+            yield name, content
+
+    known = {directory.name: rows}
     write_publication(
-        directory, files, lambda staged: render_index_files(directory.parent, {directory.name: staged}, rows)
+        directory,
+        files(),
+        lambda staged: render_index_files(directory.parent, {directory.name: staged}, known),
     )
-    return PublishResult(publication, reconciliation, directory, [directory / name for name in files], report)
+    return PublishResult(publication, reconciliation, directory, [directory / name for name in names], report)
 
 
 def publish_ledger(
