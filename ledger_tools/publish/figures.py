@@ -7,6 +7,7 @@ every 該当 record of the year, published or held back."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -98,13 +99,22 @@ class PublishedRecord:
 
 def _public_record(number: int, values: Mapping[str, Any], date_precision: str) -> PublishedRecord:
     """Copy the public columns out of a record's values; nothing else is read."""
-    received: dt.date = values["received_date"]
-    if date_precision == "month":
-        date_iso, date_label = f"{received:%Y-%m}", to_wareki_month(received)
-    else:
-        date_iso, date_label = received.isoformat(), to_wareki(received)
+    date_iso, date_label = _date_texts(values["received_date"], date_precision)
     texts = {f: v if (v := values.get(f)).__class__ is str else _text(v) for f in _TEXT_COLUMNS}
     return PublishedRecord(number, date_iso, date_label, texts)
+
+
+@functools.lru_cache(maxsize=4096)  # a year has 366 days: its records share their dates
+def _date_texts(received: dt.date, date_precision: str) -> tuple[str, str]:
+    """(ISO, 和暦) of a published date: 2025-06-10 and 令和7年6月10日, or 2025-06 and 令和7年6月."""
+    if date_precision == "month":
+        return _month_iso(received), to_wareki_month(received)
+    return received.isoformat(), to_wareki(received)
+
+
+@functools.lru_cache(maxsize=4096)
+def _month_iso(day: dt.date) -> str:
+    return f"{day:%Y-%m}"
 
 
 _TEXT_COLUMNS = tuple(c.field_id for c in PUBLIC_COLUMNS if c.field_id != "received_date")
@@ -301,7 +311,7 @@ def _breakdown_key(
     held back adds only values of the catalogue or configuration, 不明 for anything else (a value being
     corrected may be free text, which must never reach the page)."""
     values = entry.values
-    key = {"month": f"{values['received_date']:%Y-%m}"}
+    key = {"month": _month_iso(values["received_date"])}
     if published:
         key.update({f: _text(values.get(f)) for f in BREAKDOWN_FIELDS})
         return key

@@ -196,21 +196,26 @@ def list_rows(records: tuple[PublishedRecord, ...], columns: tuple[ListColumn, .
         for column in columns
     ]
     none_text = html_text(NONE_TEXT)
-    escaped: dict[str, str] = {}  # the choices repeat on every row
-    parts = []
+    written: dict[tuple[str, str], str] = {}  # a cell by column and value: the choices repeat on every row
+    parts: list[str] = []
+    append = parts.append
     for record in records:
-        parts.append(f'<tr>\n<th scope="row" class="num" data-label="{number}">{record.number}</th>\n')
+        append(f'<tr>\n<th scope="row" class="num" data-label="{number}">{record.number}</th>\n')
+        values = record.values
         for is_date, field_id, opening in cells:
-            if is_date:
-                iso, label = html_text(record.date_iso), html_text(record.date_label)
-                parts.append(f'{opening}<time datetime="{iso}">{label}</time></td>\n')
-            else:
-                value = record.values[field_id]
-                text = escaped.get(value)
-                if text is None:
-                    text = escaped[value] = html_text(value) if value else none_text
-                parts.append(f"{opening}{text}</td>\n")
-        parts.append("</tr>\n")
+            key = ("", record.date_iso) if is_date else (field_id, values[field_id])
+            cell = written.get(key)
+            if cell is None:
+                if is_date:
+                    iso, label = html_text(record.date_iso), html_text(record.date_label)
+                    cell = f'{opening}<time datetime="{iso}">{label}</time></td>\n'
+                else:
+                    value = key[1]
+                    cell = f"{opening}{html_text(value) if value else none_text}</td>\n"
+                if len(key[1]) <= 64:  # long free text is seldom repeated: not kept
+                    written[key] = cell
+            append(cell)
+        append("</tr>\n")
     return Markup("".join(parts))
 
 
