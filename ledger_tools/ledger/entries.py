@@ -8,9 +8,10 @@ publisher one entry line at a time with ``LedgerReader`` (a projection, the file
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -85,13 +86,14 @@ class LedgerEntry(FileReport):
         values = data["values"]
         if value_ids is not None:
             values = {k: values[k] for k in value_ids if k in values}
-            decoded = _decoded(values, copy=False)  # a new dict already
+            decoded = _decoded(values, copy=False, parsers=_parsers_of(frozenset(value_ids)))
         else:
             decoded = _decoded(values)
+        status = data["status"]
         return cls(
             path=data["path"],
             sha256=data["sha256"],
-            status=Status(data["status"]),
+            status=_STATUSES.get(status) or Status(status),
             record_id=data["record_id"],
             stage=data["stage"],
             exclusions=list(data["exclusions"]),
@@ -201,12 +203,28 @@ _PARSERS = {
 }
 
 
-def _decoded(values: dict[str, Any], copy: bool = True) -> dict[str, Any]:
-    """The values as ``to_json`` wrote them, dates and times parsed again (in place: ``copy=False``)."""
+_STATUSES = {str(s): s for s in Status}
+
+
+@functools.lru_cache(maxsize=16)
+def _parsers_of(value_ids: frozenset[str]) -> tuple[tuple[str, Callable[[str], Any]], ...]:
+    """The parsers of the dates and times among ``value_ids`` (a projection's)."""
+    return tuple((k, parse) for k, parse in _PARSERS.items() if k in value_ids)
+
+
+def _decoded(
+    values: dict[str, Any],
+    copy: bool = True,
+    parsers: Iterable[tuple[str, Callable[[str], Any]]] | None = None,
+) -> dict[str, Any]:
+    """The values as ``to_json`` wrote them, dates and times parsed again (in place: ``copy=False``;
+    ``parsers``: only those, for a projection)."""
     out = dict(values) if copy else values
-    for field_id in _PARSERS.keys() & out.keys():
-        if isinstance(value := out[field_id], str):
-            out[field_id] = _PARSERS[field_id](value)
+    if parsers is None:
+        parsers = [(k, _PARSERS[k]) for k in _PARSERS.keys() & out.keys()]
+    for field_id, parse in parsers:
+        if isinstance(value := out.get(field_id), str):
+            out[field_id] = parse(value)
     return out
 
 
