@@ -77,7 +77,16 @@ from ledger_tools.ledger.archive import (
     sync_archive,
 )
 from ledger_tools.ledger.division_files import division_renderers
-from ledger_tools.ledger.entries import LEDGER_FILE, Ledger, LedgerEntry, LedgerError, load_ledger
+from ledger_tools.ledger.entries import (
+    LEDGER_FILE,
+    Ledger,
+    LedgerEntry,
+    LedgerError,
+    LedgerReader,
+    Projection,
+    load_ledger,
+    read_ledger_any_layout,
+)
 from ledger_tools.ledger.fragments import LedgerFiles
 from ledger_tools.ledger.intake import (
     Examined,
@@ -389,13 +398,15 @@ def _forget_refusal(record_id: str, place: str | None, versions: list[RecordStat
     )
 
 
-def load_verified_ledger(out_dir: Path) -> Ledger:
+def load_verified_ledger(out_dir: Path, projection: Projection | None = None) -> Ledger:
     """``DIR/ledger.json`` as the aggregation wrote it, for publishing (call under DIR's lock).
 
     An output set left by a killed run is completed first. Raises ``LedgerError`` (Japanese) when
     the file is missing or damaged, or when its sha256 is not the one the aggregation recorded in
     the manifest: edited by hand (e.g. an invalid record flipped to ok), written by something
     else, or with no manifest beside it at all (the manifest lost: aggregate rebuilds both).
+    The file is read once, one entry line at a time (``LedgerReader``, hashed as it is read);
+    with a ``projection`` only the entries and values it keeps are decoded and held.
     ``publication.publish_ledger`` takes a ``Ledger`` object and is not verified: its caller
     vouches for it.
     """
@@ -404,7 +415,24 @@ def load_verified_ledger(out_dir: Path) -> Ledger:
         recover_outputs(out_dir)
     except OutputError as e:
         raise LedgerError(str(_output_error(e))) from None
-    ledger = load_ledger(out_dir)
+    path = out_dir / LEDGER_FILE
+    reader = LedgerReader(path, projection)
+    try:
+        ledger, sha256 = reader.read(), reader.sha256
+    except LedgerError:  # not as the aggregation writes it: load_ledger says why (or reads it)
+        ledger = read_ledger_any_layout(out_dir, projection or Projection())
+        sha256 = _file_sha256(path)
+    try:
+        _check_recorded(out_dir, sha256)
+    except LedgerError:
+        if projection is not None:  # an entry left out may be damaged: the same error as without
+            load_ledger(out_dir)
+        raise
+    return ledger
+
+
+def _check_recorded(out_dir: Path, sha256: str | None) -> None:
+    """``LedgerError`` unless the manifest records ``sha256`` as the aggregation's ledger.json."""
     manifest_path = out_dir / MANIFEST_FILE
     if not manifest_path.is_file():
         raise LedgerError(
@@ -419,12 +447,11 @@ def load_verified_ledger(out_dir: Path) -> Ledger:
             f"処理記録（{manifest_path}）を読めません: {e}。"
             "別の名前に変えて aggregate を実行し直すと、台帳と保管庫から作り直します。"
         ) from None
-    if recorded is None or recorded[1] != _file_sha256(out_dir / LEDGER_FILE):
+    if recorded is None or recorded[1] != sha256:
         raise LedgerError(
             f"台帳（{out_dir / LEDGER_FILE}）が集計の後に変更されています（又は集計が途中で止まりました）。"
             "台帳を手で編集せず、aggregate を実行し直してください。"
         )
-    return ledger
 
 
 RECORDED_KEY = "recorded"  # the input key of a ledger recorded by ``record_ledger``: never a run's

@@ -1,14 +1,17 @@
 """The master ledger as data: one entry per current record version, as the aggregator left it.
 
 The aggregator writes it to ``DIR/ledger.json`` (deterministic: sorted, ISO dates, no time
-stamps but the run's reference date); the publisher and the monthly state read it back
-with ``load_ledger``. The Excel and CSV ledgers are renderings of this model.
+stamps but the run's reference date); the monthly state reads it back with ``load_ledger``, the
+publisher one entry line at a time with ``LedgerReader`` (a projection, the file hashed as read). The Excel and CSV ledgers are renderings of this model.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import hashlib
 import json
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -72,15 +75,25 @@ class LedgerEntry(FileReport):
             return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> LedgerEntry:
-        """An entry as ``to_json`` wrote it; ``KeyError``/``TypeError``/``ValueError`` for anything else."""
+    def from_json(
+        cls, data: dict[str, Any], value_ids: Collection[str] | None = None, cells: bool = True
+    ) -> LedgerEntry:
+        """An entry as ``to_json`` wrote it; ``KeyError``/``TypeError``/``ValueError`` for anything else.
+        ``value_ids``: keep only these values (a projection); ``cells=False``: no cell references."""
         for key, types in _ENTRY_TYPES.items():
             if not isinstance(data[key], types):
                 raise TypeError(f"{key} の値の型が違います（{type(data[key]).__name__}）")
+        values = data["values"]
+        if value_ids is not None:
+            values = {k: values[k] for k in value_ids if k in values}
+            decoded = _decoded(values, copy=False, parsers=_parsers_of(frozenset(value_ids)))
+        else:
+            decoded = _decoded(values)
+        status = data["status"]
         return cls(
             path=data["path"],
             sha256=data["sha256"],
-            status=Status(data["status"]),
+            status=_STATUSES.get(status) or Status(status),
             record_id=data["record_id"],
             stage=data["stage"],
             exclusions=list(data["exclusions"]),
@@ -88,8 +101,8 @@ class LedgerEntry(FileReport):
                 Finding(f["code"], Severity(f["severity"]), f["message"], f["field"], f["cell"])
                 for f in data["findings"]
             ],
-            values=_decoded(data["values"]),
-            cells=dict(data["cells"]),
+            values=decoded,
+            cells=dict(data["cells"]) if cells else {},
             source_missing=bool(data["source_missing"]),
             row=data.get("row"),
             form_version=data.get("form_version"),
@@ -190,10 +203,173 @@ _PARSERS = {
 }
 
 
-def _decoded(values: dict[str, Any]) -> dict[str, Any]:
-    """The values as ``to_json`` wrote them, dates and times parsed again."""
-    out = dict(values)
-    for field_id in _PARSERS.keys() & out.keys():
-        if isinstance(value := out[field_id], str):
-            out[field_id] = _PARSERS[field_id](value)
+_STATUSES = {str(s): s for s in Status}
+
+
+@functools.lru_cache(maxsize=16)
+def _parsers_of(value_ids: frozenset[str]) -> tuple[tuple[str, Callable[[str], Any]], ...]:
+    """The parsers of the dates and times among ``value_ids`` (a projection's)."""
+    return tuple((k, parse) for k, parse in _PARSERS.items() if k in value_ids)
+
+
+def _decoded(
+    values: dict[str, Any],
+    copy: bool = True,
+    parsers: Iterable[tuple[str, Callable[[str], Any]]] | None = None,
+) -> dict[str, Any]:
+    """The values as ``to_json`` wrote them, dates and times parsed again (in place: ``copy=False``;
+    ``parsers``: only those, for a projection)."""
+    out = dict(values) if copy else values
+    if parsers is None:
+        parsers = [(k, _PARSERS[k]) for k in _PARSERS.keys() & out.keys()]
+    for field_id, parse in parsers:
+        if isinstance(value := out.get(field_id), str):
+            out[field_id] = parse(value)
     return out
+
+
+# --- reading ledger.json one entry line at a time ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Projection:
+    """What a reader keeps of ``ledger.json``: the entries ``keep`` accepts (it sees an entry as
+    JSON, before anything is decoded) and of those only the values ``value_ids`` (None: all), with
+    their cell references or not."""
+
+    keep: Callable[[Mapping[str, Any]], bool] | None = None
+    value_ids: frozenset[str] | None = None
+    cells: bool = True
+
+    def entry(self, data: Any) -> LedgerEntry | None:
+        """The entry of one decoded line, or None when it is not kept; ``KeyError``/``TypeError``/
+        ``ValueError``/``AttributeError`` for anything ``to_json`` does not write."""
+        if not isinstance(data, dict):
+            raise TypeError(f"記録が JSON のオブジェクトではありません（{type(data).__name__}）")
+        if self.keep is not None and not self.keep(data):
+            return None
+        return LedgerEntry.from_json(data, self.value_ids, self.cells)
+
+
+_HEAD_END = b', "entries": [\n'  # the end of Ledger.json_head()
+_NO_ENTRIES = Ledger.JSON_TAIL.encode()[:1]  # the body of a ledger of no entries: b"\n"
+_TAIL_LINE = Ledger.JSON_TAIL.encode()[1:]  # the last line: b"]}\n"
+_SEPARATOR = b","  # entries are joined by ",\n": every entry line but the last ends with it
+
+
+class LedgerReader:
+    """``ledger.json`` read one entry line at a time, as ``Ledger.save`` writes it (the head line,
+    one entry a line joined by ``",\\n"``, ``JSON_TAIL``), hashing the bytes as they are read: the
+    file is read once and never held whole, nor the entries the projection leaves out.
+
+    ``entries()`` yields the kept entries; ``as_of`` and ``config_digest`` are set once the head is
+    read, ``sha256`` once the tail is. ``LedgerError`` (Japanese) for a file that is missing, damaged
+    or not laid out that way (``load_ledger`` reads any layout of the same JSON).
+    """
+
+    def __init__(self, path: Path, projection: Projection | None = None) -> None:
+        self.path = Path(path)
+        self.projection = projection or Projection()
+        self.as_of: dt.date | None = None
+        self.config_digest: str | None = None
+        self.sha256: str | None = None
+
+    def read(self) -> Ledger:
+        """The ledger of the kept entries (a projection of the whole)."""
+        entries = list(self.entries())
+        assert self.as_of is not None  # set by entries()
+        return Ledger(self.as_of, entries, self.config_digest)
+
+    def entries(self) -> Iterator[LedgerEntry]:
+        digest = hashlib.sha256()
+        try:
+            file = self.path.open("rb")
+        except FileNotFoundError:
+            raise LedgerError(
+                f"台帳（{self.path}）がありません。先に aggregate を実行してください。"
+            ) from None
+        except OSError as e:
+            raise LedgerError(f"台帳（{self.path}）を読めません: {e}") from None
+        with file:
+            try:
+                head = file.readline()
+                digest.update(head)
+                self._read_head(head)
+                number, closing, ended = 1, False, False
+                for line in file:
+                    digest.update(line)
+                    number += 1
+                    if ended:
+                        raise self._damaged(number, "台帳の終わりの後に続きがあります")
+                    if closing:
+                        if line != _TAIL_LINE:
+                            raise self._damaged(number, "台帳の終わりの形ではありません")
+                        ended = True
+                        continue
+                    if number == 2 and line == _NO_ENTRIES:
+                        closing = True
+                        continue
+                    if not line.endswith(b"\n"):
+                        raise self._damaged(number, "台帳が途中で切れています")
+                    text = line[:-1]
+                    if text.endswith(_SEPARATOR):
+                        text = text[:-1]
+                    else:
+                        closing = True
+                    entry = self._entry(text, number)
+                    if entry is not None:
+                        yield entry
+            except OSError as e:
+                raise LedgerError(f"台帳（{self.path}）を読めません: {e}") from None
+        if not ended:
+            raise self._damaged(number, "台帳が途中で切れています")
+        self.sha256 = digest.hexdigest()
+
+    def _read_head(self, line: bytes) -> None:
+        if not line.endswith(_HEAD_END):
+            raise self._damaged(1, "集計が書く台帳の形ではありません")
+        try:
+            head = orjson.loads(line[: -len(_HEAD_END)] + b"}")
+        except orjson.JSONDecodeError as e:
+            raise self._damaged(1, str(e)) from None
+        if not isinstance(head, dict):
+            raise self._damaged(1, "台帳の形ではありません")
+        if head.get("format") != LEDGER_FORMAT:
+            raise LedgerError(
+                f"台帳（{self.path}）の形式 {head.get('format')} に対応していません。aggregate を実行し直してください。"
+            )
+        config = head.get("config")
+        if not isinstance(config, (str, type(None))) or not isinstance(head.get("as_of"), str):
+            raise self._damaged(1, "as_of 又は config の値の型が違います")
+        try:
+            self.as_of = dt.date.fromisoformat(head["as_of"])
+        except ValueError as e:
+            raise self._damaged(1, str(e)) from None
+        self.config_digest = config
+
+    def _entry(self, text: bytes, number: int) -> LedgerEntry | None:
+        try:
+            data = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            try:  # what only json writes and reads (a file name's undecodable bytes, a huge integer)
+                data = json.loads(text.decode("utf-8"))
+            except ValueError as e:  # UnicodeDecodeError included
+                raise self._damaged(number, str(e)) from None
+        try:
+            return self.projection.entry(data)
+        except KeyError as e:
+            raise self._damaged(number, f"項目 {e} がありません") from None
+        except (TypeError, ValueError, AttributeError) as e:
+            raise self._damaged(number, str(e)) from None
+
+    def _damaged(self, number: int, why: str) -> LedgerError:
+        return LedgerError(f"台帳（{self.path}）の内容が壊れています（{number}行目: {why}）。{REBUILD_HINT}")
+
+
+def read_ledger_any_layout(directory: Path, projection: Projection) -> Ledger:
+    """``load_ledger``'s reading (any layout of the same JSON; its errors) with ``projection``
+    applied: for a ledger the line reader does not take."""
+    ledger = load_ledger(directory)  # raises LedgerError for anything it does not take
+    data = json.loads((Path(directory) / LEDGER_FILE).read_text(encoding="utf-8"))
+    kept = (projection.entry(d) for d in data["entries"])
+    return Ledger(ledger.as_of, [e for e in kept if e is not None], ledger.config_digest)

@@ -7,6 +7,7 @@ every 該当 record of the year, published or held back."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -15,11 +16,18 @@ from typing import Any
 from ledger_tools.config import Config
 from ledger_tools.dates import FiscalYear, to_wareki, to_wareki_month
 from ledger_tools.form.fields import APPLICABLE, FIELD_BY_ID, NOT_APPLICABLE, PUBLIC_FIELD_IDS
-from ledger_tools.ledger.entries import Ledger, LedgerEntry
-from ledger_tools.outputs import neutralise_formula
+from ledger_tools.ledger.entries import Ledger, LedgerEntry, Projection
+from ledger_tools.outputs import FORMULA_TRIGGERS, neutralise_formula
 from ledger_tools.publish.errors import PublicationError
 from ledger_tools.publish.reconciliation import HeldBack, Reconciliation, held_back_of, reconcile
-from ledger_tools.publish.selection import Selection, departments_for_year, select_records
+from ledger_tools.publish.selection import (
+    READINESS_VALUE_IDS,
+    SELECTION_VALUE_IDS,
+    Selection,
+    departments_for_year,
+    may_be_selected,
+    select_records,
+)
 
 UNKNOWN = "不明"  # a breakdown value of a record held back that cannot be read
 COUNT_LABELS = {
@@ -79,24 +87,42 @@ class PublishedRecord:
 
     def csv_row(self) -> list[str | int]:
         """The row of the open data, each text cell safe for a spreadsheet (never run as a formula)."""
-        return [self.number] + [
-            self.date_iso if c.field_id == "received_date" else neutralise_formula(self.values[c.field_id])
-            for c in PUBLIC_COLUMNS
-        ]
+        values = self.values
+        # neutralise_formula only where a cell starts as a formula may: 30,000 rows of 11 cells
+        row: list[str | int] = [self.number, self.date_iso]
+        row.extend(
+            neutralise_formula(v) if v[:1] in _FORMULA_STARTS else v
+            for v in (values[f] for f in _TEXT_COLUMNS)
+        )
+        return row
 
 
 def _public_record(number: int, values: Mapping[str, Any], date_precision: str) -> PublishedRecord:
     """Copy the public columns out of a record's values; nothing else is read."""
-    received: dt.date = values["received_date"]
-    if date_precision == "month":
-        date_iso, date_label = f"{received:%Y-%m}", to_wareki_month(received)
-    else:
-        date_iso, date_label = received.isoformat(), to_wareki(received)
-    texts = {f: _text(values.get(f)) for f in _TEXT_COLUMNS}
+    date_iso, date_label = _date_texts(values["received_date"], date_precision)
+    texts = {f: v if (v := values.get(f)).__class__ is str else _text(v) for f in _TEXT_COLUMNS}
     return PublishedRecord(number, date_iso, date_label, texts)
 
 
+@functools.lru_cache(maxsize=4096)  # a year has 366 days: its records share their dates
+def _date_texts(received: dt.date, date_precision: str) -> tuple[str, str]:
+    """(ISO, 和暦) of a published date: 2025-06-10 and 令和7年6月10日, or 2025-06 and 令和7年6月."""
+    if date_precision == "month":
+        return _month_iso(received), to_wareki_month(received)
+    return received.isoformat(), to_wareki(received)
+
+
+@functools.lru_cache(maxsize=4096)
+def _month_iso(day: dt.date) -> str:
+    return f"{day:%Y-%m}"
+
+
 _TEXT_COLUMNS = tuple(c.field_id for c in PUBLIC_COLUMNS if c.field_id != "received_date")
+if PUBLIC_COLUMNS[0].field_id != "received_date":  # csv_row writes the date first
+    raise RuntimeError("PUBLIC_COLUMNS must start with received_date")
+_FORMULA_STARTS = frozenset(t[:1] for t in FORMULA_TRIGGERS)
+if any(len(t) != 1 for t in FORMULA_TRIGGERS):  # csv_row looks at the first character only
+    raise RuntimeError("FORMULA_TRIGGERS must be single characters")
 
 
 @dataclass(frozen=True)
@@ -191,6 +217,17 @@ class Publication:
 # --- building the figures ---------------------------------------------------------------------
 
 
+def ledger_projection(config: Config, fiscal_year: FiscalYear) -> Projection:
+    """What publishing the year reads of ``ledger.json``: the entries that may take a place in its
+    selection, and of them only the values the selection, the reconciliation and the figures read."""
+    period_start = max(fiscal_year.start, config.rules.operation_start)
+    return Projection(
+        keep=may_be_selected(fiscal_year, period_start),
+        value_ids=PUBLICATION_VALUE_IDS,
+        cells=False,
+    )
+
+
 def check_fiscal_year(fiscal_year: FiscalYear, config: Config, as_of: dt.date) -> None:
     """Refuse a year before the system started or one that had not begun on the reference date."""
     start = config.rules.operation_start
@@ -259,6 +296,12 @@ def _counts(judged: Counter[str], published: int, held_back: HeldBack) -> Counts
 
 
 BREAKDOWN_FIELDS = ("organ", "department", "business_type", "requester_category", "method")
+PUBLICATION_VALUE_IDS = (
+    SELECTION_VALUE_IDS
+    | READINESS_VALUE_IDS
+    | {c.field_id for c in PUBLIC_COLUMNS}
+    | frozenset(BREAKDOWN_FIELDS)
+)
 
 
 def _breakdown_key(
@@ -268,7 +311,7 @@ def _breakdown_key(
     held back adds only values of the catalogue or configuration, 不明 for anything else (a value being
     corrected may be free text, which must never reach the page)."""
     values = entry.values
-    key = {"month": f"{values['received_date']:%Y-%m}"}
+    key = {"month": _month_iso(values["received_date"])}
     if published:
         key.update({f: _text(values.get(f)) for f in BREAKDOWN_FIELDS})
         return key

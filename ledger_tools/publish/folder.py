@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from ledger_tools.dates import FiscalYear
@@ -43,17 +43,18 @@ def write_staged(path: Path, content: bytes) -> None:
 
 def write_publication(
     directory: Path,
-    files: Mapping[str, bytes],
+    files: Mapping[str, bytes] | Iterable[tuple[str, bytes]],
     beside: Callable[[Path], Mapping[str, bytes]],
 ) -> None:
     """Replace the year folder ``directory`` by one holding exactly ``files``, and the files of its
     parent by ``beside(staged_folder)`` (computed once the new year folder is written), all as one set
-    (``outputs.OutputSet``: staged, swapped in with a journal). A failure leaves the old set as it was."""
+    (``outputs.OutputSet``: staged, swapped in with a journal). A failure leaves the old set as it was.
+    ``files`` may be (name, content) pairs made as they are written."""
     parent = directory.parent
     try:
         with OutputSet(parent) as outputs:
             staged = outputs.folder(directory.name)
-            for name, content in files.items():
+            for name, content in files.items() if isinstance(files, Mapping) else files:
                 write_staged(staged / name, content)
             if not _EACH_FLUSHED:
                 os.sync()

@@ -137,11 +137,14 @@ def combined_records_csv(
 ) -> bytes:
     """Every year's records, oldest year first, each row with its 年度 (a year's rows read back from
     its CSV unless ``known_rows`` has them: the same cells, without parsing a large file again)."""
-    rows = []
+    rows: list[list[str | int]] = []
     for year in reversed(years):
-        known = (known_rows or {}).get(year.folder)
-        for row in _read_rows(year.path / year.records_file) if known is None else known:
-            rows.append([row[0], year.folder, *row[1:]])
+        folder = year.folder
+        known = (known_rows or {}).get(folder)
+        rows.extend(
+            [row[0], folder, *row[1:]]
+            for row in (_read_rows(year.path / year.records_file) if known is None else known)
+        )
     return text_csv_bytes(records_all_header(years), rows)  # read back from our CSVs: already safe
 
 

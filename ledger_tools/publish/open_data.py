@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from ledger_tools.dates import FiscalYear
@@ -63,9 +64,11 @@ COUNT_LEVELS = {
 }
 
 
-def records_csv(publication: Publication) -> bytes:
-    """The open-data list: 通番 and the public columns, one record per row."""
-    return text_csv_bytes(records_header(publication.date_precision), records_rows(publication))
+def records_csv(publication: Publication, rows: Sequence[Sequence[str | int]] | None = None) -> bytes:
+    """The open-data list: 通番 and the public columns, one record per row (``rows``: ``records_rows``
+    when already made)."""
+    rows = records_rows(publication) if rows is None else rows
+    return text_csv_bytes(records_header(publication.date_precision), rows)
 
 
 def records_rows(publication: Publication) -> list[list[str | int]]:

@@ -5,7 +5,7 @@ records in pages, one set per 機関 (records-01.html, records-01-02.html, …),
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
 
@@ -203,21 +203,26 @@ def list_rows(records: tuple[PublishedRecord, ...], columns: tuple[ListColumn, .
         for column in columns
     ]
     none_text = html_text(NONE_TEXT)
-    escaped: dict[str, str] = {}  # the choices repeat on every row
-    parts = []
+    written: dict[tuple[str, str], str] = {}  # a cell by column and value: the choices repeat on every row
+    parts: list[str] = []
+    append = parts.append
     for record in records:
-        parts.append(f'<tr>\n<th scope="row" class="num" data-label="{number}">{record.number}</th>\n')
+        append(f'<tr>\n<th scope="row" class="num" data-label="{number}">{record.number}</th>\n')
+        values = record.values
         for is_date, field_id, opening in cells:
-            if is_date:
-                iso, label = html_text(record.date_iso), html_text(record.date_label)
-                parts.append(f'{opening}<time datetime="{iso}">{label}</time></td>\n')
-            else:
-                value = record.values[field_id]
-                text = escaped.get(value)
-                if text is None:
-                    text = escaped[value] = html_text(value) if value else none_text
-                parts.append(f"{opening}{text}</td>\n")
-        parts.append("</tr>\n")
+            key = ("", record.date_iso) if is_date else (field_id, values[field_id])
+            cell = written.get(key)
+            if cell is None:
+                if is_date:
+                    iso, label = html_text(record.date_iso), html_text(record.date_label)
+                    cell = f'{opening}<time datetime="{iso}">{label}</time></td>\n'
+                else:
+                    value = key[1]
+                    cell = f"{opening}{html_text(value) if value else none_text}</td>\n"
+                if len(key[1]) <= 64:  # long free text is seldom repeated: not kept
+                    written[key] = cell
+            append(cell)
+        append("</tr>\n")
     return Markup("".join(parts))
 
 
@@ -285,6 +290,13 @@ def render_record_pages(
     publication: Publication, pages: Mapping[str, tuple[RecordPage, ...]], records_csv_size: int
 ) -> dict[str, str]:
     """Every list page by file name, in the organs' order."""
+    return dict(iter_record_pages(publication, pages, records_csv_size))
+
+
+def iter_record_pages(
+    publication: Publication, pages: Mapping[str, tuple[RecordPage, ...]], records_csv_size: int
+) -> Iterator[tuple[str, str]]:
+    """(file name, text) of every list page, in the organs' order, one rendered at a time."""
     fy = publication.fiscal_year
     template = template_environment().get_template(RECORDS_TEMPLATE)
     columns = list_columns(publication.date_precision)
@@ -303,13 +315,9 @@ def render_record_pages(
         "posted": publication.posted,
         "updated": publication.updated,
     }
-    rendered = {}
     for organ_pages in pages.values():
         for page in organ_pages:
             position = f"　全{len(organ_pages)}ページ中{page.number}ページ目" if len(organ_pages) > 1 else ""
             title = f"{fy.label}（{fy.start_year}年度）不当な働きかけの一覧（{page.organ}{position}）"
             rows = list_rows(page.records, columns)
-            rendered[page.file] = template.render(
-                common, title=title, page=page, pages=organ_pages, rows=rows
-            )
-    return rendered
+            yield page.file, template.render(common, title=title, page=page, pages=organ_pages, rows=rows)

@@ -18,14 +18,14 @@ DIR/publication/<FY>/, so a reader never sees the files of two runs mixed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from ledger_tools.config import Config, config_digest
 from ledger_tools.dates import FiscalYear
 from ledger_tools.ledger.aggregation import load_verified_ledger
-from ledger_tools.ledger.entries import Ledger
+from ledger_tools.ledger.entries import Ledger, Projection
 from ledger_tools.outputs import directory_lock, write_bytes_atomic
 from ledger_tools.publish.datapackage import datapackage_json
 from ledger_tools.publish.errors import PublicationError, PublicationLocked, PublicationRefused
@@ -41,6 +41,7 @@ from ledger_tools.publish.figures import (
     Tally,
     build_publication,
     check_fiscal_year,
+    ledger_projection,
 )
 from ledger_tools.publish.folder import (
     PUBLICATION_DIR,
@@ -67,6 +68,7 @@ from ledger_tools.publish.page import (
     STYLESHEET_FILE,
     STYLESHEET_SOURCE,
     RecordPage,
+    iter_record_pages,
     record_pages,
     render_page,
     render_record_pages,
@@ -113,6 +115,7 @@ __all__ = [
     "counts_csv",
     "counts_csv_name",
     "counts_rows",
+    "iter_files",
     "publication_directory",
     "publish",
     "publish_ledger",
@@ -129,21 +132,33 @@ __all__ = [
 LOCK_WAIT_SECONDS = 10.0  # publishing while another run holds DIR waits this long, then refuses
 
 
-def render_files(publication: Publication) -> dict[str, bytes]:
+def render_files(
+    publication: Publication, rows: Sequence[Sequence[str | int]] | None = None
+) -> dict[str, bytes]:
     """Every file of DIR/publication/<FY>/ by name: the summary page, the list pages, the stylesheet,
-    the two CSVs (complete: every published record in one file) and summary.json."""
+    the two CSVs (complete: every published record in one file) and summary.json; ``rows``: the
+    records CSV's rows when already made (``records_rows``)."""
+    return dict(iter_files(publication, rows))
+
+
+def iter_files(
+    publication: Publication, rows: Sequence[Sequence[str | int]] | None = None
+) -> Iterator[tuple[str, bytes]]:
+    """``render_files`` one file at a time: a list page is rendered when it is to be written, so a
+    large year's pages are never all held at once."""
     fy = publication.fiscal_year
-    data = {records_csv_name(fy): records_csv(publication), counts_csv_name(fy): counts_csv(publication)}
+    data = {
+        records_csv_name(fy): records_csv(publication, rows),
+        counts_csv_name(fy): counts_csv(publication),
+    }
     pages = record_pages(publication)
     page = render_page(publication, {name: len(content) for name, content in data.items()}, pages)
-    lists = render_record_pages(publication, pages, len(data[records_csv_name(fy)]))
-    return {
-        PAGE_FILE: page.encode("utf-8"),
-        **{name: text.encode("utf-8") for name, text in lists.items()},
-        STYLESHEET_FILE: stylesheet(),
-        **data,
-        SUMMARY_FILE: summary_json(publication),
-    }
+    yield PAGE_FILE, page.encode("utf-8")
+    for name, text in iter_record_pages(publication, pages, len(data[records_csv_name(fy)])):
+        yield name, text.encode("utf-8")
+    yield STYLESHEET_FILE, stylesheet()
+    yield from data.items()
+    yield SUMMARY_FILE, summary_json(publication)
 
 
 def render_index_files(
@@ -231,12 +246,21 @@ def _publish_unlocked(
         raise PublicationRefused(publication, reconciliation, report)
     directory = publication_directory(out_dir, fiscal_year)
     remove_stale_folders(directory.parent)
-    files = render_files(publication)
-    rows = {directory.name: records_rows(publication)}
+    rows = records_rows(publication)
+    names: list[str] = []
+
+    def files() -> Iterator[tuple[str, bytes]]:
+        for name, content in iter_files(publication, rows):
+            names.append(name)
+            yield name, content
+
+    known = {directory.name: rows}
     write_publication(
-        directory, files, lambda staged: render_index_files(directory.parent, {directory.name: staged}, rows)
+        directory,
+        files(),
+        lambda staged: render_index_files(directory.parent, {directory.name: staged}, known),
     )
-    return PublishResult(publication, reconciliation, directory, [directory / name for name in files], report)
+    return PublishResult(publication, reconciliation, directory, [directory / name for name in names], report)
 
 
 def publish_ledger(
@@ -276,14 +300,15 @@ def publish(
     Example: publish(Path("集計"), load_config(), FiscalYear.parse("R7"))
     """
     directory = Path(directory)
+    projection = ledger_projection(config, fiscal_year)
     if not directory.is_dir():
-        read_ledger(directory)  # raises LedgerError: no ledger (and no folder to lock) there
+        read_ledger(directory, projection)  # raises LedgerError: no ledger (and no folder to lock) there
     with publication_lock(directory, lock_wait):
-        return _publish_unlocked(
-            read_ledger(directory), directory, config, fiscal_year, allow_pending, discard_ledger=True
-        )
+        ledger = read_ledger(directory, projection)  # the year's entries only, never the whole ledger
+        return _publish_unlocked(ledger, directory, config, fiscal_year, allow_pending, discard_ledger=True)
 
 
-def read_ledger(directory: Path) -> Ledger:
-    """The one place where publishing reads DIR/ledger.json: only the one the aggregation wrote."""
-    return load_verified_ledger(directory)
+def read_ledger(directory: Path, projection: Projection | None = None) -> Ledger:
+    """The one place where publishing reads DIR/ledger.json: only the one the aggregation wrote;
+    with a ``projection`` (``ledger_projection``), only what publishing the year reads of it."""
+    return load_verified_ledger(directory, projection)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from ledger_tools.check.findings import Severity, Status
 from ledger_tools.config import Config
@@ -47,6 +48,37 @@ def departments_for_year(config: Config, fiscal_year: FiscalYear) -> dict[str, t
     for organ, department in config.departments_in_force_during(fiscal_year.start, fiscal_year.end):
         listed.setdefault(organ, {})[department] = None
     return {organ: tuple(departments) for organ, departments in listed.items()}
+
+
+# The values the choice reads: here (selection, the page's order) and in readiness.hold_reasons.
+SELECTION_VALUE_IDS = frozenset({"received_date", "supervisor_judgement", "organ", "department"})
+READINESS_VALUE_IDS = frozenset(
+    {"shared_with_general_affairs_date", "public_summary", "measures_needed", "public_measures"}
+)
+
+
+def may_be_selected(fiscal_year: FiscalYear, period_start: dt.date) -> Callable[[Mapping[str, Any]], bool]:
+    """Whether an entry of ``ledger.json`` (as JSON, before decoding) may take a place in the year's
+    selection: ``_select`` leaves every other one out (skipped, or received after the year, or before
+    it except in the first year). In doubt (a shape ``from_json`` refuses) it is kept, to be refused."""
+    first_year = period_start > fiscal_year.start
+    last_day = fiscal_year.end
+
+    def keep(data: Mapping[str, Any]) -> bool:
+        status = data.get("status")
+        if status == Status.SKIPPED:
+            return False
+        values = data.get("values")
+        received = values.get("received_date") if isinstance(values, dict) else None
+        if status == Status.UNREADABLE or not isinstance(received, str):
+            return True
+        try:
+            day = dt.date.fromisoformat(received)
+        except ValueError:
+            return True
+        return day <= last_day and (first_year or day >= period_start)
+
+    return keep
 
 
 def select_records(ledger: Ledger, config: Config, fiscal_year: FiscalYear) -> Selection:
