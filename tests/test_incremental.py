@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import datetime as dt
 import io
 import re
@@ -188,8 +190,8 @@ def test_a_configuration_change_renders_every_record_again(tmp_path: Path, confi
         (inbox / f"{i}.xlsx").write_bytes(books[key])
     _run(inbox, out, config)
     renders.clear()
-    other = config.model_copy(
-        update={"publication": config.publication.model_copy(update={"prefecture_name": "別の県"})}
+    other = dataclasses.replace(
+        config, publication=dataclasses.replace(config.publication, prefecture_name="別の県")
     )
     _run(inbox, out, other)
     assert len(renders) == 3
@@ -205,10 +207,10 @@ def test_a_damaged_fragment_is_rendered_again(tmp_path: Path, config, books, ren
     _run(inbox, out, config)
     db = sqlite3.connect(out / "manifest.sqlite")
     with db:
-        keys = [row[0] for row in db.execute("SELECT key FROM fragments ORDER BY key")]
-        db.execute("UPDATE fragments SET csv = '改ざん' || csv WHERE key = ?", (keys[0],))
-        db.execute("UPDATE fragments SET cells = '' WHERE key = ?", (keys[1],))
-        db.execute("UPDATE fragments SET checksum = 'x' WHERE key = ?", (keys[2],))
+        keys = [row[0] for row in db.execute("SELECT key FROM record_fragments ORDER BY key")]
+        db.execute("UPDATE record_fragments SET csv = '改ざん' || csv WHERE key = ?", (keys[0],))
+        db.execute("UPDATE record_fragments SET cells = '' WHERE key = ?", (keys[1],))
+        db.execute("UPDATE record_fragments SET checksum = 'x' WHERE key = ?", (keys[2],))
     db.close()
     renders.clear()
     (inbox / "4.xlsx").write_bytes(books["e"])  # a change, so that the run renders its outputs
