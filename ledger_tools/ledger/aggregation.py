@@ -702,6 +702,9 @@ class _Run:
         self.copies_written = False  # copies put back into the archive (see _restore_copy)
         self.archived: dict[tuple[str, str], dict[int, FileReport]] = {}  # (sha256, path) → reports by row
         self.archived_hashes: set[str] | None = None  # see _archived
+        self.settled: set[str] = set()  # files whose new reports were cached as they came (_settle)
+        self.settled_reports: list[tuple[str, str]] = []
+        self.settled_facts: list[tuple[str, str]] = []
         self.slim_entries: dict[int, Slim] = {}  # id of a ledger entry made of a slim report → the report
 
     def execute(self) -> AggregationResult:
@@ -819,14 +822,15 @@ class _Run:
             for found in examine_all(
                 to_read, self.context, self.archive_root, known, self.workers, progress, roots=inbox
             ):
-                examined[found.path] = found
+                examined[found.path] = self._settle(found)
             again = [(path, relative) for path, relative in candidates if examined[relative].incomplete]
             if again:  # a copy still running: one pause for all of them, then a last try
                 pause(self.retry_delay)
                 for found in examine_all(
                     again, self.context, self.archive_root, known, 1, Progress(0, ""), final=True, roots=inbox
                 ):
-                    examined[found.path] = found
+                    examined[found.path] = self._settle(found)
+            self._store_settled()
         except OSError as e:  # reading a file never raises: this is the archive
             raise ArchiveUnwritable(
                 f"保管庫（{e.filename or self.archive_root}）に書き込めません: {describe_os_error(e)}。"
@@ -839,6 +843,23 @@ class _Run:
         finally:
             progress.close()
         return examined
+
+    def _settle(self, found: Examined) -> Examined:
+        """A file's new reports cached as they come from the workers, and held as slim ones only
+        (a first run never holds every full report at once)."""
+        if found.reports is not None and found.stable:
+            full = relative_paths(found.reports, found.path)
+            self.settled_reports.append((found.sha256 or "", reports_to_json(full)))
+            found.reports = self._slims(full, found.sha256 or "", self.settled_facts)
+            self.settled.add(found.path)
+            if len(self.settled_reports) >= 500:
+                self._store_settled()
+        return found
+
+    def _store_settled(self) -> None:
+        self.manifest.store_reports(self.settled_reports, self.context_key)
+        self.manifest.store_facts(self.settled_facts, self.context_key)
+        self.settled_reports, self.settled_facts = [], []
 
     def _reports(
         self, candidates: list[tuple[Path, str]], examined: dict[str, Examined], skipped: list[FileReport]
@@ -887,6 +908,9 @@ class _Run:
                     )
                 elif any(r.values for r in file_reports) and sha not in self._archived():
                     self._restore_copy(path, sha)
+            if file_reports is None and relative in self.settled:  # cached as it came (_settle)
+                parsed += 1
+                file_reports, found.reports = list(found.reports or []), None
             if file_reports is None:
                 parsed += 1
                 file_reports = relative_paths(found.reports or [], relative)
