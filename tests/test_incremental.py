@@ -265,3 +265,20 @@ def test_conflicts_copies_and_later_stages_incremental_equals_fresh(tmp_path: Pa
     entries = {e.location: e for e in load_ledger(kept).entries}
     assert "8.xlsx" in entries and "1.xlsx" not in entries  # superseded
     assert any(f.code == "record_id_conflict" for f in entries["7.xlsx"].findings)
+
+
+def test_a_damaged_facts_row_is_cut_again_from_the_full_report(tmp_path: Path, config, books) -> None:
+    inbox, out, fresh = tmp_path / "提出", tmp_path / "集計", tmp_path / "集計_新規"
+    inbox.mkdir()
+    for i, key in enumerate(["a", "b", "c"]):
+        (inbox / f"{i}.xlsx").write_bytes(books[key])
+    _run(inbox, out, config)
+    db = sqlite3.connect(out / "manifest.sqlite")
+    with db:
+        db.execute("UPDATE facts SET facts = '[{\"status\": 1}]'")
+    db.close()
+    (inbox / "4.xlsx").write_bytes(books["e"])  # a change, so that the run reads the cache
+    _run(inbox, out, config)
+    _run(inbox, fresh, config)
+    for name in ["ledger.json", "台帳.csv"]:
+        assert (out / name).read_bytes() == (fresh / name).read_bytes(), name

@@ -890,8 +890,9 @@ class _Run:
             if found.cached:
                 sha = found.sha256 or ""
                 if (text := facts.get(sha)) is not None:
-                    file_reports = list(facts_from_json(text, relative))
-                elif (text := texts.get(sha)) is not None:  # cached before facts were: cut them now
+                    with contextlib.suppress(ManifestError):  # damaged: cut again from the full report
+                        file_reports = list(facts_from_json(text, relative))
+                if file_reports is None and (text := texts.get(sha) or self._cached_text(sha)) is not None:
                     file_reports = self._slims(reports_from_json(text, relative), sha, new_facts)
                 if file_reports is None:  # the cache lost it meanwhile: parse after all
                     found = examined[relative] = next(
@@ -930,6 +931,9 @@ class _Run:
         self.manifest.store_reports(new_cache, self.context_key)
         self.manifest.store_facts(new_facts, self.context_key)
         return reports, parsed
+
+    def _cached_text(self, sha256: str) -> str | None:
+        return self.manifest.cached_texts([sha256], self.context_key).get(sha256)
 
     @staticmethod
     def _slims(full: list[FileReport], sha256: str, new_facts: list[tuple[str, str]]) -> list[FileReport]:
