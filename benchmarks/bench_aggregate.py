@@ -64,9 +64,19 @@ config = load_config()
 t0 = time.perf_counter()
 result = aggregate(inbox, out, config, as_of, progress=False, workers=workers)
 seconds = time.perf_counter() - t0
+def peak_kib():  # this process's own peak resident set (VmHWM; ru_maxrss where there is no /proc)
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss if resource else 0
+peak = peak_kib()  # before the ledger is read back below (the run itself, not the caller's check)
 print(json.dumps({
-    "seconds": seconds, "parsed": result.parsed, "entries": len(result.ledger.entries), "summary": result.summary,
-    "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss if resource else 0,
+    "seconds": seconds, "parsed": result.parsed, "entries": result.entries, "summary": result.summary,
+    "maxrss_kib": peak,
     "children_maxrss_kib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss if resource else 0,
 }))
 """

@@ -206,10 +206,10 @@ def test_a_damaged_fragment_is_rendered_again(tmp_path: Path, config, books, ren
     _run(inbox, out, config)
     db = sqlite3.connect(out / "manifest.sqlite")
     with db:
-        keys = [row[0] for row in db.execute("SELECT key FROM fragments ORDER BY key")]
-        db.execute("UPDATE fragments SET csv = '改ざん' || csv WHERE key = ?", (keys[0],))
-        db.execute("UPDATE fragments SET cells = '' WHERE key = ?", (keys[1],))
-        db.execute("UPDATE fragments SET checksum = 'x' WHERE key = ?", (keys[2],))
+        keys = [row[0] for row in db.execute("SELECT key FROM record_fragments ORDER BY key")]
+        db.execute("UPDATE record_fragments SET csv = '改ざん' || csv WHERE key = ?", (keys[0],))
+        db.execute("UPDATE record_fragments SET cells = '' WHERE key = ?", (keys[1],))
+        db.execute("UPDATE record_fragments SET checksum = 'x' WHERE key = ?", (keys[2],))
     db.close()
     renders.clear()
     (inbox / "4.xlsx").write_bytes(books["e"])  # a change, so that the run renders its outputs
@@ -220,3 +220,65 @@ def test_a_damaged_fragment_is_rendered_again(tmp_path: Path, config, books, ren
         assert (out / name).read_bytes() == (fresh / name).read_bytes(), name
     _assert_assembled_right(out)
     assert "改ざん" not in (out / "台帳.csv").read_text(encoding="utf-8-sig")
+
+
+def test_a_changed_run_decodes_only_what_changed(tmp_path: Path, config, books, monkeypatch) -> None:
+    """Unchanged records are carried by their slim facts and cached fragments: their full report is
+    never decoded; a record sharing its id with a new file is (the two are compared)."""
+    inbox, out = tmp_path / "提出", tmp_path / "集計"
+    inbox.mkdir()
+    for i, key in enumerate(["a", "b", "c", "d"]):
+        (inbox / f"{i}.xlsx").write_bytes(books[key])
+    _run(inbox, out, config)
+    decoded: list[str] = []
+    real = aggregation.reports_from_json
+
+    def counting(text: str, path: str):
+        decoded.append(path)
+        return real(text, path)
+
+    monkeypatch.setattr(aggregation, "reports_from_json", counting)
+    (inbox / "1.xlsx").write_bytes(books["b_fixed"])  # a correction
+    (inbox / "5.xlsx").write_bytes(books["e"])  # a new record
+    _run(inbox, out, config)
+    assert sorted(set(decoded)) == ["1.xlsx", "5.xlsx"]  # rendered from their cached full reports
+    decoded.clear()
+    (inbox / "6.xlsx").write_bytes(books["a_later"])  # R-1 again, a later stage: compared with 0.xlsx
+    _run(inbox, out, config)
+    assert {"0.xlsx", "6.xlsx"} <= set(decoded) and "2.xlsx" not in decoded
+
+
+def test_conflicts_copies_and_later_stages_incremental_equals_fresh(tmp_path: Path, config, books) -> None:
+    inbox, kept, fresh = tmp_path / "提出", tmp_path / "集計", tmp_path / "集計_新規"
+    inbox.mkdir()
+    for name, key in [("1.xlsx", "a"), ("2.xlsx", "b"), ("3.xlsx", "c"), ("4.xlsx", "d")]:
+        (inbox / name).write_bytes(books[key])
+    _run(inbox, kept, config)
+    (inbox / "9 copy.xlsx").write_bytes(books["b"])  # a duplicate (after 2.xlsx: kept either way)
+    (inbox / "7.xlsx").write_bytes(books["b_fixed"])  # R-2 with other facts: a conflict
+    (inbox / "8.xlsx").write_bytes(books["a_later"])  # supersedes 1.xlsx
+    _run(inbox, kept, config)
+    _run(inbox, fresh, config)
+    for name in ["ledger.json", "台帳.csv"]:
+        assert (kept / name).read_bytes() == (fresh / name).read_bytes(), name
+    _assert_assembled_right(kept)
+    entries = {e.location: e for e in load_ledger(kept).entries}
+    assert "8.xlsx" in entries and "1.xlsx" not in entries  # superseded
+    assert any(f.code == "record_id_conflict" for f in entries["7.xlsx"].findings)
+
+
+def test_a_damaged_facts_row_is_cut_again_from_the_full_report(tmp_path: Path, config, books) -> None:
+    inbox, out, fresh = tmp_path / "提出", tmp_path / "集計", tmp_path / "集計_新規"
+    inbox.mkdir()
+    for i, key in enumerate(["a", "b", "c"]):
+        (inbox / f"{i}.xlsx").write_bytes(books[key])
+    _run(inbox, out, config)
+    db = sqlite3.connect(out / "manifest.sqlite")
+    with db:
+        db.execute("UPDATE facts SET facts = '[{\"status\": 1}]'")
+    db.close()
+    (inbox / "4.xlsx").write_bytes(books["e"])  # a change, so that the run reads the cache
+    _run(inbox, out, config)
+    _run(inbox, fresh, config)
+    for name in ["ledger.json", "台帳.csv"]:
+        assert (out / name).read_bytes() == (fresh / name).read_bytes(), name

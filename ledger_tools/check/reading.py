@@ -226,6 +226,8 @@ def skip_reason(path: Path) -> str | None:
 
 def _is_hidden(path: Path) -> bool:
     """Windows' hidden attribute; on other systems the dot prefix (checked above) is all."""
+    if os.name != "nt":  # no st_file_attributes: spare a stat of every inbox file
+        return False
     try:
         attributes = getattr(os.stat(path), "st_file_attributes", 0)
     except OSError:

@@ -69,11 +69,15 @@ from ledger_tools.ledger.archive import (
     RecordState,
     Retirement,
     SeenFile,
+    Slim,
     archived_hashes,
+    facts_from_json,
+    facts_to_json,
     find_copy,
     keep_copy,
     reports_from_json,
     reports_to_json,
+    slim,
     sync_archive,
 )
 from ledger_tools.ledger.division_files import division_renderers
@@ -113,10 +117,10 @@ from ledger_tools.ledger.workbook import (
 )
 from ledger_tools.outputs import (
     OutputError,
+    OutputSet,
     describe_os_error,
     directory_lock,
     recover_outputs,
-    replace_outputs,
 )
 
 LOCK_WAIT_SECONDS = 10.0  # a second run on the same DIR waits this long, then refuses
@@ -725,6 +729,10 @@ class _Run:
         self.copies_written = False  # copies put back into the archive (see _restore_copy)
         self.archived: dict[tuple[str, str], dict[int, FileReport]] = {}  # (sha256, path) → reports by row
         self.archived_hashes: set[str] | None = None  # see _archived
+        self.settled: set[str] = set()  # files whose new reports were cached as they came (_settle)
+        self.settled_reports: list[tuple[str, str]] = []
+        self.settled_facts: list[tuple[str, str]] = []
+        self.slim_entries: dict[int, Slim] = {}  # id of a ledger entry made of a slim report → the report
 
     def execute(self) -> AggregationResult:
         run_id = self.manifest.begin_run(self.as_of, self.month, self.inbox, self.context_key)
@@ -841,14 +849,15 @@ class _Run:
             for found in examine_all(
                 to_read, self.context, self.archive_root, known, self.workers, progress, roots=inbox
             ):
-                examined[found.path] = found
+                examined[found.path] = self._settle(found)
             again = [(path, relative) for path, relative in candidates if examined[relative].incomplete]
             if again:  # a copy still running: one pause for all of them, then a last try
                 pause(self.retry_delay)
                 for found in examine_all(
                     again, self.context, self.archive_root, known, 1, Progress(0, ""), final=True, roots=inbox
                 ):
-                    examined[found.path] = found
+                    examined[found.path] = self._settle(found)
+            self._store_settled()
         except OSError as e:  # reading a file never raises: this is the archive
             raise ArchiveUnwritable(
                 f"保管庫（{e.filename or self.archive_root}）に書き込めません: {describe_os_error(e)}。"
@@ -862,25 +871,56 @@ class _Run:
             progress.close()
         return examined
 
+    def _settle(self, found: Examined) -> Examined:
+        """A file's new reports cached as they come from the workers, and held as slim ones only
+        (a first run never holds every full report at once)."""
+        if found.reports is not None and found.stable:
+            full = relative_paths(found.reports, found.path)
+            self.settled_reports.append((found.sha256 or "", reports_to_json(full)))
+            found.reports = self._slims(full, found.sha256 or "", self.settled_facts)
+            self.settled.add(found.path)
+            if len(self.settled_reports) >= 500:
+                self._store_settled()
+        return found
+
+    def _store_settled(self) -> None:
+        self.manifest.store_reports(self.settled_reports, self.context_key)
+        self.manifest.store_facts(self.settled_facts, self.context_key)
+        self.settled_reports, self.settled_facts = [], []
+
     def _reports(
         self, candidates: list[tuple[Path, str]], examined: dict[str, Examined], skipped: list[FileReport]
     ) -> tuple[list[FileReport], int]:
-        """The single-file reports of the inbox (cached or new), before any check across files."""
+        """The single-file reports of the inbox (cached or new), before any check across files.
+
+        What is kept of each record is its ``Slim`` report (from the ``facts`` cache, or cut from
+        the full report as it comes from the workers, which is cached and let go): the main
+        process never holds every full report at once."""
         reports: list[FileReport] = []
         new_cache: list[tuple[str, str]] = []
+        new_facts: list[tuple[str, str]] = []
         parsed = 0
-        cached: dict[str, str] = {}
+        facts: dict[str, str] = {}
+        texts: dict[str, str] = {}
         for i, (path, relative) in enumerate(candidates):
             if i % 500 == 0:  # the cached texts a batch at a time: never all of them in memory
-                batch = (examined[r] for _, r in candidates[i : i + 500])
-                cached = self.manifest.cached_texts(
-                    (f.sha256 for f in batch if f.cached and f.sha256), self.context_key
-                )
+                hashes = [
+                    f.sha256
+                    for f in (examined[r] for _, r in candidates[i : i + 500])
+                    if f.cached and f.sha256
+                ]
+                facts = self.manifest.cached_facts(hashes, self.context_key)
+                lacking = [h for h in hashes if h not in facts]
+                texts = self.manifest.cached_texts(lacking, self.context_key) if lacking else {}
             found = examined[relative]
-            file_reports = None
+            file_reports: list[FileReport] | None = None
             if found.cached:
-                text = cached.get(found.sha256 or "")
-                file_reports = None if text is None else reports_from_json(text, relative)
+                sha = found.sha256 or ""
+                if (text := facts.get(sha)) is not None:
+                    with contextlib.suppress(ManifestError):  # damaged: cut again from the full report
+                        file_reports = list(facts_from_json(text, relative))
+                if file_reports is None and (text := texts.get(sha) or self._cached_text(sha)) is not None:
+                    file_reports = self._slims(reports_from_json(text, relative), sha, new_facts)
                 if file_reports is None:  # the cache lost it meanwhile: parse after all
                     found = examined[relative] = next(
                         examine_all(
@@ -894,21 +934,80 @@ class _Run:
                             roots=(self.inbox,),
                         )
                     )
-                elif any(r.values for r in file_reports) and (found.sha256 or "") not in self._archived():
-                    self._restore_copy(path, found.sha256 or "")
+                elif any(r.values for r in file_reports) and sha not in self._archived():
+                    self._restore_copy(path, sha)
+            if file_reports is None and relative in self.settled:  # cached as it came (_settle)
+                parsed += 1
+                file_reports, found.reports = list(found.reports or []), None
             if file_reports is None:
                 parsed += 1
                 file_reports = relative_paths(found.reports or [], relative)
+                found.reports = None  # held from here on as slim reports only
                 if found.stable:
                     new_cache.append((found.sha256 or "", reports_to_json(file_reports)))
+                    file_reports = self._slims(file_reports, found.sha256 or "", new_facts)
                     if len(new_cache) >= 500:  # stored as they come: a first run never holds them all
                         self.manifest.store_reports(new_cache, self.context_key)
                         new_cache = []
+            if len(new_facts) >= 500:
+                self.manifest.store_facts(new_facts, self.context_key)
+                new_facts = []
             for report in file_reports:
                 report.sha256 = found.sha256
                 (skipped if report.status is Status.SKIPPED else reports).append(report)
         self.manifest.store_reports(new_cache, self.context_key)
+        self.manifest.store_facts(new_facts, self.context_key)
         return reports, parsed
+
+    def _cached_text(self, sha256: str) -> str | None:
+        return self.manifest.cached_texts([sha256], self.context_key).get(sha256)
+
+    @staticmethod
+    def _slims(full: list[FileReport], sha256: str, new_facts: list[tuple[str, str]]) -> list[FileReport]:
+        """The slim reports of one file's full reports; their JSON is added to ``new_facts``."""
+        slims = [slim(r, record_content(r.values, sha256)) for r in full]
+        new_facts.append((sha256, facts_to_json(slims)))
+        return list(slims)
+
+    def _expand(self, reports: Sequence[FileReport]) -> dict[int, FileReport]:
+        """The full single-file reports of slim ones (by ``id`` of the slim report), from the cache,
+        with what the run has made of them so far (status, findings)."""
+        slims = [r for r in reports if isinstance(r, Slim)]
+        texts = self.manifest.cached_texts((r.sha256 or "" for r in slims), self.context_key)
+        decoded: dict[tuple[str, str], dict[int, FileReport]] = {}
+        full: dict[int, FileReport] = {}
+        for report in slims:
+            sha = report.sha256 or ""
+            rows = decoded.get((sha, report.path))
+            if rows is None:
+                text = texts.get(sha)
+                if text is None:
+                    raise ManifestError(f"記録 {report.location} の検証結果が処理記録にありません")
+                rows = decoded[sha, report.path] = {
+                    r.row or 0: r for r in reports_from_json(text, report.path)
+                }
+            whole = rows.get(report.row or 0)
+            if whole is None:
+                raise ManifestError(f"記録 {report.location} の検証結果が処理記録にありません")
+            whole.sha256, whole.status, whole.findings = report.sha256, report.status, report.findings
+            full[id(report)] = whole
+        return full
+
+    def _expand_entries(self, entries: list[LedgerEntry]) -> list[LedgerEntry]:
+        """Full ledger entries for ``LedgerFiles``: those of slim reports decoded from the cache."""
+        slim_entries = [e for e in entries if id(e) in self.slim_entries]
+        if not slim_entries:
+            return entries
+        reports = [self.slim_entries[id(e)] for e in slim_entries]
+        full = self._expand(reports)
+        out = []
+        for entry in entries:
+            report = self.slim_entries.get(id(entry))
+            if report is None:
+                out.append(entry)
+            else:
+                out.append(LedgerEntry.from_report(full[id(report)], source_missing=entry.source_missing))
+        return out
 
     def _archived(self) -> set[str]:
         """The hashes of the archive's copies (listed once per run)."""
@@ -1023,7 +1122,21 @@ class _Run:
         revived: list[FileReport],
         kept: list[FileReport],
     ) -> _Checked:
-        """Check every version against the others; the current ones make the ledger."""
+        """Check every version against the others; the current ones make the ledger.
+
+        Only versions that share a record id with another are compared (by their full values:
+        those slim ones are expanded first, in place in ``reports``); the others keep their slim
+        report, which is all the ledger's entries, the monthly state and the fragments' keys need.
+        """
+        by_id = Counter(
+            r.record_id
+            for r in (*reports, *revived, *kept)
+            if r.record_id and r.status is not Status.UNREADABLE
+        )
+        shared = [r for r in reports if isinstance(r, Slim) and by_id[r.record_id or ""] > 1]
+        if shared:
+            full = self._expand(shared)
+            reports[:] = [full.get(id(r), r) for r in reports]
         kept_paths = {r.path for r in kept}
         reports = [
             r for r in reports if not (r.status is Status.UNREADABLE and r.path in kept_paths)
@@ -1040,10 +1153,12 @@ class _Run:
             (r for r in everything if dispositions[id(r)] in CURRENT),
             key=lambda r: (r.path, r.row or 0, r.sha256 or ""),
         )
-        entries = [
-            LedgerEntry.from_report(r, source_missing=dispositions[id(r)] is Disposition.MISSING)
-            for r in current
-        ]
+        entries = []
+        for r in current:
+            entry = LedgerEntry.from_report(r, source_missing=dispositions[id(r)] is Disposition.MISSING)
+            if isinstance(r, Slim):
+                self.slim_entries[id(entry)] = r
+            entries.append(entry)
         ledger = Ledger(self.as_of, entries, config_digest(self.config))
         # A version the last run saw under the same context has the same values: its content digest stands.
         known = (
@@ -1093,7 +1208,7 @@ class _Run:
         parts = (self.context_key, self.as_of.isoformat(), self.month, inbox_key, versions, history_text)
         input_key = hashlib.sha256("\0".join(parts).encode()).hexdigest()
         monthly_xlsx, monthly_page = monthly_file_names(self.month)
-        files = LedgerFiles(ledger, history, self.manifest, self.context_key)
+        files = LedgerFiles(ledger, history, self.manifest, self.context_key, self._expand_entries)
         renderers: dict[str, Callable[[], bytes]] = {
             LEDGER_FILE: lambda: files.get("json"),
             LEDGER_WORKBOOK: lambda: files.get("xlsx"),
@@ -1103,19 +1218,34 @@ class _Run:
         }
         renderers.update(division_renderers(state, self.out_dir))  # 主管課別/<主管課>.xlsx
         written: dict[str, tuple[str, str]] = {}
-        pending: dict[str, bytes] = {}
-        for name, render in renderers.items():
-            target = self.out_dir / name
-            existing = _file_sha256(target)
-            if self.manifest.output_state(name) == (input_key, existing):
-                written[name] = (input_key, existing)
-                continue
-            data = render()
-            digest = hashlib.sha256(data).hexdigest()
-            written[name] = (input_key, digest)
-            if digest != existing:
-                pending[name] = data
-        _replace_together(self.out_dir, pending)
+        outputs: OutputSet | None = None  # opened for the first output that changed
+        try:
+            for name, render in renderers.items():
+                target = self.out_dir / name
+                existing = _file_sha256(target)
+                if self.manifest.output_state(name) == (input_key, existing):
+                    written[name] = (input_key, existing)
+                    continue
+                data = render()
+                digest = hashlib.sha256(data).hexdigest()
+                written[name] = (input_key, digest)
+                if digest != existing:  # staged at once: the large outputs are never all in memory
+                    outputs = outputs or OutputSet(self.out_dir)
+                    outputs.file(name, data)
+                del data
+        except OutputError as e:  # a file that cannot be staged discards the set itself
+            raise _output_error(e) from None
+        except BaseException:
+            if outputs is not None:
+                outputs.discard()
+            raise
+        finally:
+            files.close()
+        if outputs is not None:
+            try:  # all new, or (on an error, or a crash) all as before
+                outputs.commit()
+            except OutputError as e:
+                raise _output_error(e) from None
         return written
 
     def _result(
@@ -1148,8 +1278,7 @@ class _Run:
             duplicates=sum(d is Disposition.DUPLICATE for d in dispositions),
             source_missing=sum(e.source_missing for e in ledger.entries),
             unreadable_kept=sum(d is Disposition.KEPT for d in dispositions),
-            events=events,
-            _ledger=ledger,
+            events=events,  # ``ledger`` is read back from ledger.json if a caller asks
         )
 
     # -- 5. the manifest
@@ -1206,14 +1335,6 @@ def _note_copies(reports: list[FileReport], dispositions: dict[int, Disposition]
                         other=copy.location,
                     )
                 )
-
-
-def _replace_together(out_dir: Path, files: dict[str, bytes]) -> None:
-    """Replace the outputs together: all new, or (on an error, or a crash) all as before."""
-    try:
-        replace_outputs(out_dir, files)
-    except OutputError as e:
-        raise _output_error(e) from None
 
 
 def _output_error(e: OutputError) -> AggregationError:
@@ -1281,6 +1402,8 @@ def _state(
     report: FileReport, disposition: Disposition, known: Mapping[tuple[str, int], str] | None = None
 ) -> RecordState:
     content = (known or {}).get((report.sha256 or "", report.row or 0))
+    if content is None and isinstance(report, Slim):
+        content = report.content
     return RecordState(
         report.path,
         report.row or 0,

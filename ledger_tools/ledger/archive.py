@@ -8,6 +8,10 @@ rebuilt even when a file has left the inbox. ``DIR/manifest.sqlite`` is the memo
   hash, record_id, status, stage, run id; the time is that of the run);
 - ``reports``: the single-file validation reports by hash (before the checks across files),
   so that an unchanged file is never parsed again;
+- ``facts``: the same reports cut down to what a run needs of every record (``Slim``), so that
+  an unchanged record's full report is never decoded;
+- ``record_fragments``: each record's ledger.json line, 台帳.csv line and 台帳.xlsx row
+  (``fragments.py``);
 - ``seen_files``: size and mtime of each inbox file at the last run, the shortcut to its hash;
 - ``record_state``: where every record version stood after the last run (in the ledger,
   superseded, a duplicate, kept from the archive), with a hash of its values;
@@ -33,13 +37,15 @@ import json
 import os
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 import orjson
 
 from ledger_tools.check.findings import FileReport, Status
+from ledger_tools.check.validation import IDENTITY_FIELDS
+from ledger_tools.form.fields import DATE_FIELD_IDS
 from ledger_tools.ledger.entries import LedgerEntry
 from ledger_tools.outputs import atomic_output
 
@@ -73,7 +79,10 @@ CREATE TABLE IF NOT EXISTS history (
     run_id INTEGER NOT NULL, seq INTEGER NOT NULL, as_of TEXT NOT NULL, event TEXT NOT NULL,
     record_id TEXT, location TEXT NOT NULL, detail TEXT NOT NULL, PRIMARY KEY (run_id, seq));
 CREATE TABLE IF NOT EXISTS outputs (name TEXT PRIMARY KEY, input_key TEXT NOT NULL, sha256 TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS fragments (key TEXT PRIMARY KEY, csv TEXT NOT NULL, cells TEXT NOT NULL, checksum TEXT NOT NULL);
+DROP TABLE IF EXISTS fragments;
+CREATE TABLE IF NOT EXISTS record_fragments (
+    key TEXT PRIMARY KEY, json TEXT NOT NULL, csv TEXT NOT NULL, cells TEXT NOT NULL, checksum TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS facts (sha256 TEXT PRIMARY KEY, context_key TEXT NOT NULL, facts TEXT NOT NULL);
 CREATE VIEW IF NOT EXISTS manifest_with_time AS
     SELECT manifest.*, runs.started_at AS time FROM manifest JOIN runs USING (run_id);
 """
@@ -178,28 +187,96 @@ def _shared(cells: Mapping[str, str]) -> Mapping[str, str]:
 
 @_parsing
 def reports_from_json(text: str, path: str) -> list[FileReport]:
-    reports = []
+    return [_report(FileReport, data, path) for data in _items(text)]
+
+
+def _items(text: str) -> list[dict[str, Any]]:
     try:
-        items = orjson.loads(text)  # ≈2× json.loads: the cached reports of every record, each run
+        return orjson.loads(text)  # ≈2× json.loads
     except orjson.JSONDecodeError:  # what only json reads (NaN), or not JSON: json decides
-        items = json.loads(text)
-    for data in items:
-        entry = LedgerEntry.from_json(data)
-        reports.append(
-            FileReport(
-                path=path,
-                status=entry.status,
-                record_id=entry.record_id,
-                stage=entry.stage,
-                exclusions=entry.exclusions,
-                findings=entry.findings,
-                values=entry.values,
-                cells=_shared(entry.cells),
-                sha256=entry.sha256 or None,
-                row=data.get("row"),
-                form_version=entry.form_version,
-            )
-        )
+        return json.loads(text)
+
+
+def _report(kind: type[FileReport], data: dict[str, Any], path: str, **extra: Any) -> Any:
+    entry = LedgerEntry.from_json(data)
+    return kind(
+        path=path,
+        status=entry.status,
+        record_id=entry.record_id,
+        stage=entry.stage,
+        exclusions=entry.exclusions,
+        findings=entry.findings,
+        values=entry.values,
+        cells=_shared(entry.cells),
+        sha256=entry.sha256 or None,
+        row=data.get("row"),
+        form_version=entry.form_version,
+        **extra,
+    )
+
+
+# What a run needs of every record's values (and their cells): the fates and the cross-check
+# (identity, record id), the future-date rule (every date), the monthly state, the 主管課別 files
+# and readiness (organ, department, section, 主管課, judgement, measures, the public texts).
+SLIM_FIELDS = frozenset(
+    {
+        *DATE_FIELD_IDS,
+        *IDENTITY_FIELDS,
+        "record_id",
+        "organ",
+        "department",
+        "section",
+        "lead_division",
+        "supervisor_judgement",
+        "measures_needed",
+        "public_summary",
+        "public_measures",
+    }
+)
+
+
+@dataclass
+class Slim(FileReport):
+    """A single-file report with only the values (and cells) of ``SLIM_FIELDS``, and ``content``,
+    the digest of all its values: what a run holds of every record instead of its full report
+    (``aggregation`` expands the few it must show in detail from the ``reports`` cache)."""
+
+    content: str = ""
+
+
+def slim(report: FileReport, content: str) -> Slim:
+    """``report`` cut down to ``SLIM_FIELDS`` (its own lists: the full report is not shared)."""
+    values = {k: v for k, v in report.values.items() if k in SLIM_FIELDS}
+    if report.values and not values:  # still a record with values (sheet_of, the fates ask)
+        values = dict(report.values)
+    copied = {f.name: getattr(report, f.name) for f in fields(FileReport)}
+    copied.update(
+        values=values,
+        cells=_shared({k: c for k, c in report.cells.items() if k in values}),
+        findings=list(report.findings),
+        exclusions=list(report.exclusions),
+    )
+    return Slim(**copied, content=content)
+
+
+def facts_to_json(slims: Iterable[Slim]) -> str:
+    """Slim reports as JSON, without their path (cached by content, like the reports)."""
+    items = []
+    for report in slims:
+        data = LedgerEntry.from_report(report, path="-").to_json()
+        data["row"] = report.row
+        data["content"] = report.content
+        items.append(data)
+    return json.dumps(items, ensure_ascii=False, separators=(",", ":"))
+
+
+@_parsing
+def facts_from_json(text: str, path: str) -> list[Slim]:
+    reports = []
+    for data in _items(text):
+        if not isinstance(data.get("content"), str):
+            raise TypeError("content の値の型が違います")
+        reports.append(_report(Slim, data, path, content=data["content"]))
     return reports
 
 
@@ -371,36 +448,52 @@ class Manifest:
                 ((sha, context_key, text) for sha, text in items),
             )
 
-    # -- the per-record fragments of the ledger's outputs (see fragments.py)
-    def cached_fragments(self, keys: Sequence[str]) -> dict[str, tuple[str, str, str]]:
-        """(csv, cells, checksum) of the keys found; the caller verifies the checksum."""
-        found: dict[str, tuple[str, str, str]] = {}
-        for start in range(0, len(keys), 500):
-            batch = keys[start : start + 500]
-            query = (
-                f"SELECT key, csv, cells, checksum FROM fragments WHERE key IN ({','.join('?' * len(batch))})"
-            )
-            for key, *rest in self.db.execute(query, batch):
-                if isinstance(key, str) and all(isinstance(v, str) for v in rest):
-                    found[key] = (rest[0], rest[1], rest[2])
+    def cached_facts(self, hashes: Iterable[str], context_key: str) -> dict[str, str]:
+        """The cached slim reports (JSON, see ``Slim``) of many hashes at once."""
+        wanted = sorted(set(hashes))
+        found: dict[str, str] = {}
+        for start in range(0, len(wanted), 500):
+            batch = wanted[start : start + 500]
+            query = f"SELECT sha256, facts FROM facts WHERE context_key = ? AND sha256 IN ({','.join('?' * len(batch))})"
+            found.update(self.db.execute(query, (context_key, *batch)))
         return found
 
-    def store_fragments(self, items: Iterable[tuple[str, str, str, str]]) -> None:
-        """Cache (key, csv, cells, checksum) rows; committed at once (a cache: safe to keep if the run fails)."""
+    def store_facts(self, items: Iterable[tuple[str, str]], context_key: str) -> None:
+        """Cache (sha256, slim reports JSON) pairs; committed at once (a cache, like ``store_reports``)."""
         with _transaction(self.db):
-            self.db.executemany("INSERT OR REPLACE INTO fragments VALUES (?, ?, ?, ?)", items)
+            self.db.executemany(
+                "INSERT OR REPLACE INTO facts (sha256, context_key, facts) VALUES (?, ?, ?)",
+                ((sha, context_key, text) for sha, text in items),
+            )
+
+    # -- the per-record fragments of the ledger's outputs (see fragments.py)
+    def cached_fragments(self, keys: Sequence[str]) -> dict[str, tuple[str, str, str, str]]:
+        """(json, csv, cells, checksum) of the keys found; the caller verifies the checksum."""
+        found: dict[str, tuple[str, str, str, str]] = {}
+        for start in range(0, len(keys), 500):
+            batch = keys[start : start + 500]
+            query = f"SELECT key, json, csv, cells, checksum FROM record_fragments WHERE key IN ({','.join('?' * len(batch))})"
+            for key, *rest in self.db.execute(query, batch):
+                if isinstance(key, str) and all(isinstance(v, str) for v in rest):
+                    found[key] = (rest[0], rest[1], rest[2], rest[3])
+        return found
+
+    def store_fragments(self, items: Iterable[tuple[str, str, str, str, str]]) -> None:
+        """Cache (key, json, csv, cells, checksum) rows; committed at once (a cache: safe to keep if the run fails)."""
+        with _transaction(self.db):
+            self.db.executemany("INSERT OR REPLACE INTO record_fragments VALUES (?, ?, ?, ?, ?)", items)
 
     def prune_fragments(self, keep: Iterable[str], slack: int) -> None:
         """Drop the fragments not in ``keep`` once more than ``slack`` others have gathered."""
         keep = set(keep)
-        total = int(self.db.execute("SELECT COUNT(*) FROM fragments").fetchone()[0])
+        total = int(self.db.execute("SELECT COUNT(*) FROM record_fragments").fetchone()[0])
         if total <= len(keep) + slack:
             return
         with _transaction(self.db):
             self.db.execute("CREATE TEMP TABLE IF NOT EXISTS keep_fragments (key TEXT PRIMARY KEY)")
             self.db.execute("DELETE FROM keep_fragments")
             self.db.executemany("INSERT OR IGNORE INTO keep_fragments VALUES (?)", ((k,) for k in keep))
-            self.db.execute("DELETE FROM fragments WHERE key NOT IN (SELECT key FROM keep_fragments)")
+            self.db.execute("DELETE FROM record_fragments WHERE key NOT IN (SELECT key FROM keep_fragments)")
             self.db.execute("DELETE FROM keep_fragments")
 
     # -- the last run's state

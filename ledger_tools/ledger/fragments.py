@@ -1,19 +1,20 @@
 """台帳.csv, 台帳.xlsx and ledger.json assembled from per-record fragments cached in the manifest.
 
-A record's CSV line and its 台帳.xlsx row (cells with the row number left out, ``sheets.ROW_MARK``)
-follow from its ledger entry alone: they are cached in the manifest's ``fragments`` table under
-the hash of the entry's ``ledger.json`` line and the context key (configuration and code), so a
-run renders only the records whose entry changed. Every cached row carries a checksum of its
-content and is rendered again when it does not match (a damaged manifest never shapes an
-output). The outputs are assembled in ledger order through temporary files, batch by batch, so
-the rendered rows are never all in memory at once.
+A record's ledger.json line, its CSV line and its 台帳.xlsx row (cells with the row number left
+out, ``sheets.ROW_MARK``) follow from its single-file report (its hash, its row and the context
+key: configuration and code) and what the run made of it (its path, status, findings and whether
+its file is gone): they are cached in the manifest's ``record_fragments`` table under a hash of
+those (``entry_key``), so a run neither decodes nor renders a record that did not change. Every
+cached row carries a checksum of its content and is rendered again when it does not match (a
+damaged manifest never shapes an output). The outputs are assembled in ledger order through
+temporary files, batch by batch, so the rendered rows are never all in memory at once.
 """
 
 from __future__ import annotations
 
 import hashlib
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import IO
 
 from ledger_tools.check.findings import Status, ValidationReport
@@ -44,12 +45,29 @@ _SEPARATOR = "\x01"  # between cached cells in a temporary file (never in a cell
 _RECORD_SHEETS = (SHEET_RECORDS, SHEET_EXCLUDED, SHEET_NOT_APPLICABLE)
 
 
-def fragment_key(context_key: str, json_line: str) -> str:
-    return hashlib.sha256(f"{context_key}\0{json_line}".encode()).hexdigest()
+def entry_key(context_key: str, entry: LedgerEntry) -> str | None:
+    """What an entry's fragments follow from; None for an entry without a hash (not cached)."""
+    if not entry.sha256:
+        return None
+    findings = "\x1e".join(
+        f"{f.code}\x1f{f.severity}\x1f{f.message}\x1f{f.field}\x1f{f.cell}" for f in entry.findings
+    )
+    text = "\0".join(
+        (
+            context_key,
+            entry.sha256,
+            str(entry.row or 0),
+            entry.path,
+            "1" if entry.source_missing else "0",
+            str(entry.status),
+            findings,
+        )
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _checksum(key: str, csv: str, cells: str) -> str:
-    return hashlib.sha256(f"{key}\0{csv}\0{cells}".encode()).hexdigest()
+def _checksum(key: str, line: str, csv: str, cells: str) -> str:
+    return hashlib.sha256(f"{key}\0{line}\0{csv}\0{cells}".encode()).hexdigest()
 
 
 def render_fragments(entry: LedgerEntry) -> tuple[str, str]:
@@ -62,24 +80,42 @@ class LedgerFiles:
     """The three renderings of a ledger, made together in one pass over its entries."""
 
     def __init__(
-        self, ledger: Ledger, history: Sequence[HistoryEvent], manifest: Manifest, context_key: str
+        self,
+        ledger: Ledger,
+        history: Sequence[HistoryEvent],
+        manifest: Manifest,
+        context_key: str,
+        expand: Callable[[list[LedgerEntry]], list[LedgerEntry]] = list,
     ) -> None:
+        """``expand`` gives the full entries of a batch (``ledger`` may hold slim ones): called for
+        the entries whose fragments are not in the cache."""
         self.ledger, self.history, self.manifest, self.context_key = ledger, history, manifest, context_key
+        self.expand = expand
         self.rendered = 0  # entries whose fragments were not in the cache (or failed their checksum)
-        self._files: dict[str, bytes] | None = None
+        self._files: dict[str, IO[bytes] | bytes] | None = None
 
     def get(self, which: str) -> bytes:
-        """``json``, ``csv`` or ``xlsx``."""
+        """``json``, ``csv`` or ``xlsx``, each handed out once (a large ledger's files are not all
+        held in memory together)."""
         if self._files is None:
             self._files = self._make()
-        return self._files[which]
+        made = self._files.pop(which)
+        if isinstance(made, bytes):
+            return made
+        with made:
+            return _read(made)
 
-    def _make(self) -> dict[str, bytes]:
+    def close(self) -> None:
+        for made in (self._files or {}).values():
+            if not isinstance(made, bytes):
+                made.close()
+        self._files = {}
+
+    def _make(self) -> dict[str, IO[bytes] | bytes]:
         ledger = self.ledger
         keys: list[str] = []
+        json_file, csv_file = tempfile.TemporaryFile(), tempfile.TemporaryFile()  # noqa: SIM115 (handed out by get)
         with (
-            tempfile.TemporaryFile() as json_file,
-            tempfile.TemporaryFile() as csv_file,
             tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as records,
             tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as excluded,
             tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as not_applicable,
@@ -90,25 +126,33 @@ class LedgerFiles:
             entries = ledger.entries
             for start in range(0, len(entries), BATCH):
                 batch = entries[start : start + BATCH]
-                lines = [e.json_line() for e in batch]
-                batch_keys = [fragment_key(self.context_key, line) for line in lines]
-                keys += batch_keys
-                cached = self.manifest.cached_fragments(batch_keys)
+                batch_keys = [entry_key(self.context_key, e) for e in batch]
+                keys += [k for k in batch_keys if k]
+                cached = self.manifest.cached_fragments([k for k in batch_keys if k])
+                made: dict[int, tuple[str, str, str]] = {}
+                for i, key in enumerate(batch_keys):
+                    found = cached.get(key) if key else None
+                    if found is not None and found[3] == _checksum(key or "", *found[:3]):
+                        made[i] = found[:3]
+                missing = [i for i in range(len(batch)) if i not in made]
                 new = []
-                csv_parts = []
-                for entry, key in zip(batch, batch_keys, strict=True):
-                    found = cached.get(key)
-                    if found is not None and found[2] == _checksum(key, found[0], found[1]):
-                        csv, cells = found[0], found[1]
-                    else:
-                        csv, cells = render_fragments(entry)
-                        new.append((key, csv, cells, _checksum(key, csv, cells)))
+                if missing:
+                    for i, full in zip(missing, self.expand([batch[i] for i in missing]), strict=True):
+                        line = full.json_line()
+                        csv, cells = render_fragments(full)
+                        made[i] = (line, csv, cells)
+                        if key := batch_keys[i]:
+                            new.append((key, line, csv, cells, _checksum(key, line, csv, cells)))
+                    self.rendered += len(missing)
+                lines, csv_parts = [], []
+                for i, entry in enumerate(batch):
+                    line, csv, cells = made[i]
+                    lines.append(line)
                     csv_parts.append(csv)
                     if (sheet := sheet_of(entry)) is not None:
                         sheets[sheet].write(cells + _SEPARATOR)
                 if new:
                     self.manifest.store_fragments(new)
-                    self.rendered += len(new)
                 json_file.write(((",\n" if start else "") + ",\n".join(lines)).encode())
                 csv_file.write("".join(csv_parts).encode())
             json_file.write(Ledger.JSON_TAIL.encode())
@@ -127,7 +171,7 @@ class LedgerFiles:
                 for e in self.history[-HISTORY_SHEET_LIMIT:]
             )
             wb.add_sheet(SHEET_HISTORY, HISTORY_COLUMNS, history_rows, HISTORY_WIDTHS)
-            return {"json": _read(json_file), "csv": _read(csv_file), "xlsx": wb.to_bytes()}
+            return {"json": json_file, "csv": csv_file, "xlsx": wb.to_bytes()}
 
 
 def _read(file: IO[bytes]) -> bytes:

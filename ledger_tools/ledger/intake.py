@@ -71,8 +71,14 @@ class Examined:
 def inbox_files(inbox: Path) -> tuple[list[tuple[Path, str]], list[FileReport]]:
     """The inbox's candidate files as (absolute, relative) pairs, and reports for the skipped ones."""
     candidates, skipped = [], []
+    prefix = os.path.join(str(inbox), "")
     for path in iter_candidate_files([inbox]):
-        relative = display_path(path.relative_to(inbox).as_posix())
+        text = str(path)
+        if text.startswith(prefix):  # as relative_to(inbox).as_posix(), at a fraction of its cost
+            inside = text[len(prefix) :]
+            relative = display_path(inside.replace(os.sep, "/") if os.sep != "/" else inside)
+        else:
+            relative = display_path(path.relative_to(inbox).as_posix())
         if code := skip_reason(path):
             skipped.append(FileReport(relative, Status.SKIPPED, findings=[make_finding(code)]))
         else:
