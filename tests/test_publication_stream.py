@@ -15,11 +15,13 @@ from test_publication import LEDGER_DATE, entry, held_back_ledger, mixed_ledger
 from ledger_tools.check.findings import Status, make_finding
 from ledger_tools.dates import FiscalYear
 from ledger_tools.form.fields import APPLICABLE
-from ledger_tools.form.samples import recorded_values
+from ledger_tools.form.samples import complete_values, recorded_values
 from ledger_tools.ledger.aggregation import load_verified_ledger, record_ledger
-from ledger_tools.ledger.entries import Ledger, LedgerError, LedgerReader, load_ledger
+from ledger_tools.ledger.entries import Ledger, LedgerEntry, LedgerError, LedgerReader, load_ledger
+from ledger_tools.ledger.readiness import hold_reasons
 from ledger_tools.publish.figures import ledger_projection
 from ledger_tools.publish.publication import PublicationRefused, publish, publish_ledger
+from ledger_tools.publish.selection import READINESS_VALUE_IDS
 
 
 def every_kind_ledger() -> Ledger:
@@ -119,3 +121,30 @@ def test_a_damaged_ledger_is_refused_with_the_same_message(tmp_path, config, dam
         assert "変更されています" in str(whole.value)
     with pytest.raises(LedgerError, match=re.escape(str(whole.value)[:20])):
         LedgerReader(path).read()
+
+
+class _Recording(dict):
+    """A values mapping that notes every key read."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.read: set[str] = set()
+
+    def get(self, key, default=None):
+        self.read.add(key)
+        return super().get(key, default)
+
+    def __getitem__(self, key):
+        self.read.add(key)
+        return super().__getitem__(key)
+
+
+def test_the_hold_reasons_read_only_values_the_publication_keeps():
+    """The streamed publish keeps READINESS_VALUE_IDS of each entry: hold_reasons must read no other."""
+    for values in (
+        complete_values(),
+        complete_values(public_summary=None, measures_needed="要", public_measures=None),
+    ):
+        entry = LedgerEntry(path="a.xlsx", status=Status.OK, values=_Recording(values))
+        hold_reasons(entry)
+        assert entry.values.read <= READINESS_VALUE_IDS

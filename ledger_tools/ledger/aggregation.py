@@ -58,7 +58,7 @@ from ledger_tools.check.findings import STATUS_LABELS_JA, FileReport, Status, ma
 from ledger_tools.check.rules import RuleContext
 from ledger_tools.check.validation import IDENTITY_FIELDS, apply_reference_date, cross_check
 from ledger_tools.config import Config, config_data, config_digest
-from ledger_tools.form.fields import STAGES
+from ledger_tools.form.fields import STAGES, stage_label
 from ledger_tools.ledger.archive import (
     ARCHIVE_DIR,
     MANIFEST_FILE,
@@ -1610,7 +1610,7 @@ def _event(as_of: dt.date, name: str, state: RecordState, detail: str) -> Histor
 
 def _describe(state: RecordState) -> str:
     status = STATUS_LABELS_JA[state.status] + (
-        f"・{state.stage}" if state.stage and state.status is not Status.UNREADABLE else ""
+        f"、段階: {stage_label(state.stage)}" if state.stage and state.status is not Status.UNREADABLE else ""
     )
     return f"{DISPOSITION_LABELS[Disposition(state.disposition)]}（{status}）"
 
