@@ -6,12 +6,11 @@ soffice/pdftotext locally, fails under CI=true."""
 from __future__ import annotations
 
 import re
-import subprocess
 from collections import defaultdict
 
 import pytest
 from conftest import AS_OF, require_program
-from test_paper import page_sizes, pdf_pages, text_of
+from test_paper import page_sizes, pdf_pages, printed_words, text_of
 from test_real_client import soffice_convert
 
 from ledger_tools.check.rules import RuleContext
@@ -59,30 +58,18 @@ def print_list(tmp_path, records, name="list"):
 
 def words_of(pdf, page: int) -> dict[str, tuple[float, float]]:
     """The first position (x, y in points) of each word of ``page``."""
-    html = subprocess.run(
-        ["pdftotext", "-bbox", "-f", str(page), "-l", str(page), str(pdf), "-"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
     words: dict[str, tuple[float, float]] = {}
-    for x, y, word in re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)"[^>]*>([^<]*)</word>', html):
-        words.setdefault(word, (float(x), float(y)))
+    for _, y, x, word in printed_words(pdf, page):
+        words.setdefault(word, (x, y))
     return words
 
 
 def columns_of(pdf, page: int) -> list[str]:
     """The text of ``page`` column by column: words that start at the same x, in reading order
     (a wrapped cell's lines start at its column's left edge)."""
-    html = subprocess.run(
-        ["pdftotext", "-bbox", "-f", str(page), "-l", str(page), str(pdf), "-"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
     columns: dict[int, list[tuple[float, str]]] = defaultdict(list)
-    for x, y, word in re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)"[^>]*>([^<]*)</word>', html):
-        columns[round(float(x))].append((float(y), word))
+    for _, y, x, word in printed_words(pdf, page):
+        columns[round(x)].append((y, word))
     return ["".join(w for _, w in sorted(words)) for words in columns.values()]
 
 

@@ -78,16 +78,25 @@ def printed_form(
 WORD = re.compile(r'<page |<word xMin="([\d.]+)" yMin="([\d.]+)"[^>]*>([^<]*)</word>')
 
 
+def printed_words(pdf, page: int | None = None) -> list[tuple[int, float, float, str]]:
+    """Every word ``pdftotext -bbox`` finds, of one ``page`` or all: (page from 1, y, x, text)."""
+    only = ["-f", str(page), "-l", str(page)] if page else []
+    bbox = subprocess.run(
+        ["pdftotext", "-bbox", *only, str(pdf), "-"], capture_output=True, text=True, check=True
+    )
+    number, words = (page or 1) - 1, []
+    for m in WORD.finditer(bbox.stdout):
+        if m.group(0) == "<page ":
+            number += 1
+        else:
+            words.append((number, float(m.group(2)), float(m.group(1)), html.unescape(m.group(3))))
+    return words
+
+
 def input_column_text(pdf, first_value: str) -> str:
     """The words printed at or right of the input column, page by page and line by line: the
     input column starts where the first field's value (整理番号) is printed."""
-    bbox = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True)
-    page, words = 0, []
-    for m in WORD.finditer(bbox.stdout):
-        if m.group(0) == "<page ":
-            page += 1
-        else:
-            words.append((page, float(m.group(2)), float(m.group(1)), html.unescape(m.group(3))))
+    words = printed_words(pdf)
     left = min(x for _, _, x, text in words if text == first_value) - 1
     return "".join(text for _, _, x, text in sorted(words) if x >= left)
 
