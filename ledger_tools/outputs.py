@@ -3,6 +3,7 @@ safe against formula injection."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import csv
 import datetime as dt
@@ -14,7 +15,7 @@ import re
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -239,6 +240,7 @@ class OutputSet:
         recover_outputs(self.directory)
         self.staging = self.directory / STAGING_DIR
         self.entries: list[dict[str, Any]] = []
+        self._flushes = BackgroundFlushes()  # staged files reach the disk while the next is made
         try:
             self.staging.mkdir(parents=True)
         except OSError as e:
@@ -262,10 +264,14 @@ class OutputSet:
         """Stage the new version of ``directory/name`` (a path relative to the directory)."""
         staged = self._add(name, "file")
         try:
-            with open(staged, "wb") as f:
+            f = open(staged, "wb")  # noqa: SIM115 (closed by the flush, in the background)
+            try:
                 f.write(data)
                 f.flush()
-                os.fsync(f.fileno())
+            except BaseException:
+                f.close()
+                raise
+            self._flushes.fsync_and_close(f, self.directory / name)
             os.chmod(staged, 0o666 & ~_UMASK)
         except OSError as e:
             self.discard()
@@ -280,6 +286,11 @@ class OutputSet:
 
     def commit(self) -> None:
         """Make every staged version visible, or (raising ``OutputError``) none."""
+        try:
+            self._flushes.wait()
+        except OSError as e:
+            self.discard()
+            raise OutputError(Path(e.filename), describe_os_error(e), replacing=False) from None
         try:
             self._check_replaceable()
             for entry in self.entries:
@@ -307,6 +318,8 @@ class OutputSet:
         _finish(self.staging)
 
     def discard(self) -> None:
+        with contextlib.suppress(OSError):
+            self._flushes.wait()
         shutil.rmtree(self.staging, ignore_errors=True)
 
     def _check_replaceable(self) -> None:
@@ -356,6 +369,50 @@ class OutputSet:
         except OSError:
             return
         self.discard()
+
+
+class BackgroundFlushes:
+    """Flushes to disk run one after another in a thread while the caller goes on (they wait on
+    the disk, not on Python); ``wait`` before anything that must follow them, e.g. a journal."""
+
+    def __init__(self) -> None:
+        self._thread: concurrent.futures.ThreadPoolExecutor | None = None
+        self._pending: list[tuple[concurrent.futures.Future[None], Path]] = []
+
+    def _submit(self, func: Callable[[], None], path: Path) -> None:
+        if self._thread is None:
+            self._thread = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="flush")
+        self._pending.append((self._thread.submit(func), path))
+
+    def fsync_and_close(self, file: IO[bytes], path: Path) -> None:
+        """Flush ``file`` (written and flushed to the OS) to disk and close it."""
+
+        def flush() -> None:
+            with file:
+                os.fsync(file.fileno())
+
+        self._submit(flush, path)
+
+    def sync_all(self, path: Path) -> None:
+        """Flush everything written so far without a flush of its own (``os.sync``, where there is one)."""
+        if hasattr(os, "sync"):
+            self._submit(os.sync, path)
+
+    def wait(self) -> None:
+        """Wait for every flush; the first that failed raises ``OSError`` (its file's name attached)."""
+        pending, self._pending = self._pending, []
+        failed: OSError | None = None
+        for future, path in pending:
+            try:
+                future.result()
+            except OSError as e:
+                if failed is None:
+                    failed = e if e.filename else OSError(e.errno, e.strerror, str(path))
+        if self._thread is not None:
+            self._thread.shutdown()
+            self._thread = None
+        if failed is not None:
+            raise failed
 
 
 def replace_outputs(directory: Path, files: Mapping[str, bytes]) -> None:

@@ -78,7 +78,6 @@ from ledger_tools.ledger.archive import (
     reports_from_json,
     reports_to_json,
     slim,
-    sync_archive,
 )
 from ledger_tools.ledger.division_files import division_renderers
 from ledger_tools.ledger.entries import (
@@ -116,6 +115,7 @@ from ledger_tools.ledger.workbook import (
     LEDGER_WORKBOOK,
 )
 from ledger_tools.outputs import (
+    BackgroundFlushes,
     OutputError,
     OutputSet,
     describe_os_error,
@@ -733,6 +733,7 @@ class _Run:
         self.settled_reports: list[tuple[str, str]] = []
         self.settled_facts: list[tuple[str, str]] = []
         self.slim_entries: dict[int, Slim] = {}  # id of a ledger entry made of a slim report → the report
+        self.archive_flush = BackgroundFlushes()
 
     def execute(self) -> AggregationResult:
         run_id = self.manifest.begin_run(self.as_of, self.month, self.inbox, self.context_key)
@@ -789,7 +790,7 @@ class _Run:
         """The inbox's single-file reports; the archive made durable before the manifest names copies."""
         inbox.reports, inbox.parsed = self._reports(inbox.candidates, inbox.examined, inbox.skipped)
         if self.copies_written or any(f.archived for f in inbox.examined.values()):
-            sync_archive()
+            self.archive_flush.sync_all(self.archive_root)  # in the background, awaited by _archive_durable
 
     def _unchanged_result(
         self, examined: dict[str, Examined], seen: dict[str, SeenFile], skipped: int, retirement_mark: int
@@ -1222,14 +1223,16 @@ class _Run:
         try:
             for name, render in renderers.items():
                 target = self.out_dir / name
-                existing = _file_sha256(target)
-                if self.manifest.output_state(name) == (input_key, existing):
-                    written[name] = (input_key, existing)
+                recorded = self.manifest.output_state(name)
+                if recorded is not None and recorded[0] == input_key and recorded[1] == _file_sha256(target):
+                    written[name] = recorded
                     continue
                 data = render()
                 digest = hashlib.sha256(data).hexdigest()
                 written[name] = (input_key, digest)
-                if digest != existing:  # staged at once: the large outputs are never all in memory
+                # the file on disk is hashed only when it may already be the new one (e.g. a month
+                # whose state did not change), not for every ledger.json that did
+                if (recorded is not None and digest != recorded[1]) or digest != _file_sha256(target):
                     outputs = outputs or OutputSet(self.out_dir)
                     outputs.file(name, data)
                 del data
@@ -1241,6 +1244,7 @@ class _Run:
             raise
         finally:
             files.close()
+        self._archive_durable()  # an output never names a copy that a crash could still lose
         if outputs is not None:
             try:  # all new, or (on an error, or a crash) all as before
                 outputs.commit()
@@ -1281,6 +1285,16 @@ class _Run:
             events=events,  # ``ledger`` is read back from ledger.json if a caller asks
         )
 
+    def _archive_durable(self) -> None:
+        """Wait for the archive's copies of this run to be on disk (``sync_all`` in ``_report_inbox``)."""
+        try:
+            self.archive_flush.wait()
+        except OSError as e:
+            raise ArchiveUnwritable(
+                f"保管庫（{self.archive_root}）に書き込めません: {describe_os_error(e)}。"
+                "空き容量と権限を確認してください（台帳などの出力は前回のままです）。"
+            ) from None
+
     # -- 5. the manifest
     def _commit_manifest(
         self,
@@ -1294,6 +1308,7 @@ class _Run:
         retirement_mark: int,
     ) -> None:
         """Record the run in one transaction, after its outputs are in place (see ``_write_outputs``)."""
+        self._archive_durable()
         seen = [
             SeenFile(f.path, f.size, f.mtime_ns, f.sha256)
             for f in inbox.examined.values()

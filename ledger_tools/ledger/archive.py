@@ -102,8 +102,9 @@ def keep_copy(archive_root: Path, sha256: str, suffix: str, data: bytes) -> bool
 
     The copy keeps the file's own suffix (``find_copy`` finds it whatever it is). Written to a
     temporary beside it and renamed, so a copy is never half there. Where the system can flush
-    everything at once, the copies of a run are made durable together by ``sync_archive`` (one
-    flush instead of one per file, which cost more than reading them).
+    everything at once, the copies of a run are made durable together (``os.sync`` in the
+    background, ``BackgroundFlushes.sync_all``: one flush instead of one per file, which cost more
+    than reading them).
     """
     if find_copy(archive_root, sha256) is not None:
         return False
@@ -111,12 +112,6 @@ def keep_copy(archive_root: Path, sha256: str, suffix: str, data: bytes) -> bool
     with atomic_output(target, durable=not hasattr(os, "sync")) as f:
         f.write(data)
     return True
-
-
-def sync_archive() -> None:
-    """Flush the copies written without a sync of their own, before the manifest names them."""
-    if hasattr(os, "sync"):
-        os.sync()
 
 
 def archived_hashes(archive_root: Path) -> set[str]:
