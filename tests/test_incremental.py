@@ -206,10 +206,10 @@ def test_a_damaged_fragment_is_rendered_again(tmp_path: Path, config, books, ren
     _run(inbox, out, config)
     db = sqlite3.connect(out / "manifest.sqlite")
     with db:
-        keys = [row[0] for row in db.execute("SELECT key FROM record_fragments ORDER BY key")]
-        db.execute("UPDATE record_fragments SET csv = '改ざん' || csv WHERE key = ?", (keys[0],))
-        db.execute("UPDATE record_fragments SET cells = '' WHERE key = ?", (keys[1],))
-        db.execute("UPDATE record_fragments SET checksum = 'x' WHERE key = ?", (keys[2],))
+        keys = [row[0] for row in db.execute("SELECT key FROM ledger_fragments ORDER BY key")]
+        db.execute("UPDATE ledger_fragments SET csv = '改ざん' || csv WHERE key = ?", (keys[0],))
+        db.execute("UPDATE ledger_fragments SET cells = '' WHERE key = ?", (keys[1],))
+        db.execute("UPDATE ledger_fragments SET checksum = 'x' WHERE key = ?", (keys[2],))
     db.close()
     renders.clear()
     (inbox / "4.xlsx").write_bytes(books["e"])  # a change, so that the run renders its outputs

@@ -10,7 +10,7 @@ rebuilt even when a file has left the inbox. ``DIR/manifest.sqlite`` is the memo
   so that an unchanged file is never parsed again;
 - ``facts``: the same reports cut down to what a run needs of every record (``Slim``), so that
   an unchanged record's full report is never decoded;
-- ``record_fragments``: each record's ledger.json line, 台帳.csv line and 台帳.xlsx row
+- ``ledger_fragments``: each record's ledger.json line, 台帳.csv line and 台帳.xlsx row
   (``fragments.py``);
 - ``seen_files``: size and mtime of each inbox file at the last run, the shortcut to its hash;
 - ``record_state``: where every record version stood after the last run (in the ledger,
@@ -46,7 +46,7 @@ import orjson
 from ledger_tools.check.findings import FileReport, Status
 from ledger_tools.check.validation import IDENTITY_FIELDS
 from ledger_tools.form.fields import DATE_FIELD_IDS
-from ledger_tools.ledger.entries import LedgerEntry
+from ledger_tools.ledger.entries import LedgerEntry, entry_fields
 from ledger_tools.outputs import atomic_output
 
 P = ParamSpec("P")
@@ -80,8 +80,9 @@ CREATE TABLE IF NOT EXISTS history (
     record_id TEXT, location TEXT NOT NULL, detail TEXT NOT NULL, PRIMARY KEY (run_id, seq));
 CREATE TABLE IF NOT EXISTS outputs (name TEXT PRIMARY KEY, input_key TEXT NOT NULL, sha256 TEXT NOT NULL);
 DROP TABLE IF EXISTS fragments;
-CREATE TABLE IF NOT EXISTS record_fragments (
-    key TEXT PRIMARY KEY, json TEXT NOT NULL, csv TEXT NOT NULL, cells TEXT NOT NULL, checksum TEXT NOT NULL);
+DROP TABLE IF EXISTS record_fragments;
+CREATE TABLE IF NOT EXISTS ledger_fragments (
+    key TEXT PRIMARY KEY, json BLOB NOT NULL, csv BLOB NOT NULL, cells BLOB NOT NULL, checksum INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS facts (sha256 TEXT PRIMARY KEY, context_key TEXT NOT NULL, facts TEXT NOT NULL);
 CREATE VIEW IF NOT EXISTS manifest_with_time AS
     SELECT manifest.*, runs.started_at AS time FROM manifest JOIN runs USING (run_id);
@@ -193,21 +194,10 @@ def _items(text: str) -> list[dict[str, Any]]:
 
 
 def _report(kind: type[FileReport], data: dict[str, Any], path: str, **extra: Any) -> Any:
-    entry = LedgerEntry.from_json(data)
-    return kind(
-        path=path,
-        status=entry.status,
-        record_id=entry.record_id,
-        stage=entry.stage,
-        exclusions=entry.exclusions,
-        findings=entry.findings,
-        values=entry.values,
-        cells=_shared(entry.cells),
-        sha256=entry.sha256 or None,
-        row=data.get("row"),
-        form_version=entry.form_version,
-        **extra,
-    )
+    found = entry_fields(data)  # the report itself, without a LedgerEntry in between
+    del found["source_missing"]
+    found.update(path=path, cells=_shared(found["cells"]), sha256=found["sha256"] or None, **extra)
+    return kind(**found)
 
 
 # What a run needs of every record's values (and their cells): the fates and the cross-check
@@ -462,33 +452,34 @@ class Manifest:
             )
 
     # -- the per-record fragments of the ledger's outputs (see fragments.py)
-    def cached_fragments(self, keys: Sequence[str]) -> dict[str, tuple[str, str, str, str]]:
-        """(json, csv, cells, checksum) of the keys found; the caller verifies the checksum."""
-        found: dict[str, tuple[str, str, str, str]] = {}
+    def cached_fragments(self, keys: Sequence[str]) -> dict[str, tuple[bytes, bytes, bytes, int]]:
+        """(json, csv, cells, checksum) of the keys found, as UTF-8; the caller verifies the checksum
+        (a row of another type, e.g. text of an earlier version, is not found)."""
+        found: dict[str, tuple[bytes, bytes, bytes, int]] = {}
         for start in range(0, len(keys), 500):
             batch = keys[start : start + 500]
-            query = f"SELECT key, json, csv, cells, checksum FROM record_fragments WHERE key IN ({','.join('?' * len(batch))})"
-            for key, *rest in self.db.execute(query, batch):
-                if isinstance(key, str) and all(isinstance(v, str) for v in rest):
-                    found[key] = (rest[0], rest[1], rest[2], rest[3])
+            query = f"SELECT key, json, csv, cells, checksum FROM ledger_fragments WHERE key IN ({','.join('?' * len(batch))})"
+            for key, line, csv, cells, checksum in self.db.execute(query, batch):
+                if type(line) is type(csv) is type(cells) is bytes and type(checksum) is int:
+                    found[key] = (line, csv, cells, checksum)
         return found
 
-    def store_fragments(self, items: Iterable[tuple[str, str, str, str, str]]) -> None:
+    def store_fragments(self, items: Iterable[tuple[str, bytes, bytes, bytes, int]]) -> None:
         """Cache (key, json, csv, cells, checksum) rows; committed at once (a cache: safe to keep if the run fails)."""
         with _transaction(self.db):
-            self.db.executemany("INSERT OR REPLACE INTO record_fragments VALUES (?, ?, ?, ?, ?)", items)
+            self.db.executemany("INSERT OR REPLACE INTO ledger_fragments VALUES (?, ?, ?, ?, ?)", items)
 
     def prune_fragments(self, keep: Iterable[str], slack: int) -> None:
         """Drop the fragments not in ``keep`` once more than ``slack`` others have gathered."""
         keep = set(keep)
-        total = int(self.db.execute("SELECT COUNT(*) FROM record_fragments").fetchone()[0])
+        total = int(self.db.execute("SELECT COUNT(*) FROM ledger_fragments").fetchone()[0])
         if total <= len(keep) + slack:
             return
         with _transaction(self.db):
             self.db.execute("CREATE TEMP TABLE IF NOT EXISTS keep_fragments (key TEXT PRIMARY KEY)")
             self.db.execute("DELETE FROM keep_fragments")
             self.db.executemany("INSERT OR IGNORE INTO keep_fragments VALUES (?)", ((k,) for k in keep))
-            self.db.execute("DELETE FROM record_fragments WHERE key NOT IN (SELECT key FROM keep_fragments)")
+            self.db.execute("DELETE FROM ledger_fragments WHERE key NOT IN (SELECT key FROM keep_fragments)")
             self.db.execute("DELETE FROM keep_fragments")
 
     # -- the last run's state

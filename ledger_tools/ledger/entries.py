@@ -80,33 +80,41 @@ class LedgerEntry(FileReport):
     ) -> LedgerEntry:
         """An entry as ``to_json`` wrote it; ``KeyError``/``TypeError``/``ValueError`` for anything else.
         ``value_ids``: keep only these values (a projection); ``cells=False``: no cell references."""
-        for key, types in _ENTRY_TYPES.items():
-            if not isinstance(data[key], types):
-                raise TypeError(f"{key} の値の型が違います（{type(data[key]).__name__}）")
-        values = data["values"]
-        if value_ids is not None:
-            values = {k: values[k] for k in value_ids if k in values}
-            decoded = _decoded(values, copy=False, parsers=_parsers_of(frozenset(value_ids)))
-        else:
-            decoded = _decoded(values)
-        status = data["status"]
-        return cls(
-            path=data["path"],
-            sha256=data["sha256"],
-            status=_STATUSES.get(status) or Status(status),
-            record_id=data["record_id"],
-            stage=data["stage"],
-            exclusions=list(data["exclusions"]),
-            findings=[
-                Finding(f["code"], Severity(f["severity"]), f["message"], f["field"], f["cell"])
-                for f in data["findings"]
-            ],
-            values=decoded,
-            cells=dict(data["cells"]) if cells else {},
-            source_missing=bool(data["source_missing"]),
-            row=data.get("row"),
-            form_version=data.get("form_version"),
-        )
+        return cls(**entry_fields(data, value_ids, cells))
+
+
+def entry_fields(
+    data: dict[str, Any], value_ids: Collection[str] | None = None, cells: bool = True
+) -> dict[str, Any]:
+    """The fields of the ``LedgerEntry`` that ``to_json`` wrote as ``data`` (see ``from_json``), for a
+    caller that makes another kind of report of them without an entry in between."""
+    for key, types in _ENTRY_TYPES.items():
+        if not isinstance(data[key], types):
+            raise TypeError(f"{key} の値の型が違います（{type(data[key]).__name__}）")
+    values = data["values"]
+    if value_ids is not None:
+        values = {k: values[k] for k in value_ids if k in values}
+        decoded = _decoded(values, copy=False, parsers=_parsers_of(frozenset(value_ids)))
+    else:
+        decoded = _decoded(values)
+    status = data["status"]
+    return {
+        "path": data["path"],
+        "sha256": data["sha256"],
+        "status": _STATUSES.get(status) or Status(status),
+        "record_id": data["record_id"],
+        "stage": data["stage"],
+        "exclusions": list(data["exclusions"]),
+        "findings": [
+            Finding(f["code"], Severity(f["severity"]), f["message"], f["field"], f["cell"])
+            for f in data["findings"]
+        ],
+        "values": decoded,
+        "cells": dict(data["cells"]) if cells else {},
+        "source_missing": bool(data["source_missing"]),
+        "row": data.get("row"),
+        "form_version": data.get("form_version"),
+    }
 
 
 @dataclass
@@ -203,6 +211,7 @@ _PARSERS = {
 }
 
 
+_PARSER_ITEMS = tuple(_PARSERS.items())
 _STATUSES = {str(s): s for s in Status}
 
 
@@ -220,9 +229,7 @@ def _decoded(
     """The values as ``to_json`` wrote them, dates and times parsed again (in place: ``copy=False``;
     ``parsers``: only those, for a projection)."""
     out = dict(values) if copy else values
-    if parsers is None:
-        parsers = [(k, _PARSERS[k]) for k in _PARSERS.keys() & out.keys()]
-    for field_id, parse in parsers:
+    for field_id, parse in _PARSER_ITEMS if parsers is None else parsers:
         if isinstance(value := out.get(field_id), str):
             out[field_id] = parse(value)
     return out

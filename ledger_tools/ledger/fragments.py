@@ -3,7 +3,7 @@
 A record's ledger.json line, its CSV line and its 台帳.xlsx row (cells with the row number left
 out, ``sheets.ROW_MARK``) follow from its single-file report (its hash, its row and the context
 key: configuration and code) and what the run made of it (its path, status, findings and whether
-its file is gone): they are cached in the manifest's ``record_fragments`` table under a hash of
+its file is gone): they are cached in the manifest's ``ledger_fragments`` table under a hash of
 those (``entry_key``), so a run neither decodes nor renders a record that did not change. Every
 cached row carries a checksum of its content and is rendered again when it does not match (a
 damaged manifest never shapes an output). The outputs are assembled in ledger order through
@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+import zlib
+from collections.abc import Callable, Sequence
 from typing import IO
 
 from ledger_tools.check.findings import Status, ValidationReport
@@ -41,7 +42,6 @@ from ledger_tools.outputs import csv_line
 
 BATCH = 500
 _LETTERS = [column_letter(i) for i in range(len(RECORD_COLUMNS))]
-_SEPARATOR = "\x01"  # between cached cells in a temporary file (never in a cell: clean_text removes it)
 _RECORD_SHEETS = (SHEET_RECORDS, SHEET_EXCLUDED, SHEET_NOT_APPLICABLE)
 
 
@@ -66,14 +66,16 @@ def entry_key(context_key: str, entry: LedgerEntry) -> str | None:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _checksum(key: str, line: str, csv: str, cells: str) -> str:
-    return hashlib.sha256(f"{key}\0{line}\0{csv}\0{cells}".encode()).hexdigest()
+def _checksum(key: str, line: bytes, csv: bytes, cells: bytes) -> int:
+    """Catches a damaged cached row (CRC-32, as a zip checks its entries)."""
+    return zlib.crc32(cells, zlib.crc32(csv, zlib.crc32(line, zlib.crc32(key.encode()))))
 
 
-def render_fragments(entry: LedgerEntry) -> tuple[str, str]:
+def render_fragments(entry: LedgerEntry) -> tuple[bytes, bytes]:
     """(CSV line, 台帳.xlsx cells with ``ROW_MARK`` for the row number, empty when on no record sheet)."""
     row = record_row(entry)
-    return csv_line(row), row_cells(row, _LETTERS, ROW_MARK) if sheet_of(entry) is not None else ""
+    cells = row_cells(row, _LETTERS, ROW_MARK) if sheet_of(entry) is not None else ""
+    return csv_line(row).encode(), cells.encode()
 
 
 class LedgerFiles:
@@ -116,11 +118,15 @@ class LedgerFiles:
         keys: list[str] = []
         json_file, csv_file = tempfile.TemporaryFile(), tempfile.TemporaryFile()  # noqa: SIM115 (handed out by get)
         with (
-            tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as records,
-            tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as excluded,
-            tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as not_applicable,
+            tempfile.TemporaryFile() as records,
+            tempfile.TemporaryFile() as excluded,
+            tempfile.TemporaryFile() as not_applicable,
         ):
-            sheets = dict(zip(_RECORD_SHEETS, (records, excluded, not_applicable), strict=True))
+            # each record sheet's rows, numbered as they come (row 1 is the header)
+            sheets = {
+                title: _SheetRows(body)
+                for title, body in zip(_RECORD_SHEETS, (records, excluded, not_applicable), strict=True)
+            }
             json_file.write(ledger.json_head().encode())
             csv_file.write(("\ufeff" + csv_line(RECORD_COLUMNS)).encode())
             entries = ledger.entries
@@ -129,7 +135,7 @@ class LedgerFiles:
                 batch_keys = [entry_key(self.context_key, e) for e in batch]
                 keys += [k for k in batch_keys if k]
                 cached = self.manifest.cached_fragments([k for k in batch_keys if k])
-                made: dict[int, tuple[str, str, str]] = {}
+                made: dict[int, tuple[bytes, bytes, bytes]] = {}
                 for i, key in enumerate(batch_keys):
                     found = cached.get(key) if key else None
                     if found is not None and found[3] == _checksum(key or "", *found[:3]):
@@ -138,7 +144,7 @@ class LedgerFiles:
                 new = []
                 if missing:
                     for i, full in zip(missing, self.expand([batch[i] for i in missing]), strict=True):
-                        line = full.json_line()
+                        line = full.json_line().encode()
                         csv, cells = render_fragments(full)
                         made[i] = (line, csv, cells)
                         if key := batch_keys[i]:
@@ -150,18 +156,20 @@ class LedgerFiles:
                     lines.append(line)
                     csv_parts.append(csv)
                     if (sheet := sheet_of(entry)) is not None:
-                        sheets[sheet].write(cells + _SEPARATOR)
+                        sheets[sheet].add(cells)
+                for rows in sheets.values():
+                    rows.flush()
                 if new:
                     self.manifest.store_fragments(new)
-                json_file.write(((",\n" if start else "") + ",\n".join(lines)).encode())
-                csv_file.write("".join(csv_parts).encode())
+                if start:
+                    json_file.write(b",\n")
+                json_file.write(b",\n".join(lines))
+                csv_file.write(b"".join(csv_parts))
             json_file.write(Ledger.JSON_TAIL.encode())
             self.manifest.prune_fragments(keys, slack=len(keys) + 1000)
             wb = SheetWorkbook()
-            for title, body in sheets.items():
-                body.seek(0)
-                rows = (numbered(cells, number) for number, cells in enumerate(_split(body), start=2))
-                wb.add_rows(title, RECORD_COLUMNS, rows, RECORD_WIDTHS)
+            for title, rows in sheets.items():
+                wb.add_body(title, RECORD_COLUMNS, rows.body, rows.last, RECORD_WIDTHS)
             failing = ValidationReport(
                 [e for e in entries if e.status in (Status.INVALID, Status.UNREADABLE)]
             )
@@ -174,15 +182,22 @@ class LedgerFiles:
             return {"json": json_file, "csv": csv_file, "xlsx": wb.to_bytes()}
 
 
+class _SheetRows:
+    """A record sheet's ``<row>`` elements written to a temporary file, numbered from 2."""
+
+    def __init__(self, body: IO[bytes]) -> None:
+        self.body, self.last = body, 1
+        self._pending: list[bytes] = []
+
+    def add(self, cells: bytes) -> None:
+        self.last += 1
+        self._pending.append(numbered(cells, self.last))
+
+    def flush(self) -> None:
+        self.body.write(b"".join(self._pending))
+        self._pending = []
+
+
 def _read(file: IO[bytes]) -> bytes:
     file.seek(0)
     return file.read()
-
-
-def _split(file: IO[str]) -> Iterator[str]:
-    """The items of a temporary file written as ``item + _SEPARATOR``, read a megabyte at a time."""
-    rest = ""
-    while chunk := file.read(1 << 20):
-        items = (rest + chunk).split(_SEPARATOR)
-        rest = items.pop()
-        yield from items
