@@ -168,8 +168,12 @@ def run_isolated(
     initargs: tuple = (),
     mp_context=None,
     on_result: Callable[[], None] | None = None,
+    idle: Callable[[], bool] | None = None,
 ) -> Iterator[Any]:
     """``func(item)`` for every item, each in a worker process, yielded in the order of ``items``.
+
+    ``idle``, when given, is called while every busy worker is still at work (instead of only
+    waiting), as long as it returns True: a short step of other work each time.
 
     A worker that dies, runs out of memory or exceeds ``budget.seconds`` on an item yields
     ``on_failure(item, kind, detail)`` for it (kind ``CRASHED`` or ``TIMEOUT``) and is replaced.
@@ -199,7 +203,12 @@ def run_isolated(
             timeout = min(w.started + budget.seconds - now for w in busy) if budget.seconds > 0 else None
             if rss is not None:
                 timeout = WATCH_INTERVAL if timeout is None else min(timeout, WATCH_INTERVAL)
-            ready = wait([w.conn for w in busy], None if timeout is None else max(timeout, 0))
+            connections = [w.conn for w in busy]
+            ready = []
+            while idle is not None and not (ready := wait(connections, 0)) and idle():
+                pass
+            if not ready:
+                ready = wait(connections, None if timeout is None else max(timeout, 0))
             for i, worker in enumerate(pool):
                 if worker is None or worker.task is None:
                     continue

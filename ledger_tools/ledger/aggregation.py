@@ -46,7 +46,7 @@ import os
 import sqlite3
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -733,6 +733,7 @@ class _Run:
         self.settled_reports: list[tuple[str, str]] = []
         self.settled_facts: list[tuple[str, str]] = []
         self.slim_entries: dict[int, Slim] = {}  # id of a ledger entry made of a slim report → the report
+        self.decoded: dict[str, list[Slim]] = {}  # cached files' slim reports, by path (_decode_ahead)
         self.archive_flush = BackgroundFlushes()
 
     def execute(self) -> AggregationResult:
@@ -845,10 +846,18 @@ class _Run:
                 to_read.append((path, relative))
         progress = Progress(len(candidates), "ファイルの確認", self.progress)
         progress.advance(len(examined))
+        ahead = self._decode_ahead(list(examined.values()))
         try:
             inbox = (self.inbox,)
             for found in examine_all(
-                to_read, self.context, self.archive_root, known, self.workers, progress, roots=inbox
+                to_read,
+                self.context,
+                self.archive_root,
+                known,
+                self.workers,
+                progress,
+                roots=inbox,
+                idle=lambda: next(ahead, False),
             ):
                 examined[found.path] = self._settle(found)
             again = [(path, relative) for path, relative in candidates if examined[relative].incomplete]
@@ -871,6 +880,18 @@ class _Run:
         finally:
             progress.close()
         return examined
+
+    def _decode_ahead(self, cached: list[Examined]) -> Iterator[bool]:
+        """The slim reports of cached files decoded a batch at a time (into ``self.decoded``) while
+        the workers parse the others; ``_reports`` decodes whatever is left."""
+        for start in range(0, len(cached), 100):
+            batch = [f for f in cached[start : start + 100] if f.sha256]
+            facts = self.manifest.cached_facts([f.sha256 or "" for f in batch], self.context_key)
+            for found in batch:
+                if (text := facts.get(found.sha256 or "")) is not None:
+                    with contextlib.suppress(ManifestError):  # damaged: _reports cuts it again
+                        self.decoded[found.path] = facts_from_json(text, found.path)
+            yield True
 
     def _settle(self, found: Examined) -> Examined:
         """A file's new reports cached as they come from the workers, and held as slim ones only
@@ -908,7 +929,7 @@ class _Run:
                 hashes = [
                     f.sha256
                     for f in (examined[r] for _, r in candidates[i : i + 500])
-                    if f.cached and f.sha256
+                    if f.cached and f.sha256 and f.path not in self.decoded
                 ]
                 facts = self.manifest.cached_facts(hashes, self.context_key)
                 lacking = [h for h in hashes if h not in facts]
@@ -917,7 +938,9 @@ class _Run:
             file_reports: list[FileReport] | None = None
             if found.cached:
                 sha = found.sha256 or ""
-                if (text := facts.get(sha)) is not None:
+                if (ahead := self.decoded.pop(relative, None)) is not None:
+                    file_reports = list(ahead)
+                elif (text := facts.get(sha)) is not None:
                     with contextlib.suppress(ManifestError):  # damaged: cut again from the full report
                         file_reports = list(facts_from_json(text, relative))
                 if file_reports is None and (text := texts.get(sha) or self._cached_text(sha)) is not None:

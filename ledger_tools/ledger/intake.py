@@ -20,7 +20,7 @@ import hashlib
 import os
 import sys
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -213,9 +213,11 @@ def examine_all(
     mp_context=None,
     final: bool = False,
     roots: Sequence[Path] = (),
+    idle: Callable[[], bool] | None = None,
 ) -> Iterator[Examined]:
     """Examine ``items`` in order, each in a worker process (one process for a few files, up to
-    ``workers`` for many); a file that crashes or hangs its worker is unreadable on its own."""
+    ``workers`` for many); a file that crashes or hangs its worker is unreadable on its own.
+    ``idle``: other work, a step at a time, while the workers are busy (``run_isolated``)."""
     count = pool_size(workers) if len(items) >= PARALLEL_MIN_FILES else 1
     limits = context.config.limits
     yield from run_isolated(
@@ -228,6 +230,7 @@ def examine_all(
         initargs=(context, archive_root, known, final, tuple(roots)),
         mp_context=mp_context,
         on_result=progress.advance,
+        idle=idle,
     )
 
 
