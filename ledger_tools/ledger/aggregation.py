@@ -1511,6 +1511,9 @@ def _pair_versions(
     before, after = _by_file_and_record(previous), _by_file_and_record(current)
     for key in before.keys() | after.keys():
         olds, news = before.get(key, []), after.get(key, [])
+        if len(olds) == len(news) == 1:  # the usual case: one version then, one now (same values or not)
+            pairs.append((olds[0], news[0]))
+            continue
         same: dict[str, list[RecordState]] = {}
         for old in olds:
             same.setdefault(_version_key(old), []).append(old)
