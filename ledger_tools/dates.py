@@ -96,6 +96,7 @@ def era_year(day: dt.date) -> str:
     return f"{era.name}{'元' if year == 1 else year}年"
 
 
+@functools.lru_cache(maxsize=4096)  # the monthly page and the ledger show the same days again and again
 def to_wareki(day: dt.date, *, letter: bool = False) -> str:
     """令和7年3月1日 (or R7.3.1 with ``letter``)."""
     if letter:

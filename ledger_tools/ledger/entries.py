@@ -106,7 +106,13 @@ def entry_fields(
         "stage": data["stage"],
         "exclusions": list(data["exclusions"]),
         "findings": [
-            Finding(f["code"], Severity(f["severity"]), f["message"], f["field"], f["cell"])
+            Finding(
+                f["code"],
+                _SEVERITIES.get(f["severity"]) or Severity(f["severity"]),
+                f["message"],
+                f["field"],
+                f["cell"],
+            )
             for f in data["findings"]
         ],
         "values": decoded,
@@ -213,6 +219,7 @@ _PARSERS = {
 
 _PARSER_ITEMS = tuple(_PARSERS.items())
 _STATUSES = {str(s): s for s in Status}
+_SEVERITIES = {str(s): s for s in Severity}  # a look-up, not an Enum call, per finding
 
 
 @functools.lru_cache(maxsize=16)
