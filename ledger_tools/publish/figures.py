@@ -92,7 +92,7 @@ class PublishedRecord:
         row: list[str | int] = [self.number, self.date_iso]
         row.extend(
             neutralise_formula(v) if v[:1] in _FORMULA_STARTS else v
-            for v in (values[f] for f in _TEXT_COLUMNS)
+            for v in (values[f] for f in TEXT_COLUMNS)
         )
         return row
 
@@ -100,7 +100,7 @@ class PublishedRecord:
 def _public_record(number: int, values: Mapping[str, Any], date_precision: str) -> PublishedRecord:
     """Copy the public columns out of a record's values; nothing else is read."""
     date_iso, date_label = _date_texts(values["received_date"], date_precision)
-    texts = {f: v if (v := values.get(f)).__class__ is str else _text(v) for f in _TEXT_COLUMNS}
+    texts = {f: v if (v := values.get(f)).__class__ is str else _text(v) for f in TEXT_COLUMNS}
     return PublishedRecord(number, date_iso, date_label, texts)
 
 
@@ -117,7 +117,7 @@ def _month_iso(day: dt.date) -> str:
     return f"{day:%Y-%m}"
 
 
-_TEXT_COLUMNS = tuple(c.field_id for c in PUBLIC_COLUMNS if c.field_id != "received_date")
+TEXT_COLUMNS = tuple(c.field_id for c in PUBLIC_COLUMNS if c.field_id != "received_date")
 if PUBLIC_COLUMNS[0].field_id != "received_date":  # csv_row writes the date first
     raise RuntimeError("PUBLIC_COLUMNS must start with received_date")
 _FORMULA_STARTS = frozenset(t[:1] for t in FORMULA_TRIGGERS)

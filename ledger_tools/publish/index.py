@@ -15,7 +15,7 @@ from pathlib import Path
 from ledger_tools.dates import FiscalYear, to_wareki
 from ledger_tools.outputs import csv_bytes
 from ledger_tools.pages import template_environment
-from ledger_tools.publish.csv_text import text_csv_bytes
+from ledger_tools.publish.csv_text import csv_line, lines_csv_bytes
 from ledger_tools.publish.errors import PublicationError
 from ledger_tools.publish.figures import COUNT_LABELS, DATE_HEADERS, Site
 from ledger_tools.publish.open_data import (
@@ -23,6 +23,7 @@ from ledger_tools.publish.open_data import (
     COUNTS_HEADER,
     SUMMARY_FILE,
     SUMMARY_FORMAT,
+    RecordLines,
     records_header,
 )
 from ledger_tools.publish.page import PAGE_FILE, STYLESHEET_FILE, human_size, stylesheet
@@ -103,12 +104,12 @@ def organ_names(years: Sequence[PublishedYear]) -> list[str]:
 
 
 def index_files(
-    years: Sequence[PublishedYear], known_rows: Mapping[str, Sequence[Sequence[str | int]]] | None = None
+    years: Sequence[PublishedYear], known: Mapping[str, RecordLines] | None = None
 ) -> dict[str, bytes]:
-    """The page of every year, its stylesheet and the two combined CSVs, by name; ``known_rows``: the
-    rows of a year's records CSV by its folder name, when they are at hand (the year being written)."""
+    """The page of every year, its stylesheet and the two combined CSVs, by name; ``known``: the
+    lines of a year's records CSV by its folder name, when they are at hand (the year being written)."""
     data = {
-        RECORDS_ALL: combined_records_csv(years, known_rows),
+        RECORDS_ALL: combined_records_csv(years, known),
         COUNTS_ALL: combined_counts_csv(years),
     }
     page = render_index(years, {name: len(content) for name, content in data.items()})
@@ -133,19 +134,21 @@ def _year_header(years: Sequence[PublishedYear]) -> list[str]:
 
 
 def combined_records_csv(
-    years: Sequence[PublishedYear], known_rows: Mapping[str, Sequence[Sequence[str | int]]] | None = None
+    years: Sequence[PublishedYear], known: Mapping[str, RecordLines] | None = None
 ) -> bytes:
     """Every year's records, oldest year first, each row with its 年度 (a year's rows read back from
-    its CSV unless ``known_rows`` has them: the same cells, without parsing a large file again)."""
-    rows: list[list[str | int]] = []
+    its CSV unless ``known`` has its lines: the same cells, without parsing a large file again)."""
+    lines = [csv_line(records_all_header(years))]
     for year in reversed(years):
         folder = year.folder
-        known = (known_rows or {}).get(folder)
-        rows.extend(
-            [row[0], folder, *row[1:]]
-            for row in (_read_rows(year.path / year.records_file) if known is None else known)
-        )
-    return text_csv_bytes(records_all_header(years), rows)  # read back from our CSVs: already safe
+        lines_of_year = (known or {}).get(folder)
+        if lines_of_year is None:  # read back from our CSVs: already safe
+            lines.extend(
+                csv_line([row[0], folder, *row[1:]]) for row in _read_rows(year.path / year.records_file)
+            )
+        else:
+            lines.extend(lines_of_year.with_prefix(folder))
+    return lines_csv_bytes(lines)
 
 
 def combined_counts_csv(years: Sequence[PublishedYear]) -> bytes:

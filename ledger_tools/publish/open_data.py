@@ -7,17 +7,19 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import operator
 from collections.abc import Sequence
 from typing import Any
 
 from ledger_tools.dates import FiscalYear
 from ledger_tools.outputs import csv_bytes, neutralise_formula
-from ledger_tools.publish.csv_text import text_csv_bytes
+from ledger_tools.publish.csv_text import csv_line, lines_csv_bytes, plain_lines, written_line
 from ledger_tools.publish.figures import (
     COUNT_LABELS,
     DATE_HEADERS,
     NUMBER_HEADER,
     PUBLIC_COLUMNS,
+    TEXT_COLUMNS,
     Publication,
 )
 
@@ -64,17 +66,40 @@ COUNT_LEVELS = {
 }
 
 
-def records_csv(publication: Publication, rows: Sequence[Sequence[str | int]] | None = None) -> bytes:
-    """The open-data list: 通番 and the public columns, one record per row (``rows``: ``records_rows``
-    when already made)."""
-    rows = records_rows(publication) if rows is None else rows
-    return text_csv_bytes(records_header(publication.date_precision), rows)
+def records_csv(publication: Publication, lines: RecordLines | None = None) -> bytes:
+    """The open-data list: 通番 and the public columns, one record per row (``lines``:
+    ``records_lines`` when already made)."""
+    lines = records_lines(publication) if lines is None else lines
+    return lines_csv_bytes((csv_line(records_header(publication.date_precision)), *lines.with_prefix()))
 
 
-def records_rows(publication: Publication) -> list[list[str | int]]:
-    """The rows of the records CSV: the prefecture's code, 通番 and the public columns."""
-    code = neutralise_formula(publication.prefecture_code)
-    return [[code, *r.csv_row()] for r in publication.records]
+@dataclasses.dataclass(frozen=True)
+class RecordLines:
+    """A year's records CSV as text, each record's line made once (for the yearly CSV and the
+    combined one): the first cell (the prefecture's code, the same on every row) and each
+    record's line after it (``1,2025-04-01,…\r\n``)."""
+
+    code: str  # already safe for a spreadsheet
+    tails: Sequence[str]
+
+    def with_prefix(self, *cells: str) -> tuple[str, ...]:
+        """The lines with the code and ``cells`` first (``records_all.csv`` adds the 年度): one
+        join, each line's own tail unchanged (a CSV cell is quoted on its own)."""
+        if not self.tails:
+            return ()
+        prefix = written_line([self.code, *cells, ""])[: -len("\r\n")]  # "code,…," as quoted
+        return (prefix + prefix.join(self.tails),)
+
+
+def records_lines(publication: Publication) -> RecordLines:
+    """The records CSV's lines: 通番 and the public columns of each record, after the code; the
+    same text as ``csv.writer`` of each ``PublishedRecord.csv_row`` (``csv_text.plain_lines``)."""
+    records = publication.records
+    texts = operator.itemgetter(*TEXT_COLUMNS)
+    rows = [(str(r.number), r.date_iso, *texts(r.values)) for r in records]
+    return RecordLines(
+        neutralise_formula(publication.prefecture_code), plain_lines(rows, lambda i: records[i].csv_row())
+    )
 
 
 CountRow = tuple[str, str, str, str, str, int]

@@ -18,7 +18,7 @@ DIR/publication/<FY>/, so a reader never sees the files of two runs mixed.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,13 +52,14 @@ from ledger_tools.publish.folder import (
 from ledger_tools.publish.index import DATAPACKAGE_FILE, index_files, published_years
 from ledger_tools.publish.open_data import (
     SUMMARY_FILE,
+    RecordLines,
     counts_csv,
     counts_csv_name,
     counts_rows,
     records_csv,
     records_csv_name,
     records_header,
-    records_rows,
+    records_lines,
     summary_json,
 )
 from ledger_tools.publish.page import (
@@ -132,23 +133,19 @@ __all__ = [
 LOCK_WAIT_SECONDS = 10.0  # publishing while another run holds DIR waits this long, then refuses
 
 
-def render_files(
-    publication: Publication, rows: Sequence[Sequence[str | int]] | None = None
-) -> dict[str, bytes]:
+def render_files(publication: Publication, lines: RecordLines | None = None) -> dict[str, bytes]:
     """Every file of DIR/publication/<FY>/ by name: the summary page, the list pages, the stylesheet,
-    the two CSVs (complete: every published record in one file) and summary.json; ``rows``: the
-    records CSV's rows when already made (``records_rows``)."""
-    return dict(iter_files(publication, rows))
+    the two CSVs (complete: every published record in one file) and summary.json; ``lines``: the
+    records CSV's lines when already made (``records_lines``)."""
+    return dict(iter_files(publication, lines))
 
 
-def iter_files(
-    publication: Publication, rows: Sequence[Sequence[str | int]] | None = None
-) -> Iterator[tuple[str, bytes]]:
+def iter_files(publication: Publication, lines: RecordLines | None = None) -> Iterator[tuple[str, bytes]]:
     """``render_files`` one file at a time: a list page is rendered when it is to be written, so a
     large year's pages are never all held at once."""
     fy = publication.fiscal_year
     data = {
-        records_csv_name(fy): records_csv(publication, rows),
+        records_csv_name(fy): records_csv(publication, lines),
         counts_csv_name(fy): counts_csv(publication),
     }
     pages = record_pages(publication)
@@ -164,12 +161,12 @@ def iter_files(
 def render_index_files(
     parent: Path,
     staged: Mapping[str, Path] | None = None,
-    known_rows: Mapping[str, Sequence[Sequence[str | int]]] | None = None,
+    known: Mapping[str, RecordLines] | None = None,
 ) -> dict[str, bytes]:
     """DIR/publication/'s own files, from the year folders as they are published (``staged``: the
-    folders about to replace some years; ``known_rows``: the rows of their records CSVs)."""
+    folders about to replace some years; ``known``: the lines of their records CSVs)."""
     years = published_years(parent, staged)
-    return {**index_files(years, known_rows), DATAPACKAGE_FILE: datapackage_json(years)}
+    return {**index_files(years, known), DATAPACKAGE_FILE: datapackage_json(years)}
 
 
 @dataclass
@@ -246,15 +243,15 @@ def _publish_unlocked(
         raise PublicationRefused(publication, reconciliation, report)
     directory = publication_directory(out_dir, fiscal_year)
     remove_stale_folders(directory.parent)
-    rows = records_rows(publication)
+    lines = records_lines(publication)
     names: list[str] = []
 
     def files() -> Iterator[tuple[str, bytes]]:
-        for name, content in iter_files(publication, rows):
+        for name, content in iter_files(publication, lines):
             names.append(name)
             yield name, content
 
-    known = {directory.name: rows}
+    known = {directory.name: lines}
     write_publication(
         directory,
         files(),
