@@ -53,25 +53,29 @@ def written_line(cells: Sequence[str | int]) -> str:
 
 
 def lines_csv_bytes(lines: Iterable[str]) -> bytes:
-    """A CSV file (UTF-8 with BOM) of lines made by ``csv_line``, the header's first."""
-    return BOM + "".join(lines).encode("utf-8")
+    """A CSV file (UTF-8 with BOM) of lines made by ``csv_line`` (the header's first), or of runs of
+    such lines, encoded a piece at a time (never the whole text and its bytes at once)."""
+    return b"".join([BOM, *(text.encode("utf-8") for text in lines)])  # one copy, of the exact size
 
 
-# A cell that neutralise_formula changes (it starts as a formula may), after the comma before it:
-# a pattern led by a literal, which re searches for fast (an alternation would try every position).
-_FORMULA_AFTER_COMMA = re.compile(",[" + re.escape("".join(FORMULA_TRIGGERS)) + "]")
+# A cell that neutralise_formula changes (it starts as a formula may), after the comma or the line
+# end before it: patterns led by a literal, which re searches for fast (a class would try every position).
+_TRIGGERS = "[" + re.escape("".join(FORMULA_TRIGGERS)) + "]"
+_FORMULA_AFTER_COMMA = re.compile("," + _TRIGGERS)
+_FORMULA_AFTER_LINE = re.compile("\n" + _TRIGGERS)
 
 
-def _plain(text: str, commas: int) -> bool:
-    """Whether ``text``, cells joined by commas, holds ``commas`` commas and no cell that csv.writer
-    quotes (a quote, CR or LF in it) or that neutralise_formula changes."""
+def _plain(text: str, rows: int, width: int) -> bool:
+    """Whether ``text``, ``rows`` lines of ``width`` cells joined by commas, each ended by CRLF, holds
+    no cell that csv.writer quotes (a comma, a quote, CR or LF in it) or that neutralise_formula changes."""
     return (
-        text.count(",") == commas
+        text.count(",") == rows * (width - 1)
+        and text.count("\r") == rows
+        and text.count("\n") == rows
         and '"' not in text
-        and "\r" not in text
-        and "\n" not in text
         and not text.startswith(FORMULA_TRIGGERS)
         and not _FORMULA_AFTER_COMMA.search(text)
+        and not _FORMULA_AFTER_LINE.search(text)
     )
 
 
@@ -80,13 +84,13 @@ def plain_lines(rows: Sequence[Sequence[str]], exact: Callable[[int], Sequence[s
     a row is its cells joined by commas when no cell needs quotes and none starts as a formula may
     (checked for every row at once, in C); any other row ``i`` is ``exact(i)`` (its cells made safe)
     written by ``csv.writer``. The same text as ``csv.writer`` of ``exact(i)`` for every row."""
-    lines = [",".join(row) for row in rows]
+    lines = [",".join(row) + LINE_END for row in rows]
     if not lines:
         return []
     width = len(rows[0])
-    if width > 1 and _plain(",".join(lines), len(lines) * width - 1):
-        return [line + LINE_END for line in lines]
+    if width > 1 and _plain("".join(lines), len(lines), width):
+        return lines
     return [
-        line + LINE_END if len(row) == width > 1 and _plain(line, width - 1) else written_line(exact(i))
+        line if len(row) == width > 1 and _plain(line, 1, width) else written_line(exact(i))
         for i, (row, line) in enumerate(zip(rows, lines, strict=True))
     ]

@@ -4,6 +4,7 @@ and its CSVs), never recomputed from today's ledger, so a past publication stays
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
@@ -15,7 +16,7 @@ from pathlib import Path
 from ledger_tools.dates import FiscalYear, to_wareki
 from ledger_tools.outputs import csv_bytes
 from ledger_tools.pages import template_environment
-from ledger_tools.publish.csv_text import csv_line, lines_csv_bytes
+from ledger_tools.publish.csv_text import BOM, csv_line
 from ledger_tools.publish.errors import PublicationError
 from ledger_tools.publish.figures import COUNT_LABELS, DATE_HEADERS, Site
 from ledger_tools.publish.open_data import (
@@ -23,7 +24,6 @@ from ledger_tools.publish.open_data import (
     COUNTS_HEADER,
     SUMMARY_FILE,
     SUMMARY_FORMAT,
-    RecordLines,
     records_header,
 )
 from ledger_tools.publish.page import PAGE_FILE, STYLESHEET_FILE, human_size, stylesheet
@@ -103,13 +103,10 @@ def organ_names(years: Sequence[PublishedYear]) -> list[str]:
     return list(dict.fromkeys(name for year in years for name in year.by_organ))
 
 
-def index_files(
-    years: Sequence[PublishedYear], known: Mapping[str, RecordLines] | None = None
-) -> dict[str, bytes]:
-    """The page of every year, its stylesheet and the two combined CSVs, by name; ``known``: the
-    lines of a year's records CSV by its folder name, when they are at hand (the year being written)."""
+def index_files(years: Sequence[PublishedYear]) -> dict[str, bytes]:
+    """The page of every year, its stylesheet and the two combined CSVs, by name."""
     data = {
-        RECORDS_ALL: combined_records_csv(years, known),
+        RECORDS_ALL: combined_records_csv(years),
         COUNTS_ALL: combined_counts_csv(years),
     }
     page = render_index(years, {name: len(content) for name, content in data.items()})
@@ -133,22 +130,53 @@ def _year_header(years: Sequence[PublishedYear]) -> list[str]:
     return records_header(years[0].date_precision if years else "day")
 
 
-def combined_records_csv(
-    years: Sequence[PublishedYear], known: Mapping[str, RecordLines] | None = None
-) -> bytes:
-    """Every year's records, oldest year first, each row with its 年度 (a year's rows read back from
-    its CSV unless ``known`` has its lines: the same cells, without parsing a large file again)."""
-    lines = [csv_line(records_all_header(years))]
+def combined_records_csv(years: Sequence[PublishedYear]) -> bytes:
+    """Every year's records, oldest year first, each row with its 年度 after the code: a year's rows
+    as its CSV holds them (written by us: already safe)."""
+    parts: list[bytes | memoryview] = [BOM, csv_line(records_all_header(years)).encode("utf-8")]
     for year in reversed(years):
-        folder = year.folder
-        lines_of_year = (known or {}).get(folder)
-        if lines_of_year is None:  # read back from our CSVs: already safe
-            lines.extend(
-                csv_line([row[0], folder, *row[1:]]) for row in _read_rows(year.path / year.records_file)
-            )
-        else:
-            lines.extend(lines_of_year.with_prefix(folder))
-    return lines_csv_bytes(lines)
+        parts.extend(_rows_with_year(year.path / year.records_file, year.folder))
+    return b"".join(parts)
+
+
+_CRLF = b"\r\n"
+
+
+def _rows_with_year(path: Path, folder: str) -> list[bytes | memoryview]:
+    """The data lines of a published records CSV, 年度 added after the code, as ``csv.writer``
+    writes ``[code, folder, *rest]`` of each row read. A file of ours where no cell is quoted (no
+    quote in it: every CRLF ends a row, and no other CR or LF) whose rows all start with the same
+    code is copied, the 年度 put after each row's code at once; any other is read cell by cell."""
+    try:
+        data = path.read_bytes()
+        _check_utf8(data)  # what reading it cell by cell would refuse
+    except (OSError, UnicodeDecodeError) as e:
+        raise PublicationError(f"公表済みのCSV（{path}）を読めません: {e}") from None
+    header_end = data.find(_CRLF)
+    start = header_end + 2
+    code_end = data.find(b",", start)
+    if (
+        data.startswith(BOM + CODE_HEADER.encode("utf-8") + b",")
+        and 0 < header_end < code_end
+        and data.endswith(_CRLF)
+        and b'"' not in data
+        and data.count(b"\r") == data.count(b"\n") == data.count(_CRLF)
+    ):
+        marked = _CRLF + data[start : code_end + 1]  # a row's start: CRLF, the code and its comma
+        if data.count(marked, header_end) == data.count(_CRLF) - 1:  # every row starts so
+            rows = data.replace(marked, marked + folder.encode("utf-8") + b",")  # not in the header
+            del data
+            return [memoryview(rows)[start:]]
+    return [csv_line([row[0], folder, *row[1:]]).encode("utf-8") for row in _read_rows(path)]
+
+
+def _check_utf8(data: bytes, piece: int = 1 << 20) -> None:
+    """``UnicodeDecodeError`` unless ``data`` is UTF-8, decoded a piece at a time (never held as text)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    for at in range(0, len(data), piece):
+        decoder.decode(view[at : at + piece])
+    decoder.decode(b"", final=True)
 
 
 def combined_counts_csv(years: Sequence[PublishedYear]) -> bytes:

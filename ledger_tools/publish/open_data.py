@@ -6,6 +6,7 @@ year's numbers that the index of every year is built from (never recomputed from
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import operator
 from collections.abc import Sequence
@@ -13,7 +14,7 @@ from typing import Any
 
 from ledger_tools.dates import FiscalYear
 from ledger_tools.outputs import csv_bytes, neutralise_formula
-from ledger_tools.publish.csv_text import csv_line, lines_csv_bytes, plain_lines, written_line
+from ledger_tools.publish.csv_text import BOM, csv_line, plain_lines
 from ledger_tools.publish.figures import (
     COUNT_LABELS,
     DATE_HEADERS,
@@ -21,6 +22,7 @@ from ledger_tools.publish.figures import (
     PUBLIC_COLUMNS,
     TEXT_COLUMNS,
     Publication,
+    PublishedRecord,
 )
 
 
@@ -66,40 +68,31 @@ COUNT_LEVELS = {
 }
 
 
-def records_csv(publication: Publication, lines: RecordLines | None = None) -> bytes:
-    """The open-data list: 通番 and the public columns, one record per row (``lines``:
-    ``records_lines`` when already made)."""
-    lines = records_lines(publication) if lines is None else lines
-    return lines_csv_bytes((csv_line(records_header(publication.date_precision)), *lines.with_prefix()))
+RUN = 2000  # records whose lines are made, checked and encoded together
 
 
-@dataclasses.dataclass(frozen=True)
-class RecordLines:
-    """A year's records CSV as text, each record's line made once (for the yearly CSV and the
-    combined one): the first cell (the prefecture's code, the same on every row) and each
-    record's line after it (``1,2025-04-01,…\r\n``)."""
-
-    code: str  # already safe for a spreadsheet
-    tails: Sequence[str]
-
-    def with_prefix(self, *cells: str) -> tuple[str, ...]:
-        """The lines with the code and ``cells`` first (``records_all.csv`` adds the 年度): one
-        join, each line's own tail unchanged (a CSV cell is quoted on its own)."""
-        if not self.tails:
-            return ()
-        prefix = written_line([self.code, *cells, ""])[: -len("\r\n")]  # "code,…," as quoted
-        return (prefix + prefix.join(self.tails),)
+def records_csv(publication: Publication) -> bytes:
+    """The open-data list: 通番 and the public columns, one record per row."""
+    return b"".join(records_csv_parts(publication))
 
 
-def records_lines(publication: Publication) -> RecordLines:
-    """The records CSV's lines: 通番 and the public columns of each record, after the code; the
-    same text as ``csv.writer`` of each ``PublishedRecord.csv_row`` (``csv_text.plain_lines``)."""
+def records_csv_parts(publication: Publication) -> list[bytes]:
+    """``records_csv`` in pieces (written one after the other, never joined in memory): the same
+    text as ``csv.writer`` of each record's ``PublishedRecord.csv_row`` (``csv_text.plain_lines``),
+    made and encoded ``RUN`` records at a time."""
     records = publication.records
+    code = neutralise_formula(publication.prefecture_code)
     texts = operator.itemgetter(*TEXT_COLUMNS)
-    rows = [(str(r.number), r.date_iso, *texts(r.values)) for r in records]
-    return RecordLines(
-        neutralise_formula(publication.prefecture_code), plain_lines(rows, lambda i: records[i].csv_row())
-    )
+    parts = [BOM, csv_line(records_header(publication.date_precision)).encode("utf-8")]
+    for start in range(0, len(records), RUN):
+        run = records[start : start + RUN]
+        rows = [(code, str(r.number), r.date_iso, *texts(r.values)) for r in run]
+        parts.append("".join(plain_lines(rows, functools.partial(_safe_row, code, run))).encode("utf-8"))
+    return parts
+
+
+def _safe_row(code: str, records: Sequence[PublishedRecord], i: int) -> list[str | int]:
+    return [code, *records[i].csv_row()]
 
 
 CountRow = tuple[str, str, str, str, str, int]
