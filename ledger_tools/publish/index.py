@@ -192,7 +192,8 @@ def combined_counts_csv(years: Sequence[PublishedYear]) -> bytes:
 def _read_rows(path: Path, header: Sequence[str] | None = None) -> list[list[str]]:
     """The data rows of a published CSV (its header checked to lead with the code, or to be ``header``)."""
     try:
-        rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"), newline="")))
+        # Decoded as it stands: read_text would turn a CR inside a quoted cell into LF.
+        rows = list(csv.reader(io.StringIO(path.read_bytes().decode("utf-8-sig"), newline="")))
     except (OSError, UnicodeDecodeError) as e:
         raise PublicationError(f"公表済みのCSV（{path}）を読めません: {e}") from None
     if not rows or rows[0][0] != CODE_HEADER or (header is not None and tuple(rows[0]) != tuple(header)):
