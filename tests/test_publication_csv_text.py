@@ -70,3 +70,13 @@ def test_a_cell_that_starts_a_formula_or_needs_quotes_is_written_by_csv_writer()
         "3,plain\r\n",
         "'-4,x\r\n",
     ]
+
+
+def test_rows_that_need_no_care_are_joined_without_csv_writer() -> None:
+    """The fast path is taken for ordinary rows, empty cells included (the reconciliation's last two)."""
+
+    def never(i: int) -> list[str | int]:
+        raise AssertionError(f"row {i} written by csv.writer")
+
+    rows = [("R7-000001", "inbox/1.xlsx", "公表", "1", "", ""), ("", "a-b", "c@d", "2025-04-01", "x", "")]
+    assert plain_lines(rows, never) == ["R7-000001,inbox/1.xlsx,公表,1,,\r\n", ",a-b,c@d,2025-04-01,x,\r\n"]

@@ -59,8 +59,9 @@ def lines_csv_bytes(lines: Iterable[str]) -> bytes:
 
 
 # A cell that neutralise_formula changes (it starts as a formula may), after the comma or the line
-# end before it: patterns led by a literal, which re searches for fast (a class would try every position).
-_TRIGGERS = "[" + re.escape("".join(FORMULA_TRIGGERS)) + "]"
+# end before it: patterns led by a literal, which re searches for fast (a class would try every
+# position). Not CR: _plain counts the CRs, one a line end (an empty last cell is ",\r\n").
+_TRIGGERS = "[" + re.escape("".join(t for t in FORMULA_TRIGGERS if t != "\r")) + "]"
 _FORMULA_AFTER_COMMA = re.compile("," + _TRIGGERS)
 _FORMULA_AFTER_LINE = re.compile("\n" + _TRIGGERS)
 

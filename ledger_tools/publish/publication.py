@@ -18,7 +18,6 @@ DIR/publication/<FY>/, so a reader never sees the files of two runs mixed.
 
 from __future__ import annotations
 
-import contextlib
 import gc
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -283,9 +282,9 @@ def publish_ledger(
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise PublicationError(f"フォルダ（{out_dir}）を作れません: {e.strerror or e}") from None
-    with publication_lock(out_dir, lock_wait):
-        with _no_cycle_collection():
-            prepared = _prepare(ledger, config, fiscal_year)
+    with publication_lock(out_dir, lock_wait), _CollectorPaused() as collector:
+        prepared = _prepare(ledger, config, fiscal_year)
+        collector.resume()
         return _write(prepared, out_dir, fiscal_year, allow_pending)
 
 
@@ -306,24 +305,36 @@ def publish(
     projection = ledger_projection(config, fiscal_year)
     if not directory.is_dir():
         read_ledger(directory, projection)  # raises LedgerError: no ledger (and no folder to lock) there
-    with publication_lock(directory, lock_wait):
-        with _no_cycle_collection():
-            ledger = read_ledger(directory, projection)  # the year's entries only, never the whole ledger
-            prepared = _prepare(ledger, config, fiscal_year, discard_ledger=True)
+    with publication_lock(directory, lock_wait), _CollectorPaused() as collector:
+        ledger = read_ledger(directory, projection)  # the year's entries only, never the whole ledger
+        prepared = _prepare(ledger, config, fiscal_year, discard_ledger=True)
+        collector.resume()
         return _write(prepared, directory, fiscal_year, allow_pending)
 
 
-@contextlib.contextmanager
-def _no_cycle_collection() -> Iterator[None]:
-    """Reading a large year and computing its figures makes many objects and no garbage cycles: the
-    cyclic collector would walk the growing heap again and again (≈ 20 % of a 30,000-record year).
-    It runs as usual while the files are rendered (a template's cycles are collected)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
+class _CollectorPaused:
+    """The cyclic garbage collector off while a large year is read and its figures computed: many
+    objects and no cycles, which it would walk again and again as the heap grows (≈ 20 % of a
+    30,000-record year). ``resume()`` freezes what exists (``gc.freeze``: never walked while the
+    files are rendered, a template's cycles are still collected) and turns it on; at the end the
+    collector is as it was (unfrozen: ``gc.unfreeze``, unless something else had frozen objects)."""
+
+    def __enter__(self) -> _CollectorPaused:
+        self.enabled, self.frozen = gc.isenabled(), False
+        gc.disable()
+        return self
+
+    def resume(self) -> None:
+        if self.enabled and not gc.isenabled():
+            if gc.get_freeze_count() == 0:
+                gc.freeze()
+                self.frozen = True
+            gc.enable()
+
+    def __exit__(self, *_exc: object) -> None:
+        if self.frozen:
+            gc.unfreeze()
+        if self.enabled:
             gc.enable()
 
 
