@@ -103,10 +103,9 @@ def _public_record(number: int, values: Mapping[str, Any], date_precision: str) 
     date_iso, date_label = _date_texts(values["received_date"], date_precision)
     try:
         texts = _public_texts(values)
-    except KeyError:
-        texts = ()
-    if len(texts) != len(TEXT_COLUMNS) or any(v.__class__ is not str for v in texts):
-        texts = tuple(_text(values.get(f)) for f in TEXT_COLUMNS)  # a value missing or not text
+        "".join(texts)  # TypeError unless every one is text (one call, not one per value)
+    except (KeyError, TypeError):  # a value missing, or not text
+        texts = tuple(_text(values.get(f)) for f in TEXT_COLUMNS)
     return PublishedRecord(number, date_iso, date_label, dict(zip(TEXT_COLUMNS, texts, strict=True)))
 
 
