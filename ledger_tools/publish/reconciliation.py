@@ -142,19 +142,25 @@ def _reconciliation_row(
     notes: tuple[str, ...] = (),
     held_kind: str = "",
 ) -> ReconciliationRow:
-    received = entry.values.get("received_date")
-    return ReconciliationRow(
+    values = entry.values
+    received = values.get("received_date")
+    organ, department = values.get("organ"), values.get("department")
+    # One row per record of the year: made without the frozen dataclass's __init__, which sets each
+    # of the ten fields through object.__setattr__ (≈ 3× the cost); the row is the same.
+    row = object.__new__(ReconciliationRow)
+    row.__dict__.update(
         record_id=entry.record_id or "",
         path=entry.path,
         status=entry.status,
-        organ=_text(entry.values.get("organ")),
-        department=_text(entry.values.get("department")),
+        organ="" if organ is None else str(organ),
+        department="" if department is None else str(department),
         received_date=received if isinstance(received, dt.date) else None,
         number=number,
         reasons=reasons,
         notes=notes,
         held_kind=held_kind,
     )
+    return row
 
 
 RECONCILIATION_HEADER = (
@@ -211,7 +217,3 @@ def _safe_cells(r: ReconciliationRow) -> list[str | int]:
         "、".join(REASON_TEXTS[code] for code in (*r.reasons, *r.notes)),
         " ".join((*r.reasons, *r.notes)),
     ]
-
-
-def _text(value: object) -> str:
-    return "" if value is None else str(value)
