@@ -258,12 +258,16 @@ class OutputSet:
         self.entries.append({"target": name, "kind": kind, "new": f"{index}.new", "old": None})
         return self.staging / f"{index}.new"
 
-    def file(self, name: str, data: bytes) -> None:
-        """Stage the new version of ``directory/name`` (a path relative to the directory)."""
+    def file(self, name: str, data: bytes | list[bytes]) -> None:
+        """Stage the new version of ``directory/name`` (a path relative to the directory); ``data``
+        may be the file's pieces in order (a large file, never joined in memory)."""
         staged = self._add(name, "file")
         try:
             with open(staged, "wb") as f:
-                f.write(data)
+                if isinstance(data, bytes):
+                    f.write(data)
+                else:
+                    f.writelines(data)
                 f.flush()
                 os.fsync(f.fileno())
             os.chmod(staged, 0o666 & ~_UMASK)

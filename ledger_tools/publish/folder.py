@@ -59,7 +59,7 @@ def write_staged(path: Path, content: Content) -> None:
 def write_publication(
     directory: Path,
     files: Mapping[str, Content] | Iterable[tuple[str, Content]],
-    beside: Callable[[Path], Mapping[str, bytes]],
+    beside: Callable[[Path], Mapping[str, Content]],
 ) -> None:
     """Replace the year folder ``directory`` by one holding exactly ``files``, and the files of its
     parent by ``beside(staged_folder)`` (computed once the new year folder is written), all as one set

@@ -161,7 +161,7 @@ def iter_files(publication: Publication) -> Iterator[tuple[str, Content]]:
     yield SUMMARY_FILE, summary_json(publication)
 
 
-def render_index_files(parent: Path, staged: Mapping[str, Path] | None = None) -> dict[str, bytes]:
+def render_index_files(parent: Path, staged: Mapping[str, Path] | None = None) -> dict[str, Content]:
     """DIR/publication/'s own files, from the year folders as they are published (``staged``: the
     folders about to replace some years)."""
     years = published_years(parent, staged)
