@@ -106,7 +106,15 @@ def _public_record(number: int, values: Mapping[str, Any], date_precision: str) 
         "".join(texts)  # TypeError unless every one is text (one call, not one per value)
     except (KeyError, TypeError):  # a value missing, or not text
         texts = tuple(_text(values.get(f)) for f in TEXT_COLUMNS)
-    return PublishedRecord(number, date_iso, date_label, dict(zip(TEXT_COLUMNS, texts, strict=True)))
+    # One per published record: made without the frozen dataclass's per-field object.__setattr__.
+    record = object.__new__(PublishedRecord)
+    record.__dict__.update(
+        number=number,
+        date_iso=date_iso,
+        date_label=date_label,
+        values=dict(zip(TEXT_COLUMNS, texts, strict=True)),
+    )
+    return record
 
 
 @functools.lru_cache(maxsize=4096)  # a year has 366 days: its records share their dates
