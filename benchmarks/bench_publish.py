@@ -7,13 +7,15 @@ over the configuration's 機関 and 部局 with 概要 and 措置の概要 of ty
 characters), then in one run measures ``publish`` in a child process per tree (this worktree and,
 with ``--baseline``, another source tree such as an earlier commit extracted with ``git archive``):
 the wall time of ``ledger-tools publish`` as a command, of a process calling ``publish()`` and of
-``publish()`` itself, the peak RSS of that process, and the number and largest size of the pages. Reports ratios; no assertion.
+``publish()`` itself, the peak RSS of that process, the number and largest size of the pages, and
+whether both trees wrote the same bytes. Reports ratios; no assertion.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import json
 import os
 import platform
@@ -111,7 +113,19 @@ def run_tree(tree: Path, directory: Path, profile: bool) -> dict:
     pages = sorted(year.glob("*.html"))
     result["pages"] = len(pages)
     result["largest_page_bytes"] = max(p.stat().st_size for p in pages)
+    result["outputs"] = outputs_digest(directory)
     return result
+
+
+def outputs_digest(directory: Path) -> str:
+    """One digest of every file publishing wrote (DIR/publication/ and the reconciliation report),
+    names and bytes: equal digests mean byte-identical outputs."""
+    digest = hashlib.sha256()
+    files = [*sorted((directory / "publication").rglob("*")), *sorted(directory.glob("公表照合表_*.csv"))]
+    for path in files:
+        if path.is_file():
+            digest.update(str(path.relative_to(directory)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 def main() -> None:
@@ -149,6 +163,10 @@ def main() -> None:
             print(
                 f"ratio baseline/candidate: CLI {b['cli_s'] / c['cli_s']:.1f}x, process {b['process_s'] / c['process_s']:.1f}x, "
                 f"publish() {b['publish_s'] / c['publish_s']:.1f}x, RSS {b['peak_rss_mib'] / c['peak_rss_mib']:.1f}x"
+            )
+            digests = {r["outputs"] for runs in results.values() for r in runs}
+            print(
+                f"outputs byte-identical in every run of both trees: {'yes' if len(digests) == 1 else 'NO'}"
             )
 
 

@@ -260,13 +260,17 @@ class OutputSet:
         self.entries.append({"target": name, "kind": kind, "new": f"{index}.new", "old": None})
         return self.staging / f"{index}.new"
 
-    def file(self, name: str, data: bytes) -> None:
-        """Stage the new version of ``directory/name`` (a path relative to the directory)."""
+    def file(self, name: str, data: bytes | list[bytes]) -> None:
+        """Stage the new version of ``directory/name`` (a path relative to the directory); ``data``
+        may be the file's pieces in order (a large file, never joined in memory)."""
         staged = self._add(name, "file")
         try:
             f = open(staged, "wb")  # noqa: SIM115 (closed by the flush, in the background)
             try:
-                f.write(data)
+                if isinstance(data, bytes):
+                    f.write(data)
+                else:
+                    f.writelines(data)
                 f.flush()
             except BaseException:
                 f.close()

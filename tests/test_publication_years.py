@@ -86,6 +86,31 @@ def test_the_combined_open_data_holds_every_published_year(tmp_path):
     assert counts == [yearly[0][0], *yearly[0][1:], *yearly[1][1:]]
 
 
+@pytest.mark.parametrize(
+    "summary", ["普通の概要", 'カンマ,と"引用"', "改行\r\nと\rだけ", "=式のよう", "-負の数のよう"]
+)
+def test_the_combined_open_data_holds_each_years_rows_as_its_own_csv(tmp_path, config, summary):
+    """Whichever year was published last, records_all.csv repeats each year's CSV cell for cell:
+    a cell quoted in the year's file, or guarded against a spreadsheet, stays as it is."""
+    ledger = Ledger(
+        LEDGER_DATE,
+        [
+            entry(record_id="A", received_date=dt.date(2025, 3, 20), public_summary=summary),
+            entry(record_id="B", public_summary=summary, public_measures=summary),
+            entry(record_id="C", public_summary="普通の概要"),
+        ],
+    )
+    publish_ledger(ledger, tmp_path, config, FiscalYear(2025))
+    publish_ledger(ledger, tmp_path, config, FiscalYear(2024))  # 2025 is read back from its CSV
+    folder = tmp_path / "publication"
+    combined = read_csv((folder / "records_all.csv").read_bytes())
+    for year in ("2024", "2025"):
+        own = read_csv((folder / year / f"records_{year}.csv").read_bytes())[1:]
+        assert [[r[0], *r[2:]] for r in combined[1:] if r[1] == year] == own
+    assert [r[1] for r in combined[1:]] == ["2024", "2025", "2025"]
+    assert all(any(summary in cell for cell in r) for r in combined[1:3])  # CR and LF kept as written
+
+
 def test_republishing_gives_byte_identical_files(tmp_path):
     two_years(tmp_path)
     before = tree(tmp_path / "publication")

@@ -11,6 +11,7 @@ import datetime as dt
 import functools
 import hashlib
 import json
+import operator
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -88,13 +89,22 @@ def entry_fields(
 ) -> dict[str, Any]:
     """The fields of the ``LedgerEntry`` that ``to_json`` wrote as ``data`` (see ``from_json``), for a
     caller that makes another kind of report of them without an entry in between."""
-    for key, types in _ENTRY_TYPES.items():
-        if not isinstance(data[key], types):
-            raise TypeError(f"{key} の値の型が違います（{type(data[key]).__name__}）")
+    try:  # every key there and of its type, in one pass
+        typed = all(map(isinstance, _entry_items(data), _ENTRY_TYPE_LIST))
+    except (KeyError, TypeError):
+        typed = False
+    if not typed:  # which one, in the order the keys are checked
+        for key, types in _ENTRY_TYPES.items():
+            if not isinstance(data[key], types):
+                raise TypeError(f"{key} の値の型が違います（{type(data[key]).__name__}）")
     values = data["values"]
     if value_ids is not None:
-        values = {k: values[k] for k in value_ids if k in values}
-        decoded = _decoded(values, copy=False, parsers=_parsers_of(frozenset(value_ids)))
+        ids, parsers = _projected(frozenset(value_ids))
+        try:  # the values as the aggregation writes them: every field
+            values = {k: values[k] for k in ids}
+        except KeyError:
+            values = {k: values[k] for k in ids if k in values}
+        decoded = _decoded(values, copy=False, parsers=parsers)
     else:
         decoded = _decoded(values)
     status = data["status"]
@@ -165,6 +175,10 @@ _ENTRY_TYPES: dict[str, type | tuple[type, ...]] = {
 }
 
 
+_entry_items = operator.itemgetter(*_ENTRY_TYPES)
+_ENTRY_TYPE_LIST = tuple(_ENTRY_TYPES.values())
+
+
 def load_ledger(directory: Path) -> Ledger:
     """Read ``DIR/ledger.json`` as written by the aggregator; ``LedgerError`` (in Japanese, with how
     to rebuild it) for a file that is missing, not JSON, or not of the ledger's shape."""
@@ -223,9 +237,11 @@ _SEVERITIES = {str(s): s for s in Severity}  # a look-up, not an Enum call, per 
 
 
 @functools.lru_cache(maxsize=16)
-def _parsers_of(value_ids: frozenset[str]) -> tuple[tuple[str, Callable[[str], Any]], ...]:
-    """The parsers of the dates and times among ``value_ids`` (a projection's)."""
-    return tuple((k, parse) for k, parse in _PARSERS.items() if k in value_ids)
+def _projected(
+    value_ids: frozenset[str],
+) -> tuple[tuple[str, ...], tuple[tuple[str, Callable[[str], Any]], ...]]:
+    """A projection's value ids in one order, and the parsers of the dates and times among them."""
+    return tuple(value_ids), tuple((k, parse) for k, parse in _PARSERS.items() if k in value_ids)
 
 
 def _decoded(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import operator
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -92,7 +93,7 @@ class PublishedRecord:
         row: list[str | int] = [self.number, self.date_iso]
         row.extend(
             neutralise_formula(v) if v[:1] in _FORMULA_STARTS else v
-            for v in (values[f] for f in _TEXT_COLUMNS)
+            for v in (values[f] for f in TEXT_COLUMNS)
         )
         return row
 
@@ -100,8 +101,20 @@ class PublishedRecord:
 def _public_record(number: int, values: Mapping[str, Any], date_precision: str) -> PublishedRecord:
     """Copy the public columns out of a record's values; nothing else is read."""
     date_iso, date_label = _date_texts(values["received_date"], date_precision)
-    texts = {f: v if (v := values.get(f)).__class__ is str else _text(v) for f in _TEXT_COLUMNS}
-    return PublishedRecord(number, date_iso, date_label, texts)
+    try:
+        texts = _public_texts(values)
+        "".join(texts)  # TypeError unless every one is text (one call, not one per value)
+    except (KeyError, TypeError):  # a value missing, or not text
+        texts = tuple(_text(values.get(f)) for f in TEXT_COLUMNS)
+    # One per published record: made without the frozen dataclass's per-field object.__setattr__.
+    record = object.__new__(PublishedRecord)
+    record.__dict__.update(
+        number=number,
+        date_iso=date_iso,
+        date_label=date_label,
+        values=dict(zip(TEXT_COLUMNS, texts, strict=True)),
+    )
+    return record
 
 
 @functools.lru_cache(maxsize=4096)  # a year has 366 days: its records share their dates
@@ -117,9 +130,10 @@ def _month_iso(day: dt.date) -> str:
     return f"{day:%Y-%m}"
 
 
-_TEXT_COLUMNS = tuple(c.field_id for c in PUBLIC_COLUMNS if c.field_id != "received_date")
+TEXT_COLUMNS = tuple(c.field_id for c in PUBLIC_COLUMNS if c.field_id != "received_date")
 if PUBLIC_COLUMNS[0].field_id != "received_date":  # csv_row writes the date first
     raise RuntimeError("PUBLIC_COLUMNS must start with received_date")
+_public_texts = operator.itemgetter(*TEXT_COLUMNS)
 _FORMULA_STARTS = frozenset(t[:1] for t in FORMULA_TRIGGERS)
 if any(len(t) != 1 for t in FORMULA_TRIGGERS):  # csv_row looks at the first character only
     raise RuntimeError("FORMULA_TRIGGERS must be single characters")
@@ -258,9 +272,10 @@ def year_figures(selection: Selection, held_back: HeldBack, config: Config, as_o
     fiscal_year, precision = selection.fiscal_year, config.publication.date_precision
     records = tuple(_public_record(n, e.values, precision) for n, e in enumerate(selection.publishable, 1))
     counts = _counts(selection.judged, len(records), held_back)
-    published_ids = {id(e) for e in selection.publishable}
+    record_of = {id(e): r for e, r in zip(selection.publishable, records, strict=True)}
     organisation = departments_for_year(config, fiscal_year)
-    keys = [_breakdown_key(e, organisation, published=id(e) in published_ids) for e in selection.applicable]
+    # What each 該当 record adds to the breakdowns, and how many records add just that.
+    keys = Counter(_breakdown_key(e, organisation, record_of.get(id(e))) for e in selection.applicable)
     period_start = selection.period_start
     return Publication(
         fiscal_year=fiscal_year,
@@ -302,28 +317,41 @@ PUBLICATION_VALUE_IDS = (
     | {c.field_id for c in PUBLIC_COLUMNS}
     | frozenset(BREAKDOWN_FIELDS)
 )
+# A record's place in the breakdowns: (month, *BREAKDOWN_FIELDS), e.g. ("2025-06", "知事部局", …).
+BreakdownKey = tuple[str, ...]
+_KEY_INDEX = {name: i for i, name in enumerate(("month", *BREAKDOWN_FIELDS))}
+_published_breakdown = operator.itemgetter(*BREAKDOWN_FIELDS)
+if not set(BREAKDOWN_FIELDS) <= set(TEXT_COLUMNS):  # a published record's breakdown is its public texts
+    raise RuntimeError("BREAKDOWN_FIELDS must be public columns")
 
 
 def _breakdown_key(
-    entry: LedgerEntry, organisation: Mapping[str, tuple[str, ...]], published: bool
-) -> dict[str, str]:
-    """What a 該当 record adds to the breakdowns. A published record adds its published values; a record
-    held back adds only values of the catalogue or configuration, 不明 for anything else (a value being
-    corrected may be free text, which must never reach the page)."""
+    entry: LedgerEntry, organisation: Mapping[str, tuple[str, ...]], record: PublishedRecord | None
+) -> BreakdownKey:
+    """What a 該当 record adds to the breakdowns. A published record (``record``) adds its published
+    values; a record held back adds only values of the catalogue or configuration, 不明 for anything
+    else (a value being corrected may be free text, which must never reach the page)."""
     values = entry.values
-    key = {"month": _month_iso(values["received_date"])}
-    if published:
-        key.update({f: _text(values.get(f)) for f in BREAKDOWN_FIELDS})
-        return key
+    month = _month_iso(values["received_date"])
+    if record is not None:
+        return (month, *_published_breakdown(record.values))
     organ = _text(values.get("organ"))
     organ = organ if organ in organisation else UNKNOWN
     department = values.get("department")
-    key["organ"] = organ
-    key["department"] = department if department in organisation.get(organ, ()) else UNKNOWN
+    key = [month, organ, department if department in organisation.get(organ, ()) else UNKNOWN]
     for f in ("business_type", "requester_category", "method"):
         value = values.get(f)
-        key[f] = value if isinstance(value, str) and value in FIELD_BY_ID[f].choices else UNKNOWN
-    return key
+        key.append(value if isinstance(value, str) and value in FIELD_BY_ID[f].choices else UNKNOWN)
+    return tuple(key)
+
+
+def _count_by(keys: Counter[BreakdownKey], *fields: str) -> Counter[Any]:
+    """The records counted by one field of their key (a label), or by several (a tuple of labels)."""
+    at = operator.itemgetter(*(_KEY_INDEX[f] for f in fields))
+    counter: Counter[Any] = Counter()
+    for key, n in keys.items():
+        counter[at(key)] += n
+    return counter
 
 
 def _ordered(counter: Counter[str], known: Iterable[str]) -> list[str]:
@@ -334,15 +362,15 @@ def _ordered(counter: Counter[str], known: Iterable[str]) -> list[str]:
 
 
 def _organ_groups(
-    keys: list[dict[str, str]],
+    keys: Counter[BreakdownKey],
     records: tuple[PublishedRecord, ...],
     organisation: Mapping[str, tuple[str, ...]],
 ) -> tuple[OrganGroup, ...]:
     """Every organ and department of the year (departments_for_year), zero included; unknown names after them."""
-    by_organ = Counter(k["organ"] for k in keys)
+    by_organ = _count_by(keys, "organ")
     by_department: dict[str, Counter[str]] = {}
-    for k in keys:
-        by_department.setdefault(k["organ"], Counter())[k["department"]] += 1
+    for (organ, department), n in _count_by(keys, "organ", "department").items():
+        by_department.setdefault(organ, Counter())[department] += n
     records_of: dict[str, list[PublishedRecord]] = {}
     for r in records:
         records_of.setdefault(r.values["organ"], []).append(r)
@@ -357,18 +385,16 @@ def _organ_groups(
     return tuple(groups)
 
 
-def _tally(keys: Iterable[Mapping[str, str]], field_id: str) -> tuple[Tally, ...]:
+def _tally(keys: Counter[BreakdownKey], field_id: str) -> tuple[Tally, ...]:
     """Every choice of the catalogue in its order, zero included; unexpected values and 不明 after them."""
-    counter = Counter(k[field_id] for k in keys)
+    counter = _count_by(keys, field_id)
     return tuple(Tally(label, counter[label]) for label in _ordered(counter, FIELD_BY_ID[field_id].choices))
 
 
-def _months(
-    keys: Iterable[Mapping[str, str]], fiscal_year: FiscalYear, period_start: dt.date
-) -> tuple[Tally, ...]:
+def _months(keys: Counter[BreakdownKey], fiscal_year: FiscalYear, period_start: dt.date) -> tuple[Tally, ...]:
     """April → March; a first year that starts late (令和6年度: only 3月) shows its months only (no record
     before operation_start is counted, so none is lost)."""
-    counter = Counter(k["month"] for k in keys)
+    counter = _count_by(keys, "month")
     first = f"{period_start:%Y-%m}"
     months = []
     day = fiscal_year.start

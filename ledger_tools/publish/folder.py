@@ -35,16 +35,31 @@ def remove_stale_folders(parent: Path) -> None:
 _EACH_FLUSHED = not hasattr(os, "sync")
 
 
-def write_staged(path: Path, content: bytes) -> None:
+# A file's bytes, or its pieces in order (a large CSV, written without joining them in memory).
+Content = bytes | list[bytes]
+
+
+def content_bytes(content: Content) -> bytes:
+    return content if isinstance(content, bytes) else b"".join(content)
+
+
+def content_size(content: Content) -> int:
+    return len(content) if isinstance(content, bytes) else sum(map(len, content))
+
+
+def write_staged(path: Path, content: Content) -> None:
     """One file of the new year folder."""
     with atomic_output(path, durable=_EACH_FLUSHED) as f:
-        f.write(content)
+        if isinstance(content, bytes):
+            f.write(content)
+        else:
+            f.writelines(content)
 
 
 def write_publication(
     directory: Path,
-    files: Mapping[str, bytes] | Iterable[tuple[str, bytes]],
-    beside: Callable[[Path], Mapping[str, bytes]],
+    files: Mapping[str, Content] | Iterable[tuple[str, Content]],
+    beside: Callable[[Path], Mapping[str, Content]],
 ) -> None:
     """Replace the year folder ``directory`` by one holding exactly ``files``, and the files of its
     parent by ``beside(staged_folder)`` (computed once the new year folder is written), all as one set

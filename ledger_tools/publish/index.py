@@ -4,6 +4,7 @@ and its CSVs), never recomputed from today's ledger, so a past publication stays
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
@@ -15,9 +16,10 @@ from pathlib import Path
 from ledger_tools.dates import FiscalYear, to_wareki
 from ledger_tools.outputs import csv_bytes
 from ledger_tools.pages import template_environment
-from ledger_tools.publish.csv_text import text_csv_bytes
+from ledger_tools.publish.csv_text import BOM, csv_line
 from ledger_tools.publish.errors import PublicationError
 from ledger_tools.publish.figures import COUNT_LABELS, DATE_HEADERS, Site
+from ledger_tools.publish.folder import Content, content_size
 from ledger_tools.publish.open_data import (
     CODE_HEADER,
     COUNTS_HEADER,
@@ -102,16 +104,14 @@ def organ_names(years: Sequence[PublishedYear]) -> list[str]:
     return list(dict.fromkeys(name for year in years for name in year.by_organ))
 
 
-def index_files(
-    years: Sequence[PublishedYear], known_rows: Mapping[str, Sequence[Sequence[str | int]]] | None = None
-) -> dict[str, bytes]:
-    """The page of every year, its stylesheet and the two combined CSVs, by name; ``known_rows``: the
-    rows of a year's records CSV by its folder name, when they are at hand (the year being written)."""
-    data = {
-        RECORDS_ALL: combined_records_csv(years, known_rows),
+def index_files(years: Sequence[PublishedYear]) -> dict[str, Content]:
+    """The page of every year, its stylesheet and the two combined CSVs, by name (records_all.csv in
+    pieces: ``folder.Content``)."""
+    data: dict[str, Content] = {
+        RECORDS_ALL: combined_records_csv(years),
         COUNTS_ALL: combined_counts_csv(years),
     }
-    page = render_index(years, {name: len(content) for name, content in data.items()})
+    page = render_index(years, {name: content_size(content) for name, content in data.items()})
     return {PAGE_FILE: page.encode("utf-8"), STYLESHEET_FILE: stylesheet(), **data}
 
 
@@ -132,20 +132,66 @@ def _year_header(years: Sequence[PublishedYear]) -> list[str]:
     return records_header(years[0].date_precision if years else "day")
 
 
-def combined_records_csv(
-    years: Sequence[PublishedYear], known_rows: Mapping[str, Sequence[Sequence[str | int]]] | None = None
-) -> bytes:
-    """Every year's records, oldest year first, each row with its 年度 (a year's rows read back from
-    its CSV unless ``known_rows`` has them: the same cells, without parsing a large file again)."""
-    rows: list[list[str | int]] = []
+def combined_records_csv(years: Sequence[PublishedYear]) -> list[bytes]:
+    """Every year's records, oldest year first, each row with its 年度 after the code: a year's rows
+    as its CSV holds them (written by us: already safe). In pieces, to be written one after the
+    other (``folder.Content``), never joined in memory."""
+    parts = [BOM, csv_line(records_all_header(years)).encode("utf-8")]
     for year in reversed(years):
-        folder = year.folder
-        known = (known_rows or {}).get(folder)
-        rows.extend(
-            [row[0], folder, *row[1:]]
-            for row in (_read_rows(year.path / year.records_file) if known is None else known)
-        )
-    return text_csv_bytes(records_all_header(years), rows)  # read back from our CSVs: already safe
+        path = year.path / year.records_file
+        copied = _rows_with_year(path, year.folder)
+        if copied is None:  # read cell by cell
+            copied = [csv_line([row[0], year.folder, *row[1:]]).encode("utf-8") for row in _read_rows(path)]
+        parts.extend(copied)
+    return parts
+
+
+_CRLF = b"\r\n"
+
+
+def _rows_with_year(path: Path, folder: str, piece: int = 1 << 20) -> list[bytes] | None:
+    """The data lines of a published records CSV with the 年度 after each row's code, as
+    ``csv.writer`` writes ``[code, folder, *rest]`` of each row that reading it gives; None when the
+    file is not one this can copy. A file of ours where no cell is quoted (no quote in it: every CRLF
+    ends a row, and there is no other CR or LF), UTF-8, whose rows all start with the same code, is
+    copied ``piece`` bytes at a time (whole rows), the 年度 put after the code of each at once."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    year = folder.encode("utf-8") + b","
+    pieces: list[bytes] = []
+    try:
+        with path.open("rb") as f:
+            header = f.readline()
+            if not header.startswith(BOM + CODE_HEADER.encode("utf-8") + b",") or not _plain_rows(header, 1):
+                return None
+            decoder.decode(header)
+            code, rest = b"", b""
+            while block := f.read(piece):
+                data = rest + block
+                cut = data.rfind(_CRLF) + 2  # whole rows; 1 when there is no row end in it
+                rows, rest = (data[:cut], data[cut:]) if cut > 1 else (b"", data)
+                if not rows:
+                    continue
+                decoder.decode(rows)
+                count = rows.count(_CRLF)
+                if not code:  # "code," of the first row
+                    code = rows[: rows.find(b",") + 1]
+                if (
+                    len(code) < 2
+                    or not rows.startswith(code)
+                    or not _plain_rows(rows, count)
+                    or rows.count(_CRLF + code) != count - 1  # every row starts with the code
+                ):
+                    return None
+                pieces.append(code + year + rows[len(code) :].replace(_CRLF + code, _CRLF + code + year))
+            decoder.decode(b"", final=True)
+    except (OSError, UnicodeDecodeError):  # reading it cell by cell says what is wrong
+        return None
+    return None if rest else pieces  # a last row without its CRLF: read cell by cell
+
+
+def _plain_rows(rows: bytes, count: int) -> bool:
+    """``count`` rows, each ended by CRLF, with no quote (no quoted cell) and no other CR or LF."""
+    return b'"' not in rows and rows.count(b"\r") == rows.count(b"\n") == rows.count(_CRLF) == count
 
 
 def combined_counts_csv(years: Sequence[PublishedYear]) -> bytes:
@@ -161,7 +207,8 @@ def combined_counts_csv(years: Sequence[PublishedYear]) -> bytes:
 def _read_rows(path: Path, header: Sequence[str] | None = None) -> list[list[str]]:
     """The data rows of a published CSV (its header checked to lead with the code, or to be ``header``)."""
     try:
-        rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"), newline="")))
+        # Decoded as it stands: read_text would turn a CR inside a quoted cell into LF.
+        rows = list(csv.reader(io.StringIO(path.read_bytes().decode("utf-8-sig"), newline="")))
     except (OSError, UnicodeDecodeError) as e:
         raise PublicationError(f"公表済みのCSV（{path}）を読めません: {e}") from None
     if not rows or rows[0][0] != CODE_HEADER or (header is not None and tuple(rows[0]) != tuple(header)):

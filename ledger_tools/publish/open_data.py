@@ -6,19 +6,23 @@ year's numbers that the index of every year is built from (never recomputed from
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
+import operator
 from collections.abc import Sequence
 from typing import Any
 
 from ledger_tools.dates import FiscalYear
 from ledger_tools.outputs import csv_bytes, neutralise_formula
-from ledger_tools.publish.csv_text import text_csv_bytes
+from ledger_tools.publish.csv_text import BOM, csv_line, plain_lines
 from ledger_tools.publish.figures import (
     COUNT_LABELS,
     DATE_HEADERS,
     NUMBER_HEADER,
     PUBLIC_COLUMNS,
+    TEXT_COLUMNS,
     Publication,
+    PublishedRecord,
 )
 
 
@@ -64,17 +68,31 @@ COUNT_LEVELS = {
 }
 
 
-def records_csv(publication: Publication, rows: Sequence[Sequence[str | int]] | None = None) -> bytes:
-    """The open-data list: 通番 and the public columns, one record per row (``rows``: ``records_rows``
-    when already made)."""
-    rows = records_rows(publication) if rows is None else rows
-    return text_csv_bytes(records_header(publication.date_precision), rows)
+RUN = 2000  # records whose lines are made, checked and encoded together
 
 
-def records_rows(publication: Publication) -> list[list[str | int]]:
-    """The rows of the records CSV: the prefecture's code, 通番 and the public columns."""
+def records_csv(publication: Publication) -> bytes:
+    """The open-data list: 通番 and the public columns, one record per row."""
+    return b"".join(records_csv_parts(publication))
+
+
+def records_csv_parts(publication: Publication) -> list[bytes]:
+    """``records_csv`` in pieces (written one after the other, never joined in memory): the same
+    text as ``csv.writer`` of each record's ``PublishedRecord.csv_row`` (``csv_text.plain_lines``),
+    made and encoded ``RUN`` records at a time."""
+    records = publication.records
     code = neutralise_formula(publication.prefecture_code)
-    return [[code, *r.csv_row()] for r in publication.records]
+    texts = operator.itemgetter(*TEXT_COLUMNS)
+    parts = [BOM, csv_line(records_header(publication.date_precision)).encode("utf-8")]
+    for start in range(0, len(records), RUN):
+        run = records[start : start + RUN]
+        rows = [(code, str(r.number), r.date_iso, *texts(r.values)) for r in run]
+        parts.append("".join(plain_lines(rows, functools.partial(_safe_row, code, run))).encode("utf-8"))
+    return parts
+
+
+def _safe_row(code: str, records: Sequence[PublishedRecord], i: int) -> list[str | int]:
+    return [code, *records[i].csv_row()]
 
 
 CountRow = tuple[str, str, str, str, str, int]

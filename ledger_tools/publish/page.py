@@ -5,6 +5,7 @@ records in pages, one set per 機関 (records-01.html, records-01-02.html, …),
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -180,50 +181,61 @@ class ListColumn:
 
 def html_text(text: str) -> str:
     """``text`` escaped for HTML exactly as markupsafe (the templates' autoescape) does it."""
-    return (
-        text.replace("&", "&amp;")
-        .replace("<", "&lt;")
-        .replace(">", "&gt;")
-        .replace("'", "&#39;")
-        .replace('"', "&#34;")
-    )
+    if "&" in text or "<" in text or ">" in text or "'" in text or '"' in text:
+        return (
+            text.replace("&", "&amp;")
+            .replace("<", "&lt;")
+            .replace(">", "&gt;")
+            .replace("'", "&#39;")
+            .replace('"', "&#34;")
+        )
+    return text
 
 
-def list_rows(records: tuple[PublishedRecord, ...], columns: tuple[ListColumn, ...]) -> Markup:
+_LONG = 64  # a cell of a longer value is seldom repeated: made for its row, not kept
+
+
+def list_rows(
+    records: tuple[PublishedRecord, ...],
+    columns: tuple[ListColumn, ...],
+    memo: dict[str, dict[str, str]] | None = None,
+) -> Markup:
     """The <tr> rows of a list page. Written here rather than in the template because a year may list
     tens of thousands of records and a template costs several escapes a cell; every value is still
-    escaped (``html_text``, as the template's autoescape would) and only this function's markup is trusted."""
+    escaped (``html_text``, as the template's autoescape would) and only this function's markup is
+    trusted. ``memo``: cells already made, by column and value (shared by the pages of a year: the
+    choices repeat on every row). Made a column at a time, then joined row by row."""
     number = html_text(NUMBER_HEADER)
-    cells = [
-        (
-            column.is_date,
-            column.field_id,
-            f'<td class="{html_text(column.css_class)}" data-label="{html_text(column.label)}">',
-        )
-        for column in columns
-    ]
-    none_text = html_text(NONE_TEXT)
-    written: dict[tuple[str, str], str] = {}  # a cell by column and value: the choices repeat on every row
-    parts: list[str] = []
-    append = parts.append
-    for record in records:
-        append(f'<tr>\n<th scope="row" class="num" data-label="{number}">{record.number}</th>\n')
-        values = record.values
-        for is_date, field_id, opening in cells:
-            key = ("", record.date_iso) if is_date else (field_id, values[field_id])
-            cell = written.get(key)
-            if cell is None:
-                if is_date:
-                    iso, label = html_text(record.date_iso), html_text(record.date_label)
-                    cell = f'{opening}<time datetime="{iso}">{label}</time></td>\n'
-                else:
-                    value = key[1]
-                    cell = f"{opening}{html_text(value) if value else none_text}</td>\n"
-                if len(key[1]) <= 64:  # long free text is seldom repeated: not kept
-                    written[key] = cell
-            append(cell)
-        append("</tr>\n")
-    return Markup("".join(parts))
+    memo = {} if memo is None else memo
+    values = [r.values for r in records]
+    made: list[list[str]] = []
+    for column in columns:
+        opening = f'<td class="{html_text(column.css_class)}" data-label="{html_text(column.label)}">'
+        if column.is_date:
+            written = memo.setdefault("", {})
+            get = written.get
+            made.append([get(r.date_iso) or _date_cell(written, opening, r) for r in records])
+        else:
+            written = memo.setdefault(column.field_id, {})
+            get = written.get
+            field = operator.itemgetter(column.field_id)
+            made.append([get(v) or _text_cell(written, opening, v) for v in map(field, values)])
+    heads = [f'<tr>\n<th scope="row" class="num" data-label="{number}">{r.number}</th>\n' for r in records]
+    ends = ["</tr>\n"] * len(records)
+    return Markup("".join([part for row in zip(heads, *made, ends, strict=True) for part in row]))
+
+
+def _date_cell(written: dict[str, str], opening: str, record: PublishedRecord) -> str:
+    iso, label = html_text(record.date_iso), html_text(record.date_label)
+    cell = written[record.date_iso] = f'{opening}<time datetime="{iso}">{label}</time></td>\n'
+    return cell
+
+
+def _text_cell(written: dict[str, str], opening: str, value: str) -> str:
+    cell = f"{opening}{html_text(value) if value else html_text(NONE_TEXT)}</td>\n"
+    if len(value) <= _LONG:
+        written[value] = cell
+    return cell
 
 
 def list_columns(date_precision: str) -> tuple[ListColumn, ...]:
@@ -315,9 +327,10 @@ def iter_record_pages(
         "posted": publication.posted,
         "updated": publication.updated,
     }
+    memo: dict[str, dict[str, str]] = {}  # list cells by column and value, for every page
     for organ_pages in pages.values():
         for page in organ_pages:
             position = f"　全{len(organ_pages)}ページ中{page.number}ページ目" if len(organ_pages) > 1 else ""
             title = f"{fy.label}（{fy.start_year}年度）不当な働きかけの一覧（{page.organ}{position}）"
-            rows = list_rows(page.records, columns)
+            rows = list_rows(page.records, columns, memo)
             yield page.file, template.render(common, title=title, page=page, pages=organ_pages, rows=rows)

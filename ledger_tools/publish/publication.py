@@ -18,7 +18,8 @@ DIR/publication/<FY>/, so a reader never sees the files of two runs mixed.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+import gc
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +46,9 @@ from ledger_tools.publish.figures import (
 )
 from ledger_tools.publish.folder import (
     PUBLICATION_DIR,
+    Content,
+    content_bytes,
+    content_size,
     publication_directory,
     remove_stale_folders,
     write_publication,
@@ -57,8 +61,8 @@ from ledger_tools.publish.open_data import (
     counts_rows,
     records_csv,
     records_csv_name,
+    records_csv_parts,
     records_header,
-    records_rows,
     summary_json,
 )
 from ledger_tools.publish.page import (
@@ -132,44 +136,36 @@ __all__ = [
 LOCK_WAIT_SECONDS = 10.0  # publishing while another run holds DIR waits this long, then refuses
 
 
-def render_files(
-    publication: Publication, rows: Sequence[Sequence[str | int]] | None = None
-) -> dict[str, bytes]:
+def render_files(publication: Publication) -> dict[str, bytes]:
     """Every file of DIR/publication/<FY>/ by name: the summary page, the list pages, the stylesheet,
-    the two CSVs (complete: every published record in one file) and summary.json; ``rows``: the
-    records CSV's rows when already made (``records_rows``)."""
-    return dict(iter_files(publication, rows))
+    the two CSVs (complete: every published record in one file) and summary.json."""
+    return {name: content_bytes(content) for name, content in iter_files(publication)}
 
 
-def iter_files(
-    publication: Publication, rows: Sequence[Sequence[str | int]] | None = None
-) -> Iterator[tuple[str, bytes]]:
+def iter_files(publication: Publication) -> Iterator[tuple[str, Content]]:
     """``render_files`` one file at a time: a list page is rendered when it is to be written, so a
-    large year's pages are never all held at once."""
+    large year's pages are never all held at once; the records CSV is in pieces (``Content``)."""
     fy = publication.fiscal_year
-    data = {
-        records_csv_name(fy): records_csv(publication, rows),
+    data: dict[str, Content] = {
+        records_csv_name(fy): records_csv_parts(publication),
         counts_csv_name(fy): counts_csv(publication),
     }
+    sizes = {name: content_size(content) for name, content in data.items()}
     pages = record_pages(publication)
-    page = render_page(publication, {name: len(content) for name, content in data.items()}, pages)
+    page = render_page(publication, sizes, pages)
     yield PAGE_FILE, page.encode("utf-8")
-    for name, text in iter_record_pages(publication, pages, len(data[records_csv_name(fy)])):
+    for name, text in iter_record_pages(publication, pages, sizes[records_csv_name(fy)]):
         yield name, text.encode("utf-8")
     yield STYLESHEET_FILE, stylesheet()
     yield from data.items()
     yield SUMMARY_FILE, summary_json(publication)
 
 
-def render_index_files(
-    parent: Path,
-    staged: Mapping[str, Path] | None = None,
-    known_rows: Mapping[str, Sequence[Sequence[str | int]]] | None = None,
-) -> dict[str, bytes]:
+def render_index_files(parent: Path, staged: Mapping[str, Path] | None = None) -> dict[str, Content]:
     """DIR/publication/'s own files, from the year folders as they are published (``staged``: the
-    folders about to replace some years; ``known_rows``: the rows of their records CSVs)."""
+    folders about to replace some years)."""
     years = published_years(parent, staged)
-    return {**index_files(years, known_rows), DATAPACKAGE_FILE: datapackage_json(years)}
+    return {**index_files(years), DATAPACKAGE_FILE: datapackage_json(years)}
 
 
 @dataclass
@@ -223,14 +219,17 @@ def publication_lock(out_dir: Path, wait: float = LOCK_WAIT_SECONDS):
     return directory_lock(out_dir, wait, PublicationLocked, PublicationError)
 
 
-def _publish_unlocked(
-    ledger: Ledger,
-    out_dir: Path,
-    config: Config,
-    fiscal_year: FiscalYear,
-    allow_pending: bool,
-    discard_ledger: bool = False,
-) -> PublishResult:
+@dataclass
+class _Prepared:
+    """What a publication computes before it writes anything."""
+
+    publication: Publication
+    reconciliation: Reconciliation
+
+
+def _prepare(
+    ledger: Ledger, config: Config, fiscal_year: FiscalYear, discard_ledger: bool = False
+) -> _Prepared:
     if ledger.config_digest is not None and ledger.config_digest != config_digest(config):
         # Another configuration could publish what the aggregation's must not (day instead of month).
         raise PublicationError(
@@ -240,25 +239,26 @@ def _publish_unlocked(
     publication, reconciliation = build_publication(ledger, config, fiscal_year)
     if discard_ledger:  # read for this run only: its memory serves the rendering
         ledger.entries = []
+    return _Prepared(publication, reconciliation)
+
+
+def _write(prepared: _Prepared, out_dir: Path, fiscal_year: FiscalYear, allow_pending: bool) -> PublishResult:
+    publication, reconciliation = prepared.publication, prepared.reconciliation
     report = Path(out_dir) / reconciliation_name(fiscal_year)
     write_bytes_atomic(report, reconciliation_csv(reconciliation))
     if publication.held_back and not allow_pending:
         raise PublicationRefused(publication, reconciliation, report)
     directory = publication_directory(out_dir, fiscal_year)
     remove_stale_folders(directory.parent)
-    rows = records_rows(publication)
     names: list[str] = []
 
-    def files() -> Iterator[tuple[str, bytes]]:
-        for name, content in iter_files(publication, rows):
+    def files() -> Iterator[tuple[str, Content]]:
+        for name, content in iter_files(publication):
             names.append(name)
             yield name, content
 
-    known = {directory.name: rows}
     write_publication(
-        directory,
-        files(),
-        lambda staged: render_index_files(directory.parent, {directory.name: staged}, known),
+        directory, files(), lambda staged: render_index_files(directory.parent, {directory.name: staged})
     )
     return PublishResult(publication, reconciliation, directory, [directory / name for name in names], report)
 
@@ -282,8 +282,10 @@ def publish_ledger(
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise PublicationError(f"フォルダ（{out_dir}）を作れません: {e.strerror or e}") from None
-    with publication_lock(out_dir, lock_wait):
-        return _publish_unlocked(ledger, out_dir, config, fiscal_year, allow_pending)
+    with publication_lock(out_dir, lock_wait), _CollectorPaused() as collector:
+        prepared = _prepare(ledger, config, fiscal_year)
+        collector.resume()
+        return _write(prepared, out_dir, fiscal_year, allow_pending)
 
 
 def publish(
@@ -303,9 +305,37 @@ def publish(
     projection = ledger_projection(config, fiscal_year)
     if not directory.is_dir():
         read_ledger(directory, projection)  # raises LedgerError: no ledger (and no folder to lock) there
-    with publication_lock(directory, lock_wait):
+    with publication_lock(directory, lock_wait), _CollectorPaused() as collector:
         ledger = read_ledger(directory, projection)  # the year's entries only, never the whole ledger
-        return _publish_unlocked(ledger, directory, config, fiscal_year, allow_pending, discard_ledger=True)
+        prepared = _prepare(ledger, config, fiscal_year, discard_ledger=True)
+        collector.resume()
+        return _write(prepared, directory, fiscal_year, allow_pending)
+
+
+class _CollectorPaused:
+    """The cyclic garbage collector off while a large year is read and its figures computed: many
+    objects and no cycles, which it would walk again and again as the heap grows (≈ 20 % of a
+    30,000-record year). ``resume()`` freezes what exists (``gc.freeze``: never walked while the
+    files are rendered, a template's cycles are still collected) and turns it on; at the end the
+    collector is as it was (unfrozen: ``gc.unfreeze``, unless something else had frozen objects)."""
+
+    def __enter__(self) -> _CollectorPaused:
+        self.enabled, self.frozen = gc.isenabled(), False
+        gc.disable()
+        return self
+
+    def resume(self) -> None:
+        if self.enabled and not gc.isenabled():
+            if gc.get_freeze_count() == 0:
+                gc.freeze()
+                self.frozen = True
+            gc.enable()
+
+    def __exit__(self, *_exc: object) -> None:
+        if self.frozen:
+            gc.unfreeze()
+        if self.enabled:
+            gc.enable()
 
 
 def read_ledger(directory: Path, projection: Projection | None = None) -> Ledger:

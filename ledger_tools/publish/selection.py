@@ -84,8 +84,9 @@ def may_be_selected(fiscal_year: FiscalYear, period_start: dt.date) -> Callable[
 def select_records(ledger: Ledger, config: Config, fiscal_year: FiscalYear) -> Selection:
     """Every entry of the ledger in its place; the publishable ones numbered in the page's order."""
     selection = Selection(fiscal_year, max(fiscal_year.start, config.rules.operation_start))
+    place = _Place(selection)
     for entry in ledger.entries:
-        _select(selection, entry)
+        place(entry)
     organisation = departments_for_year(config, fiscal_year)
     order = _Order(organisation)
     selection.publishable.sort(key=order.key)
@@ -95,35 +96,49 @@ def select_records(ledger: Ledger, config: Config, fiscal_year: FiscalYear) -> S
     return selection
 
 
-def _select(selection: Selection, entry: LedgerEntry) -> None:
-    if entry.status is Status.SKIPPED:
-        return
-    if entry.status is Status.UNREADABLE:  # it may be any record of any year: never left out silently
-        selection.held.append((entry, ("unreadable",), HeldKind.UNREADABLE))
-        return
-    received = entry.values.get("received_date")
-    if isinstance(received, dt.date) and received < selection.period_start:  # an earlier year's
-        if selection.period_start > selection.fiscal_year.start:  # the first year lists what came before
-            selection.before_operation.append(entry)
-        return
-    in_year = isinstance(received, dt.date) and received in selection.fiscal_year
-    judgement = entry.values.get("supervisor_judgement")
-    counted = in_year and _in_scope(entry)
-    if counted:
-        selection.judged[judgement if judgement in (APPLICABLE, NOT_APPLICABLE) else "undecided"] += 1
-    if counted and judgement == APPLICABLE:
-        _select_applicable(selection, entry)
-    elif entry.status is Status.EXCLUDED and judgement == APPLICABLE and (in_year or received is None):
-        selection.out_of_scope.append(entry)  # an exclusion applies: never published, but listed
-    elif entry.status is Status.INVALID and _may_be_applicable(entry) and (in_year or received is None):
-        selection.held.append((entry, hold_reasons(entry), HeldKind.UNCONFIRMED))
+class _Place:
+    """Puts an entry in its place in the selection (the year's dates computed once, not per entry)."""
+
+    def __init__(self, selection: Selection) -> None:
+        self.selection = selection
+        self.period_start = selection.period_start
+        self.first_year = selection.period_start > selection.fiscal_year.start  # lists what came before
+        self.start, self.end = selection.fiscal_year.start, selection.fiscal_year.end
+
+    def __call__(self, entry: LedgerEntry) -> None:
+        selection, status = self.selection, entry.status
+        if status is Status.SKIPPED:
+            return
+        if status is Status.UNREADABLE:  # it may be any record of any year: never left out silently
+            selection.held.append((entry, ("unreadable",), HeldKind.UNREADABLE))
+            return
+        values = entry.values
+        received = values.get("received_date")
+        if isinstance(received, dt.date):
+            if received < self.period_start:  # an earlier year's
+                if self.first_year:
+                    selection.before_operation.append(entry)
+                return
+            in_year = self.start <= received <= self.end
+        else:
+            in_year = False
+        judgement = values.get("supervisor_judgement")
+        counted = in_year and _in_scope(entry)
+        if counted:
+            selection.judged[judgement if judgement in (APPLICABLE, NOT_APPLICABLE) else "undecided"] += 1
+        if counted and judgement == APPLICABLE:
+            _select_applicable(selection, entry)
+        elif status is Status.EXCLUDED and judgement == APPLICABLE and (in_year or received is None):
+            selection.out_of_scope.append(entry)  # an exclusion applies: never published, but listed
+        elif status is Status.INVALID and _may_be_applicable(entry) and (in_year or received is None):
+            selection.held.append((entry, hold_reasons(entry), HeldKind.UNCONFIRMED))
 
 
 def _select_applicable(selection: Selection, entry: LedgerEntry) -> None:
     """A 該当 record counted in the year: publishable, or held back with its reasons."""
     selection.applicable.append(entry)
     reasons = hold_reasons(entry)
-    if entry.status is not Status.OK and not {"error", "conflict"} & set(reasons):
+    if entry.status is not Status.OK and "error" not in reasons and "conflict" not in reasons:
         reasons = ("error", *reasons)  # never published unless valid
     if reasons:
         selection.held.append((entry, reasons, HeldKind.APPLICABLE))
@@ -156,13 +171,16 @@ class _Order:
         }
 
     def key(self, entry: LedgerEntry) -> tuple:
-        organ = _text(entry.values.get("organ"))
+        values = entry.values
+        organ = values.get("organ")
+        organ = "" if organ is None else str(organ)
         departments = self.departments.get(organ, {})
-        department = _text(entry.values.get("department"))
+        department = values.get("department")
+        department = "" if department is None else str(department)
         return (
             self.organs.get(organ, len(self.organs)),
             organ,
-            entry.values["received_date"],
+            values["received_date"],
             departments.get(department, len(departments)),
             department,
             entry.record_id or "",
