@@ -37,7 +37,7 @@ import json
 import os
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -46,7 +46,7 @@ import orjson
 from ledger_tools.check.findings import FileReport, Status
 from ledger_tools.check.validation import IDENTITY_FIELDS
 from ledger_tools.form.fields import DATE_FIELD_IDS
-from ledger_tools.ledger.entries import LedgerEntry, entry_fields
+from ledger_tools.ledger.entries import REPORT_FIELD_NAMES, LedgerEntry, entry_fields
 from ledger_tools.outputs import atomic_output
 
 P = ParamSpec("P")
@@ -234,7 +234,7 @@ def slim(report: FileReport, content: str) -> Slim:
     values = {k: v for k, v in report.values.items() if k in SLIM_FIELDS}
     if report.values and not values:  # still a record with values (sheet_of, the fates ask)
         values = dict(report.values)
-    copied = {f.name: getattr(report, f.name) for f in fields(FileReport)}
+    copied = {name: getattr(report, name) for name in REPORT_FIELD_NAMES}
     copied.update(
         values=values,
         cells=_shared({k: c for k, c in report.cells.items() if k in values}),

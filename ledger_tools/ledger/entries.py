@@ -31,6 +31,9 @@ REBUILD_HINT = (
 )
 
 
+REPORT_FIELD_NAMES = tuple(f.name for f in fields(FileReport))  # (dataclasses.fields is slow per call)
+
+
 class LedgerError(Exception):
     """The ledger in DIR is missing or cannot be read."""
 
@@ -47,7 +50,7 @@ class LedgerEntry(FileReport):
     ) -> LedgerEntry:
         """The entry of a report handed over: it shares the report's lists and dicts (not copied,
         so that a ledger of 30,000 records is not held twice)."""
-        copied = {f.name: getattr(report, f.name) for f in fields(FileReport)}
+        copied = {name: getattr(report, name) for name in REPORT_FIELD_NAMES}
         copied.update(path=path or report.path)
         return cls(**copied, source_missing=source_missing)
 
