@@ -168,7 +168,7 @@ def validate_paths(
         Budget(limits.max_read_seconds, limits.max_read_memory_mb),
         worker_count(workers or default_workers(), len(files)),
         initializer=_init_worker,
-        initargs=(context, roots),
+        initargs=(context, roots, len(files) > 1),
         mp_context=mp_context,
     )
     cells_seen: dict[tuple, object] = {}
@@ -183,13 +183,26 @@ _KEPT_VALUES = (*IDENTITY_FIELDS, "record_id", "supervisor_judgement")
 VALUES_DIGEST = "\0digest"
 
 
-def _compact(report: FileReport) -> FileReport:
+def _compact(report: FileReport, digest: bool = True) -> FileReport:
     if report.values:
         values = report.values
         kept = {f: values[f] for f in _KEPT_VALUES if f in values}
-        kept[VALUES_DIGEST] = values_digest(values)
+        if digest:
+            kept[VALUES_DIGEST] = values_digest(values)
         report.values = kept
     return report
+
+
+def _compacted(reports: list[FileReport], digest_all: bool) -> list[FileReport]:
+    """The reports as the parent keeps them. The digest is what ``cross_check`` compares among the
+    reports that share a record id; when the batch is this one file, only its reports whose record
+    id another of its reports has can be compared, so only they are digested (a large list's rows
+    have distinct ids: no digest at all)."""
+    if digest_all:
+        return [_compact(r) for r in reports]
+    seen: set[object] = set()
+    repeated = {r.record_id for r in reports if r.record_id in seen or seen.add(r.record_id)}
+    return [_compact(r, r.record_id in repeated) for r in reports]
 
 
 def values_digest(values: dict) -> bytes:
@@ -211,20 +224,21 @@ def _shared_cells(report: FileReport, seen: dict[tuple, object]) -> FileReport:
     return report
 
 
-_worker_setup: tuple[RuleContext, list[Path]] | None = None
+_worker_setup: tuple[RuleContext, list[Path], bool] | None = None
 
 
-def _init_worker(context: RuleContext, roots: list[Path]) -> None:
+def _init_worker(context: RuleContext, roots: list[Path], digest_all: bool = True) -> None:
+    """``digest_all``: the batch has other files, whose reports may share a record id with these."""
     global _worker_setup
-    _worker_setup = (context, roots)
+    _worker_setup = (context, roots, digest_all)
 
 
 def _validate_in_worker(path: Path) -> list[FileReport]:
     assert _worker_setup is not None, "worker not initialised"
-    context, roots = _worker_setup
+    context, roots, digest_all = _worker_setup
     reports = validate_records(path, context, roots=roots)
     with _no_cycle_collection():
-        return [_compact(r) for r in reports]
+        return _compacted(reports, digest_all)
 
 
 def _failed_in_worker(path: Path, kind: str, detail: str) -> list[FileReport]:
