@@ -13,6 +13,7 @@ import hashlib
 import io
 import os
 import pickle
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from itertools import combinations
 from pathlib import Path
@@ -200,8 +201,8 @@ def _compacted(reports: list[FileReport], digest_all: bool) -> list[FileReport]:
     have distinct ids: no digest at all)."""
     if digest_all:
         return [_compact(r) for r in reports]
-    seen: set[object] = set()
-    repeated = {r.record_id for r in reports if r.record_id in seen or seen.add(r.record_id)}
+    counts = Counter(r.record_id for r in reports)
+    repeated = {record_id for record_id, count in counts.items() if count > 1}
     return [_compact(r, r.record_id in repeated) for r in reports]
 
 
