@@ -124,8 +124,8 @@ def evaluate(
         raw = stored.get(field_id, _ABSENT)
         if raw is _ABSENT or field_id in unusable:
             continue
-        # The usual cell, a short text already read (a choice): its memo looked up here, no call.
-        if memo is None or type(raw) is not str or (found := memo.get(raw)) is None:
+        # The usual cell, a short text, date or time already read: its memo looked up here, no call.
+        if memo is None or type(raw) not in _BARE_KEYS or (found := memo.get(raw)) is None:
             found = read(raw, values)
         hidden, value, problem = found
         if hidden:  # removed, and reported
@@ -194,7 +194,10 @@ def _as_text(value: object) -> str:
 
 def normalise_long_text(value: str) -> str:
     """NFKC and trimmed like other text, but line breaks kept."""
-    lines = [" ".join(line.split()) for line in unicodedata.normalize("NFKC", value).splitlines()]
+    text = unicodedata.normalize("NFKC", value)
+    if text.isprintable():  # no line break of any kind (all are unprintable): one line
+        return " ".join(text.split())
+    lines = [" ".join(line.split()) for line in text.splitlines()]
     return "\n".join(lines).strip()
 
 
@@ -241,6 +244,9 @@ _MEMO_MAX_TEXT = 64  # characters: longer texts (summaries, names) rarely repeat
 
 
 _ABSENT = object()
+# Types whose values are memo keys by themselves: no value of one equals a value of another
+# (a date never equals a datetime), unlike 1, 1.0 and True, which are keyed with their type.
+_BARE_KEYS = frozenset({str, dt.date, dt.datetime, dt.time})
 _FIELD_MEMO_LIMIT = 4096  # entries per field of a row reader; past it that memo starts again
 
 
@@ -278,12 +284,14 @@ def _cell_reader(spec: Field, organisation: Organisation) -> tuple[dict | None, 
     def read(value: object, earlier: Mapping[str, Any]) -> tuple:
         if never:
             return uncached(value, earlier)
-        if type(value) is str:
-            if len(value) > _MEMO_MAX_TEXT:
-                return uncached(value, earlier)
-            key: Any = (value, earlier.get("organ")) if by_organ else value
+        if type(value) is str and len(value) > _MEMO_MAX_TEXT:
+            return uncached(value, earlier)
+        if by_organ:
+            key: Any = (type(value), value, earlier.get("organ"))
+        elif type(value) in _BARE_KEYS:
+            key = value
         else:  # 1, 1.0 and True are equal keys: the type tells them apart
-            key = (type(value), value, earlier.get("organ") if by_organ else None)
+            key = (type(value), value, None)
         found = memo.get(key)
         if found is None:
             found = uncached(value, earlier)
