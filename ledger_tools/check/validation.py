@@ -28,7 +28,15 @@ from ledger_tools.check.reading import (
     read_workbook,
     skip_reason,
 )
-from ledger_tools.check.rules import RuleContext, VersionMismatch, check_version, evaluate, future_dates
+from ledger_tools.check.rules import (
+    ReadCells,
+    RuleContext,
+    VersionMismatch,
+    check_version,
+    evaluate,
+    future_dates,
+    read_cells,
+)
 from ledger_tools.config import Config
 from ledger_tools.form.fields import STAGES
 
@@ -100,7 +108,14 @@ def _validate_records(
         ]
     file_notes = [make_finding("macro_not_run")] if raw.has_macros else []
     file_notes += [make_finding("sheet_copied", detail=sheet) for sheet in raw.copied_sheets]
-    reports = [_evaluate_record(shown, record, context, version) for record in raw.records]
+    try:  # a list's cells read a field at a time over all its rows
+        read: list[ReadCells | None] = list(read_cells(raw.records, context, version))
+    except Exception:  # a bug reading one record's cells: each record read on its own, costing only itself
+        read = [None] * len(raw.records)
+    reports = [
+        _evaluate_record(shown, record, context, version, cells)
+        for record, cells in zip(raw.records, read, strict=True)
+    ]
     for report in reports:
         report.sha256 = raw.sha256
         if file_notes:
@@ -111,10 +126,12 @@ def _validate_records(
     return reports
 
 
-def _evaluate_record(shown: str, record, context: RuleContext, version: int) -> FileReport:
+def _evaluate_record(
+    shown: str, record, context: RuleContext, version: int, cells: ReadCells | None = None
+) -> FileReport:
     """One record's report; an unexpected failure costs that record only, not its file's other rows."""
     try:
-        return evaluate(shown, record, context, version)
+        return evaluate(shown, record, context, version, cells)
     except Exception as e:  # a bug must not cost the other rows
         finding = make_finding("unreadable_unexpected", detail=f"{type(e).__name__}: {e}")
         return FileReport(shown, Status.UNREADABLE, row=record.row, findings=[finding])
