@@ -111,3 +111,17 @@ def test_the_values_digest_is_the_same_for_one_string_object_used_twice_and_two_
     assert values_digest({"a": shared, "b": shared}) == values_digest(
         {"a": "".join(["伝え", "た"]), "b": "伝えた"}
     )
+
+
+def test_a_cell_text_that_reads_like_the_end_of_sheet_data_does_not_end_the_scan():
+    xml = (
+        b'<worksheet><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>sheetData></t></is></c></row>'
+        b'<row r="2"><c r="B2"><f>1/0</f></c><c r="C2" t="e"><v>#DIV/0!</v></c></row>'
+        b'<row r="3"><c r="A1048576"><v>1</v></c></row></sheetData></worksheet>'
+    )
+    limits = dataclasses.replace(_limits(), max_sheet_cells=100)
+    with pytest.raises(reading.Unreadable) as refused:
+        reading.scan_sheet(xml, limits)
+    assert refused.value.code == "unreadable_too_large"
+    scan = reading.scan_sheet(xml.replace(b"A1048576", b"A3"), limits)
+    assert (scan.formulas, scan.errors) == (frozenset({(2, 2)}), {(2, 3): "#DIV/0!"})

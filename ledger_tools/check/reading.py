@@ -713,7 +713,8 @@ def scan_sheet(xml: bytes, limits: Limits) -> SheetScan:
     """Check a sheet's extent (python-calamine makes a dense grid of it) and find the cells
     whose value it cannot give: formulas without a cached value and error values."""
     start = xml.find(b"sheetData>")
-    end = xml.find(b"sheetData>", start + 10) if start >= 0 else -1
+    # The closing tag, searched from the end: one pass fewer, and a cell text "sheetData>" cannot end it early.
+    end = xml.rfind(b"sheetData>", start + 10) if start >= 0 else -1
     end = end if end > 0 else len(xml)
     _check_extent(xml, max(start, 0), end, limits)
     # Plain searches (fast); the prefixed markers only when there is a colon (a one-byte search).
