@@ -125,3 +125,45 @@ def test_a_cell_text_that_reads_like_the_end_of_sheet_data_does_not_end_the_scan
     assert refused.value.code == "unreadable_too_large"
     scan = reading.scan_sheet(xml.replace(b"A1048576", b"A3"), limits)
     assert (scan.formulas, scan.errors) == (frozenset({(2, 2)}), {(2, 3): "#DIV/0!"})
+
+
+def test_a_workers_reports_reach_the_parent_unchanged(tmp_path):
+    """The packed form a worker sends (cells of list rows as row numbers) unpacks to equal reports."""
+    import pickle
+
+    from ledger_tools.check.findings import FileReport, Status, make_finding
+    from ledger_tools.check.reading import RowCells
+    from ledger_tools.check.validation import _Reports
+
+    columns = {"record_id": "一覧!A", "place": "一覧!I"}
+    other = {"record_id": "別!A"}
+    reports = [
+        FileReport(
+            "a.xlsx",
+            Status.OK,
+            "R-1",
+            "記録済み",
+            [],
+            [],
+            {"record_id": "R-1"},
+            RowCells(columns, 4),
+            "x",
+            4,
+            2,
+        ),
+        FileReport(
+            "a.xlsx",
+            Status.INVALID,
+            "R-2",
+            findings=[make_finding("required_missing", field="place", cell="一覧!I5")],
+            cells=RowCells(columns, 5),
+            row=5,
+        ),
+        FileReport("a.xlsx", Status.OK, cells=RowCells(other, 6), row=6),  # other columns: sent as they are
+        FileReport("b.xlsx", Status.OK, "F-1", cells={"record_id": "対応記録簿!C4"}),
+        FileReport("c.xlsx", Status.UNREADABLE, findings=[make_finding("unreadable_corrupt", detail="x")]),
+    ]
+    back = pickle.loads(pickle.dumps(_Reports(reports), 5))
+    assert type(back) is list and back == reports
+    assert [dict(r.cells) for r in back] == [dict(r.cells) for r in reports]
+    assert [type(r.cells) for r in back] == [type(r.cells) for r in reports]

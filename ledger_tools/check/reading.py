@@ -104,6 +104,14 @@ class RowCells(Mapping[str, str]):
     def __len__(self) -> int:
         return len(self._columns)
 
+    @property
+    def columns(self) -> dict[str, str]:
+        return self._columns
+
+    @property
+    def row(self) -> int:
+        return self._row
+
 
 @dataclass
 class RawWorkbook:
