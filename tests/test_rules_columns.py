@@ -64,6 +64,10 @@ OTHER_VALUES = [
     "会議録\n二行目\r\n三行目",
     "x" * 70,
     "長" * 300,
+    "ｱｲｳ　ＡＢＣ　\n　",  # width variants, a line break, spaces that normalise away
+    "\n \u3000\n",  # nothing once normalised
+    "\u2028段落",  # a line break that splitlines knows
+    "超" * 33_000,  # longer than a cell may hold
 ]
 
 

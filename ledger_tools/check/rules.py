@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from ledger_tools.check.findings import FileReport, Finding, make_finding, status_for
+from ledger_tools.check.hidden_characters import HIDDEN, find_hidden, remove_hidden
 from ledger_tools.check.hidden_characters import describe as describe_hidden
-from ledger_tools.check.hidden_characters import find_hidden, remove_hidden
 from ledger_tools.check.personal_data import Identity, Role, Scanner
 from ledger_tools.check.reading import RawRecord
 from ledger_tools.config import Config, Organisation
@@ -229,7 +229,9 @@ def _read_columns(
             if field_id in fields:  # type: ignore[operator]
                 column[i] = None
         if known is None:
-            got = [None] * count
+            got = (
+                _long_texts(column, spec.length_limit) if spec.type is FieldType.LONG_TEXT else [None] * count
+            )
         else:
             try:
                 got = list(map(known.get, zip(column, organs, strict=True) if by_organ else column))  # type: ignore[arg-type]
@@ -279,10 +281,35 @@ def _read_columns(
             if len(known) >= _FIELD_MEMO_LIMIT:
                 known.clear()
             known[key] = value
+        if known is None and _BLANK in got:
+            got = [None if value is _BLANK else value for value in got]
         if field_id == "organ":
             organs = got
         columns.append(got)
     return columns
+
+
+_BLANK = object()  # a cell whose text normalises to nothing: no value, no finding
+
+
+def _long_texts(column: list[Any], limit: int) -> list[Any]:
+    """What the reader of a long-text field gives the cells that hold a text without hidden
+    characters and within the limits, the column's texts searched and normalised by C-level maps:
+    the text as ``normalise_long_text`` makes it, ``_BLANK`` for one that becomes empty, None where
+    the cell is empty or the reader must decide (a hidden character, too long, not a text)."""
+    got: list[Any] = [None] * len(column)
+    at = [i for i, raw in enumerate(column) if type(raw) is str and len(raw) <= EXCEL_CELL_LIMIT]
+    texts = [column[i] for i in at]
+    hidden = list(map(HIDDEN.search, texts))
+    normal = list(map(unicodedata.normalize, itertools.repeat("NFKC"), texts))  # type: ignore[arg-type]
+    for i, found, text in zip(at, hidden, normal, strict=True):
+        if found is not None:
+            continue
+        # as normalise_long_text (NFKC is idempotent: normalising the normalised text again is a no-op)
+        text = " ".join(text.split()) if text.isprintable() else normalise_long_text(text)
+        if len(text) <= limit:
+            got[i] = text or _BLANK
+    return got
 
 
 def _finish(
