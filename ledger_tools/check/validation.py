@@ -194,7 +194,7 @@ def validate_paths(
     )
     cells_seen: dict[tuple, object] = {}
     report = ValidationReport([_shared_cells(r, cells_seen) for reports in results for r in reports])
-    cross_check(report.files)
+    cross_check(report.files, statuses_current=True)
     return report
 
 
@@ -302,13 +302,20 @@ def _failed_in_worker(path: Path, kind: str, detail: str) -> list[FileReport]:
     return [failure_report(display_path(path), kind, detail)]
 
 
-def cross_check(reports: list[FileReport]) -> None:
-    """Record-id checks across files: duplicates, supersession by a later stage, conflicts."""
+def cross_check(reports: list[FileReport], statuses_current: bool = False) -> None:
+    """Record-id checks across files: duplicates, supersession by a later stage, conflicts.
+
+    ``statuses_current``: every report's status already follows from its findings (as
+    ``validate_records`` makes them), so only the statuses of the reports compared are recomputed."""
     by_id: dict[str, list[FileReport]] = {}
     for report in reports:
         if report.record_id and report.status is not Status.UNREADABLE:
             by_id.setdefault(report.record_id, []).append(report)
+    compared: list[FileReport] = []
     for record_id, group in by_id.items():
+        if len(group) < 2:  # nothing to compare it with
+            continue
+        compared += group
         distinct: list[FileReport] = []
         for report in group:  # copies first: many copies of one file cost one comparison each
             original = next((d for d in distinct if d.values == report.values), None)
@@ -326,7 +333,7 @@ def cross_check(reports: list[FileReport]) -> None:
                 )
         for a, b in combinations(distinct, 2):
             _compare(record_id, a, b)
-    for report in reports:
+    for report in compared if statuses_current else reports:
         if report.values:
             report.status = status_for(
                 report.findings, report.exclusions, report.values.get("supervisor_judgement")
