@@ -253,3 +253,35 @@ def test_a_duplicated_column_is_reported(validate_list):
     assert [(r.status, r.findings[0].code) for r in reports] == [
         (Status.UNREADABLE, "unreadable_list_duplicate_columns")
     ]
+
+
+def test_rows_of_one_list_that_share_a_record_id_are_compared_when_the_list_is_the_only_file(
+    tmp_path, config
+):
+    """A batch of one list file digests only the rows whose record id another row has."""
+    rows = [
+        complete_values(record_id="D-1"),
+        complete_values(record_id="D-1"),  # a copy of the row above
+        complete_values(record_id="C-1"),
+        complete_values(record_id="C-1", place="別の会議室"),  # the same id, other values
+        complete_values(record_id="U-1"),
+    ]
+    path = tmp_path / "一覧.xlsx"
+    path.write_bytes(list_template_bytes(config, rows))
+    alone = validate_paths([path], config, AS_OF)
+    found = [(r.row, [f.code for f in r.findings if f.field == "record_id"]) for r in alone.files]
+    assert found == [
+        (4, []),
+        (5, ["duplicate_file"]),
+        (6, ["record_id_conflict"]),
+        (7, ["record_id_conflict"]),
+        (8, []),
+    ]
+    # the same rows with another file in the batch (every report digested): the same findings
+    (tmp_path / "other.xlsx").write_bytes(list_template_bytes(config, [complete_values(record_id="Z-9")]))
+    batch = validate_paths([tmp_path], config, AS_OF)
+    assert [
+        (r.row, [f.code for f in r.findings if f.field == "record_id"])
+        for r in batch.files
+        if Path(r.path).name == "一覧.xlsx"
+    ] == found

@@ -17,7 +17,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 Role = Literal["name", "affiliation", "section"]
 
@@ -37,9 +37,9 @@ class _LazyPattern:
         return getattr(compiled, name)
 
 
-@dataclass(frozen=True)
-class Identity:
-    """A name or affiliation written in the form: ``label`` names its field in messages."""
+class Identity(NamedTuple):
+    """A name or affiliation written in the form: ``label`` names its field in messages (a named
+    tuple: each record's identities are a cache key, hashed without a Python call)."""
 
     label: str
     text: str

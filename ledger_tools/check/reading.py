@@ -104,6 +104,14 @@ class RowCells(Mapping[str, str]):
     def __len__(self) -> int:
         return len(self._columns)
 
+    @property
+    def columns(self) -> dict[str, str]:
+        return self._columns
+
+    @property
+    def row(self) -> int:
+        return self._row
+
 
 @dataclass
 class RawWorkbook:
@@ -688,8 +696,9 @@ def _any_formula_pattern() -> re.Pattern[bytes]:
     return re.compile(rb"<(?:\w+:)?f[\s/>]")  # a cell formula, not the <formula1> of a validation
 
 
-# Inside sheetData, what a formula or an error value starts with (a prefix such as x:f in rare writers).
-_SCAN_MARKERS = (b"<f", b":f>", b":f ", b'"e"')
+# Inside sheetData, what a formula or an error value (t="e", as the exact scan reads it) starts
+# with; a prefix such as x:f in rare writers.
+_SCAN_MARKERS = (b"<f", b":f>", b":f ", b't="e"')
 _SCAN_MARKERS_UNPREFIXED = tuple(m for m in _SCAN_MARKERS if b":" not in m)
 
 
@@ -712,7 +721,8 @@ def scan_sheet(xml: bytes, limits: Limits) -> SheetScan:
     """Check a sheet's extent (python-calamine makes a dense grid of it) and find the cells
     whose value it cannot give: formulas without a cached value and error values."""
     start = xml.find(b"sheetData>")
-    end = xml.find(b"sheetData>", start + 10) if start >= 0 else -1
+    # The closing tag, searched from the end: one pass fewer, and a cell text "sheetData>" cannot end it early.
+    end = xml.rfind(b"sheetData>", start + 10) if start >= 0 else -1
     end = end if end > 0 else len(xml)
     _check_extent(xml, max(start, 0), end, limits)
     # Plain searches (fast); the prefixed markers only when there is a colon (a one-byte search).
@@ -799,49 +809,63 @@ def _cell_rows_pattern() -> re.Pattern[bytes]:
     return re.compile(rb'<(?:\w+:)?c[\s>/](?:r="[A-Z]{1,4}(\d{1,10})")?')
 
 
-# The same for the usual sheet (no namespace prefix, every cell starting <c r="…): searches that
-# begin with a literal run several times faster than the general patterns above.
-@functools.cache
-def _plain_columns_pattern() -> re.Pattern[bytes]:
-    return re.compile(rb'<c r="([A-Z]{1,4})\d')
-
-
-@functools.cache
-def _plain_rows_pattern() -> re.Pattern[bytes]:
-    return re.compile(rb'<c r="[A-Z]{1,4}(\d{1,10})"')
-
-
-def _plain_cells(xml: bytes, start: int, end: int) -> int:
-    """The number of cell tags when there is no prefixed tag and every cell tag opens with r=
-    (plain byte counts), else -1."""
-    # A prefixed tag needs a colon, rare in sheetData (a one-byte search is fast): only then looked for.
-    if xml.find(b":", start, end) >= 0 and any(
+def _prefixed_tags(xml: bytes, start: int, end: int) -> bool:
+    """Whether sheetData may hold a prefixed row or cell tag (x:c); a colon is rare there, so a
+    one-byte search decides for most sheets."""
+    return xml.find(b":", start, end) >= 0 and any(
         xml.find(tag, start, end) >= 0 for tag in (b":c ", b":c>", b":c/", b":row")
-    ):
-        return -1
-    plain = xml.count(b'<c r="', start, end)
-    if xml.count(b"<c", start, end) == plain:  # every tag beginning "<c" is a cell opening with r=
-        return plain
-    if any(xml.find(tag, start, end) >= 0 for tag in (b"<c\t", b"<c\n", b"<c\r")):
-        return -1
-    cells = xml.count(b"<c ", start, end) + xml.count(b"<c>", start, end) + xml.count(b"<c/", start, end)
-    return cells if cells == plain else -1
+    )
+
+
+def _at_most(text: str, alphabet: str) -> str:
+    """A pattern for the strings over ``alphabet`` (in its order) that are no greater than
+    ``text`` as numbers: any shorter string, or one as long that is not after it in that order.
+    Decimal digits (no leading zero in ``text``) and bijective column letters both compare so."""
+    shorter = f"[{alphabet[0]}-{alphabet[-1]}]{{1,{len(text) - 1}}}|" if len(text) > 1 else ""
+    same = [re.escape(text)]
+    for i, ch in enumerate(text):
+        below = alphabet[: alphabet.index(ch)]
+        if below:
+            rest = f"[{alphabet[0]}-{alphabet[-1]}]{{{len(text) - i - 1}}}" if i < len(text) - 1 else ""
+            same.append(f"{re.escape(text[:i])}[{below[0]}-{below[-1]}]{rest}")
+    return shorter + "|".join(same)
+
+
+@functools.lru_cache(maxsize=64)
+def _outside_pattern(rows: int, cols: int) -> re.Pattern[bytes]:
+    """The first unprefixed cell tag that does not open with an r= within A1 to (cols, rows):
+    one whose r= is missing, not first, malformed, or beyond either bound."""
+    letters = _at_most(column_letter(cols), "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    digits = _at_most(str(rows), "0123456789")
+    return re.compile(rb'<c(?:\s(?!r="(?:%s)(?:%s)")|[>/])' % (letters.encode(), digits.encode()))
+
+
+def _within_bound(xml: bytes, start: int, end: int, max_cells: int) -> bool:
+    """True when every cell tag (none prefixed) opens with an r= inside a range of at most
+    ``max_cells``: the row of the last cell (the largest in a sheet written in order) by as many
+    columns as the limit leaves. One search, no list of addresses; False leaves it to the exact scan."""
+    last = xml.rfind(b'<c r="', start, end)
+    if last < 0:
+        return xml.find(b"<c", start, end) < 0  # no cell with r=: only a sheet without cells passes
+    m = _cell_position_pattern().match(xml, last + 6)
+    if m is None:
+        return False
+    rows = int(m.group(2))
+    if not 1 <= rows <= max_cells:
+        return False
+    cols = min(max_cells // rows, MAX_COLUMNS)
+    return _outside_pattern(rows, cols).search(xml, start, end) is None
 
 
 def _check_extent(xml: bytes, start: int, end: int, limits: Limits) -> None:
     """Refuse a sheet whose grid would be too large to read (a stray cell far away, e.g. XFD2000,
     cells placed without r=, a <dimension> that understates the extent).
 
-    First a cheap bound from the r= of every cell (C-speed, the common case: every cell has
-    one); only when it is missing somewhere, or the bound is too large, the exact scan."""
-    if (cells := _plain_cells(xml, start, end)) >= 0:
-        rows_found = _plain_rows_pattern().findall(xml, start, end)
-        columns = (
-            set(_plain_columns_pattern().findall(xml, start, end)) if len(rows_found) == cells else {b""}
-        )
-        rows = set(rows_found)
-        bound = max(map(int, rows), default=0) * max(max(map(_column_number, columns), default=0), 1)
-        if b"" not in columns and bound <= limits.max_sheet_cells:
+    First a cheap bound (C-speed, the common case: every cell opens with r=): every cell within
+    the row of the last cell and the columns the limit leaves for it; only when some cell is not,
+    the exact scan."""
+    if not _prefixed_tags(xml, start, end):
+        if _within_bound(xml, start, end, limits.max_sheet_cells):
             return
     else:
         columns = set(_cell_columns_pattern().findall(xml, start, end))

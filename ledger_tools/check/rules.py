@@ -11,13 +11,14 @@ import functools
 import itertools
 import re
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from ledger_tools.check.findings import FileReport, Finding, make_finding, status_for
+from ledger_tools.check.hidden_characters import HIDDEN, find_hidden, remove_hidden
 from ledger_tools.check.hidden_characters import describe as describe_hidden
-from ledger_tools.check.hidden_characters import find_hidden, remove_hidden
 from ledger_tools.check.personal_data import Identity, Role, Scanner
 from ledger_tools.check.reading import RawRecord
 from ledger_tools.config import Config, Organisation
@@ -96,51 +97,233 @@ def check_version(template_version: object) -> int:
 
 
 def evaluate(
-    path: str, record: RawRecord, context: RuleContext, version: int = TEMPLATE_VERSION
+    path: str,
+    record: RawRecord,
+    context: RuleContext,
+    version: int = TEMPLATE_VERSION,
+    cells: ReadCells | None = None,
 ) -> FileReport:
-    """Apply every single-record rule of form ``version``; return the record's report with its status."""
-    fields = fields_for(version)
-    findings: list[Finding] = []
-    values: dict[str, Any] = {}
-    cells = record.cells
-    unusable: set[str] = set(record.formulas)  # filled, but unreadable: reported once, not again as missing
-    unusable.update(record.errors)
-    for field_id in field_ids_for(version) if unusable else ():
-        if field_id in record.formulas:
-            findings.append(make_finding("formula_without_value", field=field_id, cell=cells[field_id]))
-        elif field_id in record.errors:
-            findings.append(
-                make_finding(
-                    "formula_error", field=field_id, cell=cells[field_id], value=record.errors[field_id]
-                )
-            )
-    stored = record.values
-    on = organisation_date(stored.get("received_date"), context)
-    organisation = context.config.organisation_on(on)
-    reader = context.readers.get((version, organisation))
-    if reader is None:
-        reader = context.readers[(version, organisation)] = _RowReader(fields, organisation)
-    for field_id, spec, memo, read in reader.cells:
-        raw = stored.get(field_id, _ABSENT)
-        if raw is _ABSENT or field_id in unusable:
-            continue
-        # The usual cell, a short text already read (a choice): its memo looked up here, no call.
-        if memo is None or type(raw) is not str or (found := memo.get(raw)) is None:
-            found = read(raw, values)
-        hidden, value, problem = found
-        if hidden:  # removed, and reported
-            code = "control_characters_in_public" if spec.public else "control_characters"
-            findings.append(
-                make_finding(code, field=field_id, cell=cells[field_id], chars=describe_hidden(hidden))
-            )
-        if problem is not None:
-            if spec.choices_from == "departments":
-                problem = _renamed(problem, stored, context.config, on) or problem
-            findings.append(problem.at(field_id, cells[field_id]))
-            unusable.add(field_id)
-        elif value is not None and value != "":
-            values[field_id] = value
+    """Apply every single-record rule of form ``version``; return the record's report with its status.
 
+    ``cells``: the record's cells as ``read_cells`` read them with the other rows of its list
+    (used once); without it they are read here."""
+    if cells is None:
+        cells = read_cells([record], context, version)[0]
+    values, findings, unusable, reader = cells
+    return _finish(path, record, values, findings, unusable, context, reader, version)
+
+
+def evaluate_records(
+    path: str, records: Sequence[RawRecord], context: RuleContext, version: int = TEMPLATE_VERSION
+) -> list[FileReport]:
+    """``evaluate`` for each of ``records`` (the rows of a list), their cells read together."""
+    read = read_cells(records, context, version)
+    return [
+        evaluate(path, record, context, version, cells) for record, cells in zip(records, read, strict=True)
+    ]
+
+
+class ReadCells(NamedTuple):
+    """One record's cells once read: what the rules of the whole record start from."""
+
+    values: dict[str, Any]  # field id -> normalised value, in the form's field order
+    findings: list[Finding]  # of the cells, in field order (formulas and errors first)
+    unusable: AbstractSet[str]  # fields filled but not readable: not reported again as missing
+    reader: _RowReader  # of the record's form version and organisation
+
+
+def read_cells(
+    records: Sequence[RawRecord], context: RuleContext, version: int = TEMPLATE_VERSION
+) -> list[ReadCells]:
+    """The cells of ``records`` (the rows of a list) read a field at a time over all of them: a
+    list repeats its choices, dates and times, so each field's memo is looked up by C-level maps
+    over its column; in the records' order. What ``evaluate`` of each record on its own reads."""
+    findings: list[list[Finding]] = [[] for _ in records]
+    unusable: list[set[str] | None] = [None] * len(records)
+    fields_of_version = field_ids_for(version)
+    for index, record in enumerate(records):
+        if not (record.formulas or record.errors):
+            continue
+        unusable[index] = {*record.formulas, *record.errors}  # filled, but unreadable: reported once
+        cells = record.cells
+        for field_id in fields_of_version:
+            if field_id in record.formulas:
+                findings[index].append(
+                    make_finding("formula_without_value", field=field_id, cell=cells[field_id])
+                )
+            elif field_id in record.errors:
+                findings[index].append(
+                    make_finding(
+                        "formula_error", field=field_id, cell=cells[field_id], value=record.errors[field_id]
+                    )
+                )
+    stored = [record.values for record in records]
+    ons = _organisation_dates(stored, context)
+    groups: dict[Organisation, list[int]] = {}
+    by_date: dict[dt.date, Organisation] = {}
+    for index, on in enumerate(ons):
+        organisation = by_date.get(on)
+        if organisation is None:
+            organisation = by_date[on] = context.config.organisation_on(on)
+        groups.setdefault(organisation, []).append(index)
+    fields = fields_for(version)
+    read: list[ReadCells | None] = [None] * len(records)
+    for organisation, indices in groups.items():
+        reader = context.readers.get((version, organisation))
+        if reader is None:
+            reader = context.readers[(version, organisation)] = _RowReader(fields, organisation)
+        rows = [stored[i] for i in indices] if len(indices) < len(records) else stored
+        columns = _read_columns(reader, records, rows, indices, findings, unusable, context, ons)
+        ids = reader.ids
+        for index, row in zip(indices, zip(*columns, strict=True), strict=True):
+            read[index] = ReadCells(
+                {f: v for f, v in zip(ids, row, strict=True) if v is not None},
+                findings[index],
+                unusable[index] or _NOTHING,
+                reader,
+            )
+    return read  # type: ignore[return-value]  # every index is in one group
+
+
+_NOTHING: frozenset[str] = frozenset()
+
+
+def _organisation_dates(stored: list[dict[str, object]], context: RuleContext) -> list[dt.date]:
+    """``organisation_date`` of each record, computed once per distinct received_date cell."""
+    found: dict[object, dt.date] = {}
+    dates = []
+    for raw in map(dict.get, stored, itertools.repeat("received_date")):
+        if type(raw) in _BARE_KEYS:
+            on = found.get(raw)
+            if on is None:
+                on = found[raw] = organisation_date(raw, context)
+        else:
+            on = organisation_date(raw, context)
+        dates.append(on)
+    return dates
+
+
+def _read_columns(
+    reader: _RowReader,
+    records: Sequence[RawRecord],
+    rows: list[dict[str, object]],
+    indices: list[int],
+    findings: list[list[Finding]],
+    unusable: list[set[str] | None],
+    context: RuleContext,
+    ons: list[dt.date],
+) -> list[list[Any]]:
+    """The normalised value of every field (in the reader's order) of ``rows`` (the records at
+    ``indices``), None where the record keeps none; each cell's findings appended to its record's
+    list in field order, a field with a problem added to its record's unusable set."""
+    count = len(rows)
+    blocked = [(i, unusable[index]) for i, index in enumerate(indices) if unusable[index]]
+    columns: list[list[Any]] = []
+    organs: list[Any] | None = None
+    for (field_id, spec, memo, read), known in zip(reader.cells, reader.known, strict=True):
+        column = list(map(dict.get, rows, itertools.repeat(field_id, count)))
+        by_organ = spec.choices_from == "departments"
+        if by_organ and organs is None:
+            organs = [None] * count
+        for i, fields in blocked:
+            if field_id in fields:  # type: ignore[operator]
+                column[i] = None
+        if known is None:
+            got = (
+                _long_texts(column, spec.length_limit) if spec.type is FieldType.LONG_TEXT else [None] * count
+            )
+        else:
+            try:
+                got = list(map(known.get, zip(column, organs, strict=True) if by_organ else column))  # type: ignore[arg-type]
+            except TypeError:  # a value that is no key (not from a workbook): read one by one
+                got = [None] * count
+        for i in [i for i, value in enumerate(got) if value is None]:
+            raw = column[i]
+            if raw is None:
+                continue
+            organ = organs[i] if by_organ else None  # type: ignore[index]
+            earlier = {"organ": organ} if organ is not None else {}
+            if memo is None or type(raw) not in _BARE_KEYS or (found := memo.get(raw)) is None:
+                found = read(raw, earlier)
+            hidden, value, problem = found
+            index = indices[i]
+            record = records[index]
+            if hidden:  # removed, and reported
+                code = "control_characters_in_public" if spec.public else "control_characters"
+                findings[index].append(
+                    make_finding(
+                        code, field=field_id, cell=record.cells[field_id], chars=describe_hidden(hidden)
+                    )
+                )
+            if problem is not None:
+                if by_organ:
+                    problem = _renamed(problem, record.values, context.config, ons[index]) or problem
+                findings[index].append(problem.at(field_id, record.cells[field_id]))
+                fields = unusable[index]
+                if fields is None:
+                    fields = unusable[index] = set()
+                fields.add(field_id)
+                continue
+            if value is None or value == "":
+                continue
+            got[i] = value
+            # Kept as the row reader's memo keeps it, by keys no other type's value equals.
+            if known is None or hidden or (type(raw) is str and len(raw) > _MEMO_MAX_TEXT):
+                continue
+            if by_organ:
+                if type(raw) is not str:
+                    continue
+                key: Any = (raw, organ)
+            elif type(raw) in _BARE_KEYS:
+                key = raw
+            else:
+                continue
+            if len(known) >= _FIELD_MEMO_LIMIT:
+                known.clear()
+            known[key] = value
+        if known is None and _BLANK in got:
+            got = [None if value is _BLANK else value for value in got]
+        if field_id == "organ":
+            organs = got
+        columns.append(got)
+    return columns
+
+
+_BLANK = object()  # a cell whose text normalises to nothing: no value, no finding
+
+
+def _long_texts(column: list[Any], limit: int) -> list[Any]:
+    """What the reader of a long-text field gives the cells that hold a text without hidden
+    characters and within the limits, the column's texts searched and normalised by C-level maps:
+    the text as ``normalise_long_text`` makes it, ``_BLANK`` for one that becomes empty, None where
+    the cell is empty or the reader must decide (a hidden character, too long, not a text)."""
+    got: list[Any] = [None] * len(column)
+    at = [i for i, raw in enumerate(column) if type(raw) is str and len(raw) <= EXCEL_CELL_LIMIT]
+    texts = [column[i] for i in at]
+    hidden = list(map(HIDDEN.search, texts))
+    normal = list(map(unicodedata.normalize, itertools.repeat("NFKC"), texts))  # type: ignore[arg-type]
+    for i, found, text in zip(at, hidden, normal, strict=True):
+        if found is not None:
+            continue
+        # as normalise_long_text (NFKC is idempotent: normalising the normalised text again is a no-op)
+        text = " ".join(text.split()) if text.isprintable() else normalise_long_text(text)
+        if len(text) <= limit:
+            got[i] = text or _BLANK
+    return got
+
+
+def _finish(
+    path: str,
+    record: RawRecord,
+    values: dict[str, Any],
+    findings: list[Finding],
+    unusable: AbstractSet[str],
+    context: RuleContext,
+    reader: _RowReader,
+    version: int,
+) -> FileReport:
+    """The rules that read a whole record, once its cells are read; its report."""
+    cells = record.cells
     in_list = record.row is not None  # a list names sections by title: its 「F欄」 would be column F
     findings += _missing_required(
         reader.required, values, unusable, cells, section_titles if in_list else None
@@ -150,7 +333,7 @@ def evaluate(
         reason for field_id, reason in EXCLUSION_FIELDS.items() if values.get(field_id) == EXCLUSION_APPLIES
     ]
     findings += _exclusion_findings(values, cells, exclusions, context.config)
-    findings += _lead_division_check(values, cells, organisation)
+    findings += _lead_division_check(values, cells, reader.organisation)
     if values.get("business_type") == BUSINESS_OTHER:
         findings.append(
             make_finding("business_type_other", field="business_type", cell=cells["business_type"])
@@ -194,7 +377,10 @@ def _as_text(value: object) -> str:
 
 def normalise_long_text(value: str) -> str:
     """NFKC and trimmed like other text, but line breaks kept."""
-    lines = [" ".join(line.split()) for line in unicodedata.normalize("NFKC", value).splitlines()]
+    text = unicodedata.normalize("NFKC", value)
+    if text.isprintable():  # no line break of any kind (all are unprintable): one line
+        return " ".join(text.split())
+    lines = [" ".join(line.split()) for line in text.splitlines()]
     return "\n".join(lines).strip()
 
 
@@ -241,6 +427,9 @@ _MEMO_MAX_TEXT = 64  # characters: longer texts (summaries, names) rarely repeat
 
 
 _ABSENT = object()
+# Types whose values are memo keys by themselves: no value of one equals a value of another
+# (a date never equals a datetime), unlike 1, 1.0 and True, which are keyed with their type.
+_BARE_KEYS = frozenset({str, dt.date, dt.datetime, dt.time})
 _FIELD_MEMO_LIMIT = 4096  # entries per field of a row reader; past it that memo starts again
 
 
@@ -249,10 +438,17 @@ class _RowReader:
     field, built once (the field's type and choices decided here, not for every cell), each with
     its own memo of short values (a list repeats its choices, dates and times on every row)."""
 
-    __slots__ = ("cells", "required")
+    __slots__ = ("cells", "ids", "known", "organisation", "required")
 
     def __init__(self, fields: tuple[Field, ...], organisation: Organisation) -> None:
+        self.organisation = organisation
         self.cells = tuple((spec.id, spec, *_cell_reader(spec, organisation)) for spec in fields)
+        self.ids = tuple(spec.id for spec in fields)
+        # Per field, the values kept of the cells read without a finding: raw cell value (with the
+        # organ, for a department) -> normalised value; None for long texts, which are never memoised.
+        self.known: tuple[dict | None, ...] = tuple(
+            None if spec.type is FieldType.LONG_TEXT else {} for spec in fields
+        )
         self.required = tuple(spec for spec in fields if spec.required)  # what _missing_required reads
 
 
@@ -278,12 +474,14 @@ def _cell_reader(spec: Field, organisation: Organisation) -> tuple[dict | None, 
     def read(value: object, earlier: Mapping[str, Any]) -> tuple:
         if never:
             return uncached(value, earlier)
-        if type(value) is str:
-            if len(value) > _MEMO_MAX_TEXT:
-                return uncached(value, earlier)
-            key: Any = (value, earlier.get("organ")) if by_organ else value
+        if type(value) is str and len(value) > _MEMO_MAX_TEXT:
+            return uncached(value, earlier)
+        if by_organ:
+            key: Any = (type(value), value, earlier.get("organ"))
+        elif type(value) in _BARE_KEYS:
+            key = value
         else:  # 1, 1.0 and True are equal keys: the type tells them apart
-            key = (type(value), value, earlier.get("organ") if by_organ else None)
+            key = (type(value), value, None)
         found = memo.get(key)
         if found is None:
             found = uncached(value, earlier)
@@ -362,7 +560,7 @@ def _normalise(
 def _missing_required(
     fields: tuple[Field, ...],
     values: Mapping[str, Any],
-    unusable: set[str],
+    unusable: AbstractSet[str],
     cells: Mapping[str, str],
     sections: Callable[[str, str], str] | None = None,
 ) -> list[Finding]:

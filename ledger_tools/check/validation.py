@@ -7,12 +7,15 @@ exhausts the memory or hangs is ``unreadable`` on its own and the others are rep
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import gc
 import hashlib
 import io
+import operator
 import os
 import pickle
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from itertools import combinations
 from pathlib import Path
@@ -20,6 +23,7 @@ from pathlib import Path
 from ledger_tools.check.findings import FileReport, Status, ValidationReport, make_finding, status_for
 from ledger_tools.check.isolation import CRASHED, Budget, default_workers, run_isolated, worker_count
 from ledger_tools.check.reading import (
+    RowCells,
     Unreadable,
     display_path,
     iter_candidate_files,
@@ -27,7 +31,15 @@ from ledger_tools.check.reading import (
     read_workbook,
     skip_reason,
 )
-from ledger_tools.check.rules import RuleContext, VersionMismatch, check_version, evaluate, future_dates
+from ledger_tools.check.rules import (
+    ReadCells,
+    RuleContext,
+    VersionMismatch,
+    check_version,
+    evaluate,
+    future_dates,
+    read_cells,
+)
 from ledger_tools.config import Config
 from ledger_tools.form.fields import STAGES
 
@@ -99,7 +111,14 @@ def _validate_records(
         ]
     file_notes = [make_finding("macro_not_run")] if raw.has_macros else []
     file_notes += [make_finding("sheet_copied", detail=sheet) for sheet in raw.copied_sheets]
-    reports = [_evaluate_record(shown, record, context, version) for record in raw.records]
+    try:  # a list's cells read a field at a time over all its rows
+        read: list[ReadCells | None] = list(read_cells(raw.records, context, version))
+    except Exception:  # a bug reading one record's cells: each record read on its own, costing only itself
+        read = [None] * len(raw.records)
+    reports = [
+        _evaluate_record(shown, record, context, version, cells)
+        for record, cells in zip(raw.records, read, strict=True)
+    ]
     for report in reports:
         report.sha256 = raw.sha256
         if file_notes:
@@ -110,10 +129,12 @@ def _validate_records(
     return reports
 
 
-def _evaluate_record(shown: str, record, context: RuleContext, version: int) -> FileReport:
+def _evaluate_record(
+    shown: str, record, context: RuleContext, version: int, cells: ReadCells | None = None
+) -> FileReport:
     """One record's report; an unexpected failure costs that record only, not its file's other rows."""
     try:
-        return evaluate(shown, record, context, version)
+        return evaluate(shown, record, context, version, cells)
     except Exception as e:  # a bug must not cost the other rows
         finding = make_finding("unreadable_unexpected", detail=f"{type(e).__name__}: {e}")
         return FileReport(shown, Status.UNREADABLE, row=record.row, findings=[finding])
@@ -168,12 +189,12 @@ def validate_paths(
         Budget(limits.max_read_seconds, limits.max_read_memory_mb),
         worker_count(workers or default_workers(), len(files)),
         initializer=_init_worker,
-        initargs=(context, roots),
+        initargs=(context, roots, len(files) > 1),
         mp_context=mp_context,
     )
     cells_seen: dict[tuple, object] = {}
     report = ValidationReport([_shared_cells(r, cells_seen) for reports in results for r in reports])
-    cross_check(report.files)
+    cross_check(report.files, statuses_current=True)
     return report
 
 
@@ -183,13 +204,26 @@ _KEPT_VALUES = (*IDENTITY_FIELDS, "record_id", "supervisor_judgement")
 VALUES_DIGEST = "\0digest"
 
 
-def _compact(report: FileReport) -> FileReport:
+def _compact(report: FileReport, digest: bool = True) -> FileReport:
     if report.values:
         values = report.values
         kept = {f: values[f] for f in _KEPT_VALUES if f in values}
-        kept[VALUES_DIGEST] = values_digest(values)
+        if digest:
+            kept[VALUES_DIGEST] = values_digest(values)
         report.values = kept
     return report
+
+
+def _compacted(reports: list[FileReport], digest_all: bool) -> list[FileReport]:
+    """The reports as the parent keeps them. The digest is what ``cross_check`` compares among the
+    reports that share a record id; when the batch is this one file, only its reports whose record
+    id another of its reports has can be compared, so only they are digested (a large list's rows
+    have distinct ids: no digest at all)."""
+    if digest_all:
+        return [_compact(r) for r in reports]
+    counts = Counter(r.record_id for r in reports)
+    repeated = {record_id for record_id, count in counts.items() if count > 1}
+    return [_compact(r, r.record_id in repeated) for r in reports]
 
 
 def values_digest(values: dict) -> bytes:
@@ -211,33 +245,77 @@ def _shared_cells(report: FileReport, seen: dict[tuple, object]) -> FileReport:
     return report
 
 
-_worker_setup: tuple[RuleContext, list[Path]] | None = None
+_worker_setup: tuple[RuleContext, list[Path], bool] | None = None
 
 
-def _init_worker(context: RuleContext, roots: list[Path]) -> None:
+def _init_worker(context: RuleContext, roots: list[Path], digest_all: bool = True) -> None:
+    """``digest_all``: the batch has other files, whose reports may share a record id with these."""
     global _worker_setup
-    _worker_setup = (context, roots)
+    _worker_setup = (context, roots, digest_all)
 
 
 def _validate_in_worker(path: Path) -> list[FileReport]:
     assert _worker_setup is not None, "worker not initialised"
-    context, roots = _worker_setup
+    context, roots, digest_all = _worker_setup
     reports = validate_records(path, context, roots=roots)
     with _no_cycle_collection():
-        return [_compact(r) for r in reports]
+        return _Reports(_compacted(reports, digest_all))
+
+
+_REPORT_FIELDS = tuple(f.name for f in dataclasses.fields(FileReport))
+_report_fields = operator.attrgetter(*_REPORT_FIELDS)
+_CELLS_AT = _REPORT_FIELDS.index("cells")
+
+
+class _Reports(list):
+    """A file's reports as a worker sends them to the parent: each as the tuple of its fields, the
+    cells of a list row as its row number (the rows share one mapping of columns). Unpickled, a
+    plain list of the same reports (a list of 50,000 rows costs half as much to send)."""
+
+    def __reduce__(self) -> tuple:
+        columns = None
+        packed = []
+        for fields in map(_report_fields, self):
+            cells = fields[_CELLS_AT]
+            if type(cells) is RowCells and (columns is None or cells.columns is columns):
+                columns = cells.columns
+                fields = (*fields[:_CELLS_AT], cells.row, *fields[_CELLS_AT + 1 :])
+            packed.append(fields)
+        return (_unpack_reports, (_REPORT_FIELDS, columns, packed))
+
+
+def _unpack_reports(names: tuple[str, ...], columns: dict | None, packed: list[tuple]) -> list[FileReport]:
+    reports = []
+    at = names.index("cells")
+    new = object.__new__
+    for fields in packed:
+        report = new(FileReport)
+        state = report.__dict__
+        state.update(zip(names, fields, strict=True))
+        if type(fields[at]) is int:
+            state["cells"] = RowCells(columns, fields[at])  # type: ignore[arg-type]
+        reports.append(report)
+    return reports
 
 
 def _failed_in_worker(path: Path, kind: str, detail: str) -> list[FileReport]:
     return [failure_report(display_path(path), kind, detail)]
 
 
-def cross_check(reports: list[FileReport]) -> None:
-    """Record-id checks across files: duplicates, supersession by a later stage, conflicts."""
+def cross_check(reports: list[FileReport], statuses_current: bool = False) -> None:
+    """Record-id checks across files: duplicates, supersession by a later stage, conflicts.
+
+    ``statuses_current``: every report's status already follows from its findings (as
+    ``validate_records`` makes them), so only the statuses of the reports compared are recomputed."""
     by_id: dict[str, list[FileReport]] = {}
     for report in reports:
         if report.record_id and report.status is not Status.UNREADABLE:
             by_id.setdefault(report.record_id, []).append(report)
+    compared: list[FileReport] = []
     for record_id, group in by_id.items():
+        if len(group) < 2:  # nothing to compare it with
+            continue
+        compared += group
         distinct: list[FileReport] = []
         for report in group:  # copies first: many copies of one file cost one comparison each
             original = next((d for d in distinct if d.values == report.values), None)
@@ -255,7 +333,7 @@ def cross_check(reports: list[FileReport]) -> None:
                 )
         for a, b in combinations(distinct, 2):
             _compare(record_id, a, b)
-    for report in reports:
+    for report in compared if statuses_current else reports:
         if report.values:
             report.status = status_for(
                 report.findings, report.exclusions, report.values.get("supervisor_judgement")
