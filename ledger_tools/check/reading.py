@@ -260,8 +260,9 @@ def iter_candidate_files(paths: Iterable[Path]) -> Iterator[Path]:
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 links = [d for d in dirs if os.path.islink(os.path.join(root, d))]
                 dirs[:] = [d for d in dirs if d not in links]  # never walked; reported by link_problem
+                folder = Path(root)  # once per folder, not per file (30,000 files: a third of the listing)
                 for name in sorted(files + links):
-                    yield Path(root) / name
+                    yield folder / name
             yield from (Path(folder) for folder in sorted(unlistable))
         else:
             yield path

@@ -1337,11 +1337,12 @@ class _Run:
             for f in inbox.examined.values()
             if f.stable and f.size is not None and f.mtime_ns is not None and f.sha256 is not None
         ]
-        seen_unchanged = sorted(inbox.seen_before.values(), key=_by_path) == sorted(seen, key=_by_path)
+        before, now = inbox.seen_before, {s.path: s for s in seen}
         states_unchanged = sorted(previous, key=_by_place) == sorted(checked.states, key=_by_place)
         self.manifest.commit_run(
             run_id,
-            seen=None if seen_unchanged else seen,
+            seen_gone=[path for path in before if path not in now],
+            seen_changed=[s for path, s in now.items() if before.get(path) != s],
             states=None if states_unchanged else checked.states,
             events=events,
             accepted=[
@@ -1409,10 +1410,6 @@ def _new_sighting(report: FileReport, seen: dict[str, SeenFile]) -> bool:
 
 def _by_location(report: FileReport) -> tuple:
     return (report.path, report.row or 0)
-
-
-def _by_path(seen: SeenFile) -> tuple:
-    return (seen.path, seen.size, seen.mtime_ns, seen.sha256)
 
 
 def _by_place(state: RecordState) -> tuple:

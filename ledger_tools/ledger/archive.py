@@ -547,21 +547,22 @@ class Manifest:
         self,
         run_id: int,
         *,
-        seen: Iterable[SeenFile] | None,
+        seen_gone: Iterable[str],
+        seen_changed: Iterable[SeenFile],
         states: Iterable[RecordState] | None,
         events: list[HistoryEvent],
         accepted: Iterable[ManifestRow],
         outputs: dict[str, tuple[str, str]],
         outcome: dict[str, Any],
     ) -> None:
-        """Record the run's outcome, all or nothing; ``seen`` or ``states`` None: unchanged."""
+        """Record the run's outcome, all or nothing: the inbox files gone and those new or changed
+        since ``seen_files`` was read; ``states`` None: unchanged."""
         with _transaction(self.db):
-            if seen is not None:
-                self.db.execute("DELETE FROM seen_files")
-                self.db.executemany(
-                    "INSERT INTO seen_files VALUES (?, ?, ?, ?)",
-                    ((s.path, s.size, s.mtime_ns, s.sha256) for s in seen),
-                )
+            self.db.executemany("DELETE FROM seen_files WHERE path = ?", ((path,) for path in seen_gone))
+            self.db.executemany(
+                "INSERT OR REPLACE INTO seen_files VALUES (?, ?, ?, ?)",
+                ((s.path, s.size, s.mtime_ns, s.sha256) for s in seen_changed),
+            )
             if states is not None:
                 self.db.execute("DELETE FROM record_state")
                 self.db.executemany(
