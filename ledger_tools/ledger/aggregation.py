@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import hashlib
 import json
 import os
@@ -79,6 +80,7 @@ from ledger_tools.ledger.archive import (
     reports_to_json,
     slim,
 )
+from ledger_tools.ledger.aside import RenderedAside
 from ledger_tools.ledger.division_files import division_renderers
 from ledger_tools.ledger.entries import (
     LEDGER_FILE,
@@ -1233,14 +1235,19 @@ class _Run:
         input_key = hashlib.sha256("\0".join(parts).encode()).hexdigest()
         monthly_xlsx, monthly_page = monthly_file_names(self.month)
         files = LedgerFiles(ledger, history, self.manifest, self.context_key, self._expand_entries)
+        monthly: dict[str, Callable[[], bytes]] = {
+            monthly_xlsx: lambda: monthly_workbook_bytes(state),
+            monthly_page: lambda: monthly_html(state).encode("utf-8"),
+            **division_renderers(state, self.out_dir),  # 主管課別/<主管課>.xlsx
+        }
+        # rendered in a second process while the ledger files are assembled here (ledger/aside.py)
+        aside = RenderedAside(monthly, [n for n in monthly if self._changed_input(n, input_key)])
         renderers: dict[str, Callable[[], bytes]] = {
             LEDGER_FILE: lambda: files.get("json"),
             LEDGER_WORKBOOK: lambda: files.get("xlsx"),
             LEDGER_CSV: lambda: files.get("csv"),
-            monthly_xlsx: lambda: monthly_workbook_bytes(state),
-            monthly_page: lambda: monthly_html(state).encode("utf-8"),
+            **{name: functools.partial(aside.get, name) for name in monthly},
         }
-        renderers.update(division_renderers(state, self.out_dir))  # 主管課別/<主管課>.xlsx
         written: dict[str, tuple[str, str]] = {}
         outputs: OutputSet | None = None  # opened for the first output that changed
         try:
@@ -1267,6 +1274,7 @@ class _Run:
             raise
         finally:
             files.close()
+            aside.close()
         self._archive_durable()  # an output never names a copy that a crash could still lose
         if outputs is not None:
             try:  # all new, or (on an error, or a crash) all as before
@@ -1307,6 +1315,11 @@ class _Run:
             unreadable_kept=sum(d is Disposition.KEPT for d in dispositions),
             events=events,  # ``ledger`` is read back from ledger.json if a caller asks
         )
+
+    def _changed_input(self, name: str, input_key: str) -> bool:
+        """The output was last made from other inputs (or never): it will be rendered."""
+        recorded = self.manifest.output_state(name)
+        return recorded is None or recorded[0] != input_key
 
     def _archive_durable(self) -> None:
         """Wait for the archive's copies of this run to be on disk (``sync_all`` in ``_report_inbox``)."""
