@@ -1,4 +1,4 @@
-"""Outputs rendered in a second process are the bytes the renderers give, whatever happens to it."""
+"""Work done in a second process gives what it gives done here, whatever happens to the process."""
 
 from __future__ import annotations
 
@@ -6,45 +6,40 @@ import os
 
 import pytest
 
-from ledger_tools.ledger.aside import RenderedAside
+from ledger_tools.ledger.aside import Aside
 
 
-def test_outputs_rendered_aside_are_those_rendered_here() -> None:
-    renderers = {"a.html": lambda: "月次状況".encode(), "b.xlsx": lambda: bytes(range(256)) * 1000}
-    aside = RenderedAside(renderers, ahead=list(renderers))
-    assert aside.get("b.xlsx") == renderers["b.xlsx"]()
-    assert aside.get("a.html") == renderers["a.html"]()
+def test_a_result_made_aside_is_the_one_made_here() -> None:
+    def outputs() -> tuple[int, dict[str, bytes]]:
+        return 5, {"月次状況.html": "月次状況".encode(), "a.xlsx": bytes(range(256)) * 4000}
+
+    assert Aside(outputs).result() == outputs()
 
 
-def test_an_output_not_rendered_ahead_is_rendered_when_asked() -> None:
-    calls: list[str] = []
-
-    def here() -> bytes:
-        calls.append("here")
-        return b"x"
-
-    aside = RenderedAside({"a": here, "b": lambda: b"y"}, ahead=["b"])
-    assert aside.get("a") == b"x" and aside.get("b") == b"y"
-    assert calls == ["here"]  # in this process: it was not sent ahead
-
-
-def test_a_child_that_dies_leaves_the_output_to_this_process() -> None:
+def test_a_child_that_dies_leaves_the_work_to_this_process() -> None:
     parent = os.getpid()
 
     def dies_in_the_child() -> bytes:
         if os.getpid() != parent:
             os._exit(3)
-        return b"rendered here"
+        return b"made here"
 
-    aside = RenderedAside({"a": dies_in_the_child}, ahead=["a"])
-    assert aside.get("a") == b"rendered here"
+    assert Aside(dies_in_the_child).result() == b"made here"
 
 
-def test_a_renderer_that_fails_fails_here_as_it_would_without_a_child() -> None:
+def test_work_that_fails_fails_here_as_it_would_without_a_child() -> None:
+    calls = []
+
     def broken() -> bytes:
+        calls.append(os.getpid())
         raise ValueError("壊れた状態")
 
-    aside = RenderedAside({"a": broken}, ahead=["a"])
     with pytest.raises(ValueError, match="壊れた状態"):
-        aside.get("a")
+        Aside(broken).result()
+    assert os.getpid() in calls  # raised by this process's own attempt
+
+
+def test_a_result_never_asked_for_leaves_no_process_behind() -> None:
+    aside = Aside(lambda: b"x")
     aside.close()
+    assert aside.result() == b"x"  # still answers, made here

@@ -80,8 +80,8 @@ from ledger_tools.ledger.archive import (
     reports_to_json,
     slim,
 )
-from ledger_tools.ledger.aside import RenderedAside
-from ledger_tools.ledger.division_files import division_renderers
+from ledger_tools.ledger.aside import Aside
+from ledger_tools.ledger.division_files import division_file_name, division_renderers, division_workbook_bytes
 from ledger_tools.ledger.entries import (
     LEDGER_FILE,
     Ledger,
@@ -753,10 +753,16 @@ class _Run:
         retired = self.manifest.retirements()
         revived, kept = self._carry_over(previous, inbox, retired)
         checked = self._cross_check(previous, inbox.reports, revived, kept)
-        events = history_events(previous, checked.states, self.as_of, inbox.present, retired)
-        history = (self.manifest.history(latest=HISTORY_SHEET_LIMIT) + events)[-HISTORY_SHEET_LIMIT:]
-        monthly = monthly_state(checked.ledger, self.config, self.month)
-        written = self._write_outputs(checked.ledger, checked.states, history, monthly, _inbox_key(inbox))
+        # the monthly state and its outputs made in a second process meanwhile (ledger/aside.py)
+        monthly_job = Aside(functools.partial(monthly_outputs, checked.ledger, self.config, self.month))
+        try:
+            events = history_events(previous, checked.states, self.as_of, inbox.present, retired)
+            history = (self.manifest.history(latest=HISTORY_SHEET_LIMIT) + events)[-HISTORY_SHEET_LIMIT:]
+            written, monthly = self._write_outputs(
+                checked.ledger, checked.states, history, monthly_job, _inbox_key(inbox)
+            )
+        finally:
+            monthly_job.close()
         result = self._result(inbox, checked, monthly, written, events)
         result.history_total = self.manifest.history_count() + len(events)
         self._commit_manifest(run_id, inbox, previous, checked, events, written, result, retirement_mark)
@@ -1217,10 +1223,11 @@ class _Run:
         ledger: Ledger,
         states: list[RecordState],
         history: list[HistoryEvent],
-        state: MonthlyState,
+        monthly_job: Aside[tuple[MonthlyState, dict[str, bytes]]],
         inbox_key: str,
-    ) -> dict[str, tuple[str, str]]:
-        """Render what changed and replace those files together; (input key, sha256) of every output.
+    ) -> tuple[dict[str, tuple[str, str]], MonthlyState]:
+        """Render what changed and replace those files together; (input key, sha256) of every
+        output, and the monthly state (``monthly_job``'s, made meanwhile).
 
         The input key stands for everything an output is made from: the reference date, the
         inbox files' hashes, each record version's place, hash and fate (its report follows from
@@ -1233,39 +1240,44 @@ class _Run:
         )
         parts = (self.context_key, self.as_of.isoformat(), self.month, inbox_key, versions, history_text)
         input_key = hashlib.sha256("\0".join(parts).encode()).hexdigest()
-        monthly_xlsx, monthly_page = monthly_file_names(self.month)
         files = LedgerFiles(ledger, history, self.manifest, self.context_key, self._expand_entries)
-        monthly: dict[str, Callable[[], bytes]] = {
-            monthly_xlsx: lambda: monthly_workbook_bytes(state),
-            monthly_page: lambda: monthly_html(state).encode("utf-8"),
-            **division_renderers(state, self.out_dir),  # 主管課別/<主管課>.xlsx
-        }
-        # rendered in a second process while the ledger files are assembled here (ledger/aside.py)
-        aside = RenderedAside(monthly, [n for n in monthly if self._changed_input(n, input_key)])
-        renderers: dict[str, Callable[[], bytes]] = {
-            LEDGER_FILE: lambda: files.get("json"),
-            LEDGER_WORKBOOK: lambda: files.get("xlsx"),
-            LEDGER_CSV: lambda: files.get("csv"),
-            **{name: functools.partial(aside.get, name) for name in monthly},
-        }
         written: dict[str, tuple[str, str]] = {}
         outputs: OutputSet | None = None  # opened for the first output that changed
+
+        def stage(name: str, render: Callable[[], bytes]) -> None:
+            nonlocal outputs
+            target = self.out_dir / name
+            recorded = self.manifest.output_state(name)
+            if recorded is not None and recorded[0] == input_key and recorded[1] == _file_sha256(target):
+                written[name] = recorded
+                return
+            data = render()
+            digest = hashlib.sha256(data).hexdigest()
+            written[name] = (input_key, digest)
+            # the file on disk is hashed only when it may already be the new one (e.g. a month
+            # whose state did not change), not for every ledger.json that did
+            if (recorded is not None and digest != recorded[1]) or digest != _file_sha256(target):
+                outputs = outputs or OutputSet(self.out_dir)
+                outputs.file(name, data)  # staged at once: the large outputs are never all in memory
+
         try:
+            stage(LEDGER_FILE, lambda: files.get("json"))
+            stage(LEDGER_WORKBOOK, lambda: files.get("xlsx"))
+            stage(LEDGER_CSV, lambda: files.get("csv"))
+            state, made = monthly_job.result()
+            monthly_xlsx, monthly_page = monthly_file_names(self.month)
+            renderers: dict[str, Callable[[], bytes]] = {
+                monthly_xlsx: lambda: monthly_workbook_bytes(state),
+                monthly_page: lambda: monthly_html(state).encode("utf-8"),
+                **division_renderers(state, self.out_dir),  # 主管課別/<主管課>.xlsx
+            }
+
+            def made_or_render(name: str, render: Callable[[], bytes]) -> bytes:
+                found = made.pop(name, None)  # made in the second process, or here if it failed
+                return found if found is not None else render()
+
             for name, render in renderers.items():
-                target = self.out_dir / name
-                recorded = self.manifest.output_state(name)
-                if recorded is not None and recorded[0] == input_key and recorded[1] == _file_sha256(target):
-                    written[name] = recorded
-                    continue
-                data = render()
-                digest = hashlib.sha256(data).hexdigest()
-                written[name] = (input_key, digest)
-                # the file on disk is hashed only when it may already be the new one (e.g. a month
-                # whose state did not change), not for every ledger.json that did
-                if (recorded is not None and digest != recorded[1]) or digest != _file_sha256(target):
-                    outputs = outputs or OutputSet(self.out_dir)
-                    outputs.file(name, data)
-                del data
+                stage(name, functools.partial(made_or_render, name, render))
         except OutputError as e:  # a file that cannot be staged discards the set itself
             raise _output_error(e) from None
         except BaseException:
@@ -1274,14 +1286,13 @@ class _Run:
             raise
         finally:
             files.close()
-            aside.close()
         self._archive_durable()  # an output never names a copy that a crash could still lose
         if outputs is not None:
             try:  # all new, or (on an error, or a crash) all as before
                 outputs.commit()
             except OutputError as e:
                 raise _output_error(e) from None
-        return written
+        return written, state
 
     def _result(
         self,
@@ -1315,11 +1326,6 @@ class _Run:
             unreadable_kept=sum(d is Disposition.KEPT for d in dispositions),
             events=events,  # ``ledger`` is read back from ledger.json if a caller asks
         )
-
-    def _changed_input(self, name: str, input_key: str) -> bool:
-        """The output was last made from other inputs (or never): it will be rendered."""
-        recorded = self.manifest.output_state(name)
-        return recorded is None or recorded[0] != input_key
 
     def _archive_durable(self) -> None:
         """Wait for the archive's copies of this run to be on disk (``sync_all`` in ``_report_inbox``)."""
@@ -1405,6 +1411,16 @@ def _inbox_key(inbox: _Inbox) -> str:
     return "\n".join(
         f"{f.path}\t{f.sha256 or ''}" for f in sorted(inbox.examined.values(), key=lambda f: f.path)
     )
+
+
+def monthly_outputs(ledger: Ledger, config: Config, month: str) -> tuple[MonthlyState, dict[str, bytes]]:
+    """The monthly state of ``ledger`` and its outputs by name: the page, its workbook, the
+    主管課別 files (what ``_write_outputs`` stages; made in a second process, see ``Aside``)."""
+    state = monthly_state(ledger, config, month)
+    monthly_xlsx, monthly_page = monthly_file_names(month)
+    made = {monthly_xlsx: monthly_workbook_bytes(state), monthly_page: monthly_html(state).encode("utf-8")}
+    made.update((division_file_name(d), division_workbook_bytes(state, d)) for d in state.divisions)
+    return state, made
 
 
 def _file_sha256(path: Path) -> str:
