@@ -352,3 +352,24 @@ def test_one_failing_record_costs_only_itself(tmp_path, config, monkeypatch):
     monkeypatch.setattr(validation, "evaluate", fail_on_b)
     reports = validation.validate_records(path, RuleContext(config, AS_OF))
     assert [(r.row, r.status) for r in reports] == [(4, Status.OK), (5, Status.UNREADABLE)]
+
+
+def test_a_part_is_read_whole_up_to_the_limit_and_refused_past_it(monkeypatch):
+    """The second line of defence, for a size the zip header understates: a part is read in
+    chunks, complete when it fits the limit, refused as a zip bomb when one byte more."""
+    from ledger_tools.check import reading
+    from ledger_tools.config import Limits
+
+    monkeypatch.setattr(reading, "_READ_CHUNK", 7)  # many chunks, the limit inside one of them
+    content = bytes(range(256)) * 4
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("xl/worksheets/sheet1.xml", content)
+    with zipfile.ZipFile(archive) as z:
+        fits = Limits(max_uncompressed_bytes=len(content))
+        assert reading._read_buffer(z, "xl/worksheets/sheet1.xml", fits) == content
+        with pytest.raises(reading.Unreadable) as refused:
+            reading._read_buffer(
+                z, "xl/worksheets/sheet1.xml", Limits(max_uncompressed_bytes=len(content) - 1)
+            )
+        assert refused.value.code == "unreadable_zip_bomb"

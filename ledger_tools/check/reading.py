@@ -300,7 +300,7 @@ def read_workbook(path: Path, limits: Limits, data: bytes | None = None) -> RawW
         if unknown:
             raise Unreadable("unreadable_not_template", "シート " + "、".join(sorted(unknown)))
         scans = {
-            sheet: scan_sheet(_read_part(archive, sheet_paths[sheet], limits), limits)
+            sheet: scan_sheet(_read_buffer(archive, sheet_paths[sheet], limits), limits)
             for sheet in sheets_needed
         }
     grids = _read_grids(data, sheets_needed)
@@ -529,9 +529,22 @@ def open_container(data: bytes, limits: Limits) -> zipfile.ZipFile:
 
 
 def _read_part(archive: zipfile.ZipFile, name: str, limits: Limits) -> bytes:
+    return bytes(_read_buffer(archive, name, limits))
+
+
+_READ_CHUNK = 4 << 20
+
+
+def _read_buffer(archive: zipfile.ZipFile, name: str, limits: Limits) -> bytearray:
+    """A part's bytes, decompressed a chunk at a time into one buffer: a single large read would
+    hold the decompressor's pieces and their joined copy at once (twice a 135 MB sheet)."""
+    data = bytearray()
     try:
         with archive.open(name) as f:
-            data = f.read(limits.max_uncompressed_bytes + 1)
+            while len(data) <= limits.max_uncompressed_bytes and (
+                chunk := f.read(min(_READ_CHUNK, limits.max_uncompressed_bytes + 1 - len(data)))
+            ):
+                data += chunk
     except KeyError:
         raise Unreadable("unreadable_not_xlsx", name) from None
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError) as e:
@@ -718,7 +731,7 @@ def _column_number(letters: bytes) -> int:
     return col
 
 
-def scan_sheet(xml: bytes, limits: Limits) -> SheetScan:
+def scan_sheet(xml: bytes | bytearray, limits: Limits) -> SheetScan:
     """Check a sheet's extent (python-calamine makes a dense grid of it) and find the cells
     whose value it cannot give: formulas without a cached value and error values."""
     start = xml.find(b"sheetData>")
@@ -771,7 +784,7 @@ def _cell_position_pattern() -> re.Pattern[bytes]:
     return re.compile(rb"([A-Z]{1,4})(\d{1,10})")
 
 
-def sheet_extent(xml: bytes, start: int = 0, end: int | None = None) -> tuple[int, int]:
+def sheet_extent(xml: bytes | bytearray, start: int = 0, end: int | None = None) -> tuple[int, int]:
     """(rows, columns) of the grid python-calamine builds for this sheet, whatever <dimension> says.
 
     Every row and cell counts by its place as the reader sees it: ``r=`` where given, otherwise
@@ -810,7 +823,7 @@ def _cell_rows_pattern() -> re.Pattern[bytes]:
     return re.compile(rb'<(?:\w+:)?c[\s>/](?:r="[A-Z]{1,4}(\d{1,10})")?')
 
 
-def _prefixed_tags(xml: bytes, start: int, end: int) -> bool:
+def _prefixed_tags(xml: bytes | bytearray, start: int, end: int) -> bool:
     """Whether sheetData may hold a prefixed row or cell tag (x:c); a colon is rare there, so a
     one-byte search decides for most sheets."""
     return xml.find(b":", start, end) >= 0 and any(
@@ -841,7 +854,7 @@ def _outside_pattern(rows: int, cols: int) -> re.Pattern[bytes]:
     return re.compile(rb'<c(?:\s(?!r="(?:%s)(?:%s)")|[>/])' % (letters.encode(), digits.encode()))
 
 
-def _within_bound(xml: bytes, start: int, end: int, max_cells: int) -> bool:
+def _within_bound(xml: bytes | bytearray, start: int, end: int, max_cells: int) -> bool:
     """True when every cell tag (none prefixed) opens with an r= inside a range of at most
     ``max_cells``: the row of the last cell (the largest in a sheet written in order) by as many
     columns as the limit leaves. One search, no list of addresses; False leaves it to the exact scan."""
@@ -858,7 +871,7 @@ def _within_bound(xml: bytes, start: int, end: int, max_cells: int) -> bool:
     return _outside_pattern(rows, cols).search(xml, start, end) is None
 
 
-def _check_extent(xml: bytes, start: int, end: int, limits: Limits) -> None:
+def _check_extent(xml: bytes | bytearray, start: int, end: int, limits: Limits) -> None:
     """Refuse a sheet whose grid would be too large to read (a stray cell far away, e.g. XFD2000,
     cells placed without r=, a <dimension> that understates the extent).
 
