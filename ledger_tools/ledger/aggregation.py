@@ -735,7 +735,7 @@ class _Run:
         self.settled_reports: list[tuple[str, str]] = []
         self.settled_facts: list[tuple[str, str]] = []
         self.slim_entries: dict[int, Slim] = {}  # id of a ledger entry made of a slim report → the report
-        self.decoded: dict[str, list[Slim]] = {}  # cached files' slim reports, by path (_decode_ahead)
+        self.decoded: dict[str, list[FileReport]] = {}  # cached files' slim reports, by path (_decode_ahead)
         self.archive_flush = BackgroundFlushes()
 
     def execute(self) -> AggregationResult:
@@ -896,9 +896,8 @@ class _Run:
             batch = [f for f in cached[start : start + 100] if f.sha256]
             facts = self.manifest.cached_facts([f.sha256 or "" for f in batch], self.context_key)
             for found in batch:
-                if (text := facts.get(found.sha256 or "")) is not None:
-                    with contextlib.suppress(ManifestError):  # damaged: _reports cuts it again
-                        self.decoded[found.path] = facts_from_json(text, found.path)
+                if (slims := _decoded_facts(facts.get(found.sha256 or ""), found.path)) is not None:
+                    self.decoded[found.path] = slims
             yield True
 
     def _settle(self, found: Examined) -> Examined:
@@ -946,11 +945,7 @@ class _Run:
             file_reports: list[FileReport] | None = None
             if found.cached:
                 sha = found.sha256 or ""
-                if (ahead := self.decoded.pop(relative, None)) is not None:
-                    file_reports = list(ahead)
-                elif (text := facts.get(sha)) is not None:
-                    with contextlib.suppress(ManifestError):  # damaged: cut again from the full report
-                        file_reports = list(facts_from_json(text, relative))
+                file_reports = self.decoded.pop(relative, None) or _decoded_facts(facts.get(sha), relative)
                 if file_reports is None and (text := texts.get(sha) or self._cached_text(sha)) is not None:
                     file_reports = self._slims(reports_from_json(text, relative), sha, new_facts)
                 if file_reports is None:  # the cache lost it meanwhile: parse after all
@@ -1411,6 +1406,16 @@ def _inbox_key(inbox: _Inbox) -> str:
     return "\n".join(
         f"{f.path}\t{f.sha256 or ''}" for f in sorted(inbox.examined.values(), key=lambda f: f.path)
     )
+
+
+def _decoded_facts(text: str | None, path: str) -> list[FileReport] | None:
+    """A file's cached slim reports; None when not cached or damaged (cut again from the full report)."""
+    if text is None:
+        return None
+    try:
+        return list(facts_from_json(text, path))
+    except ManifestError:
+        return None
 
 
 def monthly_outputs(ledger: Ledger, config: Config, month: str) -> tuple[MonthlyState, dict[str, bytes]]:

@@ -417,37 +417,35 @@ class Manifest:
 
     def cached_texts(self, hashes: Iterable[str], context_key: str) -> dict[str, str]:
         """The cached reports (JSON) of many hashes at once."""
-        wanted = sorted(set(hashes))
-        found: dict[str, str] = {}
-        for start in range(0, len(wanted), 500):
-            batch = wanted[start : start + 500]
-            query = f"SELECT sha256, reports FROM reports WHERE context_key = ? AND sha256 IN ({','.join('?' * len(batch))})"
-            found.update(self.db.execute(query, (context_key, *batch)))
-        return found
+        return self._cached_by_hash("reports", hashes, context_key)
 
     def store_reports(self, items: Iterable[tuple[str, str]], context_key: str) -> None:
         """Cache (sha256, reports JSON) pairs; committed at once (a cache: safe to keep even if the run fails)."""
-        with _transaction(self.db):
-            self.db.executemany(
-                "INSERT OR REPLACE INTO reports (sha256, context_key, reports) VALUES (?, ?, ?)",
-                ((sha, context_key, text) for sha, text in items),
-            )
+        self._store_by_hash("reports", items, context_key)
 
     def cached_facts(self, hashes: Iterable[str], context_key: str) -> dict[str, str]:
         """The cached slim reports (JSON, see ``Slim``) of many hashes at once."""
+        return self._cached_by_hash("facts", hashes, context_key)
+
+    def store_facts(self, items: Iterable[tuple[str, str]], context_key: str) -> None:
+        """Cache (sha256, slim reports JSON) pairs; committed at once (a cache, like ``store_reports``)."""
+        self._store_by_hash("facts", items, context_key)
+
+    # The tables ``reports`` and ``facts`` share a layout: (sha256, context_key, <table name>).
+    def _cached_by_hash(self, table: str, hashes: Iterable[str], context_key: str) -> dict[str, str]:
         wanted = sorted(set(hashes))
         found: dict[str, str] = {}
         for start in range(0, len(wanted), 500):
             batch = wanted[start : start + 500]
-            query = f"SELECT sha256, facts FROM facts WHERE context_key = ? AND sha256 IN ({','.join('?' * len(batch))})"
+            marks = ",".join("?" * len(batch))
+            query = f"SELECT sha256, {table} FROM {table} WHERE context_key = ? AND sha256 IN ({marks})"
             found.update(self.db.execute(query, (context_key, *batch)))
         return found
 
-    def store_facts(self, items: Iterable[tuple[str, str]], context_key: str) -> None:
-        """Cache (sha256, slim reports JSON) pairs; committed at once (a cache, like ``store_reports``)."""
+    def _store_by_hash(self, table: str, items: Iterable[tuple[str, str]], context_key: str) -> None:
         with _transaction(self.db):
             self.db.executemany(
-                "INSERT OR REPLACE INTO facts (sha256, context_key, facts) VALUES (?, ?, ?)",
+                f"INSERT OR REPLACE INTO {table} (sha256, context_key, {table}) VALUES (?, ?, ?)",
                 ((sha, context_key, text) for sha, text in items),
             )
 
