@@ -150,8 +150,13 @@ def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
 
 def csv_line(row: Sequence[object]) -> str:
     """One row as ``csv_bytes`` writes it (CRLF included): rows can be rendered one by one and joined."""
+    return written_csv_line([_csv_cell(v) for v in row])
+
+
+def written_csv_line(cells: Sequence[str | int]) -> str:
+    """One row of cells as they stand, as ``csv.writer`` writes it (QUOTE_MINIMAL, CRLF)."""
     buffer = io.StringIO(newline="")
-    csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL).writerow([_csv_cell(v) for v in row])
+    csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL).writerow(cells)
     return buffer.getvalue()
 
 

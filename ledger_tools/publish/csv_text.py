@@ -2,33 +2,17 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Callable, Iterable, Sequence
 
-from ledger_tools.outputs import FORMULA_TRIGGERS
+from ledger_tools.outputs import FORMULA_TRIGGERS, written_csv_line
 
 BOM = "\ufeff".encode()  # utf-8-sig: the BOM first
 LINE_END = "\r\n"
 
 
-def text_csv_bytes(header: Sequence[str], rows: Iterable[Sequence[str | int]]) -> bytes:
-    """``outputs.csv_bytes`` for rows whose cells are text already safe for a spreadsheet
-    (``outputs.neutralise_formula``) or numbers: the same bytes, without converting each of a large
-    year's cells one by one, encoded as written (never the whole text and its bytes at once)."""
-    raw = io.BytesIO()
-    text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")  # utf-8-sig: the BOM first
-    writer = csv.writer(text, lineterminator=LINE_END, quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(header)
-    writer.writerows(rows)
-    text.flush()
-    text.detach()  # leaves raw open
-    return raw.getvalue()
-
-
 def csv_line(cells: Sequence[str]) -> str:
-    """One row of text cells exactly as ``text_csv_bytes``'s writer writes it, line end included.
+    """One row of text cells exactly as ``csv.writer`` writes it (``outputs.written_csv_line``), line end included.
 
     A row none of whose cells holds a comma, a quote or a line break (most rows) is its cells
     joined by commas: that is checked on the joined line in C (one comma fewer than cells, no
@@ -42,14 +26,7 @@ def csv_line(cells: Sequence[str]) -> str:
         and "\r" not in line
     ):
         return line + LINE_END
-    return written_line(cells)
-
-
-def written_line(cells: Sequence[str | int]) -> str:
-    """One row as ``csv.writer`` writes it (QUOTE_MINIMAL, CRLF)."""
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator=LINE_END, quoting=csv.QUOTE_MINIMAL).writerow(cells)
-    return buffer.getvalue()
+    return written_csv_line(cells)
 
 
 def lines_csv_bytes(lines: Iterable[str]) -> bytes:
@@ -92,6 +69,6 @@ def plain_lines(rows: Sequence[Sequence[str]], exact: Callable[[int], Sequence[s
     if width > 1 and _plain("".join(lines), len(lines), width):
         return lines
     return [
-        line if len(row) == width > 1 and _plain(line, 1, width) else written_line(exact(i))
+        line if len(row) == width > 1 and _plain(line, 1, width) else written_csv_line(exact(i))
         for i, (row, line) in enumerate(zip(rows, lines, strict=True))
     ]
