@@ -9,6 +9,7 @@ import contextlib
 import datetime as dt
 import functools
 import itertools
+import operator
 import re
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
@@ -186,6 +187,7 @@ def read_cells(
 
 
 _NOTHING: frozenset[str] = frozenset()
+_NONES = itertools.repeat(None)  # for C-level maps comparing a column with None
 
 
 def _organisation_dates(stored: list[dict[str, object]], context: RuleContext) -> list[dt.date]:
@@ -233,11 +235,19 @@ def _read_columns(
                 _long_texts(column, spec.length_limit) if spec.type is FieldType.LONG_TEXT else [None] * count
             )
         else:
+            keys = list(zip(column, organs, strict=True)) if by_organ else column  # type: ignore[arg-type]
             try:
-                got = list(map(known.get, zip(column, organs, strict=True) if by_organ else column))  # type: ignore[arg-type]
+                got = list(map(known.get, keys))
+                if None in got:
+                    got = _with_new_values(keys, got, known, read, by_organ)
             except TypeError:  # a value that is no key (not from a workbook): read one by one
                 got = [None] * count
-        for i in [i for i, value in enumerate(got) if value is None]:
+        if None in got:  # the cells not read yet, unless empty
+            unread = map(operator.and_, map(operator.is_, got, _NONES), map(operator.is_not, column, _NONES))
+            pending = list(itertools.compress(range(count), unread))
+        else:
+            pending = []
+        for i in pending:
             raw = column[i]
             if raw is None:
                 continue
@@ -290,6 +300,29 @@ def _read_columns(
 
 
 _BLANK = object()  # a cell whose text normalises to nothing: no value, no finding
+
+
+def _with_new_values(keys: list[Any], got: list[Any], known: dict, read: Any, by_organ: bool) -> list[Any]:
+    """``got`` with the cells the field's memo ``known`` did not know filled in, where their value
+    reads without a finding: each distinct new key read once (a fresh worker starts with empty
+    memos, and a list repeats its values down a column), then the column looked up again. The
+    cells left None (empty, a finding, hidden characters, not a memo key) are read one by one."""
+    new = {}
+    for key in set(itertools.compress(keys, map(operator.is_, got, itertools.repeat(None)))):
+        raw, organ = key if by_organ else (key, None)
+        if (type(raw) is not str) if by_organ else (type(raw) not in _BARE_KEYS):
+            continue
+        if type(raw) is str and len(raw) > _MEMO_MAX_TEXT:
+            continue
+        hidden, value, problem = read(raw, {"organ": organ} if organ is not None else {})
+        if not hidden and problem is None and value is not None and value != "":
+            new[key] = value
+    if not new:
+        return got
+    if len(known) + len(new) > _FIELD_MEMO_LIMIT:
+        known.clear()
+    known.update(itertools.islice(new.items(), _FIELD_MEMO_LIMIT))
+    return list(map(new.get, keys, got))
 
 
 def _long_texts(column: list[Any], limit: int) -> list[Any]:
