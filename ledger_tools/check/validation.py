@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import functools
 import gc
 import hashlib
 import io
@@ -16,13 +17,15 @@ import operator
 import os
 import pickle
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from itertools import combinations
 from pathlib import Path
 
+from ledger_tools.aside import Aside
 from ledger_tools.check.findings import FileReport, Status, ValidationReport, make_finding, status_for
 from ledger_tools.check.isolation import CRASHED, Budget, default_workers, run_isolated, worker_count
 from ledger_tools.check.reading import (
+    RawRecord,
     RowCells,
     Unreadable,
     display_path,
@@ -48,16 +51,21 @@ IDENTITY_FIELDS = ("received_date", "requester_name", "section")
 
 
 def validate_records(
-    path: Path, context: RuleContext, data: bytes | None = None, roots: Iterable[Path] = ()
+    path: Path,
+    context: RuleContext,
+    data: bytes | None = None,
+    roots: Iterable[Path] = (),
+    split: bool = False,
 ) -> list[FileReport]:
     """Validate one file: one report per record (a form has one; a list one per row).
 
     Never raises for a bad file: it gets one report with a status and a finding. A bad row
     of a list never hides the good rows of the same file. ``roots``: the folders being read
-    (a symbolic link out of them is reported, not read).
+    (a symbolic link out of them is reported, not read). ``split``: a core is spare, and a long
+    list's rows may be shared with a second process (``aside``); the reports are the same.
     """
     with _no_cycle_collection():
-        return _validate_records(path, context, data, roots)
+        return _validate_records(path, context, data, roots, split)
 
 
 @contextlib.contextmanager
@@ -74,7 +82,7 @@ def _no_cycle_collection() -> Iterator[None]:
 
 
 def _validate_records(
-    path: Path, context: RuleContext, data: bytes | None, roots: Iterable[Path]
+    path: Path, context: RuleContext, data: bytes | None, roots: Iterable[Path], split: bool
 ) -> list[FileReport]:
     shown = display_path(path)
     if code := skip_reason(Path(path)):
@@ -111,22 +119,51 @@ def _validate_records(
         ]
     file_notes = [make_finding("macro_not_run")] if raw.has_macros else []
     file_notes += [make_finding("sheet_copied", detail=sheet) for sheet in raw.copied_sheets]
+    evaluated = functools.partial(_evaluated, shown, context, version, raw.sha256, file_notes)
+    records = raw.records
+    if split and len(records) >= SPLIT_MIN_RECORDS:  # half the rows' rules applied in a second process
+        half = len(records) // 2
+        rest = Aside(functools.partial(_packed, evaluated, records[half:]))
+        first = evaluated(records[:half])
+        return first + rest.result()
+    return evaluated(records)
+
+
+# A list at least this long has its rules applied in two processes when a core is spare: below it
+# the second process costs about what it saves.
+SPLIT_MIN_RECORDS = 5000
+
+
+def _evaluated(
+    shown: str,
+    context: RuleContext,
+    version: int,
+    sha256: str,
+    file_notes: list,
+    records: list[RawRecord],
+) -> list[FileReport]:
+    """The reports of ``records`` (all of a file's, or a run of its list rows)."""
     try:  # a list's cells read a field at a time over all its rows
-        read: list[ReadCells | None] = list(read_cells(raw.records, context, version))
+        read: list[ReadCells | None] = list(read_cells(records, context, version))
     except Exception:  # a bug reading one record's cells: each record read on its own, costing only itself
-        read = [None] * len(raw.records)
+        read = [None] * len(records)
     reports = [
         _evaluate_record(shown, record, context, version, cells)
-        for record, cells in zip(raw.records, read, strict=True)
+        for record, cells in zip(records, read, strict=True)
     ]
     for report in reports:
-        report.sha256 = raw.sha256
+        report.sha256 = sha256
         if file_notes:
             report.findings[:0] = file_notes
             report.status = status_for(
                 report.findings, report.exclusions, report.values.get("supervisor_judgement")
             )
     return reports
+
+
+def _packed(evaluate: Callable[[list[RawRecord]], list[FileReport]], records: list[RawRecord]) -> _Reports:
+    """``evaluate(records)`` as a second process sends it back: packed (see ``_Reports``)."""
+    return _Reports(evaluate(records))
 
 
 def _evaluate_record(
@@ -182,14 +219,15 @@ def validate_paths(
     if excluded:  # realpath costs a look-up per folder level: only when there is something to leave out
         files = [p for p in files if os.path.realpath(p) not in excluded]
     limits = config.limits
+    count = worker_count(workers or default_workers(), len(files))
     results = run_isolated(
         _validate_in_worker,
         files,
         _failed_in_worker,
         Budget(limits.max_read_seconds, limits.max_read_memory_mb),
-        worker_count(workers or default_workers(), len(files)),
+        count,
         initializer=_init_worker,
-        initargs=(context, roots, len(files) > 1),
+        initargs=(context, roots, len(files) > 1, count < default_workers()),
         mp_context=mp_context,
     )
     cells_seen: dict[tuple, object] = {}
@@ -245,19 +283,22 @@ def _shared_cells(report: FileReport, seen: dict[tuple, object]) -> FileReport:
     return report
 
 
-_worker_setup: tuple[RuleContext, list[Path], bool] | None = None
+_worker_setup: tuple[RuleContext, list[Path], bool, bool] | None = None
 
 
-def _init_worker(context: RuleContext, roots: list[Path], digest_all: bool = True) -> None:
-    """``digest_all``: the batch has other files, whose reports may share a record id with these."""
+def _init_worker(
+    context: RuleContext, roots: list[Path], digest_all: bool = True, split: bool = False
+) -> None:
+    """``digest_all``: the batch has other files, whose reports may share a record id with these.
+    ``split``: a core is left for a second process (see ``validate_records``)."""
     global _worker_setup
-    _worker_setup = (context, roots, digest_all)
+    _worker_setup = (context, roots, digest_all, split)
 
 
 def _validate_in_worker(path: Path) -> list[FileReport]:
     assert _worker_setup is not None, "worker not initialised"
-    context, roots, digest_all = _worker_setup
-    reports = validate_records(path, context, roots=roots)
+    context, roots, digest_all, split = _worker_setup
+    reports = validate_records(path, context, roots=roots, split=split)
     with _no_cycle_collection():
         return _Reports(_compacted(reports, digest_all))
 

@@ -80,7 +80,7 @@ from ledger_tools.ledger.archive import (
     reports_to_json,
     slim,
 )
-from ledger_tools.ledger.aside import Aside
+from ledger_tools.aside import Aside
 from ledger_tools.ledger.division_files import division_file_name, division_renderers, division_workbook_bytes
 from ledger_tools.ledger.entries import (
     LEDGER_FILE,
