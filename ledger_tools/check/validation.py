@@ -318,9 +318,12 @@ class _Reports(list):
         packed = []
         for fields in map(_report_fields, self):
             cells = fields[_CELLS_AT]
-            if type(cells) is RowCells and (columns is None or cells.columns is columns):
-                columns = cells.columns
-                fields = (*fields[:_CELLS_AT], cells.row, *fields[_CELLS_AT + 1 :])
+            if type(cells) is RowCells:
+                if columns is None:
+                    columns = cells.columns
+                # equal columns of another object: the rows checked in a second process
+                if cells.columns is columns or cells.columns == columns:
+                    fields = (*fields[:_CELLS_AT], cells.row, *fields[_CELLS_AT + 1 :])
             packed.append(fields)
         return (_unpack_reports, (_REPORT_FIELDS, columns, packed))
 
