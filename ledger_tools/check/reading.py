@@ -834,15 +834,19 @@ def _prefixed_tags(xml: bytes | bytearray, start: int, end: int) -> bool:
 def _at_most(text: str, alphabet: str) -> str:
     """A pattern for the strings over ``alphabet`` (in its order) that are no greater than
     ``text`` as numbers: any shorter string, or one as long that is not after it in that order.
-    Decimal digits (no leading zero in ``text``) and bijective column letters both compare so."""
-    shorter = f"[{alphabet[0]}-{alphabet[-1]}]{{1,{len(text) - 1}}}|" if len(text) > 1 else ""
+    Decimal digits (no leading zero in ``text``) and bijective column letters both compare so.
+
+    The strings as long come first and the shorter ones match possessively: what follows (a
+    digit after letters, a quote after digits) cannot follow fewer of them, so the pattern
+    matches the same and a cell far inside the bound costs no backtracking."""
     same = [re.escape(text)]
     for i, ch in enumerate(text):
         below = alphabet[: alphabet.index(ch)]
         if below:
             rest = f"[{alphabet[0]}-{alphabet[-1]}]{{{len(text) - i - 1}}}" if i < len(text) - 1 else ""
             same.append(f"{re.escape(text[:i])}[{below[0]}-{below[-1]}]{rest}")
-    return shorter + "|".join(same)
+    shorter = f"|[{alphabet[0]}-{alphabet[-1]}]{{1,{len(text) - 1}}}+" if len(text) > 1 else ""
+    return "|".join(same) + shorter
 
 
 @functools.lru_cache(maxsize=64)
