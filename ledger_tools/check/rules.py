@@ -370,9 +370,11 @@ def _finish(
             section_titles if in_list else None,
         )
     findings += _date_rules(values, cells, context)
-    exclusions = [
-        reason for field_id, reason in EXCLUSION_FIELDS.items() if values.get(field_id) == EXCLUSION_APPLIES
-    ]
+    exclusions = list(  # the reasons whose exclusion field says 該当する, by C-level maps
+        itertools.compress(
+            _EXCLUSION_REASONS, map(operator.eq, map(values.get, _EXCLUSION_IDS), _EXCLUSION_APPLIES)
+        )
+    )
     findings += _exclusion_findings(values, cells, exclusions, context.config)
     findings += _lead_division_check(values, cells, reader.organisation)
     if values.get("business_type") == BUSINESS_OTHER:
@@ -393,6 +395,11 @@ def _finish(
         cells=cells,
         form_version=version,
     )
+
+
+_EXCLUSION_IDS = tuple(EXCLUSION_FIELDS)
+_EXCLUSION_REASONS = tuple(EXCLUSION_FIELDS.values())
+_EXCLUSION_APPLIES = itertools.repeat(EXCLUSION_APPLIES)
 
 
 class VersionMismatch(Exception):
@@ -638,9 +645,10 @@ def _date_rules(values: Mapping[str, Any], cells: Mapping[str, str], context: Ru
     present = list(filter(values.__contains__, DATE_CHAIN))
     dates = list(map(values.__getitem__, present))
     # The usual case, the chain in order, decided by C-level comparisons of the same pairs.
-    pairs = (
-        list(itertools.pairwise(present)) if any(map(operator.lt, dates[1:], dates)) else []
-    ) + _DATE_NOT_BEFORE_PAIRS
+    if any(map(operator.lt, dates[1:], dates)):
+        pairs = list(itertools.pairwise(present)) + _DATE_NOT_BEFORE_PAIRS
+    else:
+        pairs = _DATE_NOT_BEFORE_PAIRS
     for earlier, later in pairs:
         if earlier in values and later in values and values[later] < values[earlier]:
             findings.append(
