@@ -361,9 +361,7 @@ def _finish(
     absent = reader.required_ids.difference(values, unusable)  # the usual case: none
     if absent:
         findings += _missing_required(
-            tuple(
-                map(reader.required_by_id.__getitem__, sorted(absent, key=reader.required_rank.__getitem__))
-            ),
+            reader.absent_specs(absent),
             values,
             unusable,
             cells,
@@ -487,6 +485,7 @@ class _RowReader:
     its own memo of short values (a list repeats its choices, dates and times on every row)."""
 
     __slots__ = (
+        "absent_in_order",
         "cells",
         "ids",
         "known",
@@ -510,6 +509,18 @@ class _RowReader:
         self.required_by_id = {spec.id: spec for spec in self.required}
         self.required_ids = frozenset(self.required_by_id)
         self.required_rank = {field_id: rank for rank, field_id in enumerate(self.required_by_id)}
+        self.absent_in_order: dict[frozenset[str], tuple[Field, ...]] = {}
+
+    def absent_specs(self, absent: frozenset[str]) -> tuple[Field, ...]:
+        """The required fields of ``absent`` (ids), in field order; kept per set of ids."""
+        specs = self.absent_in_order.get(absent)
+        if specs is None:
+            ordered = sorted(absent, key=self.required_rank.__getitem__)
+            specs = tuple(map(self.required_by_id.__getitem__, ordered))
+            if len(self.absent_in_order) >= _FIELD_MEMO_LIMIT:
+                self.absent_in_order.clear()
+            self.absent_in_order[absent] = specs
+        return specs
 
 
 def _cell_reader(spec: Field, organisation: Organisation) -> tuple[dict | None, Any]:
