@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from ledger_tools.form.fields import TEMPLATE_VERSION, VERSIONS_TEXT
+from ledger_tools.form.fields import FIELD_BY_ID, NOT_APPLICABLE, TEMPLATE_VERSION, VERSIONS_TEXT
 
 _LATEST_FORM = f"対応記録簿_v{TEMPLATE_VERSION}.xlsx"
 
@@ -349,8 +349,6 @@ def make_finding(code: str, *, field: str | None = None, cell: str | None = None
     """Build a finding from the catalogue: the message is rendered here, once."""
     spec = CODES[code]
     if field is not None and "label" not in context:
-        from ledger_tools.form.fields import FIELD_BY_ID
-
         context["label"] = FIELD_BY_ID[field].label if field in FIELD_BY_ID else field
     return Finding(code, spec.severity, spec.template.format_map(_Missing(context)), field, cell)
 
@@ -403,8 +401,6 @@ class FileReport:
 
 def status_for(findings: Iterable[Finding], exclusions: list[str], judgement: object) -> Status:
     """The status of a readable file (spec §4): invalid, excluded, not_applicable or ok."""
-    from ledger_tools.form.fields import NOT_APPLICABLE
-
     if any(f.severity is Severity.ERROR for f in findings):
         return Status.INVALID
     if exclusions:

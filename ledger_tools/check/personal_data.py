@@ -445,15 +445,21 @@ def find_personal_data(text: str, identities: Sequence[Identity] = ()) -> list[H
 class Scanner:
     """``find_personal_data`` for the texts of one record: its identities are prepared once."""
 
-    __slots__ = ("_needles",)
+    __slots__ = ("_needles", "_texts")
 
     def __init__(self, identities: Sequence[Identity] = ()) -> None:
         self._needles = _all_needles(tuple(identities)) if identities else frozenset()
+        self._texts = tuple(needle.text for needle in self._needles)
 
     def find(self, text: str) -> list[Hit]:
         """See ``find_personal_data``."""
         plain = normalise(text)
-        hits = [*_identity_hits(plain, self._needles), *_pattern_hits(plain)]
+        hits: list[Hit] = []
+        # The usual text holds neither a needle nor a trigger: decided by C-level tests, no generator.
+        if self._texts and any(map(_compact(plain)[0].__contains__, self._texts)):
+            hits += _identity_hits(plain, self._needles, self._texts)
+        if _ANY_TRIGGER.search(plain) is not None:
+            hits += _pattern_hits(plain)
         if not hits:
             return hits
         # Errors first, then the hits of the form's own fields (more specific), then the longer.
@@ -492,10 +498,13 @@ def _compact(text: str) -> tuple[str, Sequence[int]]:
     return "".join(c for _, c in kept).casefold(), [i for i, _ in kept]
 
 
-def _identity_hits(plain: str, needles: frozenset[_Needle]) -> Iterable[Hit]:
+def _identity_hits(plain: str, needles: frozenset[_Needle], texts: tuple[str, ...]) -> Iterable[Hit]:
+    """The hits of ``needles`` (whose texts are ``texts``) in ``plain``."""
     if not needles:
         return
     compact, offsets = _compact(plain)
+    if not any(map(compact.__contains__, texts)):  # the usual case: C-level tests only
+        return
     for needle in needles:
         if needle.text not in compact:  # the usual case: a plain test, no loop
             continue

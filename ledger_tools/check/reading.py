@@ -731,6 +731,26 @@ def _column_number(letters: bytes) -> int:
     return col
 
 
+def _holds(xml: bytes | bytearray, marker: bytes, start: int, end: int) -> bool:
+    """``xml.find(marker, start, end) >= 0``; for "<f", its rare "f" looked for first (a one-byte
+    search, much faster than a two-byte one whose "<" is everywhere), the first few found checked
+    for a "<" before them, the rest of the part searched for "<f" only past them."""
+    if marker != b"<f":
+        return xml.find(marker, start, end) >= 0
+    at = start + 1
+    for _ in range(_RARE_CANDIDATES):
+        at = xml.find(b"f", at, end)
+        if at < 0:
+            return False
+        if xml[at - 1] == 0x3C:  # "<"
+            return True
+        at += 1
+    return xml.find(b"<f", at - 1, end) >= 0
+
+
+_RARE_CANDIDATES = 64  # "f" of a cell text or an attribute, checked one by one before one plain search
+
+
 def scan_sheet(xml: bytes | bytearray, limits: Limits) -> SheetScan:
     """Check a sheet's extent (python-calamine makes a dense grid of it) and find the cells
     whose value it cannot give: formulas without a cached value and error values."""
@@ -741,7 +761,7 @@ def scan_sheet(xml: bytes | bytearray, limits: Limits) -> SheetScan:
     _check_extent(xml, max(start, 0), end, limits)
     # Plain searches (fast); the prefixed markers only when there is a colon (a one-byte search).
     markers = _SCAN_MARKERS if xml.find(b":", max(start, 0), end) >= 0 else _SCAN_MARKERS_UNPREFIXED
-    if not any(xml.find(marker, max(start, 0), end) >= 0 for marker in markers):
+    if not any(_holds(xml, marker, max(start, 0), end) for marker in markers):
         return SheetScan(frozenset(), {})
     formulas, errors = set(), {}
     row = col = 0  # the position of a cell without r=, placed as sheet_extent places it
@@ -834,15 +854,19 @@ def _prefixed_tags(xml: bytes | bytearray, start: int, end: int) -> bool:
 def _at_most(text: str, alphabet: str) -> str:
     """A pattern for the strings over ``alphabet`` (in its order) that are no greater than
     ``text`` as numbers: any shorter string, or one as long that is not after it in that order.
-    Decimal digits (no leading zero in ``text``) and bijective column letters both compare so."""
-    shorter = f"[{alphabet[0]}-{alphabet[-1]}]{{1,{len(text) - 1}}}|" if len(text) > 1 else ""
+    Decimal digits (no leading zero in ``text``) and bijective column letters both compare so.
+
+    The strings as long come first and the shorter ones match possessively: what follows (a
+    digit after letters, a quote after digits) cannot follow fewer of them, so the pattern
+    matches the same and a cell far inside the bound costs no backtracking."""
     same = [re.escape(text)]
     for i, ch in enumerate(text):
         below = alphabet[: alphabet.index(ch)]
         if below:
             rest = f"[{alphabet[0]}-{alphabet[-1]}]{{{len(text) - i - 1}}}" if i < len(text) - 1 else ""
             same.append(f"{re.escape(text[:i])}[{below[0]}-{below[-1]}]{rest}")
-    return shorter + "|".join(same)
+    shorter = f"|[{alphabet[0]}-{alphabet[-1]}]{{1,{len(text) - 1}}}+" if len(text) > 1 else ""
+    return "|".join(same) + shorter
 
 
 @functools.lru_cache(maxsize=64)

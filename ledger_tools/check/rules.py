@@ -178,7 +178,7 @@ def read_cells(
         ids = reader.ids
         for index, row in zip(indices, zip(*columns, strict=True), strict=True):
             read[index] = ReadCells(
-                {f: v for f, v in zip(ids, row, strict=True) if v is not None},
+                dict(itertools.compress(zip(ids, row, strict=True), map(operator.is_not, row, _NONES))),
                 findings[index],
                 unusable[index] or _NOTHING,
                 reader,
@@ -358,13 +358,21 @@ def _finish(
     """The rules that read a whole record, once its cells are read; its report."""
     cells = record.cells
     in_list = record.row is not None  # a list names sections by title: its 「F欄」 would be column F
-    findings += _missing_required(
-        reader.required, values, unusable, cells, section_titles if in_list else None
-    )
+    absent = reader.required_ids.difference(values, unusable)  # the usual case: none
+    if absent:
+        findings += _missing_required(
+            reader.absent_specs(absent),
+            values,
+            unusable,
+            cells,
+            section_titles if in_list else None,
+        )
     findings += _date_rules(values, cells, context)
-    exclusions = [
-        reason for field_id, reason in EXCLUSION_FIELDS.items() if values.get(field_id) == EXCLUSION_APPLIES
-    ]
+    exclusions = list(  # the reasons whose exclusion field says 該当する, by C-level maps
+        itertools.compress(
+            _EXCLUSION_REASONS, map(operator.eq, map(values.get, _EXCLUSION_IDS), _EXCLUSION_APPLIES)
+        )
+    )
     findings += _exclusion_findings(values, cells, exclusions, context.config)
     findings += _lead_division_check(values, cells, reader.organisation)
     if values.get("business_type") == BUSINESS_OTHER:
@@ -385,6 +393,11 @@ def _finish(
         cells=cells,
         form_version=version,
     )
+
+
+_EXCLUSION_IDS = tuple(EXCLUSION_FIELDS)
+_EXCLUSION_REASONS = tuple(EXCLUSION_FIELDS.values())
+_EXCLUSION_APPLIES = itertools.repeat(EXCLUSION_APPLIES)
 
 
 class VersionMismatch(Exception):
@@ -471,7 +484,17 @@ class _RowReader:
     field, built once (the field's type and choices decided here, not for every cell), each with
     its own memo of short values (a list repeats its choices, dates and times on every row)."""
 
-    __slots__ = ("cells", "ids", "known", "organisation", "required")
+    __slots__ = (
+        "absent_in_order",
+        "cells",
+        "ids",
+        "known",
+        "organisation",
+        "required",
+        "required_by_id",
+        "required_ids",
+        "required_rank",
+    )
 
     def __init__(self, fields: tuple[Field, ...], organisation: Organisation) -> None:
         self.organisation = organisation
@@ -483,6 +506,21 @@ class _RowReader:
             None if spec.type is FieldType.LONG_TEXT else {} for spec in fields
         )
         self.required = tuple(spec for spec in fields if spec.required)  # what _missing_required reads
+        self.required_by_id = {spec.id: spec for spec in self.required}
+        self.required_ids = frozenset(self.required_by_id)
+        self.required_rank = {field_id: rank for rank, field_id in enumerate(self.required_by_id)}
+        self.absent_in_order: dict[frozenset[str], tuple[Field, ...]] = {}
+
+    def absent_specs(self, absent: frozenset[str]) -> tuple[Field, ...]:
+        """The required fields of ``absent`` (ids), in field order; kept per set of ids."""
+        specs = self.absent_in_order.get(absent)
+        if specs is None:
+            ordered = sorted(absent, key=self.required_rank.__getitem__)
+            specs = tuple(map(self.required_by_id.__getitem__, ordered))
+            if len(self.absent_in_order) >= _FIELD_MEMO_LIMIT:
+                self.absent_in_order.clear()
+            self.absent_in_order[absent] = specs
+        return specs
 
 
 def _cell_reader(spec: Field, organisation: Organisation) -> tuple[dict | None, Any]:
@@ -615,8 +653,13 @@ def _missing_required(
 
 def _date_rules(values: Mapping[str, Any], cells: Mapping[str, str], context: RuleContext) -> list[Finding]:
     findings = []
-    present = [f for f in DATE_CHAIN if f in values]
-    pairs = list(itertools.pairwise(present)) + [(earlier, later) for later, earlier in DATE_NOT_BEFORE]
+    present = list(filter(values.__contains__, DATE_CHAIN))
+    dates = list(map(values.__getitem__, present))
+    # The usual case, the chain in order, decided by C-level comparisons of the same pairs.
+    if any(map(operator.lt, dates[1:], dates)):
+        pairs = list(itertools.pairwise(present)) + _DATE_NOT_BEFORE_PAIRS
+    else:
+        pairs = _DATE_NOT_BEFORE_PAIRS
     for earlier, later in pairs:
         if earlier in values and later in values and values[later] < values[earlier]:
             findings.append(
@@ -657,6 +700,9 @@ def _date_rules(values: Mapping[str, Any], cells: Mapping[str, str], context: Ru
     return findings
 
 
+_DATE_NOT_BEFORE_PAIRS = [(earlier, later) for later, earlier in DATE_NOT_BEFORE]
+
+
 def future_dates(values: Mapping[str, Any], cells: Mapping[str, str], as_of: dt.date) -> list[Finding]:
     """No date may lie after the run's reference date."""
     return [
@@ -678,7 +724,7 @@ def _lead_division_check(
     """The 主管課 written should be the one configured for the department in the record's period."""
     written = values.get("lead_division")
     expected = organisation.lead_division(values.get("organ", ""), values.get("department", ""))
-    if written and expected and "".join(written.split()) != "".join(expected.split()):
+    if written and expected and written != expected and "".join(written.split()) != "".join(expected.split()):
         return [
             make_finding(
                 "lead_division_unexpected",
@@ -710,11 +756,10 @@ def _exclusion_findings(
             )
         return findings
     findings = []
-    hints = config.exclusion_hints
-    for field_id, reason in EXCLUSION_FIELDS.items():
+    for field_id, reason, pattern in _hint_patterns(config.exclusion_hints):
         if reason == "official_document" and values.get("method") != METHOD_DOCUMENT:
             continue
-        match = _first_keyword(values, getattr(hints, reason), HINT_FIELDS[reason])
+        match = _first_match(values, pattern, HINT_FIELDS[reason])
         if match:
             source, keyword = match
             findings.append(
@@ -730,11 +775,25 @@ def _exclusion_findings(
     return findings
 
 
-def _first_keyword(
-    values: Mapping[str, Any], keywords: tuple[str, ...], fields: tuple[str, ...]
+_HINTS_READ: list[Any] = [None, ()]  # the exclusion hints last read, and _hint_patterns of them
+
+
+def _hint_patterns(hints: Any) -> tuple[tuple[str, str, re.Pattern | None], ...]:
+    """(exclusion field, reason, pattern of its keywords) of each exclusion, for the config's
+    hints (kept for the hints object last read: a run reads one config)."""
+    if _HINTS_READ[0] is not hints:
+        _HINTS_READ[1] = tuple(
+            (field_id, reason, _keyword_pattern(getattr(hints, reason)))
+            for field_id, reason in EXCLUSION_FIELDS.items()
+        )
+        _HINTS_READ[0] = hints
+    return _HINTS_READ[1]
+
+
+def _first_match(
+    values: Mapping[str, Any], pattern: re.Pattern | None, fields: tuple[str, ...]
 ) -> tuple[str, str] | None:
-    """The first of ``fields`` whose text contains one of ``keywords``, and that keyword."""
-    pattern = _keyword_pattern(keywords)
+    """The first of ``fields`` whose text ``pattern`` finds a keyword in, and that keyword."""
     if pattern is None:
         return None
     for field_id in fields:
@@ -757,11 +816,6 @@ def _personal_data(values: Mapping[str, Any], cells: Mapping[str, str]) -> list[
     What is surely personal data is an error; what only may be (a family name alone, which
     may also be an ordinary word) a warning — see ``personal_data.find_personal_data``.
     """
-    identities = [
-        Identity(label, text, role)
-        for field_id, label, role in _IDENTITY_LABELS
-        if isinstance(text := values.get(field_id), str)
-    ]
     scanner: Scanner | None = None
     findings = []
     for field_id in PUBLIC_TEXT_FIELDS:
@@ -769,10 +823,34 @@ def _personal_data(values: Mapping[str, Any], cells: Mapping[str, str]) -> list[
         if not isinstance(text, str):
             continue
         if scanner is None:
-            scanner = Scanner(identities)
+            scanner = _scanner(values)
         for hit in scanner.find(text):
             code = "personal_data_in_public" if hit.error else "personal_data_suspected"
             findings.append(
                 make_finding(code, field=field_id, cell=cells[field_id], kind=hit.kind, found=hit.found)
             )
     return findings
+
+
+_IDENTITY_FIELD_IDS = tuple(PRIVATE_IDENTITY_FIELDS)
+_SCANNERS: dict[tuple, Scanner] = {}  # a record's identity texts -> their scanner (short texts only)
+
+
+def _scanner(values: Mapping[str, Any]) -> Scanner:
+    """The personal-data scanner of a record's names and affiliations, kept per distinct set of
+    them when each is short (a list's rows often share the staff member and the requester)."""
+    key = tuple(map(values.get, _IDENTITY_FIELD_IDS))
+    scanner = _SCANNERS.get(key)
+    if scanner is None:
+        scanner = Scanner(
+            [
+                Identity(label, text, role)
+                for text, (_, label, role) in zip(key, _IDENTITY_LABELS, strict=True)
+                if isinstance(text, str)
+            ]
+        )
+        if all(type(text) is not str or len(text) <= _MEMO_MAX_TEXT for text in key):
+            if len(_SCANNERS) >= _FIELD_MEMO_LIMIT:
+                _SCANNERS.clear()
+            _SCANNERS[key] = scanner
+    return scanner

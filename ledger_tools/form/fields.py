@@ -89,21 +89,23 @@ class Requirement:
 
     def applies(self, values: Mapping[str, object]) -> bool:
         """Whether this requirement holds for a record's normalised ``values``."""
-        if self.need is Need.ALWAYS:
+        need = self.need
+        if need is Need.WHEN:  # the usual one: a choice made
+            return self.when_field is not None and values.get(self.when_field) in self.when_values
+        if need is Need.ALWAYS:
             return True
-        if self.need is Need.DECIDED:
+        if need is Need.DECIDED:
             return values.get("supervisor_judgement") in (APPLICABLE, NOT_APPLICABLE)
-        if self.need is Need.LATER_STAGE:
+        if need is Need.LATER_STAGE:
             return any(filled(values.get(f)) for f in LATER_STAGE_FIELD_IDS)
-        if self.need is Need.STAGE_G:
+        if need is Need.STAGE_G:
             return any(filled(values.get(f)) for f in STAGE_G_FIELD_IDS)
-        if self.need is Need.PUBLICATION:
-            return (
-                values.get("supervisor_judgement") == APPLICABLE
-                and filled(values.get("shared_with_general_affairs_date"))
-                and (self.when_field is None or values.get(self.when_field) in self.when_values)
-            )
-        return self.when_field is not None and values.get(self.when_field) in self.when_values
+        # Need.PUBLICATION
+        return (
+            values.get("supervisor_judgement") == APPLICABLE
+            and filled(values.get("shared_with_general_affairs_date"))
+            and (self.when_field is None or values.get(self.when_field) in self.when_values)
+        )
 
     def describe(
         self, sections: Callable[[str, str], str] | None = None, columns: Mapping[str, str] | None = None
