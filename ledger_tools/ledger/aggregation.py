@@ -55,6 +55,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from ledger_tools.aside import Aside
 from ledger_tools.check.findings import STATUS_LABELS_JA, FileReport, Status, make_finding, record_location
 from ledger_tools.check.rules import RuleContext
 from ledger_tools.check.validation import IDENTITY_FIELDS, apply_reference_date, cross_check
@@ -80,7 +81,6 @@ from ledger_tools.ledger.archive import (
     reports_to_json,
     slim,
 )
-from ledger_tools.aside import Aside
 from ledger_tools.ledger.division_files import division_file_name, division_renderers, division_workbook_bytes
 from ledger_tools.ledger.entries import (
     LEDGER_FILE,
