@@ -289,13 +289,33 @@ def test_rows_of_one_list_that_share_a_record_id_are_compared_when_the_list_is_t
     ] == found
 
 
-def test_a_long_lists_rows_shared_with_a_second_process_give_the_same_reports(tmp_path, config, monkeypatch):
-    """With a core spare, half a long list's rows are checked in a forked child (``aside``)."""
+ROWS_ACROSS_HALVES = [  # three rows each side of the middle; the repeated ids across it
+    complete_values(record_id="D-1"),
+    complete_values(record_id="C-1"),
+    recorded_values(record_id="B-1", place=None, received_date="R7.6.10"),
+    complete_values(record_id="D-1"),  # a copy of the first row, in the other half
+    complete_values(record_id="C-1", place="別の会議室"),  # the same id, other values
+    complete_values(record_id="U-1", public_summary="山田太郎氏（090-1234-5678）から"),
+]
+ROWS_WITHIN_HALVES = [  # the repeated ids each within one half
+    complete_values(record_id="D-1"),
+    complete_values(record_id="D-1"),
+    recorded_values(record_id="B-1", place=None, received_date="R7.6.10"),
+    complete_values(record_id="C-1"),
+    complete_values(record_id="C-1", place="別の会議室"),
+    complete_values(record_id="U-1", public_summary="山田太郎氏（090-1234-5678）から"),
+]
+
+
+@pytest.mark.parametrize("rows", [ROWS_ACROSS_HALVES, ROWS_WITHIN_HALVES], ids=["across", "within"])
+@pytest.mark.parametrize("other_files", [0, 1])
+def test_a_long_lists_rows_shared_with_a_second_process_give_the_same_reports(
+    tmp_path, config, monkeypatch, rows, other_files
+):
+    """With a core spare, the worker checks half a long list's rows in a forked child (``aside``)."""
     from ledger_tools.check import validation
 
-    forks = (
-        tmp_path / "forks.txt"
-    )  # one line per list shared: the process that shared it, and whether it forked
+    forks = tmp_path / "forks.txt"  # a line per list shared: by which process, and whether it forked
 
     class Recorded(validation.Aside):  # type: ignore[name-defined]
         def __init__(self, func):
@@ -310,27 +330,17 @@ def test_a_long_lists_rows_shared_with_a_second_process_give_the_same_reports(tm
 
     monkeypatch.setattr(validation, "SPLIT_MIN_RECORDS", 2)
     monkeypatch.setattr(validation, "Aside", Recorded)
-    rows = [
-        complete_values(record_id="D-1"),
-        complete_values(record_id="C-1"),
-        recorded_values(record_id="B-1", place=None, received_date="R7.6.10"),
-        complete_values(record_id="D-1"),  # a copy of the first row, in the other half
-        complete_values(record_id="C-1", place="別の会議室"),  # the same id, other values
-        complete_values(record_id="U-1", public_summary="山田太郎氏（090-1234-5678）から"),
-    ]
-    path = tmp_path / "一覧.xlsx"
-    path.write_bytes(list_template_bytes(config, rows))
-    context = RuleContext(config, AS_OF)
-    assert validate_records(path, context, split=True) == validate_records(path, context)
-    assert shared_by() == [(True, sys.platform == "linux")]
-
-    monkeypatch.setattr(validation, "default_workers", lambda: 2)  # one file, one worker: a core spare
-    shared = validate_paths([path], config, AS_OF, workers=1)
-    monkeypatch.setattr(validation, "default_workers", lambda: 1)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "一覧.xlsx").write_bytes(list_template_bytes(config, rows))
+    if other_files:  # every report digested: the batch has another file
+        (inbox / "別.xlsx").write_bytes(list_template_bytes(config, [complete_values(record_id="C-1")]))
+    monkeypatch.setattr(validation, "default_workers", lambda: 2)  # one worker: a core spare
+    shared = validate_paths([inbox], config, AS_OF, workers=1)
     assert shared_by() == [(False, sys.platform == "linux")]  # shared by the worker process
-    alone = validate_paths([path], config, AS_OF, workers=1)
+    monkeypatch.setattr(validation, "default_workers", lambda: 1)
+    alone = validate_paths([inbox], config, AS_OF, workers=1)
     assert shared_by() == []
     assert shared.files == alone.files
-    found = [(r.row, r.status, [f.code for f in r.findings]) for r in shared.files]
-    assert found[3][2] == ["duplicate_file"] and "record_id_conflict" in found[4][2]
-    assert found[2][1] is Status.INVALID and "personal_data_in_public" in found[5][2]
+    codes = {f.code for r in shared.files for f in r.findings}
+    assert {"duplicate_file", "record_id_conflict", "required_missing", "personal_data_in_public"} <= codes

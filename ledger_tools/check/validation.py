@@ -17,7 +17,8 @@ import operator
 import os
 import pickle
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
 
@@ -51,21 +52,17 @@ IDENTITY_FIELDS = ("received_date", "requester_name", "section")
 
 
 def validate_records(
-    path: Path,
-    context: RuleContext,
-    data: bytes | None = None,
-    roots: Iterable[Path] = (),
-    split: bool = False,
+    path: Path, context: RuleContext, data: bytes | None = None, roots: Iterable[Path] = ()
 ) -> list[FileReport]:
     """Validate one file: one report per record (a form has one; a list one per row).
 
     Never raises for a bad file: it gets one report with a status and a finding. A bad row
     of a list never hides the good rows of the same file. ``roots``: the folders being read
-    (a symbolic link out of them is reported, not read). ``split``: a core is spare, and a long
-    list's rows may be shared with a second process (``aside``); the reports are the same.
+    (a symbolic link out of them is reported, not read).
     """
     with _no_cycle_collection():
-        return _validate_records(path, context, data, roots, split)
+        read = _read_file(path, context, data, roots)
+        return read if isinstance(read, list) else read.evaluate(read.records)
 
 
 @contextlib.contextmanager
@@ -81,9 +78,19 @@ def _no_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
-def _validate_records(
-    path: Path, context: RuleContext, data: bytes | None, roots: Iterable[Path], split: bool
-) -> list[FileReport]:
+@dataclass(frozen=True)
+class _ReadFile:
+    """A file read, its rules still to apply: ``evaluate(records)`` gives the reports of any run of
+    its ``records``."""
+
+    records: list[RawRecord]
+    evaluate: Callable[[list[RawRecord]], list[FileReport]]
+
+
+def _read_file(
+    path: Path, context: RuleContext, data: bytes | None, roots: Iterable[Path]
+) -> list[FileReport] | _ReadFile:
+    """The file read; when it cannot be (or holds no record), its one report."""
     shown = display_path(path)
     if code := skip_reason(Path(path)):
         return [FileReport(shown, Status.SKIPPED, findings=[make_finding(code)])]
@@ -119,19 +126,9 @@ def _validate_records(
         ]
     file_notes = [make_finding("macro_not_run")] if raw.has_macros else []
     file_notes += [make_finding("sheet_copied", detail=sheet) for sheet in raw.copied_sheets]
-    evaluated = functools.partial(_evaluated, shown, context, version, raw.sha256, file_notes)
-    records = raw.records
-    if split and len(records) >= SPLIT_MIN_RECORDS:  # half the rows' rules applied in a second process
-        half = len(records) // 2
-        rest = Aside(functools.partial(_packed, evaluated, records[half:]))
-        first = evaluated(records[:half])
-        return first + rest.result()
-    return evaluated(records)
-
-
-# A list at least this long has its rules applied in two processes when a core is spare: below it
-# the second process costs about what it saves.
-SPLIT_MIN_RECORDS = 5000
+    return _ReadFile(
+        raw.records, functools.partial(_evaluated, shown, context, version, raw.sha256, file_notes)
+    )
 
 
 def _evaluated(
@@ -159,11 +156,6 @@ def _evaluated(
                 report.findings, report.exclusions, report.values.get("supervisor_judgement")
             )
     return reports
-
-
-def _packed(evaluate: Callable[[list[RawRecord]], list[FileReport]], records: list[RawRecord]) -> _Reports:
-    """``evaluate(records)`` as a second process sends it back: packed (see ``_Reports``)."""
-    return _Reports(evaluate(records))
 
 
 def _evaluate_record(
@@ -259,7 +251,7 @@ def _compacted(reports: list[FileReport], digest_all: bool) -> list[FileReport]:
     have distinct ids: no digest at all)."""
     if digest_all:
         return [_compact(r) for r in reports]
-    counts = Counter(r.record_id for r in reports)
+    counts = Counter(r.record_id for r in reports if r.record_id)  # no id: never compared
     repeated = {record_id for record_id, count in counts.items() if count > 1}
     return [_compact(r, r.record_id in repeated) for r in reports]
 
@@ -298,9 +290,42 @@ def _init_worker(
 def _validate_in_worker(path: Path) -> list[FileReport]:
     assert _worker_setup is not None, "worker not initialised"
     context, roots, digest_all, split = _worker_setup
-    reports = validate_records(path, context, roots=roots, split=split)
     with _no_cycle_collection():
-        return _Reports(_compacted(reports, digest_all))
+        read = _read_file(path, context, None, roots)
+        if isinstance(read, list):
+            return _Reports(_compacted(read, digest_all))
+        if split and len(read.records) >= SPLIT_MIN_RECORDS:
+            return _shared_with_a_child(read, digest_all)
+        return _Reports(_compacted(read.evaluate(read.records), digest_all))
+
+
+# A list at least this long has its rules applied in two processes when a core is spare: below it
+# the second process costs about what it saves.
+SPLIT_MIN_RECORDS = 5000
+
+
+def _shared_with_a_child(read: _ReadFile, digest_all: bool) -> _Reports:
+    """The reports of a long list, the rules of its second half applied meanwhile in a forked child
+    (``Aside``). The child sends its half packed as the parent reads it, with its record ids; the
+    half is passed on as it came, unless one of those ids is also in this half (whether a report is
+    digested depends on the other half's ids): then the whole list is checked here."""
+    records = read.records
+    half = len(records) // 2
+    rest = Aside(functools.partial(_packed_part, read.evaluate, records[half:], digest_all))
+    first = _compacted(read.evaluate(records[:half]), digest_all)
+    their_ids, packed = rest.result()
+    if not digest_all and not their_ids.isdisjoint(r.record_id for r in first):
+        return _Reports(_compacted(read.evaluate(records), digest_all))
+    return _Reports(first, more=[packed])
+
+
+def _packed_part(
+    evaluate: Callable[[list[RawRecord]], list[FileReport]], records: list[RawRecord], digest_all: bool
+) -> tuple[frozenset[str], bytes]:
+    """The record ids of ``records`` and their reports compacted and pickled (see ``_Reports``)."""
+    reports = evaluate(records)
+    ids = frozenset(r.record_id for r in reports if r.record_id)
+    return ids, pickle.dumps(_Reports(_compacted(reports, digest_all)), pickle.HIGHEST_PROTOCOL)
 
 
 _REPORT_FIELDS = tuple(f.name for f in dataclasses.fields(FileReport))
@@ -311,24 +336,28 @@ _CELLS_AT = _REPORT_FIELDS.index("cells")
 class _Reports(list):
     """A file's reports as a worker sends them to the parent: each as the tuple of its fields, the
     cells of a list row as its row number (the rows share one mapping of columns). Unpickled, a
-    plain list of the same reports (a list of 50,000 rows costs half as much to send)."""
+    plain list of the same reports (a list of 50,000 rows costs half as much to send). ``more``:
+    the pickles of further reports, which follow these (made in a second process)."""
+
+    def __init__(self, reports: Iterable[FileReport] = (), more: Sequence[bytes] = ()) -> None:
+        super().__init__(reports)
+        self.more = more
 
     def __reduce__(self) -> tuple:
         columns = None
         packed = []
         for fields in map(_report_fields, self):
             cells = fields[_CELLS_AT]
-            if type(cells) is RowCells:
-                if columns is None:
-                    columns = cells.columns
-                # equal columns of another object: the rows checked in a second process
-                if cells.columns is columns or cells.columns == columns:
-                    fields = (*fields[:_CELLS_AT], cells.row, *fields[_CELLS_AT + 1 :])
+            if type(cells) is RowCells and (columns is None or cells.columns is columns):
+                columns = cells.columns
+                fields = (*fields[:_CELLS_AT], cells.row, *fields[_CELLS_AT + 1 :])
             packed.append(fields)
-        return (_unpack_reports, (_REPORT_FIELDS, columns, packed))
+        return (_unpack_reports, (_REPORT_FIELDS, columns, packed, self.more))
 
 
-def _unpack_reports(names: tuple[str, ...], columns: dict | None, packed: list[tuple]) -> list[FileReport]:
+def _unpack_reports(
+    names: tuple[str, ...], columns: dict | None, packed: list[tuple], more: Sequence[bytes] = ()
+) -> list[FileReport]:
     reports = []
     at = names.index("cells")
     new = object.__new__
@@ -339,6 +368,8 @@ def _unpack_reports(names: tuple[str, ...], columns: dict | None, packed: list[t
         if type(fields[at]) is int:
             state["cells"] = RowCells(columns, fields[at])  # type: ignore[arg-type]
         reports.append(report)
+    for pickled in more:
+        reports += pickle.loads(pickled)
     return reports
 
 
