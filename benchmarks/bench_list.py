@@ -7,7 +7,8 @@ sheet XML with distinct record ids), then in one run measures: ledger-tools vali
 whole file (every row a record), python-calamine reading the sheet alone, openpyxl's read-only
 mode iterating every cell, and the peak memory of the validation in a child process.
 ``--repeat R`` validates R times, each followed by three calamine reads, and compares the best
-of each (on a shared machine a single run can fall in a busy moment). Reports ratios; no assertion.
+of each (on a shared machine a single run can fall in a busy moment), and each validation with the
+reads right after it (their median). Reports ratios; no assertion.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import io
 import os
 import platform
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -141,6 +143,23 @@ def main() -> None:
         if len(runs) > 1:
             print("validate runs (wall/cpu s): " + ", ".join(f"{w:.2f}/{c:.2f}" for w, c in runs))
             print("calamine runs (wall/cpu s): " + ", ".join(f"{w:.2f}/{c:.2f}" for w, c in calamine))
+            # Each validation against the best of the three calamine reads right after it: on a
+            # machine whose speed drifts, a pair measured together is the fairer ratio.
+            paired = [
+                (
+                    w / min(x[0] for x in calamine[3 * i : 3 * i + 3]),
+                    c / min(x[1] for x in calamine[3 * i : 3 * i + 3]),
+                )
+                for i, (w, c) in enumerate(runs)
+            ]
+            print(
+                "per round, validate / calamine (wall/cpu): "
+                + ", ".join(f"{w:.2f}×/{c:.2f}×" for w, c in paired)
+            )
+            print(
+                f"median of the rounds: {statistics.median(w for w, _ in paired):.2f}× wall, "
+                f"{statistics.median(c for _, c in paired):.2f}× cpu"
+            )
         wall, cpu = map(min, zip(*runs, strict=True))
         best = f" (best of {len(runs)})" if len(runs) > 1 else ""
         rows = [(f"ledger-tools validate (all rules){best}", wall, cpu)]
