@@ -282,7 +282,7 @@ def _init_worker(
     context: RuleContext, roots: list[Path], digest_all: bool = True, split: bool = False
 ) -> None:
     """``digest_all``: the batch has other files, whose reports may share a record id with these.
-    ``split``: a core is left for a second process (see ``validate_records``)."""
+    ``split``: a core is left for a second process (see ``_shared_with_a_child``)."""
     global _worker_setup
     _worker_setup = (context, roots, digest_all, split)
 
@@ -305,10 +305,10 @@ SPLIT_MIN_RECORDS = 5000
 
 
 def _shared_with_a_child(read: _ReadFile, digest_all: bool) -> _Reports:
-    """The reports of a long list, the rules of its second part applied meanwhile in a forked child
-    (``Aside``). The child sends its half packed as the parent reads it, with its record ids; the
-    half is passed on as it came, unless one of those ids is also in this half (whether a report is
-    digested depends on the other half's ids): then the whole list is checked here."""
+    """The reports of a long list, the rules of its last rows applied meanwhile in a forked child
+    (``Aside``). The child sends its part packed as the parent reads it, with its record ids; that
+    part is passed on as it came, unless one of those ids is also in this process's part (whether a
+    report is digested depends on the other part's ids): then the whole list is checked here."""
     records = read.records
     half = len(records) * 53 // 100  # a little more here: the child also pickles its part
     rest = Aside(functools.partial(_packed_part, read.evaluate, records[half:], digest_all))
