@@ -306,17 +306,30 @@ SPLIT_MIN_RECORDS = 5000
 
 def _shared_with_a_child(read: _ReadFile, digest_all: bool) -> _Reports:
     """The reports of a long list, the rules of its last rows applied meanwhile in a forked child
-    (``Aside``). The child sends its part packed as the parent reads it, with its record ids; that
-    part is passed on as it came, unless one of those ids is also in this process's part (whether a
-    report is digested depends on the other part's ids): then the whole list is checked here."""
+    (``Aside``). The child sends its part packed as the parent reads it, digested where a record id
+    repeats within it, with its record ids. Which reports carry a digest follows the whole list's
+    ids (``_compacted``): this process's part is compacted knowing the child's ids; the child's
+    part is passed on as it came, unless some of its ids are also in this part (then those reports
+    are checked here again, to digest them)."""
     records = read.records
     half = len(records) * 53 // 100  # a little more here: the child also pickles its part
     rest = Aside(functools.partial(_packed_part, read.evaluate, records[half:], digest_all))
-    first = _compacted(read.evaluate(records[:half]), digest_all)
+    first = read.evaluate(records[:half])
     their_ids, packed = rest.result()
-    if not digest_all and not their_ids.isdisjoint(r.record_id for r in first):
-        return _Reports(_compacted(read.evaluate(records), digest_all))
-    return _Reports(first, more=[packed])
+    if digest_all:
+        return _Reports(_compacted(first, digest_all), more=[packed])
+    ours = Counter(r.record_id for r in first if r.record_id)
+    both = their_ids.intersection(ours)
+    repeated = {record_id for record_id, count in ours.items() if count > 1} | both
+    first = [_compact(r, r.record_id in repeated) for r in first]
+    if not both:
+        return _Reports(first, more=[packed])
+    theirs: list[FileReport] = pickle.loads(packed)
+    undigested = [at for at, r in enumerate(theirs) if r.record_id in both and VALUES_DIGEST not in r.values]
+    again = read.evaluate([records[half + at] for at in undigested])
+    for at, report in zip(undigested, again, strict=True):
+        theirs[at] = _compact(report)
+    return _Reports(first + theirs)
 
 
 def _packed_part(
@@ -348,9 +361,12 @@ class _Reports(list):
         packed = []
         for fields in map(_report_fields, self):
             cells = fields[_CELLS_AT]
-            if type(cells) is RowCells and (columns is None or cells.columns is columns):
-                columns = cells.columns
-                fields = (*fields[:_CELLS_AT], cells.row, *fields[_CELLS_AT + 1 :])
+            if type(cells) is RowCells:
+                if columns is None:
+                    columns = cells.columns
+                # equal columns of another object: rows checked in a second process
+                if cells.columns is columns or cells.columns == columns:
+                    fields = (*fields[:_CELLS_AT], cells.row, *fields[_CELLS_AT + 1 :])
             packed.append(fields)
         return (_unpack_reports, (_REPORT_FIELDS, columns, packed, self.more))
 
