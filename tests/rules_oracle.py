@@ -10,7 +10,6 @@ from ledger_tools.check.findings import FileReport, Finding, make_finding, statu
 from ledger_tools.check.hidden_characters import describe as describe_hidden
 from ledger_tools.check.reading import RawRecord
 from ledger_tools.check.rules import (
-    _ABSENT,
     _BARE_KEYS,
     RuleContext,
     _date_rules,
@@ -60,9 +59,9 @@ def evaluate_one(
     if reader is None:
         reader = context.readers[(version, organisation)] = _RowReader(fields, organisation)
     for field_id, spec, memo, read in reader.cells:
-        raw = stored.get(field_id, _ABSENT)
-        if raw is _ABSENT or field_id in unusable:
+        if field_id not in stored or field_id in unusable:
             continue
+        raw = stored[field_id]
         # The usual cell, a short text, date or time already read: its memo looked up here, no call.
         if memo is None or type(raw) not in _BARE_KEYS or (found := memo.get(raw)) is None:
             found = read(raw, values)

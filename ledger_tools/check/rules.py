@@ -274,23 +274,9 @@ def _read_columns(
                     fields = unusable[index] = set()
                 fields.add(field_id)
                 continue
-            if value is None or value == "":
-                continue
-            got[i] = value
-            # Kept as the row reader's memo keeps it, by keys no other type's value equals.
-            if known is None or hidden or (type(raw) is str and len(raw) > _MEMO_MAX_TEXT):
-                continue
-            if by_organ:
-                if type(raw) is not str:
-                    continue
-                key: Any = (raw, organ)
-            elif type(raw) in _BARE_KEYS:
-                key = raw
-            else:
-                continue
-            if len(known) >= _FIELD_MEMO_LIMIT:
-                known.clear()
-            known[key] = value
+            # (a value that reads cleanly under a memo key is already in ``known``: _with_new_values)
+            if value is not None and value != "":
+                got[i] = value
         if known is None and _BLANK in got:
             got = [None if value is _BLANK else value for value in got]
         if field_id == "organ":
@@ -472,7 +458,6 @@ def _renamed(problem: _Problem, stored: Mapping[str, object], config: Config, on
 _MEMO_MAX_TEXT = 64  # characters: longer texts (summaries, names) rarely repeat
 
 
-_ABSENT = object()
 # Types whose values are memo keys by themselves: no value of one equals a value of another
 # (a date never equals a datetime), unlike 1, 1.0 and True, which are keyed with their type.
 _BARE_KEYS = frozenset({str, dt.date, dt.datetime, dt.time})
