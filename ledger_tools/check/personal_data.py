@@ -456,9 +456,11 @@ class Scanner:
         plain = normalise(text)
         hits: list[Hit] = []
         # The usual text holds neither a needle nor a trigger: decided by C-level tests, no generator.
-        if self._texts and any(map(_compact(plain)[0].__contains__, self._texts)):
-            hits += _identity_hits(plain, self._needles, self._texts)
-        if _ANY_TRIGGER.search(plain) is not None:
+        if self._texts:
+            compact, offsets = _compact(plain)
+            if any(map(compact.__contains__, self._texts)):
+                hits += _identity_hits(plain, compact, offsets, self._needles)
+        if _ANY_TRIGGER.search(plain) is not None:  # one pass: something a pattern needs
             hits += _pattern_hits(plain)
         if not hits:
             return hits
@@ -498,13 +500,10 @@ def _compact(text: str) -> tuple[str, Sequence[int]]:
     return "".join(c for _, c in kept).casefold(), [i for i, _ in kept]
 
 
-def _identity_hits(plain: str, needles: frozenset[_Needle], texts: tuple[str, ...]) -> Iterable[Hit]:
-    """The hits of ``needles`` (whose texts are ``texts``) in ``plain``."""
-    if not needles:
-        return
-    compact, offsets = _compact(plain)
-    if not any(map(compact.__contains__, texts)):  # the usual case: C-level tests only
-        return
+def _identity_hits(
+    plain: str, compact: str, offsets: Sequence[int], needles: frozenset[_Needle]
+) -> Iterable[Hit]:
+    """The hits of ``needles`` in ``plain``, whose ``_compact`` form is ``compact``, ``offsets``."""
     for needle in needles:
         if needle.text not in compact:  # the usual case: a plain test, no loop
             continue
@@ -649,10 +648,10 @@ def _inside_a_word(text: str, start: int, end: int, before: bool = True) -> bool
 
 
 def _pattern_hits(plain: str) -> Iterable[Hit]:
-    # Each pattern runs only on a text that holds what every match of it needs (cheap tests):
-    # most summaries hold no digit, no ASCII letter, no honorific and no legal form.
-    if _ANY_TRIGGER.search(plain) is None:  # one pass: nothing any pattern needs
-        return
+    """The contact data and numbers in ``plain``, which holds a character of ``_ANY_TRIGGER``.
+
+    Each pattern runs only on a text that holds what every match of it needs (cheap tests):
+    most summaries hold no digit, no ASCII letter, no honorific and no legal form."""
     if _ALNUM_OR_DIGIT.search(plain) is not None:
         if _ASCII_ALNUM.search(plain) is not None:  # an address has ASCII letters or digits
             for m in _EMAIL.finditer(plain):
