@@ -765,9 +765,11 @@ def scan_sheet(xml: bytes | bytearray, limits: Limits) -> SheetScan:
     # The closing tag, searched from the end: one pass fewer, and a cell text "sheetData>" cannot end it early.
     end = xml.rfind(b"sheetData>", start + 10) if start >= 0 else -1
     end = end if end > 0 else len(xml)
-    _check_extent(xml, max(start, 0), end, limits)
-    # Plain searches (fast); the prefixed markers only when there is a colon (a one-byte search).
-    markers = _SCAN_MARKERS if xml.find(b":", max(start, 0), end) >= 0 else _SCAN_MARKERS_UNPREFIXED
+    # A colon is rare in sheetData: without one (a one-byte search) no tag has a prefix such as x:c.
+    colon = xml.find(b":", max(start, 0), end) >= 0
+    _check_extent(xml, max(start, 0), end, limits, colon)
+    # Plain searches (fast); the prefixed markers only when there is a colon.
+    markers = _SCAN_MARKERS if colon else _SCAN_MARKERS_UNPREFIXED
     if not any(_holds(xml, marker, max(start, 0), end) for marker in markers):
         return SheetScan(frozenset(), {})
     formulas, errors = set(), {}
@@ -850,12 +852,9 @@ def _cell_rows_pattern() -> re.Pattern[bytes]:
     return re.compile(rb'<(?:\w+:)?c[\s>/](?:r="[A-Z]{1,4}(\d{1,10})")?')
 
 
-def _prefixed_tags(xml: bytes | bytearray, start: int, end: int) -> bool:
-    """Whether sheetData may hold a prefixed row or cell tag (x:c); a colon is rare there, so a
-    one-byte search decides for most sheets."""
-    return xml.find(b":", start, end) >= 0 and any(
-        xml.find(tag, start, end) >= 0 for tag in (b":c ", b":c>", b":c/", b":row")
-    )
+def _prefixed_tags(xml: bytes | bytearray, start: int, end: int, colon: bool) -> bool:
+    """Whether sheetData may hold a prefixed row or cell tag (x:c); ``colon``: it holds a colon."""
+    return colon and any(xml.find(tag, start, end) >= 0 for tag in (b":c ", b":c>", b":c/", b":row"))
 
 
 def _at_most(text: str, alphabet: str) -> str:
@@ -902,14 +901,18 @@ def _within_bound(xml: bytes | bytearray, start: int, end: int, max_cells: int) 
     return _outside_pattern(rows, cols).search(xml, start, end) is None
 
 
-def _check_extent(xml: bytes | bytearray, start: int, end: int, limits: Limits) -> None:
+def _check_extent(
+    xml: bytes | bytearray, start: int, end: int, limits: Limits, colon: bool | None = None
+) -> None:
     """Refuse a sheet whose grid would be too large to read (a stray cell far away, e.g. XFD2000,
     cells placed without r=, a <dimension> that understates the extent).
 
     First a cheap bound (C-speed, the common case: every cell opens with r=): every cell within
     the row of the last cell and the columns the limit leaves for it; only when some cell is not,
-    the exact scan."""
-    if not _prefixed_tags(xml, start, end):
+    the exact scan. ``colon``: whether sheetData holds a colon, if already known."""
+    if colon is None:
+        colon = xml.find(b":", start, end) >= 0
+    if not _prefixed_tags(xml, start, end, colon):
         if _within_bound(xml, start, end, limits.max_sheet_cells):
             return
     else:
