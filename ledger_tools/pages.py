@@ -23,3 +23,16 @@ def template_environment() -> Environment:
     )
     environment.filters["wareki"] = to_wareki
     return environment
+
+
+def html_text(text: str) -> str:
+    """``text`` escaped for HTML exactly as markupsafe (the templates' autoescape) does it."""
+    if "&" in text or "<" in text or ">" in text or "'" in text or '"' in text:
+        return (
+            text.replace("&", "&amp;")
+            .replace("<", "&lt;")
+            .replace(">", "&gt;")
+            .replace("'", "&#39;")
+            .replace('"', "&#34;")
+        )
+    return text

@@ -633,7 +633,9 @@ class HtmlTable:
         cell (a table of thousands of overdue steps is written here, at a fraction of its time)."""
         from markupsafe import Markup  # with jinja2, only when a page is written
 
-        labels = [_escape(label) for _, label in self.columns]
+        from ledger_tools.pages import html_text
+
+        labels = [html_text(label) for _, label in self.columns]
         width = len(self.columns)
         parts = []
         for row in self.body:
@@ -646,27 +648,16 @@ class HtmlTable:
                         f' rowspan="{cell.rowspan}" scope="rowgroup"' if cell.rowspan > 1 else ' scope="row"'
                     )
                     parts.append(
-                        f'<th{scope} id="{_escape(cell.id)}" data-label="{label}">{_escape(cell.text)}</th>'
+                        f'<th{scope} id="{html_text(cell.id)}" data-label="{label}">{html_text(cell.text)}</th>'
                     )
                 else:
                     number = ' class="number"' if cell.number else ""
                     parts.append(
-                        f'<td headers="{_escape(cell.headers)}" data-label="{label}"{number}>'
-                        f"{_escape(cell.text)}</td>"
+                        f'<td headers="{html_text(cell.headers)}" data-label="{label}"{number}>'
+                        f"{html_text(cell.text)}</td>"
                     )
             parts.append("</tr>\n")
         return Markup("".join(parts)[:-1])  # the template ends the last row's line
-
-
-def _escape(text: str) -> str:
-    """What Jinja's autoescape (markupsafe) makes of a text, without a ``Markup`` per cell."""
-    if "&" in text:
-        text = text.replace("&", "&amp;")
-    if "<" in text or ">" in text:
-        text = text.replace(">", "&gt;").replace("<", "&lt;")
-    if "'" in text or '"' in text:
-        text = text.replace("'", "&#39;").replace('"', "&#34;")
-    return text
 
 
 def _html_table(

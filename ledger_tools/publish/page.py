@@ -12,7 +12,7 @@ from importlib import resources
 
 from markupsafe import Markup
 
-from ledger_tools.pages import template_environment
+from ledger_tools.pages import html_text, template_environment
 from ledger_tools.publish.figures import (
     COUNT_LABELS,
     DATE_HEADERS,
@@ -177,19 +177,6 @@ class ListColumn:
     css_class: str
     phrases: tuple[str, ...]
     is_date: bool
-
-
-def html_text(text: str) -> str:
-    """``text`` escaped for HTML exactly as markupsafe (the templates' autoescape) does it."""
-    if "&" in text or "<" in text or ">" in text or "'" in text or '"' in text:
-        return (
-            text.replace("&", "&amp;")
-            .replace("<", "&lt;")
-            .replace(">", "&gt;")
-            .replace("'", "&#39;")
-            .replace('"', "&#34;")
-        )
-    return text
 
 
 _LONG = 64  # a cell of a longer value is seldom repeated: made for its row, not kept
