@@ -15,6 +15,25 @@ from ledger_tools.config import load_config
 from ledger_tools.form.samples import filled_workbook_bytes
 
 AS_OF = dt.date(2026, 11, 25)
+# A reorganisation on 2026-04-01: 県土整備部 renamed 県土整備局 (config TOML to append to the default).
+REORGANISATION = """
+[[reorganisations]]
+from = 2026-04-01
+renamed = { "知事部局/県土整備部" = "知事部局/県土整備局" }
+
+[[reorganisations.organs]]
+name = "知事部局"
+departments = [
+  { name = "総務部", lead_division = "総務部総務課" },
+  { name = "健康福祉部", lead_division = "健康福祉部福祉政策課" },
+  { name = "県土整備局", lead_division = "県土整備局監理課" },
+]
+
+[[reorganisations.organs]]
+name = "教育委員会"
+departments = [{ name = "教育庁", lead_division = "教育庁教育総務課" }]
+"""
+
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from conftest import codes
+from conftest import REORGANISATION, codes
 
 from ledger_tools.check.findings import Status
 from ledger_tools.check.rules import RuleContext
@@ -13,24 +13,6 @@ from ledger_tools.check.validation import validate_file
 from ledger_tools.config import ConfigError, config_digest, default_config_text, load_config
 from ledger_tools.form.samples import complete_values, filled_workbook_bytes
 from ledger_tools.form.template import template_bytes
-
-REORGANISATION = """
-[[reorganisations]]
-from = 2026-04-01
-renamed = { "知事部局/県土整備部" = "知事部局/県土整備局" }
-
-[[reorganisations.organs]]
-name = "知事部局"
-departments = [
-  { name = "総務部", lead_division = "総務部総務課" },
-  { name = "健康福祉部", lead_division = "健康福祉部福祉政策課" },
-  { name = "県土整備局", lead_division = "県土整備局監理課" },
-]
-
-[[reorganisations.organs]]
-name = "教育委員会"
-departments = [{ name = "教育庁", lead_division = "教育庁教育総務課" }]
-"""
 
 
 def write_config(tmp_path, extra: str = REORGANISATION, name: str = "設定.toml"):

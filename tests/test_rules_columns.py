@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from conftest import REORGANISATION
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rules_oracle import evaluate_one
@@ -17,18 +18,6 @@ from ledger_tools.form.fields import FIELD_IDS, TEMPLATE_VERSION, field_ids_for
 from ledger_tools.form.samples import complete_values
 
 AS_OF = dt.date(2026, 11, 25)
-REORGANISED = """
-[[reorganisations]]
-from = 2026-04-01
-renamed = { "知事部局/県土整備部" = "知事部局/県土整備局" }
-
-[[reorganisations.organs]]
-name = "知事部局"
-departments = [
-  { name = "総務部", lead_division = "総務部総務課" },
-  { name = "県土整備局", lead_division = "県土整備局監理課" },
-]
-"""
 BASE = complete_values()
 COLUMNS = {f: f"一覧!{column_letter(i + 1)}" for i, f in enumerate(FIELD_IDS)}
 # Cell values a list holds besides the sample's: blanks, width variants, hidden characters,
@@ -94,7 +83,7 @@ def _records(draw) -> list[RawRecord]:
 @pytest.fixture(scope="module")
 def configs(tmp_path_factory):
     path = tmp_path_factory.mktemp("config") / "設定.toml"
-    path.write_text(default_config_text() + REORGANISED, encoding="utf-8")
+    path.write_text(default_config_text() + REORGANISATION, encoding="utf-8")
     return [load_config(), load_config(path)]
 
 
