@@ -1,6 +1,8 @@
 """The record-at-a-time ``rules.evaluate`` as it was before the list was read column by column,
 kept as the oracle of ``tests/test_rules_columns.py``: ``rules.evaluate_records`` must give exactly
-what this gives, record by record."""
+what this gives, record by record. Its whole-record half is the plain form of ``rules._finish``
+(which finds absent required fields and exclusions by C-level shortcuts): kept here on purpose,
+so that those shortcuts are checked too."""
 
 from __future__ import annotations
 
