@@ -324,8 +324,7 @@ def _long_texts(column: list[Any], limit: int) -> list[Any]:
     for i, found, text in zip(at, hidden, normal, strict=True):
         if found is not None:
             continue
-        # as normalise_long_text (NFKC is idempotent: normalising the normalised text again is a no-op)
-        text = " ".join(text.split()) if text.isprintable() else normalise_long_text(text)
+        text = _trimmed_lines(text)  # normalise_long_text, the NFKC done above for the whole column
         if len(text) <= limit:
             got[i] = text or _BLANK
     return got
@@ -409,7 +408,11 @@ def _as_text(value: object) -> str:
 
 def normalise_long_text(value: str) -> str:
     """NFKC and trimmed like other text, but line breaks kept."""
-    text = unicodedata.normalize("NFKC", value)
+    return _trimmed_lines(unicodedata.normalize("NFKC", value))
+
+
+def _trimmed_lines(text: str) -> str:
+    """Each line of ``text`` with its white space runs made one space, the lines joined by "\\n"."""
     if text.isprintable():  # no line break of any kind (all are unprintable): one line
         return " ".join(text.split())
     lines = [" ".join(line.split()) for line in text.splitlines()]
